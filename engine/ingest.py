@@ -1,0 +1,856 @@
+"""Stage 1: read prompt logs and account tables into Arrow batches of ``PROMPT_SCHEMA`` / ``ACCOUNT_SCHEMA``.
+
+Inputs are JSONL, CSV or Parquet, gzipped or not, and often damaged. Two rules keep a nightly run useful:
+
+* a bad *row* never stops the run: it goes to the :class:`~engine.schema.Quarantine` with the field and the reason,
+  and reading goes on;
+* a bad *file* (missing, corrupt gzip, wrong columns, not a log at all) raises :class:`~engine.schema.InputError`
+  with one line naming the file, because silently reading nothing from it would look like a quiet night.
+
+Prompts stream in batches (``batch_rows``), so memory stays flat on a night of millions of requests; the
+duplicate check spans batches, files and runs through ``seen_ids``. The JSONL path is the hot one: one JSON scan
+per line, no per-row regex, and Arrow arrays built from column tuples a few thousand rows at a time.
+
+Not used on purpose: ``pyarrow.json``. It is faster on clean files, but pyarrow 26 crashes the process (SIGSEGV)
+on a log whose line is ``null`` and reads ``{...}\nnull`` as two rows, and logs come from untrusted clients.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import io
+import itertools
+import json
+import math
+import os
+import re
+import stat
+import sys
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from engine.schema import (
+    ACCOUNT_OPTIONAL,
+    ACCOUNT_REQUIRED,
+    ACCOUNT_SCHEMA,
+    PROMPT_OPTIONAL,
+    PROMPT_REQUIRED,
+    PROMPT_SCHEMA,
+    RAW_LIMIT,
+    TIMESTAMP_TYPE,
+    InputError,
+    Quarantine,
+    parse_timestamp,
+)
+
+__all__ = [
+    "IngestStats",
+    "InputError",
+    "Quarantine",
+    "detect_format",
+    "read_accounts",
+    "read_prompts",
+]
+
+#: Non-blank lines of a JSONL file read before deciding that it is not a log at all (an HTML error page, ...).
+SNIFF_LINES = 1000
+#: A batch is also cut when its texts pass this many characters, so a run of 10 MB prompts cannot overflow Arrow's
+#: 2 GiB string arrays or memory.
+BATCH_CHARS = 256 * 1024 * 1024
+_BLOCK = 4 * 1024 * 1024
+_PART_ROWS = 8192  # rows converted to Arrow at a time (see _read_prompts)
+_HELD_RAW = 4 * RAW_LIMIT + 8  # bytes of a held-back line kept for its quarantine record
+_GZIP_MAGIC = b"\x1f\x8b"
+_PARQUET_MAGIC = b"PAR1"
+_BOM = b"\xef\xbb\xbf"
+_EXTENSIONS = {
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+_PROMPT_KNOWN = frozenset(PROMPT_REQUIRED + PROMPT_OPTIONAL)
+_MISSING = object()
+
+
+@dataclass
+class IngestStats:
+    """What a read saw, for the run summary: files, accepted rows, quarantined rows by reason, time spent."""
+
+    files: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    by_reason: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        """Rows read (blank lines are not rows)."""
+        return self.accepted + self.quarantined
+
+    def summary(self) -> str:
+        rate = self.rows / self.seconds if self.seconds > 0 else 0.0
+        reasons = ", ".join(f"{k} {v}" for k, v in self.by_reason.most_common())
+        text = f"{self.files} file(s), {self.rows} rows: {self.accepted} accepted, {self.quarantined} quarantined"
+        return text + (f" ({reasons})" if reasons else "") + f", {self.seconds:.1f} s, {rate:,.0f} rows/s"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Files: existence, format, bytes and lines
+
+
+@dataclass(frozen=True)
+class _Source:
+    path: str  # as the caller gave it: this is what messages, source_file and the quarantine name
+    fmt: str  # "jsonl" | "csv" | "parquet"
+    gz: bool
+    delimiter: str | None = None  # CSV only: forced by the extension (.tsv)
+
+
+def _fail_read(path: str, exc: OSError) -> InputError:
+    if isinstance(exc, FileNotFoundError):
+        return InputError(path, "no such file")
+    if isinstance(exc, IsADirectoryError):
+        return InputError(path, "is a directory, not a file")
+    if isinstance(exc, PermissionError):
+        return InputError(path, "cannot read: permission denied")
+    return InputError(path, f"cannot read: {exc.strerror or exc}")
+
+
+def _gzip_error(path: str, exc: BaseException) -> InputError:
+    return InputError(path, f"corrupt or truncated gzip ({exc or type(exc).__name__})")
+
+
+def _peek(path: str, gz: bool, size: int = 65536) -> bytes:
+    try:
+        if gz:
+            with gzip.open(path, "rb") as fh:
+                return fh.read(size)
+        with open(path, "rb") as fh:
+            return fh.read(size)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise _gzip_error(path, exc) from None
+    except OSError as exc:
+        raise _fail_read(path, exc) from None
+
+
+def _sniff(head: bytes) -> str:
+    if head.startswith(_PARQUET_MAGIC):
+        return "parquet"
+    body = head[3:] if head.startswith(_BOM) else head
+    return "jsonl" if body.lstrip()[:1] == b"{" else "csv"
+
+
+def _resolve(path: str | os.PathLike[str]) -> _Source:
+    """Check that ``path`` is a readable file and decide its format: by extension, else by its first bytes."""
+    p = os.fspath(path)
+    try:
+        st = os.stat(p)
+    except OSError as exc:
+        raise _fail_read(p, exc) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(p, "is a directory, not a file")
+    name = os.path.basename(p).lower()
+    gz = name.endswith(".gz")
+    if gz:
+        name = name[:-3]
+    fmt = _EXTENSIONS.get(os.path.splitext(name)[1])
+    head = _peek(p, False, 4096)  # raises for unreadable files
+    if not gz and head.startswith(_GZIP_MAGIC):
+        gz = True  # a gzipped file without .gz in its name
+    if gz:
+        head = _peek(p, True)  # raises for a corrupt gzip header
+    if fmt is None:
+        fmt = _sniff(head)
+    return _Source(p, fmt, gz, "\t" if name.endswith(".tsv") else None)
+
+
+def detect_format(path: str | os.PathLike[str]) -> tuple[str, bool]:
+    """``(format, gzipped)`` of a file, format one of "jsonl", "csv", "parquet"; raises InputError if unreadable."""
+    src = _resolve(path)
+    return src.fmt, src.gz
+
+
+def _open(src: _Source) -> BinaryIO:
+    try:
+        if src.gz:
+            return gzip.open(src.path, "rb")  # type: ignore[return-value]
+        return open(src.path, "rb")  # noqa: SIM115 - closed by the caller
+    except OSError as exc:
+        raise _fail_read(src.path, exc) from None
+
+
+def _chunks(src: _Source) -> Iterator[bytes]:
+    """The file as chunks of whole lines (about ``_BLOCK`` bytes each, without the last b"\\n"); BOM dropped.
+
+    Reading big blocks and splitting them with one ``bytes.split`` is cheaper than a readline per line; a line
+    longer than a block spans several reads.
+    """
+    parts: list[bytes] = []  # the unfinished line carried into the next read
+    first = True
+    with _open(src) as fh:
+        try:
+            while True:
+                block = fh.read(_BLOCK)
+                if not block:
+                    break
+                if first:
+                    first = False
+                    if block.startswith(_BOM):
+                        block = block[3:]
+                cut = block.rfind(b"\n")
+                if cut < 0:
+                    parts.append(block)
+                    continue
+                if parts:
+                    parts.append(block[:cut])
+                    yield b"".join(parts)
+                    parts.clear()
+                else:
+                    yield block[:cut]
+                if cut + 1 < len(block):
+                    parts.append(block[cut + 1 :])
+            if parts:
+                yield b"".join(parts)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise _gzip_error(src.path, exc) from None
+        except OSError as exc:
+            raise _fail_read(src.path, exc) from None
+
+
+def _lines(src: _Source) -> Iterator[bytes]:
+    """The file's lines as bytes, without b"\\n" (a CRLF line keeps its b"\\r"), for the caller to decode."""
+    for chunk in _chunks(src):
+        yield from chunk.split(b"\n")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Rows: every format hands (line, row dict, raw) to the same validator, the "sink"
+
+#: Called once per row with (line, row, raw); returns True when its batch is full. The readers below then yield
+#: (nothing) so that the caller can take the batch; calling the sink directly, rather than yielding every row,
+#: saves a generator round trip per row on the hot path.
+Sink = Callable[[int, dict[str, Any], Any], "bool | None"]
+
+
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of a byte that is not UTF-8
+
+
+def _surrogate_field(obj: Any, key: str | None = None) -> str | None:
+    """The first field whose text holds an escaped invalid byte; nested values count for their top-level field."""
+    if isinstance(obj, str):
+        return key if _ESCAPED_BYTE.search(obj) else None
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            found = _surrogate_field(k, k) or _surrogate_field(v, key or k)
+            if found:
+                return found
+    elif isinstance(obj, list):
+        for v in obj:
+            found = _surrogate_field(v, key)
+            if found:
+                return found
+    return None
+
+
+def _json_type(value: Any) -> str:
+    """JSON's name for the type of a parsed value, for messages."""
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _bad_line(raw: bytes, exc: Exception) -> tuple[str, str | None, str]:
+    """(reason, field, detail) for a line json.loads refused (or that is not UTF-8)."""
+    if isinstance(exc, UnicodeDecodeError):
+        field_name = None
+        with contextlib.suppress(ValueError, RecursionError):
+            field_name = _surrogate_field(json.loads(raw.decode("utf-8", "surrogateescape")))
+        return "invalid_utf8", field_name, f"invalid UTF-8 byte at offset {exc.start}"
+    if isinstance(exc, json.JSONDecodeError):
+        doc = exc.doc.rstrip()
+        rest = doc[exc.pos :]
+        truncated = doc.lstrip()[:1] in ("{", "[") and (
+            exc.msg.startswith("Unterminated string")
+            or exc.pos >= len(doc)
+            or any(word.startswith(rest) for word in ("true", "false", "null", "-"))
+        )
+        detail = f"{exc.msg} (column {exc.colno})"
+        return ("truncated_json" if truncated else "not_json"), None, detail
+    return "not_json", None, str(exc)[:200]
+
+
+def _json_rows(
+    src: _Source,
+    quarantine: Quarantine,
+    looks_valid: Callable[[dict[str, Any]], bool],
+    not_a_log: str,
+    sink: Sink,
+) -> Iterator[None]:
+    """JSON objects of a JSONL file with their line numbers; lines that are not objects go to the quarantine.
+
+    Until the first line that looks like a row, lines are held back: if none of the first ``SNIFF_LINES``
+    non-blank lines does, the file is not a log (an HTML page, another table) and raises InputError instead of
+    quarantining thousands of lines.
+    """
+    name = src.path
+    loads = json.loads
+    chunks = _chunks(src)
+    lineno = 0
+    rest: list[bytes] = []  # the lines of the chunk after the ones held back
+    held: list[tuple[int, Any, bytes, tuple[str, str | None, str] | None]] = []
+    found = False
+    for chunk in chunks:
+        lines = chunk.split(b"\n")
+        for i, raw in enumerate(lines):
+            lineno += 1
+            try:
+                obj = loads(raw.decode())
+            except (ValueError, RecursionError) as exc:
+                if not raw.strip():
+                    continue
+                held.append((lineno, None, raw[:_HELD_RAW], _bad_line(raw, exc)))
+            else:
+                held.append((lineno, obj, raw[:_HELD_RAW], None))  # raw is only for the quarantine
+                found = type(obj) is dict and looks_valid(obj)
+            if found or len(held) >= SNIFF_LINES:
+                rest = lines[i + 1 :]
+                break
+        if found or len(held) >= SNIFF_LINES:
+            break
+    if held and not found:
+        raise InputError(name, not_a_log.format(n=len(held)))
+    for held_line, obj, raw, bad in held:
+        if bad is not None:
+            quarantine.add(name, held_line, bad[1], bad[0], raw, bad[2])
+        elif type(obj) is dict:
+            if sink(held_line, obj, raw):
+                yield
+        else:
+            quarantine.add(name, held_line, None, "not_an_object", raw, f"a JSON {_json_type(obj)}, not an object")
+    del held
+    # The hot loop: everything above ran for the first few lines only. The C scanner behind json.loads is called
+    # directly (json.loads adds two regex calls and three Python frames a line); anything unusual goes through
+    # json.loads again, which then raises the error that classifies the line. (Decoding a whole chunk at once was
+    # measured slower: one non-Latin-1 character makes the chunk, and the scan, four bytes a character.)
+    scan = json.JSONDecoder().scan_once
+    for lines in itertools.chain((rest,), (chunk.split(b"\n") for chunk in chunks)):
+        for raw in lines:
+            lineno += 1
+            try:
+                text = raw.decode()
+                obj, end = scan(text, 0)
+                if end != len(text) and not text[end:].isspace():
+                    raise ValueError("extra data")
+            except (ValueError, StopIteration, RecursionError):
+                try:
+                    obj = loads(raw.decode())
+                except (ValueError, RecursionError) as exc:
+                    if raw.strip():
+                        reason, field_name, detail = _bad_line(raw, exc)
+                        quarantine.add(name, lineno, field_name, reason, raw, detail)
+                    continue
+            if type(obj) is dict:
+                if sink(lineno, obj, raw):
+                    yield
+            else:
+                quarantine.add(name, lineno, None, "not_an_object", raw, f"a JSON {_json_type(obj)}, not an object")
+
+
+def _set_csv_field_limit() -> None:
+    # The csv module refuses fields over 128 KiB by default; prompts may be 10 MB and more.
+    limit = sys.maxsize
+    while limit > csv.field_size_limit():
+        try:
+            csv.field_size_limit(limit)
+            return
+        except OverflowError:
+            limit //= 2
+
+
+def _missing_columns(required: Iterable[str], found: list[str]) -> str | None:
+    missing = sorted(set(required) - set(found))
+    if not missing:
+        return None
+    shown = ", ".join(found[:30]) + (f", ... ({len(found)} columns)" if len(found) > 30 else "")
+    return f"missing required columns: {', '.join(missing)}; found: {shown or '(none)'}"
+
+
+def _csv_raw(cells: list[str], delimiter: str) -> str:
+    """A rejected CSV record as text again (for the quarantine); invalid bytes come back as backslash escapes."""
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="").writerow(cells)
+    return buf.getvalue().encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _csv_rows(src: _Source, quarantine: Quarantine, required: tuple[str, ...], sink: Sink) -> Iterator[None]:
+    """Records of a CSV file as dicts of their non-empty cells (required columns always present, maybe "").
+
+    Chunks are decoded whole and handed to the C csv reader; a chunk that is not UTF-8 is decoded with escapes, and
+    from then on every record is checked, so that invalid bytes reject only their own record. A record's line is
+    the physical line it starts on (quoted fields may span lines).
+    """
+    _set_csv_field_limit()
+    name = src.path
+    dirty = [False]  # set once a chunk held invalid UTF-8
+
+    def lines_of(chunk: bytes) -> io.StringIO:
+        try:
+            text = chunk.decode()
+        except UnicodeDecodeError:
+            text = chunk.decode("utf-8", "surrogateescape")
+            dirty[0] = True
+        return io.StringIO(text + "\n", newline="\n")  # iterates lines split on "\n" only, each keeping it
+
+    feed = itertools.chain.from_iterable(map(lines_of, _chunks(src)))  # no Python frame per line
+    header: list[str] | None = None
+    delimiter = src.delimiter
+    offset = 0  # physical lines read before the csv reader took over
+    while header is None:
+        try:
+            first = next(feed)
+        except StopIteration:
+            return  # an empty file: no rows
+        offset += 1
+        if not first.strip():
+            continue
+        if delimiter is None:
+            delimiter = max(",\t;|", key=first.count) if "," not in first else ","
+        header = [h.strip() for h in next(csv.reader([first], delimiter=delimiter))]
+    problem = _missing_columns(required, header)
+    if problem:
+        raise InputError(name, problem)
+    reader = csv.reader(feed, delimiter=delimiter)
+    width = len(header)
+    req_names = [h for h in header if h in required]
+    columns = list(enumerate(header))
+    ended = 0  # reader.line_num after the previous record
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            quarantine.add(name, offset + ended + 1, None, "bad_csv_row", "", str(exc))
+            ended = reader.line_num
+            continue
+        lineno = offset + ended + 1
+        ended = reader.line_num
+        if not cells or (len(cells) == 1 and not cells[0].strip()):
+            continue
+        if dirty[0] and any(_ESCAPED_BYTE.search(c) for c in cells):
+            field_name = _surrogate_field(dict(zip(header, cells, strict=False)))
+            quarantine.add(name, lineno, field_name, "invalid_utf8", _csv_raw(cells, delimiter), "invalid UTF-8 bytes")
+            continue
+        if len(cells) > width:
+            detail = f"{len(cells)} cells, header has {width}"
+            quarantine.add(name, lineno, None, "bad_csv_row", _csv_raw(cells, delimiter), detail)
+            continue
+        if len(cells) == width:
+            row = {h: c for i, h in columns if (c := cells[i])}
+            for h in req_names:
+                if h not in row:
+                    row[h] = ""
+        else:  # a short row: cells it lacks are absent, not empty
+            row = {h: cells[i] for i, h in columns[: len(cells)] if cells[i] or h in required}
+        if sink(lineno, row, _LazyCsvRaw(cells, delimiter)):
+            yield
+
+
+class _LazyCsvRaw:
+    """The raw text of a CSV record, built only if the record is quarantined."""
+
+    __slots__ = ("cells", "delimiter")
+
+    def __init__(self, cells: list[str], delimiter: str) -> None:
+        self.cells, self.delimiter = cells, delimiter
+
+    def __str__(self) -> str:
+        return _csv_raw(self.cells, self.delimiter)
+
+
+def _parquet_file(src: _Source) -> pq.ParquetFile:
+    try:
+        if src.gz:
+            with gzip.open(src.path, "rb") as fh:  # Parquet needs random access: decompress into memory
+                return pq.ParquetFile(pa.BufferReader(fh.read()))
+        return pq.ParquetFile(src.path)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise _gzip_error(src.path, exc) from None
+    except OSError as exc:
+        if isinstance(exc, pa.ArrowException):
+            raise InputError(src.path, f"not a readable Parquet file ({exc})") from None
+        raise _fail_read(src.path, exc) from None
+    except pa.ArrowException as exc:
+        raise InputError(src.path, f"not a readable Parquet file ({exc})") from None
+
+
+def _parquet_rows(
+    src: _Source, required: tuple[str, ...], time_columns: tuple[str, ...], batch_rows: int, sink: Sink
+) -> Iterator[None]:
+    """Rows of a Parquet file, read by record batches (never the whole file), as dicts of their non-null cells.
+
+    Timestamp-typed columns are turned into epoch seconds in Arrow (naive means UTC) before Python sees them.
+    """
+    pf = _parquet_file(src)
+    names = list(pf.schema_arrow.names)
+    problem = _missing_columns(required, names)
+    if problem:
+        raise InputError(src.path, problem)
+    lineno = 0
+    try:
+        for batch in pf.iter_batches(batch_size=batch_rows):
+            columns = []
+            for name, col in zip(batch.schema.names, batch.columns, strict=True):
+                if name in time_columns and pa.types.is_timestamp(col.type):
+                    col = col.cast(pa.timestamp("s", tz=col.type.tz), safe=False).cast(pa.int64())
+                columns.append((name, col.to_pylist()))
+            for values in zip(*(c for _, c in columns), strict=True):
+                lineno += 1
+                row = {name: v for (name, _), v in zip(columns, values, strict=True) if v is not None}
+                if sink(lineno, row, row):
+                    yield
+    except pa.ArrowException as exc:
+        raise InputError(src.path, f"corrupt Parquet data ({exc})") from None
+
+
+def _rows(
+    src: _Source,
+    quarantine: Quarantine,
+    required: tuple[str, ...],
+    what: str,
+    time_columns: tuple[str, ...],
+    batch_rows: int,
+    sink: Sink,
+) -> Iterator[None]:
+    """Feed every row of any supported file to ``sink``; ``what`` names the kind of file in the not-a-log message."""
+    if src.fmt == "parquet":
+        return _parquet_rows(src, required, time_columns, batch_rows, sink)
+    if src.fmt == "csv":
+        return _csv_rows(src, quarantine, required, sink)
+
+    def looks_valid(obj: dict[str, Any]) -> bool:
+        return all(k in obj for k in required)
+
+    not_a_log = f"is not {what}: none of the first {{n}} lines is a JSON object with {', '.join(required)}"
+    return _json_rows(src, quarantine, looks_valid, not_a_log, sink)
+
+
+class _Tally:
+    """Carries the quarantine's growth since the last call into an IngestStats, with the time spent."""
+
+    def __init__(self, stats: IngestStats, quarantine: Quarantine) -> None:
+        self.stats, self.quarantine = stats, quarantine
+        self.count, self.by_reason = quarantine.count, Counter(quarantine.by_reason)
+        self.started = time.perf_counter()
+        stats.files += 1
+
+    def sync(self, accepted: int = 0) -> None:
+        q, stats = self.quarantine, self.stats
+        stats.accepted += accepted
+        stats.quarantined += q.count - self.count
+        stats.by_reason.update(q.by_reason - self.by_reason)
+        self.count, self.by_reason = q.count, Counter(q.by_reason)
+        now = time.perf_counter()
+        stats.seconds += now - self.started
+        self.started = now
+
+    def resume(self) -> None:
+        self.started = time.perf_counter()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Validation and Arrow batches
+
+
+def _as_text(value: Any) -> str | None:
+    """Optional metadata as text: strings as they are, other JSON values as compact JSON."""
+    if value is None or type(value) is str:
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _check_id(obj: dict[str, Any], key: str) -> tuple[str | None, str | None]:
+    """(id, None) or (None, reason) for an id that is not a plain non-empty string."""
+    value = obj.get(key, _MISSING)
+    if value is _MISSING:
+        return None, f"missing_{key}"
+    if type(value) is int:
+        return str(value), None
+    if isinstance(value, bytes):
+        try:
+            value = value.decode()
+        except UnicodeDecodeError:
+            return None, "invalid_utf8"
+    if value is None or (type(value) is str and (not value or value.isspace())):
+        return None, f"empty_{key}"
+    if type(value) is str:
+        return value, None
+    return None, f"bad_{key}"  # float, bool, list, dict: not an id anyone meant
+
+
+def _clean_strings(values: Iterable[Any]) -> list[Any]:
+    """Replace lone surrogates (from JSON escapes like "\\ud800") that UTF-8, hence Arrow, cannot hold."""
+    out = []
+    for v in values:
+        if type(v) is str:
+            try:
+                v.encode()
+            except UnicodeEncodeError:
+                v = v.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+                v = v.encode("utf-8", "replace").decode("utf-8")
+        out.append(v)
+    return out
+
+
+def _string_array(values: Any) -> pa.Array:
+    try:
+        return pa.array(values, pa.string())
+    except (UnicodeEncodeError, pa.ArrowException):
+        return pa.array(_clean_strings(values), pa.string())
+
+
+def _timestamp_array(values: Any) -> pa.Array:
+    return pa.array(values, pa.int64()).cast(TIMESTAMP_TYPE)
+
+
+def _prompt_batcher(
+    src: _Source, quarantine: Quarantine, seen: set[str], batch_rows: int
+) -> tuple[Sink, Callable[[], pa.Table], list[tuple[Any, ...]]]:
+    """``(add, take, rows)``: ``add`` validates one row (True when the batch is full), ``take`` turns the accepted
+    rows into a Table of ``PROMPT_SCHEMA``; ``rows`` are the rows not yet taken.
+
+    Checks run in schema order (prompt_id, account_id, timestamp, text) and the duplicate check comes last, so a
+    rejected row never claims its id. A closure rather than a class: this runs once per row, and local names are
+    the cheapest Python has.
+    """
+    name = src.path
+    reject = quarantine.add
+    seen_add = seen.add
+    rows: list[tuple[Any, ...]] = []
+    append = rows.append
+    known = _PROMPT_KNOWN
+    fromisoformat = datetime.fromisoformat
+    floor = math.floor
+    chars = 0
+
+    def add(line: int, obj: dict[str, Any], raw: Any) -> bool:
+        nonlocal chars
+        get = obj.get
+        pid = get("prompt_id")
+        acc = get("account_id")
+        text = get("text")
+        if type(pid) is not str or not pid or pid.isspace():
+            pid, reason = _check_id(obj, "prompt_id")
+            if reason:
+                reject(name, line, "prompt_id", reason, raw)
+                return False
+        if type(acc) is not str or not acc or acc.isspace():
+            acc, reason = _check_id(obj, "account_id")
+            if reason:
+                reject(name, line, "account_id", reason, raw)
+                return False
+        ts = get("timestamp")
+        if type(ts) is str and len(ts) == 20 and ts[19] == "Z":  # "2026-11-20T10:00:00Z": inline the usual case
+            try:
+                ts = floor(fromisoformat(ts).timestamp())
+            except ValueError:  # an impossible date, or Python 3.10 (no 'Z'): parse_timestamp decides
+                ts = parse_timestamp(ts)
+        else:
+            ts = parse_timestamp(ts)
+        if ts is None:
+            if "timestamp" not in obj:
+                reject(name, line, "timestamp", "missing_timestamp", raw)
+            else:
+                reject(name, line, "timestamp", "bad_timestamp", raw, f"not a timestamp: {get('timestamp')!r:.80}")
+            return False
+        if type(text) is not str or not text or text.isspace():
+            reason = None
+            if "text" not in obj:
+                reason = "missing_text"
+            elif isinstance(text, bytes):  # a Parquet binary column
+                try:
+                    text = text.decode()
+                except UnicodeDecodeError:
+                    reason = "invalid_utf8"
+            if reason is None and type(text) is not str:
+                reason = "text_not_string"
+            elif reason is None and (not text or text.isspace()):
+                reason = "empty_text"
+            if reason:
+                detail = f"text is {_json_type(text)}" if reason == "text_not_string" else None
+                reject(name, line, "text", reason, raw, detail)
+                return False
+        if pid in seen:
+            reject(name, line, "prompt_id", "duplicate_prompt_id", raw, f"prompt_id {pid!r:.80} already stored")
+            return False
+        seen_add(pid)
+        model = get("model")
+        ip_asn = get("ip_asn")
+        agent = get("user_agent")
+        if model is not None and type(model) is not str:
+            model = _as_text(model)
+        if ip_asn is not None and type(ip_asn) is not str:
+            ip_asn = _as_text(ip_asn)
+        if agent is not None and type(agent) is not str:
+            agent = _as_text(agent)
+        meta = None
+        if len(obj) > 4 and not known.issuperset(obj):
+            meta = json.dumps({k: v for k, v in obj.items() if k not in known}, ensure_ascii=False, default=str)
+        chars += len(text)
+        append((pid, acc, ts, text, model, ip_asn, agent, meta, line))
+        return len(rows) >= batch_rows or chars >= BATCH_CHARS
+
+    def take() -> pa.Table:
+        nonlocal chars
+        n = len(rows)
+        if not n:
+            return PROMPT_SCHEMA.empty_table()
+        pid, acc, ts, text, model, ip_asn, agent, meta, line = zip(*rows, strict=True)
+        rows.clear()
+        chars = 0
+        arrays = [
+            _string_array(pid),
+            _string_array(acc),
+            _timestamp_array(ts),
+            _string_array(text),
+            _string_array(model),
+            _string_array(ip_asn),
+            _string_array(agent),
+            _string_array(meta),
+            pa.array([name] * n, pa.string()),
+            pa.array(line, pa.int64()),
+        ]
+        return pa.Table.from_arrays(arrays, schema=PROMPT_SCHEMA)
+
+    return add, take, rows
+
+
+def read_prompts(
+    path: str | os.PathLike[str],
+    *,
+    quarantine: Quarantine,
+    seen_ids: set[str] | None = None,
+    batch_rows: int = 50_000,
+    stats: IngestStats | None = None,
+) -> Iterator[pa.Table]:
+    """Stream the accepted prompts of one file as Tables of ``PROMPT_SCHEMA`` (at most ``batch_rows`` rows each).
+
+    The format comes from the extension (.jsonl/.json/.ndjson, .csv/.tsv, .parquet, each optionally .gz), else
+    from the first bytes. Rejected rows go to ``quarantine``; ids in ``seen_ids`` (earlier files and runs) are
+    duplicates, and every accepted id is added to it. ``stats``, if given, is updated as batches are produced.
+
+    Raises InputError: at once if the file is missing, a directory, unreadable or a corrupt gzip; while iterating
+    if it lacks required columns, is not a prompt log at all, or its gzip stream breaks off.
+    """
+    if batch_rows < 1:
+        raise ValueError("batch_rows must be at least 1")
+    src = _resolve(path)
+    seen = set() if seen_ids is None else seen_ids
+    return _read_prompts(src, quarantine, seen, batch_rows, IngestStats() if stats is None else stats)
+
+
+def _read_prompts(
+    src: _Source, quarantine: Quarantine, seen: set[str], batch_rows: int, stats: IngestStats
+) -> Iterator[pa.Table]:
+    """Rows become Arrow tables every ``_PART_ROWS`` rows (or at a full batch, if smaller); a batch is those parts
+    concatenated, without copying. Converting small parts keeps the Python objects of the rows in flight few and
+    their memory reused while it is still in cache: measured 10-25% faster than converting 50,000 rows at once."""
+    tally = _Tally(stats, quarantine)
+    add, take, pending = _prompt_batcher(src, quarantine, seen, min(batch_rows, _PART_ROWS))
+    parts: list[pa.Table] = []
+    have = 0  # rows in parts
+    text_bytes = 0  # bytes of text in parts
+    try:
+        end = object()
+        rows = _rows(src, quarantine, PROMPT_REQUIRED, "a prompt log", ("timestamp",), batch_rows, add)
+        for signal in itertools.chain(rows, [end]):  # rows yields when a part is full; `end` flushes the rest
+            if pending:
+                part = take()
+                parts.append(part)
+                have += part.num_rows
+                text_bytes += part.column("text").nbytes
+            while have >= batch_rows or (parts and (text_bytes >= BATCH_CHARS or signal is end)):
+                table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+                rest = table.slice(batch_rows)
+                table = table.slice(0, batch_rows)
+                parts, have, text_bytes = ([rest], rest.num_rows, 0) if rest.num_rows else ([], 0, 0)
+                tally.sync(table.num_rows)
+                yield table
+                tally.resume()
+    finally:
+        tally.sync()
+
+
+def read_accounts(
+    path: str | os.PathLike[str], *, quarantine: Quarantine, stats: IngestStats | None = None
+) -> pa.Table:
+    """The account table of one file as a Table of ``ACCOUNT_SCHEMA``, read from the same formats as prompts.
+
+    ``account_id`` is required (integers are accepted as ids, as for prompts); a ``created_at`` that is present
+    but not a timestamp quarantines the row (field ``created_at``), an absent or empty one is null; a repeated
+    account_id keeps the first row. Other fields are ignored. Raises InputError like ``read_prompts``.
+    """
+    src = _resolve(path)
+    tally = _Tally(IngestStats() if stats is None else stats, quarantine)
+    name = src.path
+    seen: set[str] = set()
+    chunks: list[pa.Table] = []
+    rows: list[tuple[Any, ...]] = []
+
+    def flush() -> None:
+        if rows:
+            acc, created, *rest = zip(*rows, strict=True)
+            arrays = [_string_array(acc), _timestamp_array(created), *(_string_array(c) for c in rest)]
+            chunks.append(pa.Table.from_arrays(arrays, schema=ACCOUNT_SCHEMA))
+            tally.sync(len(rows))
+            rows.clear()
+
+    def add(line: int, obj: dict[str, Any], raw: Any) -> bool:
+        acc = obj.get("account_id")
+        if type(acc) is not str or not acc or acc.isspace():
+            acc, reason = _check_id(obj, "account_id")
+            if reason:
+                quarantine.add(name, line, "account_id", reason, raw)
+                return False
+        created = obj.get("created_at")
+        if created is None or created == "":
+            created = None
+        else:
+            created = parse_timestamp(created)
+            if created is None:
+                detail = f"not a timestamp: {obj['created_at']!r:.80}"
+                quarantine.add(name, line, "created_at", "bad_created_at", raw, detail)
+                return False
+        if acc in seen:
+            quarantine.add(
+                name, line, "account_id", "duplicate_account_id", raw, f"account_id {acc!r:.80} already read"
+            )
+            return False
+        seen.add(acc)
+        rows.append((acc, created, *(_as_text(obj.get(k)) for k in ACCOUNT_OPTIONAL)))
+        return len(rows) >= 50_000
+
+    try:
+        for _ in _rows(src, quarantine, ACCOUNT_REQUIRED, "an account table", ("created_at",), 50_000, add):
+            flush()
+        flush()
+    finally:
+        tally.sync()
+    if not chunks:
+        return ACCOUNT_SCHEMA.empty_table()
+    return pa.concat_tables(chunks).combine_chunks()

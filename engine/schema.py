@@ -1,0 +1,276 @@
+"""Stage 1 records: the Arrow schemas every later stage reads, the quarantine, and timestamp parsing.
+
+Real logs are messy (truncated lines, wrong types, invalid UTF-8, several timestamp styles). The ingest stage turns
+them into batches of exactly ``PROMPT_SCHEMA`` so that no later stage ever has to validate again, and it sets every
+row it cannot use aside in a :class:`Quarantine` file, with the reason, instead of failing the whole night's run.
+Only a file that is unusable as a whole raises :class:`InputError`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import re
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: Timestamps are stored as whole seconds in UTC: finer resolution adds nothing to campaign timing signals.
+TIMESTAMP_TYPE = pa.timestamp("s", tz="UTC")
+
+#: One accepted prompt (request). ``text`` is the whole text, however long; later stages bound what they read.
+PROMPT_SCHEMA = pa.schema(
+    [
+        pa.field("prompt_id", pa.string(), nullable=False),
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("timestamp", TIMESTAMP_TYPE, nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("model", pa.string()),
+        pa.field("ip_asn", pa.string()),
+        pa.field("user_agent", pa.string()),
+        pa.field("meta", pa.string()),  # JSON object of the row's other fields; null when there are none
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("source_line", pa.int64(), nullable=False),  # 1-based line (JSONL, CSV) or row number (Parquet)
+    ]
+)
+
+#: One account of the optional account table.
+ACCOUNT_SCHEMA = pa.schema(
+    [
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("created_at", TIMESTAMP_TYPE),
+        pa.field("org_id", pa.string()),
+        pa.field("payment_fp", pa.string()),
+        pa.field("country", pa.string()),
+        pa.field("tier", pa.string()),
+    ]
+)
+
+PROMPT_REQUIRED = ("prompt_id", "account_id", "timestamp", "text")
+PROMPT_OPTIONAL = ("model", "ip_asn", "user_agent")
+ACCOUNT_REQUIRED = ("account_id",)
+ACCOUNT_OPTIONAL = ("org_id", "payment_fp", "country", "tier")
+
+#: Characters of a rejected row kept in the quarantine: enough to see what went wrong, not a 10 MB copy.
+RAW_LIMIT = 2000
+
+
+class InputError(Exception):
+    """A whole input file is unusable (missing, not the format it claims, required columns absent, ...).
+
+    The message is one line that names the file and the problem, so the CLI can print it without a traceback.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], problem: str | None = None) -> None:
+        self.path = os.fspath(path)
+        self.problem = problem
+        message = self.path if problem is None else f"{self.path}: {problem}"
+        # One printable line, whatever the file name or the underlying error contained.
+        message = " ".join(message.split("\n")).replace("\r", " ")
+        super().__init__(message.encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
+def raw_text(raw: Any, limit: int = RAW_LIMIT) -> str:
+    """The rejected input as readable text, cut at ``limit`` characters: bytes are decoded with invalid bytes as
+    backslash escapes, parsed rows are written as JSON, other objects by ``str()``."""
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        text = bytes(raw[: limit * 4 + 8]).decode("utf-8", "backslashreplace")
+        text = text.rstrip("\r\n")
+    elif isinstance(raw, str):
+        text = raw[: limit + 2].rstrip("\r\n")
+    elif isinstance(raw, (dict, list, tuple)):  # a parsed row (Parquet)
+        try:
+            text = json.dumps(raw, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            text = repr(raw)
+    else:  # anything that renders itself (a CSV record, rebuilt only when it is quarantined)
+        text = str(raw)
+    # Lone surrogates (from JSON escapes or surrogateescape decoding) cannot be written as UTF-8: escape them.
+    return text[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+class Quarantine:
+    """Rows the ingest rejected, one JSON object a line: ``file, line, field, reason, raw`` (+ ``detail``).
+
+    Rejected rows are kept, not dropped, so an analyst can see what a night lost and why; the file is created only
+    on the first rejection (a clean night leaves none) and is appended to, so several readers (prompts, accounts)
+    may share one path. ``count`` and ``by_reason`` summarise the run.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.count = 0
+        self.by_reason: Counter[str] = Counter()
+        self._fh: IO[str] | None = None
+
+    def add(
+        self,
+        file: str | os.PathLike[str],
+        line: int | None,
+        field: str | None,
+        reason: str,
+        raw: Any,
+        detail: str | None = None,
+    ) -> None:
+        """Record one rejected row. ``raw`` may be bytes (the line as read), text, or a parsed row."""
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open across many rows
+        record = {"file": os.fspath(file), "line": line, "field": field, "reason": reason, "raw": raw_text(raw)}
+        if detail:
+            record["detail"] = detail
+        self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.count += 1
+        self.by_reason[reason] += 1
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def __enter__(self) -> Quarantine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Quarantine({str(self.path)!r}, count={self.count}, by_reason={dict(self.by_reason)})"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Timestamps
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_SECOND = timedelta(seconds=1)
+_UTC = timezone.utc
+_MIN_EPOCH = -62135596800  # 0001-01-01T00:00:00Z
+_MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
+_fromisoformat = datetime.fromisoformat
+
+# Only for strings datetime.fromisoformat refuses (Python 3.10 and 'Z', lower-case 'z', long fractions, spaces).
+_ISO_FALLBACK = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[Tt ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
+    r"\s*(?:([Zz]|UTC|GMT)|([+-])(\d{2}):?(\d{2})?)?"
+)
+
+
+def _epoch_number(value: float) -> int | None:
+    """Epoch seconds from a number; larger magnitudes are taken as milliseconds (> 1e11), micro- (> 1e14) and
+    nanoseconds (> 1e17), the units logging systems actually write."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    size = abs(value)
+    if size > 1e17:
+        value = value / 1e9
+    elif size > 1e14:
+        value = value / 1e6
+    elif size > 1e11:
+        value = value / 1e3
+    seconds = math.floor(value)
+    return seconds if _MIN_EPOCH <= seconds <= _MAX_EPOCH else None
+
+
+def _epoch_datetime(dt: datetime) -> int:
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=_UTC)
+    return (dt - _EPOCH) // _SECOND
+
+
+def _parse_iso_fallback(text: str) -> int | None:
+    m = _ISO_FALLBACK.fullmatch(text.strip())
+    if m is None:
+        return None
+    year, month, day, hour, minute, second, frac, utc, sign, off_h, off_m = m.groups()
+    try:
+        dt = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            int((frac or "0")[:6].ljust(6, "0")),
+            tzinfo=_UTC,
+        )
+        if sign:
+            offset = timedelta(hours=int(off_h), minutes=int(off_m or 0))
+            if offset >= timedelta(hours=24):
+                return None
+            dt -= offset if sign == "+" else -offset
+    except (ValueError, OverflowError):
+        return None
+    return _epoch_datetime(dt)
+
+
+def _parse_text(value: str) -> int | None:
+    """The strings datetime.fromisoformat refuses: white space, signed or fractional epochs, 'Z' on Python 3.10."""
+    text = value.strip()
+    if not text:
+        return None
+    if text.isdecimal():
+        return _epoch_number(int(text))
+    if text[0] in "+-." or text[0].isdigit():
+        try:
+            return _epoch_number(float(text))
+        except ValueError:
+            pass
+    if text[-1:] in ("Z", "z"):
+        try:
+            return _epoch_datetime(_fromisoformat(text[:-1] + "+00:00"))
+        except ValueError:
+            pass
+    return _parse_iso_fallback(text)
+
+
+def parse_timestamp(value: Any) -> int | None:
+    """Epoch seconds (UTC) of a log timestamp, or None when it is not one.
+
+    Accepted: ISO-8601 with or without a zone (no zone means UTC; 'Z', offsets, 'T' or space between date and time,
+    fractional seconds), epoch seconds as int/float or as a digit string (larger values in ms, µs or ns), and
+    ``datetime``/``date`` objects (Parquet). Rejected (None): bool, lists, dicts, None, "", NaN/inf, impossible
+    dates and times outside years 1..9999. Fractions of a second are floored.
+    """
+    kind = type(value)
+    if kind is str:
+        if value.isdecimal():
+            return _epoch_number(int(value))
+        try:
+            dt = _fromisoformat(value)  # the usual case, in C
+        except ValueError:
+            return _parse_text(value)
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=_UTC)
+        seconds = math.floor(dt.timestamp())  # exact for whole seconds
+        return seconds if _MIN_EPOCH <= seconds <= _MAX_EPOCH else None
+    if kind is int:
+        return _epoch_number(value)
+    if kind is float:
+        return _epoch_number(value)
+    if kind is bool or value is None:
+        return None
+    if isinstance(value, datetime):
+        try:
+            return _epoch_datetime(value)
+        except OverflowError:
+            return None
+    if isinstance(value, date):
+        return _epoch_datetime(datetime(value.year, value.month, value.day))
+    if isinstance(value, numbers.Integral):  # numpy integers and other int-like types
+        return _epoch_number(int(value))
+    if isinstance(value, numbers.Real):
+        return _epoch_number(float(value))
+    return None
+
+
+def epoch_seconds(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Epoch seconds (int64) of a timestamp column of any unit: DuckDB hands back microseconds, ingest seconds."""
+    return pc.cast(col, pa.timestamp("s", tz="UTC"), safe=False).cast(pa.int64()).to_numpy(zero_copy_only=False)
