@@ -1,0 +1,80 @@
+"""Stage 6: the FAISS vector index over distinct texts.
+
+One vector per *distinct normalised text* (not per prompt): a campaign that sends one text 10,000 times costs one
+vector, and the prompt -> text mapping lives in the store. Vector ids are the text row numbers (0..n-1), stable
+for the life of a snapshot, so ``prompt_id -> text_row -> vector id`` needs no side table.
+
+Vectors are L2-normalised, so inner product is cosine. The index type is chosen by size (GUIDE §3): exact
+``IndexFlatIP`` for small sets (exact and fast below ~20k), HNSW (M=32) up to a few million, where one query costs
+~0.2 ms and the all-points kNN graph that clustering needs is a few seconds per 100k.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+FLAT_MAX = 20_000
+HNSW_M = 32
+
+
+@dataclass
+class VectorIndex:
+    """A FAISS index whose vector id ``i`` is text row ``i`` of the snapshot."""
+
+    index: faiss.Index
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, *, ef_construction: int = 80, threads: int | None = None) -> VectorIndex:
+        """Index float32/float16 normalised vectors; the type is picked by size (see module doc)."""
+        x = np.ascontiguousarray(vectors, dtype=np.float32)
+        n, dim = x.shape
+        if threads:
+            faiss.omp_set_num_threads(threads)
+        if n <= FLAT_MAX:
+            index: faiss.Index = faiss.IndexFlatIP(dim)
+        else:
+            index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = ef_construction
+            index.hnsw.efSearch = 64
+        index.add(x)
+        return cls(index)
+
+    @property
+    def size(self) -> int:
+        return int(self.index.ntotal)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` (cosine similarity, text row) per query; ``-1`` rows where fewer than k exist."""
+        q = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        k = max(1, min(k, self.size))
+        sims, ids = self.index.search(q, k)
+        return sims, ids
+
+    def knn_graph(self, k: int, *, batch: int = 20_000, vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """k nearest neighbours of every indexed vector (self included), in batches to bound memory."""
+        if vectors is None:
+            vectors = self.index.reconstruct_n(0, self.size)
+        sims = np.empty((self.size, k), dtype=np.float32)
+        ids = np.empty((self.size, k), dtype=np.int64)
+        for start in range(0, self.size, batch):
+            s, i = self.search(vectors[start : start + batch], k)
+            width = s.shape[1]
+            sims[start : start + batch, :width], ids[start : start + batch, :width] = s, i
+            if width < k:
+                sims[start : start + batch, width:], ids[start : start + batch, width:] = -1.0, -1
+        return sims, ids
+
+    def save(self, path: Path) -> None:
+        faiss.write_index(self.index, str(path))
+
+    @classmethod
+    def load(cls, path: Path, *, mmap: bool = False) -> VectorIndex:
+        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
+        index = faiss.read_index(str(path), flags)
+        if isinstance(index, faiss.IndexHNSW):
+            index.hnsw.efSearch = 64
+        return cls(index)

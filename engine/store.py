@@ -1,0 +1,211 @@
+"""The on-disk store: immutable snapshots, swapped in atomically.
+
+Layout of a store directory::
+
+    CURRENT                 name of the live snapshot (replaced with os.replace: atomic on POSIX)
+    snapshots/<run_id>/     one complete, immutable state: db.duckdb (prompts, texts, accounts, clusters,
+                            memberships, templates, campaigns, runs), index.faiss, vectors.npy (float16),
+                            signatures.npy (uint32 MinHash), snapshot.json
+    cache/<embedder>/       content-addressed embedding cache shared by all snapshots (see engine.embed)
+    quarantine/<run_id>.jsonl   rows a run rejected
+    lock                    held (flock) by the one run allowed to write at a time
+
+Why snapshots rather than updating tables in place: a night that crashes, is killed or hits Ctrl-C half-way must
+leave the last good state readable, and readers (``promptsim similar``, the HTTP API) must never see half a
+night. A run writes a new snapshot under a temporary name, renames it into place, and only then points CURRENT
+at it; readers resolve CURRENT once and read a directory nobody writes to. The two most recent snapshots are
+kept so a reader that opened the previous one is not pulled out from under.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+KEEP_SNAPSHOTS = 2
+
+
+class StoreError(Exception):
+    """The store is missing, empty, locked or damaged; the message says which and what to do."""
+
+
+@dataclass
+class Snapshot:
+    """A read-only view of one committed state."""
+
+    path: Path
+    _con: duckdb.DuckDBPyConnection | None = field(default=None, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            self._con = duckdb.connect(str(self.path / "db.duckdb"), read_only=True)
+        return self._con
+
+    def query(self, sql: str, params: list | None = None) -> pa.Table:
+        """Run SQL on the snapshot's DuckDB database and return an Arrow table."""
+        return self.con.sql(sql, params=params).to_arrow_table()
+
+    def meta(self) -> dict[str, Any]:
+        return json.loads((self.path / "snapshot.json").read_text())
+
+    def array(self, name: str) -> np.ndarray:
+        """A stored array, memory-mapped: opening a 1M-row snapshot costs nothing until rows are read."""
+        if name not in self._cache:
+            self._cache[name] = np.load(self.path / f"{name}.npy", mmap_mode="r")
+        return self._cache[name]
+
+    def has(self, name: str) -> bool:
+        return (self.path / name).exists()
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+
+class SnapshotWriter:
+    """Builds a new snapshot in a temporary directory; ``commit`` makes it the live one atomically."""
+
+    def __init__(self, store: Store, run_id: str) -> None:
+        self.store, self.run_id = store, run_id
+        self.tmp = store.root / "snapshots" / f".tmp-{run_id}"
+        if self.tmp.exists():
+            shutil.rmtree(self.tmp)
+        self.tmp.mkdir(parents=True)
+        self.con = duckdb.connect(str(self.tmp / "db.duckdb"))
+
+    def table(self, name: str, data: pa.Table) -> None:
+        """Write (replace) a DuckDB table from an Arrow table."""
+        self.con.register("_incoming", data)
+        self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _incoming')
+        self.con.unregister("_incoming")
+
+    def array(self, name: str, values: np.ndarray) -> None:
+        np.save(self.tmp / f"{name}.npy", values)
+
+    def path(self, name: str) -> Path:
+        return self.tmp / name
+
+    def commit(self, meta: dict[str, Any]) -> Snapshot:
+        """fsync everything, rename into place, then swap CURRENT: the only moment the live state changes."""
+        self.con.execute("CHECKPOINT")
+        self.con.close()
+        (self.tmp / "snapshot.json").write_text(json.dumps(meta, indent=1, default=str))
+        for p in self.tmp.iterdir():
+            _fsync(p)
+        final = self.store.root / "snapshots" / self.run_id
+        os.replace(self.tmp, final)
+        _fsync(final.parent)
+        self.store._point_current(self.run_id)
+        self.store._gc()
+        return Snapshot(final)
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self.con.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class Store:
+    """A store directory (created on first write)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    # -- reading -------------------------------------------------------------------------------------------
+    def current(self) -> Snapshot | None:
+        """The live snapshot, or None for a store that has never committed a run."""
+        pointer = self.root / "CURRENT"
+        if not pointer.exists():
+            return None
+        path = self.root / "snapshots" / pointer.read_text().strip()
+        if not (path / "snapshot.json").exists():
+            raise StoreError(f"{self.root}: CURRENT points at {path.name}, which is missing or incomplete")
+        return Snapshot(path)
+
+    def require(self) -> Snapshot:
+        snap = self.current()
+        if snap is None:
+            raise StoreError(f"{self.root}: no store here yet; run `promptsim run --input LOG --store {self.root}`")
+        return snap
+
+    # -- writing -------------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """One writer at a time: a second run on the same store is refused, never interleaved."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fh = open(self.root / "lock", "a+")  # noqa: SIM115 - held for the duration of the context
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise StoreError(f"{self.root}: another run is writing this store ({holder}); try again when it ends") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.seek(0)
+            fh.truncate()
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
+
+    def begin(self, run_id: str) -> SnapshotWriter:
+        (self.root / "snapshots").mkdir(parents=True, exist_ok=True)
+        return SnapshotWriter(self, run_id)
+
+    def quarantine_path(self, run_id: str) -> Path:
+        (self.root / "quarantine").mkdir(parents=True, exist_ok=True)
+        return self.root / "quarantine" / f"{run_id}.jsonl"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / "cache"
+
+    def _point_current(self, name: str) -> None:
+        tmp = self.root / "CURRENT.tmp"
+        tmp.write_text(name + "\n")
+        _fsync(tmp)
+        os.replace(tmp, self.root / "CURRENT")
+        _fsync(self.root)
+
+    def _gc(self) -> None:
+        """Drop all but the newest KEEP_SNAPSHOTS snapshots, and temp dirs of runs that died."""
+        snaps = self.root / "snapshots"
+        live = (self.root / "CURRENT").read_text().strip()
+        done = sorted((p for p in snaps.iterdir() if not p.name.startswith(".")), key=lambda p: p.stat().st_mtime)
+        keep = {p.name for p in done[-KEEP_SNAPSHOTS:]} | {live}
+        for p in snaps.iterdir():
+            if p.name not in keep:  # the writer holds the lock, so any .tmp-* left is a dead run's
+                shutil.rmtree(p, ignore_errors=True)
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file or directory to disk so a power cut after the rename cannot leave an empty file behind."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
