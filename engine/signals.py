@@ -1,0 +1,203 @@
+"""Stage 8a: signals per prompt and per account.
+
+Everything here is a measurement, not a verdict: what each prompt asks for (capability area of its payload,
+language, extraction markers), and how each account behaves (volume, clock, provenance, infrastructure). The
+campaign stage (``engine.campaigns``) links accounts and turns these into scores with reasons.
+
+All group-bys are vectorised over the window's prompts (one sort by account, then ``np.add.reduceat``-style
+reductions), so the stage is linear in prompts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from engine.schema import epoch_seconds
+from engine.taxonomy import CAPABILITY_AREAS, MARKERS, ORDINARY_CLASSES, language_of, markers_of
+
+AREAS = list(CAPABILITY_AREAS)
+#: Below this cosine to every exemplar class a payload is "other" (too short or too odd to place).
+MIN_AREA_SIM = 0.2
+
+
+@dataclass
+class Context:
+    """What the scoring stage reads: the window's prompts and the per-text results of the earlier stages."""
+
+    window: pa.Table
+    accounts: pa.Table
+    text_row: np.ndarray
+    account_codes: np.ndarray
+    account_names: list[str]
+    norm: list[str]
+    template_id: np.ndarray
+    template: list[str]
+    payload: list[str]
+    wrapper_share: np.ndarray
+    payload_vectors: np.ndarray
+    dup_group: np.ndarray
+    text_cluster: np.ndarray
+    embedder: Any
+
+
+@dataclass
+class TextSignals:
+    """Per distinct text: capability area (index into AREAS, -1 = ordinary/other), language, markers."""
+
+    area: np.ndarray
+    foreign: np.ndarray
+    markers: dict[str, np.ndarray]
+
+
+def classify_areas(payload_vectors: np.ndarray, embedder: Any) -> np.ndarray:
+    """Nearest class by mean of the top-3 exemplar cosines; capability areas get their index, the rest -1."""
+    names = AREAS + list(ORDINARY_CLASSES)
+    exemplars = [CAPABILITY_AREAS[a] for a in AREAS] + [ORDINARY_CLASSES[c] for c in ORDINARY_CLASSES]
+    flat = [e for ex in exemplars for e in ex]
+    owner = np.repeat(np.arange(len(names)), [len(ex) for ex in exemplars])
+    ev = np.asarray(embedder.encode(flat), dtype=np.float32)
+    out = np.full(len(payload_vectors), -1, dtype=np.int64)
+    for start in range(0, len(payload_vectors), 50_000):
+        v = np.asarray(payload_vectors[start : start + 50_000], dtype=np.float32)
+        sims = v @ ev.T
+        per_class = np.full((len(v), len(names)), -1.0, dtype=np.float32)
+        for c in range(len(names)):
+            s = np.sort(sims[:, owner == c], axis=1)[:, -3:]
+            per_class[:, c] = s.mean(axis=1)
+        best = per_class.argmax(axis=1)
+        ok = (per_class.max(axis=1) >= MIN_AREA_SIM) & (best < len(AREAS))
+        out[start : start + len(v)] = np.where(ok, best, -1)
+    return out
+
+
+def text_signals(ctx: Context) -> TextSignals:
+    area = classify_areas(ctx.payload_vectors, ctx.embedder)
+    foreign = np.array([language_of(p or t) != "en" for p, t in zip(ctx.payload, ctx.norm, strict=True)])
+    marks = [markers_of(t) for t in ctx.norm]
+    return TextSignals(area, foreign, {m: np.array([d[m] for d in marks], dtype=bool) for m in MARKERS})
+
+
+@dataclass
+class AccountSignals:
+    """Per account (indexed by account code): behaviour and provenance measured over the window."""
+
+    n_prompts: np.ndarray
+    per_day: np.ndarray
+    capability_share: np.ndarray
+    area_counts: np.ndarray  # (accounts, len(AREAS)+1): last column = non-English payloads
+    marker_share: np.ndarray
+    max_hour_gap: np.ndarray  # longest stretch of the day (hours) with no request: short = round-the-clock
+    minute_r: np.ndarray  # concentration of minute-of-hour (1 = always the same minute: a scheduler)
+    minute_phase: np.ndarray
+    created: np.ndarray  # epoch seconds, NaN unknown
+    age_days: np.ndarray  # at first request
+    org: np.ndarray  # object arrays of strings ('' unknown)
+    payment: np.ndarray
+    asn: np.ndarray
+    first_ts: np.ndarray
+    last_ts: np.ndarray
+
+
+def account_signals(ctx: Context, ts: TextSignals) -> AccountSignals:
+    codes = ctx.account_codes
+    n_acc = len(ctx.account_names)
+    t = epoch_seconds(ctx.window["timestamp"])
+    n = np.bincount(codes, minlength=n_acc).astype(np.float64)
+    span_days = max(1.0, (t.max() - t.min()) / 86400.0) if len(t) else 1.0
+
+    area = ts.area[ctx.text_row]
+    foreign = ts.foreign[ctx.text_row]
+    cap = area >= 0
+    area_counts = np.zeros((n_acc, len(AREAS) + 1), dtype=np.float64)
+    np.add.at(area_counts, (codes[cap], area[cap]), 1)
+    np.add.at(area_counts[:, -1], codes[foreign], 1)
+    marked = np.zeros(len(codes), dtype=bool)
+    for m in ts.markers.values():
+        marked |= m[ctx.text_row]
+
+    # clock: longest empty stretch of the (UTC) day, and minute-of-hour concentration
+    hour = (t % 86400) / 3600.0
+    order = np.lexsort((hour, codes))
+    h_sorted, c_sorted = hour[order], codes[order]
+    starts = np.searchsorted(c_sorted, np.arange(n_acc))
+    gaps = np.diff(h_sorted, append=np.nan)
+    same = np.r_[c_sorted[1:] == c_sorted[:-1], False]
+    gaps = np.where(same, gaps, np.nan)
+    max_gap = np.full(n_acc, 24.0)
+    has = n > 0
+    inner = np.zeros(n_acc)
+    valid = ~np.isnan(gaps)
+    np.maximum.at(inner, c_sorted[valid], gaps[valid])
+    first_h = np.where(has, h_sorted[np.minimum(starts, len(h_sorted) - 1)], 0.0)
+    last_idx = np.minimum(starts + n.astype(np.int64) - 1, len(h_sorted) - 1)
+    wrap = np.where(has, first_h + 24.0 - h_sorted[last_idx], 24.0)
+    max_gap = np.where(n > 1, np.maximum(inner, wrap), 24.0)
+
+    ang = (t % 3600) / 3600.0 * 2 * np.pi
+    cs = np.bincount(codes, weights=np.cos(ang), minlength=n_acc)
+    sn = np.bincount(codes, weights=np.sin(ang), minlength=n_acc)
+    minute_r = np.hypot(cs, sn) / np.maximum(n, 1)
+    phase = np.arctan2(sn, cs)
+
+    first_ts = np.full(n_acc, np.iinfo(np.int64).max)
+    np.minimum.at(first_ts, codes, t)
+    last_ts = np.zeros(n_acc, dtype=np.int64)
+    np.maximum.at(last_ts, codes, t)
+
+    acc = _account_attributes(ctx)
+    created = acc["created"]
+    age = (first_ts - created) / 86400.0
+
+    asn = _most_common_per_account(ctx.window["ip_asn"], codes, n_acc)
+    return AccountSignals(
+        n_prompts=n,
+        per_day=n / span_days,
+        capability_share=np.bincount(codes[cap], minlength=n_acc) / np.maximum(n, 1),
+        area_counts=area_counts,
+        marker_share=np.bincount(codes[marked], minlength=n_acc) / np.maximum(n, 1),
+        max_hour_gap=max_gap,
+        minute_r=minute_r,
+        minute_phase=phase,
+        created=created,
+        age_days=age,
+        org=acc["org"],
+        payment=acc["payment"],
+        asn=asn,
+        first_ts=first_ts,
+        last_ts=last_ts,
+    )
+
+
+def _account_attributes(ctx: Context) -> dict[str, np.ndarray]:
+    """Account-table attributes aligned with the window's account codes (unknown -> NaN / '')."""
+    tbl = ctx.accounts
+    ids = tbl["account_id"].to_pylist()
+    where = {a: i for i, a in enumerate(ids)}
+    idx = np.array([where.get(a, -1) for a in ctx.account_names], dtype=np.int64)
+    created_all = epoch_seconds(tbl["created_at"])
+    created_all = np.asarray(created_all, dtype=np.float64)
+    created = np.where(idx >= 0, created_all[np.maximum(idx, 0)], np.nan) if len(ids) else np.full(len(idx), np.nan)
+
+    def col(name: str) -> np.ndarray:
+        vals = np.array([v or "" for v in tbl[name].to_pylist()], dtype=object)
+        return np.where(idx >= 0, vals[np.maximum(idx, 0)], "") if len(ids) else np.full(len(idx), "", dtype=object)
+
+    return {"created": created, "org": col("org_id"), "payment": col("payment_fp")}
+
+
+def _most_common_per_account(col: pa.ChunkedArray, codes: np.ndarray, n_acc: int) -> np.ndarray:
+    vals = np.array([v or "" for v in col.to_pylist()], dtype=object)
+    uniq, inv = np.unique(vals.astype(str), return_inverse=True)
+    pair = codes * len(uniq) + inv
+    p, c = np.unique(pair, return_counts=True)
+    acc, val = p // len(uniq), p % len(uniq)
+    order = np.lexsort((-c, acc))
+    acc, val = acc[order], val[order]
+    first = np.r_[True, acc[1:] != acc[:-1]]
+    out = np.full(n_acc, "", dtype=object)
+    out[acc[first]] = uniq[val[first]]
+    return out
