@@ -1,0 +1,250 @@
+"""``promptsim``: the command line, a thin shell over the pipeline, the store and the queries."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from engine.pipeline import DEFAULT_STORE
+from engine.schema import InputError
+from engine.store import Store, StoreError
+
+
+def _store_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", default=os.environ.get("PROMPTSIM_STORE", DEFAULT_STORE),
+                   help="store directory (default: $PROMPTSIM_STORE or ./promptsim-store)")
+
+
+def _fmt_ts(v: object) -> str:
+    if isinstance(v, datetime):
+        return v.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+    return str(v)
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    from engine.pipeline import RunConfig, run
+
+    report = run(RunConfig(inputs=a.input, accounts=a.accounts, store=a.store, embedder=a.embedder,
+                           models_dir=a.models_dir, window_days=a.window_days, quiet=a.quiet))
+    print(report.summary())
+    if report.campaigns and not a.quiet:
+        print()
+        return cmd_campaigns(argparse.Namespace(store=a.store, all=False, limit=10, json=False))
+    return 0
+
+
+def cmd_similar(a: argparse.Namespace) -> int:
+    from engine.query import Searcher
+
+    if not a.prompt_id and not a.text:
+        raise SystemExit("promptsim similar: give a PROMPT_ID or --text")
+    s = Searcher(Store(a.store).require())
+    res = s.similar_text(a.text, a.k) if a.text else s.similar(a.prompt_id, a.k)
+    if a.json:
+        print(json.dumps(res.to_dict(), indent=1, ensure_ascii=False))
+        return 0
+    q = res.query
+    if "prompt_id" in q:
+        print(f"{q['prompt_id']}  account {q['account_id']}  {q['timestamp']}  cluster {q['cluster_id']}")
+        print(f"  {q['snippet'][:160]}")
+    for title, rows, label in (("near-duplicates (MinHash)", res.near_duplicates, "jaccard"),
+                               ("semantic neighbours (FAISS)", res.semantic, "cosine")):
+        print(f"\n{title}:")
+        if not rows:
+            print("  none")
+        for n in rows:
+            same = f" (+{n.same_text_prompts - 1} same text)" if n.same_text_prompts > 1 else ""
+            print(f"  {label} {n.score:.2f}  {n.prompt_id}  {n.account_id}  {n.timestamp}  cluster {n.cluster_id}{same}")
+            print(f"      {n.snippet[:140]}")
+    return 0
+
+
+def cmd_clusters(a: argparse.Namespace) -> int:
+    snap = Store(a.store).require()
+    rows = snap.query(f"SELECT * FROM clusters ORDER BY prompts DESC LIMIT {int(a.limit)}").to_pylist()
+    if a.json:
+        print(json.dumps(rows, indent=1, default=str, ensure_ascii=False))
+        return 0
+    print(f"{'cluster':>7} {'prompts':>8} {'texts':>7} {'accounts':>8} {'outl':>5}  top terms / template")
+    for r in rows:
+        print(f"{r['cluster_id']:>7} {r['prompts']:>8,} {r['texts']:>7,} {r['accounts']:>8,} {r['outlier_share']:>5.0%}  "
+              f"{', '.join(r['top_terms'][:6])}")
+        if r["dominant_template"]:
+            print(f"{'':>40}{r['dominant_template_share']:.0%} {r['dominant_template'][:90]}")
+    return 0
+
+
+def cmd_campaigns(a: argparse.Namespace) -> int:
+    from engine.report import campaign_rows
+
+    rows = campaign_rows(Store(a.store).require(), include_all=a.all, limit=a.limit)
+    if a.json:
+        print(json.dumps(rows, indent=1, default=str, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("no suspected campaigns" + ("" if a.all else " (use --all to list the templated cohorts scored low)"))
+        return 0
+    print(f"{'campaign':<10} {'score':>5} {'flag':>4} {'accounts':>8} {'prompts':>8}  first seen        reasons")
+    for r in rows:
+        reasons = json.loads(r["reasons"])[1:3] if r["flagged"] else json.loads(r["mitigations"])[:2]
+        print(f"{r['campaign_id']:<10} {r['score']:>5.2f} {'yes' if r['flagged'] else 'no':>4} {r['accounts']:>8,} "
+              f"{r['prompts']:>8,}  {_fmt_ts(r['first_seen'])}  {'; '.join(reasons)[:150]}")
+    return 0
+
+
+def cmd_campaign(a: argparse.Namespace) -> int:
+    snap = Store(a.store).require()
+    rows = snap.query("SELECT * FROM campaigns WHERE campaign_id = ?", [a.campaign_id]).to_pylist()
+    if not rows:
+        raise StoreError(f"no campaign {a.campaign_id!r} in {a.store} (see `promptsim campaigns --all`)")
+    r = rows[0]
+    if a.json:
+        print(json.dumps(r, indent=1, default=str, ensure_ascii=False))
+        return 0
+    print(f"campaign {r['campaign_id']}  score {r['score']:.2f}  {'FLAGGED' if r['flagged'] else 'not flagged'}")
+    print(f"  {r['accounts']} accounts, {r['prompts']:,} prompts, {_fmt_ts(r['first_seen'])} .. {_fmt_ts(r['last_seen'])}")
+    print("\nevidence:")
+    for x in json.loads(r["reasons"]):
+        print(f"  - {x}")
+    for x in json.loads(r["mitigations"]):
+        print(f"  - (against) {x}")
+    print(f"\ncapability areas: {r['areas']}")
+    print("\ntemplates (<SLOT> = what varies):")
+    for t in r["templates"]:
+        print(f"  {t[:200]}")
+    print(f"\nclusters: {r['clusters']}")
+    print("\nsample prompts:")
+    for s in r["samples"]:
+        print(f"  > {' '.join(s[:200].split())}")
+    print(f"\nmembers ({len(r['member_ids'])}): {', '.join(r['member_ids'][:20])}{' ...' if len(r['member_ids']) > 20 else ''}")
+    return 0
+
+
+def cmd_account(a: argparse.Namespace) -> int:
+    snap = Store(a.store).require()
+    rows = snap.query("SELECT * FROM accounts WHERE account_id = ?", [a.account_id]).to_pylist()
+    if not rows:
+        raise StoreError(f"no account {a.account_id!r} in {a.store}")
+    r = rows[0]
+    r["reasons"] = json.loads(r["reasons"])
+    if a.json:
+        print(json.dumps(r, indent=1, default=str, ensure_ascii=False))
+        return 0
+    print(f"account {r['account_id']}  score {r['score']:.2f}  {'FLAGGED in ' + r['campaign_id'] if r['flagged'] else 'not flagged'}")
+    for k in ("prompts", "per_day", "capability_share", "marker_share", "created_at", "org_id", "payment_fp", "country", "tier"):
+        print(f"  {k:<17} {r[k]}")
+    for x in r["reasons"]:
+        print(f"  - {x}")
+    return 0
+
+
+def cmd_export(a: argparse.Namespace) -> int:
+    from engine.report import export
+
+    files = export(Store(a.store).require(), a.out, a.format)
+    for f in files:
+        print(f)
+    return 0
+
+
+def cmd_runs(a: argparse.Namespace) -> int:
+    snap = Store(a.store).require()
+    rows = snap.query("SELECT * FROM runs ORDER BY started_at").to_pylist()
+    if a.json:
+        print(json.dumps(rows, indent=1, default=str))
+        return 0
+    for r in rows:
+        rep = json.loads(r["report"])
+        print(f"{r['run_id']}  {r['started_at'][:19]}  accepted {rep['accepted']:,}  quarantined {rep['quarantined']:,}  "
+              f"window {rep['prompts_in_window']:,}  campaigns {rep['campaigns']}  flagged {rep['flagged_accounts']}  "
+              f"embedder {r['embedder']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="promptsim", description="Find distillation / extraction campaigns in LLM prompt logs.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="ingest a night's log, update the store, score campaigns",
+                       description="Ingest prompt logs (JSONL, JSONL.gz, CSV, Parquet), then normalise, MinHash, embed, "
+                                   "index, cluster and score them, and commit a new snapshot of the store atomically.")
+    r.add_argument("--input", "-i", nargs="+", required=True, help="prompt log file(s): prompt_id, account_id, timestamp, text")
+    r.add_argument("--accounts", help="account table: account_id, created_at, org_id, payment_fp, country, tier")
+    r.add_argument("--embedder", default="static",
+                   help="static (fast model2vec distilled from MiniLM, default), minilm, or a local model path")
+    r.add_argument("--models-dir", help="where the static model is built and kept (default: ./models)")
+    r.add_argument("--window-days", type=float, default=7.0, help="days of traffic clustered and scored together")
+    r.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    _store_arg(r)
+    r.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("similar", help="near-duplicates and semantic neighbours of a prompt",
+                       description="Near-duplicates (MinHash, estimated Jaccard) and semantic neighbours (FAISS cosine) "
+                                   "of a stored prompt, or of free text with --text.")
+    s.add_argument("prompt_id", nargs="?")
+    s.add_argument("--text", help="query with free text instead of a prompt id")
+    s.add_argument("-k", type=int, default=10, help="neighbours of each kind (default 10)")
+    s.add_argument("--json", action="store_true")
+    _store_arg(s)
+    s.set_defaults(func=cmd_similar)
+
+    c = sub.add_parser("clusters", help="the largest clusters with top terms and templates")
+    c.add_argument("--limit", type=int, default=20)
+    c.add_argument("--json", action="store_true")
+    _store_arg(c)
+    c.set_defaults(func=cmd_clusters)
+
+    cs = sub.add_parser("campaigns", help="ranked suspected campaigns with their reasons")
+    cs.add_argument("--all", action="store_true", help="include templated cohorts scored low, with why")
+    cs.add_argument("--limit", type=int, default=50)
+    cs.add_argument("--json", action="store_true")
+    _store_arg(cs)
+    cs.set_defaults(func=cmd_campaigns)
+
+    one = sub.add_parser("campaign", help="one campaign: evidence, templates, areas, samples, members")
+    one.add_argument("campaign_id")
+    one.add_argument("--json", action="store_true")
+    _store_arg(one)
+    one.set_defaults(func=cmd_campaign)
+
+    ac = sub.add_parser("account", help="one account's verdict and signals")
+    ac.add_argument("account_id")
+    ac.add_argument("--json", action="store_true")
+    _store_arg(ac)
+    ac.set_defaults(func=cmd_account)
+
+    e = sub.add_parser("export", help="write clusters, memberships, campaigns, accounts.csv, campaigns.json, report.md")
+    e.add_argument("--out", required=True, help="output directory")
+    e.add_argument("--format", choices=["csv", "parquet", "json"], default="csv")
+    _store_arg(e)
+    e.set_defaults(func=cmd_export)
+
+    rs = sub.add_parser("runs", help="the runs that built this store")
+    rs.add_argument("--json", action="store_true")
+    _store_arg(rs)
+    rs.set_defaults(func=cmd_runs)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (InputError, StoreError) as e:
+        print(f"promptsim: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("promptsim: interrupted; the store is unchanged", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Analyst queries over a committed snapshot: similar prompts by id or by free text.
+
+A ``Searcher`` loads the id maps and the FAISS index once (the HTTP API keeps one alive), after which one query
+is a dictionary lookup, one HNSW search and a few hundred signature comparisons: well under 5 ms at 100k texts.
+
+Two kinds of neighbour are returned, because analysts ask two different questions:
+
+* **near-duplicates** (MinHash): the same text, or the same text with a few words changed: "who else sent this?"
+  Candidates are the prompt's LSH near-duplicate group plus its semantic neighbours, ranked by estimated Jaccard.
+* **semantic neighbours** (FAISS cosine): prompts that ask the same thing in other words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+
+from engine.index import VectorIndex
+from engine.minhash import MinHasher, jaccard
+from engine.normalize import normalize
+from engine.schema import epoch_seconds
+from engine.store import Snapshot, StoreError
+
+MIN_JACCARD = 0.3
+
+
+@dataclass
+class Neighbour:
+    prompt_id: str
+    account_id: str
+    timestamp: str
+    cluster_id: int
+    score: float
+    same_text_prompts: int
+    snippet: str
+
+
+@dataclass
+class SimilarResult:
+    query: dict
+    near_duplicates: list[Neighbour]
+    semantic: list[Neighbour]
+
+    def to_dict(self) -> dict:
+        return {"query": self.query, "near_duplicates": [asdict(n) for n in self.near_duplicates],
+                "semantic": [asdict(n) for n in self.semantic]}
+
+
+class Searcher:
+    """In-memory maps over one snapshot (prompt id -> text row -> prompts) plus its index and signatures."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        w = snapshot.query(
+            "SELECT w.prompt_id, w.text_row, p.account_id, p.timestamp, p.text FROM window_prompts w "
+            "JOIN prompts p USING (prompt_id) ORDER BY w.text_row"
+        )
+        self.prompt_ids: list[str] = w["prompt_id"].to_pylist()
+        self.accounts: list[str] = w["account_id"].to_pylist()
+        self.times = epoch_seconds(w["timestamp"])
+        self.texts = w["text"]
+        rows = w["text_row"].to_numpy()
+        self.row_of = {pid: i for i, pid in enumerate(self.prompt_ids)}
+        n_texts = int(rows.max()) + 1 if len(rows) else 0
+        self.text_start = np.searchsorted(rows, np.arange(n_texts + 1))
+        self.text_of_prompt = rows
+        t = snapshot.query("SELECT cluster_id, dup_group FROM texts ORDER BY text_row")
+        self.cluster = t["cluster_id"].to_numpy()
+        self.dup_group = t["dup_group"].to_numpy()
+        order = np.argsort(self.dup_group, kind="stable")
+        self.group_order, self.group_sorted = order, self.dup_group[order]
+        self.index = VectorIndex.load(snapshot.path / "index.faiss")
+        self.vectors = snapshot.array("vectors")
+        self.sigs = snapshot.array("signatures")
+        self.meta = snapshot.meta()
+        self._embedder = None
+
+    # -- public ----------------------------------------------------------------------------------------------
+    def similar(self, prompt_id: str, k: int = 10) -> SimilarResult:
+        i = self.row_of.get(str(prompt_id))
+        if i is None:
+            raise StoreError(f"prompt {prompt_id!r} is not in the store's analysis window (see `promptsim runs`)")
+        tr = int(self.text_of_prompt[i])
+        query = self._neighbour(i, 1.0)
+        near = self._near_duplicates(self.sigs[tr], np.asarray(self.vectors[tr], np.float32), k, exclude=i, self_text=tr)
+        sem = self._semantic(np.asarray(self.vectors[tr], np.float32), k, exclude_text=tr)
+        return SimilarResult(asdict(query), near, sem)
+
+    def similar_text(self, text: str, k: int = 10) -> SimilarResult:
+        from engine.embed import get_embedder
+
+        norm = normalize(text)
+        if self._embedder is None:
+            self._embedder = get_embedder(self.meta.get("embedder_spec", "static"))
+        vec = self._embedder.encode([norm])[0].astype(np.float32)
+        sig = MinHasher().signatures([norm])[0]
+        near = self._near_duplicates(sig, vec, k, exclude=-1, self_text=-1)
+        sem = self._semantic(vec, k, exclude_text=-1)
+        return SimilarResult({"text": text[:300]}, near, sem)
+
+    # -- internals -------------------------------------------------------------------------------------------
+    def _neighbour(self, prompt_row: int, score: float) -> Neighbour:
+        tr = int(self.text_of_prompt[prompt_row])
+        ts = datetime.fromtimestamp(int(self.times[prompt_row]), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        text = self.texts[prompt_row].as_py()
+        return Neighbour(
+            prompt_id=self.prompt_ids[prompt_row],
+            account_id=self.accounts[prompt_row],
+            timestamp=ts,
+            cluster_id=int(self.cluster[tr]),
+            score=round(float(score), 4),
+            same_text_prompts=int(self.text_start[tr + 1] - self.text_start[tr]),
+            snippet=" ".join(text[:200].split()),
+        )
+
+    def _prompts_of(self, text_row: int) -> range:
+        return range(int(self.text_start[text_row]), int(self.text_start[text_row + 1]))
+
+    def _near_duplicates(self, sig: np.ndarray, vec: np.ndarray, k: int, *, exclude: int, self_text: int) -> list:
+        cands: set[int] = set()
+        if self_text >= 0:
+            g = self.dup_group[self_text]
+            lo, hi = np.searchsorted(self.group_sorted, [g, g + 1])
+            cands.update(int(x) for x in self.group_order[lo:hi][:500])
+        _, ids = self.index.search(vec[None, :], min(50, self.index.size))
+        cands.update(int(x) for x in ids[0] if x >= 0)
+        cand = np.array(sorted(cands), dtype=np.int64)
+        if not len(cand):
+            return []
+        est = jaccard(np.asarray(self.sigs[cand]), np.asarray(sig))
+        out: list[Neighbour] = []
+        for j in np.argsort(-est, kind="stable"):
+            if est[j] < MIN_JACCARD or len(out) >= k:
+                break
+            for p in self._prompts_of(int(cand[j])):
+                if p != exclude and len(out) < k:
+                    out.append(self._neighbour(p, est[j]))
+        return out
+
+    def _semantic(self, vec: np.ndarray, k: int, *, exclude_text: int) -> list[Neighbour]:
+        sims, ids = self.index.search(vec[None, :], min(k + 1, self.index.size))
+        out = []
+        for s, t in zip(sims[0], ids[0], strict=True):
+            if t < 0 or t == exclude_text or len(out) >= k:
+                continue
+            out.append(self._neighbour(int(self.text_start[t]), s))
+        return out

@@ -1,0 +1,126 @@
+"""Exports and the analyst report: what leaves the store for other tools and for people.
+
+Files written by ``export`` (one format chosen: csv, parquet or json; ``accounts.csv`` and ``campaigns.json`` are
+always written too, because ``../shared/bench/score.py`` and most analysts' scripts read exactly those):
+
+* ``clusters``: one row per cluster (size, accounts, top terms, representatives, dominant template);
+* ``memberships``: prompt_id -> cluster_id, text row, near-duplicate group, template id;
+* ``campaigns``: one row per scored cohort, with evidence, reasons and mitigations;
+* ``accounts.csv``: ``account_id, score, campaign_id, flagged`` plus the signals behind them;
+* ``campaigns.json``: flagged campaigns with members, clusters, templates, reasons, samples, first/last seen;
+* ``report.md``: the ranked campaigns, readable as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+
+from engine.store import Snapshot
+
+FORMATS = ("csv", "parquet", "json")
+
+
+def memberships(snap: Snapshot) -> pa.Table:
+    return snap.query(
+        "SELECT w.prompt_id, p.account_id, t.cluster_id, t.cluster_prob, w.text_row, t.dup_group, t.template_id "
+        "FROM window_prompts w JOIN texts t USING (text_row) JOIN prompts p USING (prompt_id) ORDER BY w.text_row"
+    )
+
+
+def _write(tbl: pa.Table, path: Path, fmt: str) -> Path:
+    out = path.with_suffix("." + fmt)
+    if fmt == "parquet":
+        pq.write_table(tbl, out)
+    elif fmt == "csv":
+        flat = tbl
+        for i, f in enumerate(tbl.schema):
+            if pa.types.is_list(f.type) or pa.types.is_binary(f.type) or pa.types.is_fixed_size_binary(f.type):
+                vals = [json.dumps(v) if not isinstance(v, bytes) else v.hex() for v in tbl[f.name].to_pylist()]
+                flat = flat.set_column(i, f.name, pa.array(vals, pa.string()))
+        pcsv.write_csv(flat, out)
+    else:
+        with open(out, "w", encoding="utf-8") as fh:
+            for row in tbl.to_pylist():
+                fh.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
+        out = out.with_suffix(".json")
+    return out
+
+
+def export(snap: Snapshot, out_dir: str | Path, fmt: str = "csv") -> list[Path]:
+    """Write all exports of a snapshot into ``out_dir``; returns the files written."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = [
+        _write(snap.query("SELECT * FROM clusters ORDER BY prompts DESC"), out / "clusters", fmt),
+        _write(memberships(snap), out / "memberships", fmt),
+        _write(snap.query("SELECT * FROM campaigns ORDER BY score DESC"), out / "campaigns", fmt),
+    ]
+    accounts = snap.query(
+        "SELECT account_id, score, campaign_id, flagged, prompts, per_day, capability_share, marker_share, "
+        "created_at, org_id, payment_fp, country, tier, reasons FROM accounts ORDER BY score DESC"
+    )
+    pcsv.write_csv(accounts, out / "accounts.csv")
+    files.append(out / "accounts.csv")
+    camps = [_campaign_record(r) for r in snap.query(
+        "SELECT * FROM campaigns WHERE flagged ORDER BY score DESC").to_pylist()]
+    (out / "campaigns.json").write_text(json.dumps(camps, indent=1, default=str, ensure_ascii=False))
+    files.append(out / "campaigns.json")
+    (out / "report.md").write_text(markdown_report(snap))
+    files.append(out / "report.md")
+    return files
+
+
+def _campaign_record(r: dict) -> dict:
+    return {
+        "campaign_id": r["campaign_id"],
+        "score": r["score"],
+        "accounts": r["accounts"],
+        "prompts": r["prompts"],
+        "first_seen": str(r["first_seen"]),
+        "last_seen": str(r["last_seen"]),
+        "reasons": json.loads(r["reasons"]),
+        "evidence": json.loads(r["evidence"]),
+        "areas": json.loads(r["areas"]),
+        "skeletons": r["templates"],
+        "clusters": r["clusters"],
+        "sample_prompts": r["samples"],
+        "members": r["member_ids"],
+    }
+
+
+def campaign_rows(snap: Snapshot, *, include_all: bool = False, limit: int = 50) -> list[dict]:
+    where = "" if include_all else "WHERE flagged"
+    return snap.query(
+        f"SELECT * FROM campaigns {where} ORDER BY score DESC, accounts DESC LIMIT {int(limit)}"
+    ).to_pylist()
+
+
+def markdown_report(snap: Snapshot) -> str:
+    meta = snap.meta()
+    lines = [f"# promptsim report: run {meta['run_id']}", "",
+             f"{meta['prompts']:,} prompts in store, {meta['texts']:,} distinct texts in the "
+             f"{meta['window_days']:g}-day window, embedder `{meta['embedder']}`.", ""]
+    flagged = campaign_rows(snap)
+    lines.append(f"## {len(flagged)} suspected extraction campaigns")
+    for r in flagged:
+        lines += ["", f"### {r['campaign_id']}: score {r['score']:.2f}, {r['accounts']} accounts, {r['prompts']:,} prompts",
+                  f"first seen {r['first_seen']}, last seen {r['last_seen']}", ""]
+        lines += [f"- {x}" for x in json.loads(r["reasons"])]
+        if r["templates"]:
+            lines += ["", "Shared template (`<SLOT>` = what varies):", ""]
+            lines += [f"    {t[:300]}" for t in r["templates"][:2]]
+        if r["samples"]:
+            lines += ["", "Sample prompts:", ""] + [f"> {' '.join(s[:200].split())}" for s in r["samples"][:3]]
+    others = [r for r in campaign_rows(snap, include_all=True, limit=200) if not r["flagged"]]
+    lines += ["", "## Templated look-alikes scored low", ""]
+    for r in others[:15]:
+        why = "; ".join(json.loads(r["mitigations"])) or "weak evidence"
+        lines.append(f"- {r['campaign_id']} ({r['accounts']} accounts, score {r['score']:.2f}): {why}")
+    return "\n".join(lines) + "\n"
