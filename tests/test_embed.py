@@ -1,0 +1,286 @@
+"""Stage: embed. Models load offline and agree with sentence-transformers; the cache embeds each text once ever."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before anything imports huggingface_hub: never reach for a model hub
+
+import contextlib
+import socket
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine import embed
+from engine.embed import (
+    EmbeddingCache,
+    EmbedStats,
+    MiniLMEmbedder,
+    StaticEmbedder,
+    embed_texts,
+    encode_transformer,
+    fast_tokenizer,
+    get_embedder,
+)
+from engine.normalize import normalize, text_hash
+
+PARA_A = "How do I reset my password if I forgot it?"
+PARA_B = "I forgot my password, how can I reset it?"
+UNRELATED = "Write a haiku about autumn leaves falling in Kyoto."
+
+
+@contextlib.contextmanager
+def no_network() -> Iterator[None]:
+    """Any TCP connection attempt fails: proves a model load is fully local."""
+    real = socket.socket.connect
+
+    def refuse(self: socket.socket, address: object) -> None:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            raise OSError(f"network access attempted: {address}")
+        real(self, address)  # type: ignore[arg-type]
+
+    socket.socket.connect = refuse  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        socket.socket.connect = real  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session")
+def minilm() -> MiniLMEmbedder:
+    e = MiniLMEmbedder(device="cpu")
+    with no_network():
+        e.model  # noqa: B018  (load now, under the guard)
+    return e
+
+
+@pytest.fixture(scope="session")
+def static_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, StaticEmbedder]:
+    """One distillation per test session (~20 s): built into a temp models dir."""
+    models = tmp_path_factory.mktemp("models")
+    e = StaticEmbedder(models / "static-minilm-256")
+    with no_network():
+        e.model  # noqa: B018
+    return models, e
+
+
+def cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+# --- MiniLM ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_minilm_offline_384_normalised_paraphrase_closer(minilm: MiniLMEmbedder) -> None:
+    assert minilm.name == "minilm-l6-v2" and minilm.dim == 384
+    v = minilm.encode([PARA_A, PARA_B, UNRELATED])
+    assert v.shape == (3, 384) and v.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert v[0] @ v[1] > v[0] @ v[2] + 0.3
+
+
+@pytest.mark.slow
+def test_transformer_path_matches_sentence_transformers(minilm: MiniLMEmbedder) -> None:
+    texts = [
+        PARA_A,
+        "",
+        "ok",
+        "Résumé — naïve café, 東京, emoji 🙂 and ümlauts",
+        "word " * 400,  # past 256 word pieces: truncated exactly as sentence-transformers does
+        "def f(x):\n    return x ** 2\n\nprint(f(3))",
+        *[f"Question {i}: what is {i} times {i + 1}? Explain step by step." for i in range(20)],
+    ]
+    ref = minilm.model.encode(texts, batch_size=8, convert_to_numpy=True)
+    tok = fast_tokenizer(minilm.model.tokenizer, minilm.max_seq_length)
+    # A tiny token budget forces many batches of different widths: exercises the sort/unsort bookkeeping.
+    for max_tokens, chunk in ((64, 5), (8192, 8192)):
+        ours = encode_transformer(minilm.auto_model, tok, texts, device="cpu", max_tokens=max_tokens, chunk_size=chunk)
+        assert ours.shape == ref.shape and ours.dtype == np.float32
+        assert cos(ours, ref).min() >= 1 - 1e-3
+        np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_fast_embedder_on_cpu_matches_default(minilm: MiniLMEmbedder) -> None:
+    fast = MiniLMEmbedder(device="cpu", fast=True)
+    fast._model = minilm.model  # share the loaded weights; only the encode path differs
+    fast._tokenizer = fast_tokenizer(minilm.model.tokenizer)
+    fast.fast, fast.device = True, "cpu"
+    texts = [PARA_A, PARA_B, UNRELATED]
+    assert cos(fast.encode(texts), minilm.encode(texts)).min() >= 1 - 1e-3
+
+
+# --- static ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_static_builds_once_and_reloads(
+    static_dir: tuple[Path, StaticEmbedder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    models, built = static_dir
+    assert built.built and built.name == "static-minilm-256" and built.dim == 256
+    assert [p.name for p in models.iterdir()] == ["static-minilm-256"]  # no temp dir left behind
+    v = built.encode([PARA_A, PARA_B, UNRELATED])
+    assert v.shape == (3, 256) and v.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert v[0] @ v[1] > v[0] @ v[2]
+
+    def no_build(self: StaticEmbedder) -> None:
+        raise AssertionError("rebuilt a model that was already on disk")
+
+    monkeypatch.setattr(StaticEmbedder, "_build", no_build)
+    again = get_embedder("static", models)
+    assert isinstance(again, StaticEmbedder) and again.name == built.name
+    np.testing.assert_allclose(again.encode([PARA_A, PARA_B, UNRELATED]), v, atol=1e-6)
+    assert not again.built
+    # The directory itself is recognised as a model2vec model.
+    by_path = get_embedder(str(models / "static-minilm-256"))
+    assert isinstance(by_path, StaticEmbedder) and by_path.dim == 256 and by_path.name.startswith("m2v-")
+
+
+def test_get_embedder_specs_are_lazy_and_detect_directories(tmp_path: Path) -> None:
+    m = get_embedder("minilm")
+    assert isinstance(m, MiniLMEmbedder) and m.name == "minilm-l6-v2" and m.dim == 384
+    assert m._model is None  # the name and width are known without loading torch weights
+    by_path = get_embedder(str(embed.minilm_path()))
+    assert isinstance(by_path, MiniLMEmbedder) and by_path.name == "minilm-l6-v2"
+    assert MiniLMEmbedder(max_seq_length=128).name == "minilm-l6-v2-len128"
+    s = get_embedder("static", tmp_path)
+    assert isinstance(s, StaticEmbedder) and s.model_dir == tmp_path / "static-minilm-256" and s._model is None
+    with pytest.raises(ValueError):
+        get_embedder(str(tmp_path))  # a directory, but no model in it
+    with pytest.raises(ValueError):
+        get_embedder("nonsense")
+
+
+# --- cache and embed_texts (a fake embedder: the cache logic is what is tested) -------------------------------------
+
+
+class FakeEmbedder:
+    """Deterministic vectors from the text's hash; records every text it was asked to embed."""
+
+    def __init__(self, name: str = "fake-8", dim: int = 8) -> None:
+        self.name, self.dim = name, dim
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        self.calls.append(list(texts))
+        rows = [np.random.default_rng(int.from_bytes(text_hash(t)[:8], "little")).normal(size=self.dim) for t in texts]
+        v = np.array(rows, dtype=np.float32).reshape(len(texts), self.dim)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    @property
+    def embedded(self) -> list[str]:
+        return [t for call in self.calls for t in call]
+
+
+def keyed(texts: list[str]) -> tuple[list[str], list[bytes]]:
+    norm = [normalize(t) for t in texts]
+    return norm, [text_hash(t) for t in norm]
+
+
+def test_fake_embedder_satisfies_protocol() -> None:
+    assert isinstance(FakeEmbedder(), embed.Embedder)
+
+
+def test_each_key_embedded_once_across_calls(tmp_path: Path) -> None:
+    fake = FakeEmbedder()
+    cache = EmbeddingCache(tmp_path, fake.name)
+    texts, keys = keyed(["a b c", "hello", "a b c", "  hello ", "longer text here"])
+    v1, s1 = embed_texts(texts, keys, fake, cache, batch_size=2)
+    assert s1 == EmbedStats(new=3, cached=0, duplicate_in_batch=2, seconds=s1.seconds)
+    assert sorted(fake.embedded) == sorted({"a b c", "hello", "longer text here"})
+    assert v1.shape == (5, 8) and v1.dtype == np.float32
+    np.testing.assert_array_equal(v1[0], v1[2])
+    np.testing.assert_array_equal(v1[1], v1[3])
+    # length-sorted chunks, longest first
+    assert [len(t) for t in fake.embedded] == sorted((len(t) for t in fake.embedded), reverse=True)
+
+    texts2, keys2 = keyed(["hello", "new one", "a b c"])
+    v2, s2 = embed_texts(texts2, keys2, fake, cache)
+    assert (s2.new, s2.cached, s2.duplicate_in_batch) == (1, 2, 0)
+    assert fake.calls[-1] == ["new one"] and len(fake.embedded) == 4
+    np.testing.assert_array_equal(v2[0], v1[1])  # same vector whether fresh or from the cache
+    np.testing.assert_array_equal(v2[2], v1[0])
+    assert len(cache) == 4
+
+    # And the output does not depend on whether a cache was used at all.
+    v3, _ = embed_texts(texts2, keys2, FakeEmbedder(), None)
+    np.testing.assert_array_equal(v3, v2)
+
+
+def test_cache_survives_reopen_and_ignores_crash_leftovers(tmp_path: Path) -> None:
+    fake = FakeEmbedder()
+    texts, keys = keyed([f"prompt number {i}" for i in range(300)])
+    v, _ = embed_texts(texts, keys, fake, EmbeddingCache(tmp_path, fake.name), batch_size=64, flush_rows=100)
+    ns = tmp_path / fake.name
+    n_shards = len(list(ns.glob("shard-*.keys.npy")))
+    assert n_shards >= 2  # flushed as it went, not only at the end
+    # What a crash can leave: a half-written temp file, a shard whose vectors landed but whose keys did not.
+    (ns / ".tmp-deadbeef-shard-1.keys.npy").write_bytes(b"\x93NUMPY garbage")
+    np.save(ns / "shard-99999999999999999999-1-deadbeef.vecs.npy", np.ones((3, 8), np.float16))
+    reopened = EmbeddingCache(tmp_path, fake.name)
+    assert len(reopened) == 300
+    found, vecs = reopened.lookup(keys)
+    assert found.all()
+    np.testing.assert_allclose(vecs.astype(np.float32), v, atol=2e-3)
+
+    fresh = FakeEmbedder()
+    v2, stats = embed_texts(texts, keys, fresh, reopened)
+    assert stats.cached == 300 and stats.new == 0 and fresh.calls == []
+    np.testing.assert_array_equal(v2, v)
+
+    reopened.compact()
+    assert len(list(ns.glob("shard-*.keys.npy"))) == 1 and len(reopened) == 300
+    again = EmbeddingCache(tmp_path, fake.name)
+    np.testing.assert_array_equal(again.lookup(keys)[1], vecs)
+
+
+def test_cache_lookup_is_exact_and_vectorised(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    keys = rng.integers(0, 256, size=(2000, 16), dtype=np.uint8)
+    vecs = rng.normal(size=(2000, 4)).astype(np.float16)
+    cache = EmbeddingCache(tmp_path, "x")
+    assert cache.add(keys[:1000], vecs[:1000]) == 1000
+    assert cache.add(keys[500:], vecs[500:]) == 1000  # the overlap is not stored twice
+    assert len(cache) == 2000
+    missing = rng.integers(0, 256, size=(50, 16), dtype=np.uint8)
+    query = np.concatenate([keys[::-7], missing])
+    found, got = cache.lookup(query)
+    assert found.tolist() == [True] * len(keys[::-7]) + [False] * 50
+    np.testing.assert_array_equal(got, vecs[::-7])
+    assert bytes(keys[3]) in cache and bytes(missing[0]) not in cache
+    with pytest.raises(ValueError):
+        cache.add(keys[:2], np.zeros((2, 5), np.float16))  # wrong width for this cache
+
+
+def test_cache_namespace_must_match_embedder(tmp_path: Path) -> None:
+    texts, keys = keyed(["x"])
+    with pytest.raises(ValueError):
+        embed_texts(texts, keys, FakeEmbedder("fake-8"), EmbeddingCache(tmp_path, "other-model"))
+    with pytest.raises(ValueError):
+        embed_texts(texts, keys + keys, FakeEmbedder(), None)
+    assert EmbeddingCache.for_embedder(tmp_path, FakeEmbedder()).path == tmp_path / "cache" / "fake-8"
+
+
+def test_partial_progress_is_kept_when_embedding_fails(tmp_path: Path) -> None:
+    class Flaky(FakeEmbedder):
+        def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+            if len(self.calls) == 2:
+                raise RuntimeError("killed")
+            return super().encode(texts)
+
+    texts, keys = keyed([f"text {i:03d}" for i in range(30)])
+    cache = EmbeddingCache(tmp_path, "fake-8")
+    with pytest.raises(RuntimeError):
+        embed_texts(texts, keys, Flaky(), cache, batch_size=10)
+    assert len(EmbeddingCache(tmp_path, "fake-8")) == 20
+
+
+def test_empty_input() -> None:
+    v, s = embed_texts([], [], FakeEmbedder(), None)
+    assert v.shape == (0, 8) and s.total == 0
