@@ -199,6 +199,11 @@ def detect(ctx: Context) -> Verdicts:
 
     # population baselines, from every account in the window
     med_per_day = float(np.median(acc.per_day)) if n_acc else 1.0
+    # what ordinary traffic of this log looks like: the median account (campaigns are a minority of accounts even
+    # where they are most of the prompts), so content evidence is "more than usual here", not a fixed cut-off
+    regular = acc.n_prompts >= 3
+    cap_base = float(np.median(acc.capability_share[regular])) if regular.any() else 0.0
+    mk_base = float(np.median(acc.marker_share[regular])) if regular.any() else 0.0
     asn_vals, asn_counts = np.unique(acc.asn.astype(str), return_counts=True)
     asn_shares = asn_counts / max(asn_counts.sum(), 1)
 
@@ -249,7 +254,9 @@ def detect(ctx: Context) -> Verdicts:
         covered = int((hist >= 0.05 * max(cap.sum(), 1)).sum()) if cap.any() else 0
         cov_factor = 0.5 + 0.5 * min(1.0, max(covered - 1, 0) / 3)
         mk = float(marked_p[pidx].mean())
-        e_content = min(1.0, s_cap * cov_factor + 0.4 * mk)
+        s_rel = max(0.0, (s_cap - cap_base) / max(1 - cap_base, 1e-9))
+        mk_rel = max(0.0, (mk - mk_base) / max(1 - mk_base, 1e-9))
+        e_content = min(1.0, s_rel * cov_factor + 0.5 * mk_rel)
         # behaviour
         eligible = members[acc.n_prompts[members] >= MIN_PROMPTS_FOR_CLOCK]
         flat = float((acc.max_hour_gap[eligible] < 6).mean()) if len(eligible) else 0.0
@@ -259,7 +266,7 @@ def detect(ctx: Context) -> Verdicts:
         e_vol = float(np.clip(math.log10(max(vol_ratio, 1e-9)), 0, 1))
         e_beh = max(e_machine, e_vol)
         # look-alike discounts
-        distinct = len(np.unique(text_row[pidx])) / n_p
+        distinct = len(np.unique(ctx.payload_group[text_row[pidx]])) / n_p
         f_distinct = min(1.0, distinct / 0.3)
         orgs = acc.org[members].astype(str)
         ov, oc = np.unique(orgs[orgs != ""], return_counts=True)
@@ -268,7 +275,8 @@ def detect(ctx: Context) -> Verdicts:
         one_old_org = top_org_share >= 0.8 and (not math.isfinite(median_age) or median_age > 90)
         f_org = 0.3 if one_old_org else 1.0
         f_n = min(1.0, math.log(n) / math.log(10))
-        raw = (e_prov + e_content) / 2 + 0.25 * e_beh
+        # behaviour alone (automation, heavy use) is common and legitimate: it only adds to provenance or content
+        raw = (e_prov + e_content) / 2 + 0.25 * e_beh * max(e_prov, e_content)
         score = float(np.clip(raw, 0, 1) * f_n * f_distinct * f_org)
 
         # member strength: share of the account's prompts carrying the cohort's core wrapper segments
@@ -299,7 +307,8 @@ def detect(ctx: Context) -> Verdicts:
                 "looks like one customer's own traffic (eval harness, classroom, team)"
             )
         if f_distinct < 1:
-            mitigations.append(f"only {distinct:.0%} distinct texts: one prompt copied by many (viral / homework)")
+            mitigations.append(f"only {distinct:.0%} distinct (near-duplicate) texts: one prompt copied by many "
+                               "(viral prompt, homework)")
         if n < 10:
             mitigations.append(f"only {n} accounts")
         if e_prov < 0.2 and e_content < 0.4:

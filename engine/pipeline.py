@@ -173,6 +173,13 @@ def _run_locked(cfg: RunConfig, store: Store) -> RunReport:
     with timer.stage("minhash"):
         sigs = _signatures(prev, text_keys, norm)
         dup_group = lsh_groups(sigs, min_jaccard=0.5)
+        # near-duplicate groups of the slot contents: "how many different things does a cohort ask?" must not
+        # be answered by the wrapper, which makes every prompt of a long template look alike
+        templated = np.flatnonzero(tmpl.template_id != 0)
+        payload_sigs = sigs.copy()
+        if len(templated):
+            payload_sigs[templated] = MinHasher().signatures([tmpl.payload[i] for i in templated])
+        payload_group = lsh_groups(payload_sigs, min_jaccard=0.5)
 
     # -- 4. embed --------------------------------------------------------------------------------------------
     with timer.stage("embed"):
@@ -180,7 +187,6 @@ def _run_locked(cfg: RunConfig, store: Store) -> RunReport:
         cache = EmbeddingCache.for_embedder(store.root, embedder)
         vectors, estats = embed_texts(norm, list(text_keys), embedder, cache, show_progress=not cfg.quiet)
         # payloads (slot contents) of templated texts, for the capability taxonomy; plain texts are their own payload
-        templated = np.flatnonzero(tmpl.template_id != 0)
         p_texts = [tmpl.payload[i] or norm[i] for i in templated]
         p_keys = [text_hash(t) for t in p_texts]
         p_vecs, pstats = embed_texts(p_texts, p_keys, embedder, cache, show_progress=False)
@@ -213,6 +219,7 @@ def _run_locked(cfg: RunConfig, store: Store) -> RunReport:
             wrapper_share=tmpl.wrapper_share,
             payload_vectors=payload_vectors,
             dup_group=dup_group,
+            payload_group=payload_group,
             text_cluster=text_cluster,
             embedder=embedder,
         )

@@ -40,6 +40,7 @@ class Context:
     wrapper_share: np.ndarray
     payload_vectors: np.ndarray
     dup_group: np.ndarray
+    payload_group: np.ndarray
     text_cluster: np.ndarray
     embedder: Any
 

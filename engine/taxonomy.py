@@ -163,7 +163,9 @@ MARKERS: dict[str, re.Pattern[str]] = {
         r"|(?:explain|describe|articulate|narrate|outline|walk (?:me )?through|spell out|write out|detail|justify)"
         r"\b.{0,40}\b(?:reasoning|thinking|thoughts|steps|logic|rationale|how you (?:got|arrived|reached|decided))"
         r"|(?:reason|think) (?:carefully|aloud|out loud|through|in detail)|every step|each step"
-        r"|how you (?:got there|arrived at|reached|decided)|false starts|internal (?:reasoning|monologue)",
+        r"|how you (?:got there|arrived at|arrive at|reached|decided)|false starts|internal (?:reasoning|monologue)"
+        r"|line of (?:thought|reasoning)|each (?:inference|deduction)|(?:every|each) (?:inference|deduction)"
+        r"|étape par étape|raisonnement|paso a paso|razonamiento|schritt für schritt|gedankengang|逐步|一步一步|思考过程",
         re.I | re.S,
     ),
     "grading": re.compile(
