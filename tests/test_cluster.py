@@ -1,0 +1,41 @@
+import numpy as np
+from sklearn.metrics import adjusted_rand_score
+
+from engine.cluster import class_tfidf_terms, cluster_vectors, knn_distance_matrix
+from engine.index import VectorIndex
+
+
+def _planted(n_clusters: int = 20, per: int = 60, noise: int = 300, dim: int = 32, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(n_clusters, dim))
+    x = np.concatenate([c + 0.15 * rng.normal(size=(per, dim)) for c in centres] + [rng.normal(size=(noise, dim))])
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    truth = np.r_[np.repeat(np.arange(n_clusters), per), np.full(noise, -1)]
+    return x.astype(np.float32), truth
+
+
+def test_hdbscan_on_knn_graph_recovers_planted_clusters() -> None:
+    x, truth = _planted()
+    res = cluster_vectors(VectorIndex.build(x), k=16, min_cluster_size=10)
+    inside = truth >= 0
+    assert adjusted_rand_score(truth[inside], res.labels[inside]) > 0.9
+    assert res.n_clusters >= 18
+
+
+def test_disconnected_graph_is_bridged_not_rejected() -> None:
+    x, _ = _planted(n_clusters=3, per=30, noise=0)
+    x[:30] = x[0]  # a block of identical vectors: its own component in the kNN graph
+    res = cluster_vectors(VectorIndex.build(x), k=8, min_cluster_size=5)
+    assert len(set(res.labels[:30])) == 1 and res.labels[0] >= 0
+
+
+def test_distance_matrix_is_symmetric() -> None:
+    x, _ = _planted(n_clusters=4, per=20, noise=10)
+    sims, ids = VectorIndex.build(x).knn_graph(6)
+    m = knn_distance_matrix(sims, ids)
+    assert abs(m - m.T).max() < 1e-6
+
+
+def test_class_tfidf_picks_distinctive_terms() -> None:
+    terms = class_tfidf_terms(["pasta tomato basil pasta sauce", "python function list python code"], 2)
+    assert "pasta" in terms[0] and "python" in terms[1]

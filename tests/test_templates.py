@@ -1,0 +1,45 @@
+import numpy as np
+
+from engine.normalize import normalize
+from engine.templates import mine_templates, segments
+
+QUESTIONS = [
+    "A farmer has 17 sheep and buys 5 more. How many sheep are there?",
+    "Write a function that reverses a linked list.",
+    "Which gas do plants absorb from the air?",
+    "If all bloops are razzies, are all razzies bloops?",
+    "What is the capital of Australia?",
+    "Implement a queue using two stacks.",
+]
+
+
+def _mine(texts: list[str], accounts: list[int]):
+    norm = [normalize(t) for t in texts]
+    uniq = {t: i for i, t in enumerate(dict.fromkeys(norm))}
+    rows = np.array([uniq[t] for t in norm])
+    return mine_templates(list(uniq), rows, np.array(accounts)), rows
+
+
+def test_wrapper_never_seen_before_is_found_from_the_log() -> None:
+    # a wrapper in words no rule knows: found because several accounts send it around different questions
+    wrap = "Kindly ponder deeply, then narrate each inference you make.\n\n{q}\n\nConclude with one line: FINAL={{x}}."
+    texts = [wrap.format(q=q) for q in QUESTIONS] + ["hello there, how are you?", "plan a trip to Rome for me"]
+    accounts = [0, 1, 2, 0, 1, 2, 3, 4]
+    res, rows = _mine(texts, accounts)
+    ids = res.template_id[rows]
+    assert len(set(ids[:6])) == 1 and ids[0] != 0
+    assert ids[6] == 0 and ids[7] == 0  # personal texts have no template
+    t = res.template[rows[0]]
+    assert "<SLOT>" in t and "kindly ponder deeply" in t
+    assert res.payload[rows[1]] == normalize(QUESTIONS[1])
+    assert 0 < res.wrapper_share[rows[0]] < 1
+
+
+def test_one_account_repeating_itself_is_not_a_shared_wrapper() -> None:
+    texts = [f"My own preface that only I write. {q}" for q in QUESTIONS]
+    res, rows = _mine(texts, [7] * len(texts))
+    assert (res.template_id[rows] == 0).all()
+
+
+def test_segments_split_lines_and_sentences() -> None:
+    assert segments("Hi! Quick question: what is 2+2?\nThanks.") == ["Hi!", "Quick question:", "what is 2+2?", "Thanks."]
