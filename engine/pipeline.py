@@ -187,7 +187,7 @@ def _run_locked(cfg: RunConfig, store: Store) -> RunReport:
         cache = EmbeddingCache.for_embedder(store.root, embedder)
         vectors, estats = embed_texts(norm, list(text_keys), embedder, cache, show_progress=not cfg.quiet)
         # payloads (slot contents) of templated texts, for the capability taxonomy; plain texts are their own payload
-        p_texts = [tmpl.payload[i] or norm[i] for i in templated]
+        p_texts = [tmpl.payload[i] for i in templated]
         p_keys = [text_hash(t) for t in p_texts]
         p_vecs, pstats = embed_texts(p_texts, p_keys, embedder, cache, show_progress=False)
         payload_vectors = vectors.copy()

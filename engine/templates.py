@@ -8,7 +8,8 @@ segment *common* when at least ``min_accounts`` accounts sent it inside at least
 
 * a prompt's **template** is its sequence of common segments with ``<SLOT>`` for each run of other segments
   ("you are an expert <NUM> tutor. | <SLOT> | show your full chain of thought..."), and its id a stable hash;
-* its **payload** is the text with the common segments removed: the slot contents, which the capability
+* its **payload** is the text with the common segments removed (the whole text where nothing is left): the slot
+  contents, which the capability
   taxonomy reads, so that a wrapper about "reasoning" does not make every question look like a reasoning one.
 
 Nothing here knows any wrapper in advance, so a wrapper never seen before is found the same way.
@@ -120,7 +121,8 @@ def mine_templates(
         share[i] = wrap_chars / total
         if wrap_chars:
             template_str.append(" | ".join(parts))
-            payload.append(" ".join(rest))
+            # a text made only of common segments (a copied prompt) is its own payload: what it asks is the text
+            payload.append(" ".join(rest) if rest else texts[i])
         else:
             template_str.append("")
             payload.append(texts[i])
