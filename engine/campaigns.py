@@ -295,10 +295,25 @@ def detect(ctx: Context) -> Verdicts:
         strength = np.maximum(strength, np.where(linked_by_pay, 0.5, 0.0))
 
         reasons = _reasons(
-            n=n, n_p=n_p, m_burst=m_burst, p_burst=p_burst, young=young, shared_pay=shared_pay, n_pay=len(pv),
-            n_asn=n_asn, exp_asn=exp_asn, s_cap=s_cap, hist=hist, covered=covered, mk=mk,
-            marker_shares={k: float(v[pidx].mean()) for k, v in marker_p.items()}, flat=flat, lock=lock,
-            n_eligible=len(eligible), vol_ratio=vol_ratio, per_day=float(np.median(acc.per_day[members])),
+            n=n,
+            n_p=n_p,
+            m_burst=m_burst,
+            p_burst=p_burst,
+            young=young,
+            shared_pay=shared_pay,
+            n_pay=len(pv),
+            n_asn=n_asn,
+            exp_asn=exp_asn,
+            s_cap=s_cap,
+            hist=hist,
+            covered=covered,
+            mk=mk,
+            marker_shares={k: float(v[pidx].mean()) for k, v in marker_p.items()},
+            flat=flat,
+            lock=lock,
+            n_eligible=len(eligible),
+            vol_ratio=vol_ratio,
+            per_day=float(np.median(acc.per_day[members])),
         )
         mitigations = []
         if one_old_org:
@@ -307,13 +322,17 @@ def detect(ctx: Context) -> Verdicts:
                 "looks like one customer's own traffic (eval harness, classroom, team)"
             )
         if f_distinct < 1:
-            mitigations.append(f"only {distinct:.0%} distinct (near-duplicate) texts: one prompt copied by many "
-                               "(viral prompt, homework)")
+            mitigations.append(
+                f"only {distinct:.0%} distinct (near-duplicate) texts: one prompt copied by many "
+                "(viral prompt, homework)"
+            )
         if n < 10:
             mitigations.append(f"only {n} accounts")
         if e_prov < 0.2 and e_content < 0.4:
             mitigations.append("ordinary content from accounts of all ages: a product's or users' shared prompt")
-        cid = "c" + format(int(hash64([",".join(sorted(ctx.account_names[a] for a in members))])[0]) & 0xFFFFFFFF, "08x")
+        cid = "c" + format(
+            int(hash64([",".join(sorted(ctx.account_names[a] for a in members))])[0]) & 0xFFFFFFFF, "08x"
+        )
         flagged = score >= FLAG_SCORE and n >= MIN_COHORT
         account_cohort_score[members] = score
         account_strength[members] = strength
@@ -330,9 +349,18 @@ def detect(ctx: Context) -> Verdicts:
                 "first_seen": int(ts_all[pidx].min()),
                 "last_seen": int(ts_all[pidx].max()),
                 "evidence": json.dumps(
-                    {"burst": e_burst, "infra": e_infra, "provenance": e_prov, "content": e_content,
-                     "machine_clock": e_machine, "volume": e_vol, "behaviour": e_beh, "size": f_n,
-                     "distinct": f_distinct, "one_old_org": one_old_org},
+                    {
+                        "burst": e_burst,
+                        "infra": e_infra,
+                        "provenance": e_prov,
+                        "content": e_content,
+                        "machine_clock": e_machine,
+                        "volume": e_vol,
+                        "behaviour": e_beh,
+                        "size": f_n,
+                        "distinct": f_distinct,
+                        "one_old_org": one_old_org,
+                    },
                 ),
                 "reasons": json.dumps(reasons),
                 "mitigations": json.dumps(mitigations),
@@ -358,8 +386,10 @@ def detect(ctx: Context) -> Verdicts:
             flagged_acc[members[ok]] = True
             camp_by_cohort.update({int(a): row["campaign_id"] for a in members[ok]})
     campaign_of = np.array([camp_by_cohort.get(a, "") for a in range(n_acc)], dtype=object)
-    return Verdicts(_accounts_table(ctx, acc, account_score, flagged_acc, campaign_of, account_reasons),
-                    _campaigns_table(cohort_rows))
+    return Verdicts(
+        _accounts_table(ctx, acc, account_score, flagged_acc, campaign_of, account_reasons),
+        _campaigns_table(cohort_rows),
+    )
 
 
 def _solo_evidence(acc: AccountSignals, med_per_day: float) -> np.ndarray:
@@ -376,8 +406,10 @@ def _reasons(**k: object) -> list[str]:
     n, out = k["n"], []
     out.append(f"{n} accounts, {k['n_p']:,} prompts")
     if k["m_burst"] >= 2 and k["p_burst"] < 1e-3:
-        out.append(f"{k['m_burst'] / n:.0%} of accounts created within {BURST_DAYS:.0f} days "
-                   f"(chance under the log's sign-up rate {k['p_burst']:.0e}); {k['young']:.0%} under 30 days old")
+        out.append(
+            f"{k['m_burst'] / n:.0%} of accounts created within {BURST_DAYS:.0f} days "
+            f"(chance under the log's sign-up rate {k['p_burst']:.0e}); {k['young']:.0%} under 30 days old"
+        )
     if k["shared_pay"] > 0:
         out.append(f"{k['shared_pay']:.0%} of accounts share a payment fingerprint ({k['n_pay']} cards)")
     if k["n"] >= 5 and k["n_asn"] < 0.5 * k["exp_asn"]:
@@ -388,8 +420,11 @@ def _reasons(**k: object) -> list[str]:
         top = [f"{names[i]} {hist[i] / max(hist.sum(), 1):.0%}" for i in np.argsort(-hist)[:4] if hist[i] > 0]
         out.append(f"{k['s_cap']:.0%} of prompts are capability probes over {k['covered']} areas ({', '.join(top)})")
     ms = k["marker_shares"]
-    for name, label in (("reasoning", "ask for step-by-step reasoning"), ("grading", "ask the model to grade an answer"),
-                        ("refusal", "probe refusals")):
+    for name, label in (
+        ("reasoning", "ask for step-by-step reasoning"),
+        ("grading", "ask the model to grade an answer"),
+        ("refusal", "probe refusals"),
+    ):
         if ms.get(name, 0) >= 0.2:
             out.append(f"{ms[name]:.0%} of prompts {label}")
     if k["n_eligible"] and k["flat"] >= 0.5:
@@ -424,7 +459,11 @@ def _top_clusters(ctx: Context, pidx: np.ndarray, top: int = 5) -> list[int]:
 
 
 def _accounts_table(
-    ctx: Context, acc: AccountSignals, score: np.ndarray, flagged: np.ndarray, campaign: np.ndarray,
+    ctx: Context,
+    acc: AccountSignals,
+    score: np.ndarray,
+    flagged: np.ndarray,
+    campaign: np.ndarray,
     reasons: list[list[str]],
 ) -> pa.Table:
     """Verdict per account, joined back onto the account table's attributes (accounts with no prompts: score 0)."""
@@ -437,23 +476,37 @@ def _accounts_table(
     def take(x: np.ndarray, fill: object) -> list:
         return np.where(ok, x[j], fill).tolist()
 
-    return base.append_column("score", pa.array(np.where(ok, score[j], 0.0).round(4))).append_column(
-        "campaign_id", pa.array(take(campaign, ""), pa.string())).append_column(
-        "flagged", pa.array(np.where(ok, flagged[j], False))).append_column(
-        "prompts", pa.array(np.where(ok, acc.n_prompts[j], 0).astype(np.int64))).append_column(
-        "per_day", pa.array(np.where(ok, acc.per_day[j], 0.0).round(2))).append_column(
-        "capability_share", pa.array(np.where(ok, acc.capability_share[j], 0.0).round(3))).append_column(
-        "marker_share", pa.array(np.where(ok, acc.marker_share[j], 0.0).round(3))).append_column(
-        "reasons", pa.array([json.dumps(reasons[i]) if i >= 0 else "[]" for i in idx], pa.string()))
+    return (
+        base.append_column("score", pa.array(np.where(ok, score[j], 0.0).round(4)))
+        .append_column("campaign_id", pa.array(take(campaign, ""), pa.string()))
+        .append_column("flagged", pa.array(np.where(ok, flagged[j], False)))
+        .append_column("prompts", pa.array(np.where(ok, acc.n_prompts[j], 0).astype(np.int64)))
+        .append_column("per_day", pa.array(np.where(ok, acc.per_day[j], 0.0).round(2)))
+        .append_column("capability_share", pa.array(np.where(ok, acc.capability_share[j], 0.0).round(3)))
+        .append_column("marker_share", pa.array(np.where(ok, acc.marker_share[j], 0.0).round(3)))
+        .append_column("reasons", pa.array([json.dumps(reasons[i]) if i >= 0 else "[]" for i in idx], pa.string()))
+    )
 
 
 def _campaigns_table(rows: list[dict]) -> pa.Table:
     rows = sorted(rows, key=lambda r: (-r["score"], -r["accounts"]))
-    schema = pa.schema([
-        ("campaign_id", pa.string()), ("score", pa.float64()), ("flagged", pa.bool_()), ("accounts", pa.int64()),
-        ("prompts", pa.int64()), ("first_seen", pa.timestamp("s", tz="UTC")), ("last_seen", pa.timestamp("s", tz="UTC")),
-        ("evidence", pa.string()), ("reasons", pa.string()), ("mitigations", pa.string()), ("areas", pa.string()),
-        ("member_ids", pa.list_(pa.string())), ("templates", pa.list_(pa.string())), ("clusters", pa.list_(pa.int64())),
-        ("samples", pa.list_(pa.string())),
-    ])
+    schema = pa.schema(
+        [
+            ("campaign_id", pa.string()),
+            ("score", pa.float64()),
+            ("flagged", pa.bool_()),
+            ("accounts", pa.int64()),
+            ("prompts", pa.int64()),
+            ("first_seen", pa.timestamp("s", tz="UTC")),
+            ("last_seen", pa.timestamp("s", tz="UTC")),
+            ("evidence", pa.string()),
+            ("reasons", pa.string()),
+            ("mitigations", pa.string()),
+            ("areas", pa.string()),
+            ("member_ids", pa.list_(pa.string())),
+            ("templates", pa.list_(pa.string())),
+            ("clusters", pa.list_(pa.int64())),
+            ("samples", pa.list_(pa.string())),
+        ]
+    )
     return pa.Table.from_pylist(rows, schema=schema)

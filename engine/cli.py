@@ -15,8 +15,11 @@ from engine.store import Store, StoreError
 
 
 def _store_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--store", default=os.environ.get("PROMPTSIM_STORE", DEFAULT_STORE),
-                   help="store directory (default: $PROMPTSIM_STORE or ./promptsim-store)")
+    p.add_argument(
+        "--store",
+        default=os.environ.get("PROMPTSIM_STORE", DEFAULT_STORE),
+        help="store directory (default: $PROMPTSIM_STORE or ./promptsim-store)",
+    )
 
 
 def _fmt_ts(v: object) -> str:
@@ -28,8 +31,17 @@ def _fmt_ts(v: object) -> str:
 def cmd_run(a: argparse.Namespace) -> int:
     from engine.pipeline import RunConfig, run
 
-    report = run(RunConfig(inputs=a.input, accounts=a.accounts, store=a.store, embedder=a.embedder,
-                           models_dir=a.models_dir, window_days=a.window_days, quiet=a.quiet))
+    report = run(
+        RunConfig(
+            inputs=a.input,
+            accounts=a.accounts,
+            store=a.store,
+            embedder=a.embedder,
+            models_dir=a.models_dir,
+            window_days=a.window_days,
+            quiet=a.quiet,
+        )
+    )
     print(report.summary())
     if report.campaigns and not a.quiet:
         print()
@@ -51,14 +63,18 @@ def cmd_similar(a: argparse.Namespace) -> int:
     if "prompt_id" in q:
         print(f"{q['prompt_id']}  account {q['account_id']}  {q['timestamp']}  cluster {q['cluster_id']}")
         print(f"  {q['snippet'][:160]}")
-    for title, rows, label in (("near-duplicates (MinHash)", res.near_duplicates, "jaccard"),
-                               ("semantic neighbours (FAISS)", res.semantic, "cosine")):
+    for title, rows, label in (
+        ("near-duplicates (MinHash)", res.near_duplicates, "jaccard"),
+        ("semantic neighbours (FAISS)", res.semantic, "cosine"),
+    ):
         print(f"\n{title}:")
         if not rows:
             print("  none")
         for n in rows:
             same = f" (+{n.same_text_prompts - 1} same text)" if n.same_text_prompts > 1 else ""
-            print(f"  {label} {n.score:.2f}  {n.prompt_id}  {n.account_id}  {n.timestamp}  cluster {n.cluster_id}{same}")
+            print(
+                f"  {label} {n.score:.2f}  {n.prompt_id}  {n.account_id}  {n.timestamp}  cluster {n.cluster_id}{same}"
+            )
             print(f"      {n.snippet[:140]}")
     return 0
 
@@ -71,8 +87,10 @@ def cmd_clusters(a: argparse.Namespace) -> int:
         return 0
     print(f"{'cluster':>7} {'prompts':>8} {'texts':>7} {'accounts':>8} {'outl':>5}  top terms / template")
     for r in rows:
-        print(f"{r['cluster_id']:>7} {r['prompts']:>8,} {r['texts']:>7,} {r['accounts']:>8,} {r['outlier_share']:>5.0%}  "
-              f"{', '.join(r['top_terms'][:6])}")
+        print(
+            f"{r['cluster_id']:>7} {r['prompts']:>8,} {r['texts']:>7,} {r['accounts']:>8,} {r['outlier_share']:>5.0%}  "
+            f"{', '.join(r['top_terms'][:6])}"
+        )
         if r["dominant_template"]:
             print(f"{'':>40}{r['dominant_template_share']:.0%} {r['dominant_template'][:90]}")
     return 0
@@ -91,8 +109,10 @@ def cmd_campaigns(a: argparse.Namespace) -> int:
     print(f"{'campaign':<10} {'score':>5} {'flag':>4} {'accounts':>8} {'prompts':>8}  first seen        reasons")
     for r in rows:
         reasons = json.loads(r["reasons"])[1:3] if r["flagged"] else json.loads(r["mitigations"])[:2]
-        print(f"{r['campaign_id']:<10} {r['score']:>5.2f} {'yes' if r['flagged'] else 'no':>4} {r['accounts']:>8,} "
-              f"{r['prompts']:>8,}  {_fmt_ts(r['first_seen'])}  {'; '.join(reasons)[:150]}")
+        print(
+            f"{r['campaign_id']:<10} {r['score']:>5.2f} {'yes' if r['flagged'] else 'no':>4} {r['accounts']:>8,} "
+            f"{r['prompts']:>8,}  {_fmt_ts(r['first_seen'])}  {'; '.join(reasons)[:150]}"
+        )
     return 0
 
 
@@ -106,7 +126,9 @@ def cmd_campaign(a: argparse.Namespace) -> int:
         print(json.dumps(r, indent=1, default=str, ensure_ascii=False))
         return 0
     print(f"campaign {r['campaign_id']}  score {r['score']:.2f}  {'FLAGGED' if r['flagged'] else 'not flagged'}")
-    print(f"  {r['accounts']} accounts, {r['prompts']:,} prompts, {_fmt_ts(r['first_seen'])} .. {_fmt_ts(r['last_seen'])}")
+    print(
+        f"  {r['accounts']} accounts, {r['prompts']:,} prompts, {_fmt_ts(r['first_seen'])} .. {_fmt_ts(r['last_seen'])}"
+    )
     print("\nevidence:")
     for x in json.loads(r["reasons"]):
         print(f"  - {x}")
@@ -120,7 +142,9 @@ def cmd_campaign(a: argparse.Namespace) -> int:
     print("\nsample prompts:")
     for s in r["samples"]:
         print(f"  > {' '.join(s[:200].split())}")
-    print(f"\nmembers ({len(r['member_ids'])}): {', '.join(r['member_ids'][:20])}{' ...' if len(r['member_ids']) > 20 else ''}")
+    print(
+        f"\nmembers ({len(r['member_ids'])}): {', '.join(r['member_ids'][:20])}{' ...' if len(r['member_ids']) > 20 else ''}"
+    )
     return 0
 
 
@@ -134,8 +158,20 @@ def cmd_account(a: argparse.Namespace) -> int:
     if a.json:
         print(json.dumps(r, indent=1, default=str, ensure_ascii=False))
         return 0
-    print(f"account {r['account_id']}  score {r['score']:.2f}  {'FLAGGED in ' + r['campaign_id'] if r['flagged'] else 'not flagged'}")
-    for k in ("prompts", "per_day", "capability_share", "marker_share", "created_at", "org_id", "payment_fp", "country", "tier"):
+    print(
+        f"account {r['account_id']}  score {r['score']:.2f}  {'FLAGGED in ' + r['campaign_id'] if r['flagged'] else 'not flagged'}"
+    )
+    for k in (
+        "prompts",
+        "per_day",
+        "capability_share",
+        "marker_share",
+        "created_at",
+        "org_id",
+        "payment_fp",
+        "country",
+        "tier",
+    ):
         print(f"  {k:<17} {r[k]}")
     for x in r["reasons"]:
         print(f"  - {x}")
@@ -159,32 +195,47 @@ def cmd_runs(a: argparse.Namespace) -> int:
         return 0
     for r in rows:
         rep = json.loads(r["report"])
-        print(f"{r['run_id']}  {r['started_at'][:19]}  accepted {rep['accepted']:,}  quarantined {rep['quarantined']:,}  "
-              f"window {rep['prompts_in_window']:,}  campaigns {rep['campaigns']}  flagged {rep['flagged_accounts']}  "
-              f"embedder {r['embedder']}")
+        print(
+            f"{r['run_id']}  {r['started_at'][:19]}  accepted {rep['accepted']:,}  quarantined {rep['quarantined']:,}  "
+            f"window {rep['prompts_in_window']:,}  campaigns {rep['campaigns']}  flagged {rep['flagged_accounts']}  "
+            f"embedder {r['embedder']}"
+        )
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="promptsim", description="Find distillation / extraction campaigns in LLM prompt logs.")
+    p = argparse.ArgumentParser(
+        prog="promptsim", description="Find distillation / extraction campaigns in LLM prompt logs."
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
-    r = sub.add_parser("run", help="ingest a night's log, update the store, score campaigns",
-                       description="Ingest prompt logs (JSONL, JSONL.gz, CSV, Parquet), then normalise, MinHash, embed, "
-                                   "index, cluster and score them, and commit a new snapshot of the store atomically.")
-    r.add_argument("--input", "-i", nargs="+", required=True, help="prompt log file(s): prompt_id, account_id, timestamp, text")
+    r = sub.add_parser(
+        "run",
+        help="ingest a night's log, update the store, score campaigns",
+        description="Ingest prompt logs (JSONL, JSONL.gz, CSV, Parquet), then normalise, MinHash, embed, "
+        "index, cluster and score them, and commit a new snapshot of the store atomically.",
+    )
+    r.add_argument(
+        "--input", "-i", nargs="+", required=True, help="prompt log file(s): prompt_id, account_id, timestamp, text"
+    )
     r.add_argument("--accounts", help="account table: account_id, created_at, org_id, payment_fp, country, tier")
-    r.add_argument("--embedder", default="static",
-                   help="static (fast model2vec distilled from MiniLM, default), minilm, or a local model path")
+    r.add_argument(
+        "--embedder",
+        default="static",
+        help="static (fast model2vec distilled from MiniLM, default), minilm, or a local model path",
+    )
     r.add_argument("--models-dir", help="where the static model is built and kept (default: ./models)")
     r.add_argument("--window-days", type=float, default=7.0, help="days of traffic clustered and scored together")
     r.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     _store_arg(r)
     r.set_defaults(func=cmd_run)
 
-    s = sub.add_parser("similar", help="near-duplicates and semantic neighbours of a prompt",
-                       description="Near-duplicates (MinHash, estimated Jaccard) and semantic neighbours (FAISS cosine) "
-                                   "of a stored prompt, or of free text with --text.")
+    s = sub.add_parser(
+        "similar",
+        help="near-duplicates and semantic neighbours of a prompt",
+        description="Near-duplicates (MinHash, estimated Jaccard) and semantic neighbours (FAISS cosine) "
+        "of a stored prompt, or of free text with --text.",
+    )
     s.add_argument("prompt_id", nargs="?")
     s.add_argument("--text", help="query with free text instead of a prompt id")
     s.add_argument("-k", type=int, default=10, help="neighbours of each kind (default 10)")

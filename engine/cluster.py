@@ -112,10 +112,15 @@ def summarize(
     labels = result.labels
     n_clusters = result.n_clusters
     empty = {
-        "cluster_id": pa.array([], pa.int64()), "prompts": pa.array([], pa.int64()), "texts": pa.array([], pa.int64()),
-        "accounts": pa.array([], pa.int64()), "outlier_share": pa.array([], pa.float32()),
-        "top_terms": pa.array([], pa.list_(pa.string())), "representatives": pa.array([], pa.list_(pa.string())),
-        "dominant_template": pa.array([], pa.string()), "dominant_template_share": pa.array([], pa.float32()),
+        "cluster_id": pa.array([], pa.int64()),
+        "prompts": pa.array([], pa.int64()),
+        "texts": pa.array([], pa.int64()),
+        "accounts": pa.array([], pa.int64()),
+        "outlier_share": pa.array([], pa.float32()),
+        "top_terms": pa.array([], pa.list_(pa.string())),
+        "representatives": pa.array([], pa.list_(pa.string())),
+        "dominant_template": pa.array([], pa.string()),
+        "dominant_template_share": pa.array([], pa.float32()),
     }
     if n_clusters == 0:
         return pa.table(empty)

@@ -54,7 +54,9 @@ class VectorIndex:
         sims, ids = self.index.search(q, k)
         return sims, ids
 
-    def knn_graph(self, k: int, *, batch: int = 20_000, vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def knn_graph(
+        self, k: int, *, batch: int = 20_000, vectors: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """k nearest neighbours of every indexed vector (self included), in batches to bound memory."""
         if vectors is None:
             vectors = self.index.reconstruct_n(0, self.size)

@@ -142,7 +142,9 @@ def _run_locked(cfg: RunConfig, store: Store) -> RunReport:
             new = new.filter(pc.invert(known))
         accepted = new.num_rows if new is not None else 0
         if accepted == 0 and old_prompts is None:
-            raise InputError(", ".join(str(p) for p in cfg.inputs), "no valid prompt row to process (see the quarantine file)")
+            raise InputError(
+                ", ".join(str(p) for p in cfg.inputs), "no valid prompt row to process (see the quarantine file)"
+            )
         timer.say(
             f"  accepted {accepted:,}, quarantined {quarantine.count:,}"
             + (f" -> {qpath}" if quarantine.count else "")
@@ -344,8 +346,12 @@ def _merge_accounts(prev: Any, new: pa.Table | None, prompts: pa.Table) -> pa.Ta
         parts.append(prev.query(f"SELECT {', '.join(cols)} FROM accounts").cast(ACCOUNT_SCHEMA))
     seen_ids = pc.unique(prompts["account_id"])
     parts.append(
-        pa.table({c: (seen_ids if c == "account_id" else pa.nulls(len(seen_ids), f.type)) for c, f in
-                  zip(cols, ACCOUNT_SCHEMA, strict=True)}).cast(ACCOUNT_SCHEMA)
+        pa.table(
+            {
+                c: (seen_ids if c == "account_id" else pa.nulls(len(seen_ids), f.type))
+                for c, f in zip(cols, ACCOUNT_SCHEMA, strict=True)
+            }
+        ).cast(ACCOUNT_SCHEMA)
     )
     merged = pa.concat_tables(parts)
     _, first = np.unique(merged["account_id"].to_numpy(zero_copy_only=False), return_index=True)
@@ -412,15 +418,27 @@ def _templates_table(tmpl: Any, text_row: np.ndarray, acc_codes: np.ndarray) -> 
     ids = tmpl.template_id[text_row]
     has = ids != 0
     if not has.any():
-        return pa.table({"template_id": pa.array([], pa.int64()), "template": pa.array([], pa.string()),
-                         "prompts": pa.array([], pa.int64()), "accounts": pa.array([], pa.int64())})
+        return pa.table(
+            {
+                "template_id": pa.array([], pa.int64()),
+                "template": pa.array([], pa.string()),
+                "prompts": pa.array([], pa.int64()),
+                "accounts": pa.array([], pa.int64()),
+            }
+        )
     uniq, first, counts = np.unique(ids[has], return_index=True, return_counts=True)
     pairs = np.unique(np.stack([ids[has], acc_codes[has]], axis=1), axis=0)
     _, n_acc = np.unique(pairs[:, 0], return_counts=True)
     rows_with = np.flatnonzero(has)
     names = [tmpl.template[text_row[rows_with[f]]] for f in first]
-    return pa.table({"template_id": pa.array(uniq), "template": pa.array(names), "prompts": pa.array(counts),
-                     "accounts": pa.array(n_acc)})
+    return pa.table(
+        {
+            "template_id": pa.array(uniq),
+            "template": pa.array(names),
+            "prompts": pa.array(counts),
+            "accounts": pa.array(n_acc),
+        }
+    )
 
 
 ProgressFn = Callable[[str], None]

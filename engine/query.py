@@ -44,8 +44,11 @@ class SimilarResult:
     semantic: list[Neighbour]
 
     def to_dict(self) -> dict:
-        return {"query": self.query, "near_duplicates": [asdict(n) for n in self.near_duplicates],
-                "semantic": [asdict(n) for n in self.semantic]}
+        return {
+            "query": self.query,
+            "near_duplicates": [asdict(n) for n in self.near_duplicates],
+            "semantic": [asdict(n) for n in self.semantic],
+        }
 
 
 class Searcher:
@@ -84,7 +87,9 @@ class Searcher:
             raise StoreError(f"prompt {prompt_id!r} is not in the store's analysis window (see `promptsim runs`)")
         tr = int(self.text_of_prompt[i])
         query = self._neighbour(i, 1.0)
-        near = self._near_duplicates(self.sigs[tr], np.asarray(self.vectors[tr], np.float32), k, exclude=i, self_text=tr)
+        near = self._near_duplicates(
+            self.sigs[tr], np.asarray(self.vectors[tr], np.float32), k, exclude=i, self_text=tr
+        )
         sem = self._semantic(np.asarray(self.vectors[tr], np.float32), k, exclude_text=tr)
         return SimilarResult(asdict(query), near, sem)
 

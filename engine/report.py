@@ -68,8 +68,9 @@ def export(snap: Snapshot, out_dir: str | Path, fmt: str = "csv") -> list[Path]:
     )
     pcsv.write_csv(accounts, out / "accounts.csv")
     files.append(out / "accounts.csv")
-    camps = [_campaign_record(r) for r in snap.query(
-        "SELECT * FROM campaigns WHERE flagged ORDER BY score DESC").to_pylist()]
+    camps = [
+        _campaign_record(r) for r in snap.query("SELECT * FROM campaigns WHERE flagged ORDER BY score DESC").to_pylist()
+    ]
     (out / "campaigns.json").write_text(json.dumps(camps, indent=1, default=str, ensure_ascii=False))
     files.append(out / "campaigns.json")
     (out / "report.md").write_text(markdown_report(snap))
@@ -104,14 +105,22 @@ def campaign_rows(snap: Snapshot, *, include_all: bool = False, limit: int = 50)
 
 def markdown_report(snap: Snapshot) -> str:
     meta = snap.meta()
-    lines = [f"# promptsim report: run {meta['run_id']}", "",
-             f"{meta['prompts']:,} prompts in store, {meta['texts']:,} distinct texts in the "
-             f"{meta['window_days']:g}-day window, embedder `{meta['embedder']}`.", ""]
+    lines = [
+        f"# promptsim report: run {meta['run_id']}",
+        "",
+        f"{meta['prompts']:,} prompts in store, {meta['texts']:,} distinct texts in the "
+        f"{meta['window_days']:g}-day window, embedder `{meta['embedder']}`.",
+        "",
+    ]
     flagged = campaign_rows(snap)
     lines.append(f"## {len(flagged)} suspected extraction campaigns")
     for r in flagged:
-        lines += ["", f"### {r['campaign_id']}: score {r['score']:.2f}, {r['accounts']} accounts, {r['prompts']:,} prompts",
-                  f"first seen {r['first_seen']}, last seen {r['last_seen']}", ""]
+        lines += [
+            "",
+            f"### {r['campaign_id']}: score {r['score']:.2f}, {r['accounts']} accounts, {r['prompts']:,} prompts",
+            f"first seen {r['first_seen']}, last seen {r['last_seen']}",
+            "",
+        ]
         lines += [f"- {x}" for x in json.loads(r["reasons"])]
         if r["templates"]:
             lines += ["", "Shared template (`<SLOT>` = what varies):", ""]

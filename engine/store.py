@@ -159,7 +159,9 @@ class Store:
             fh.seek(0)
             holder = fh.read().strip() or "another process"
             fh.close()
-            raise StoreError(f"{self.root}: another run is writing this store ({holder}); try again when it ends") from None
+            raise StoreError(
+                f"{self.root}: another run is writing this store ({holder}); try again when it ends"
+            ) from None
         fh.seek(0)
         fh.truncate()
         fh.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")

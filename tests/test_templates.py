@@ -42,4 +42,9 @@ def test_one_account_repeating_itself_is_not_a_shared_wrapper() -> None:
 
 
 def test_segments_split_lines_and_sentences() -> None:
-    assert segments("Hi! Quick question: what is 2+2?\nThanks.") == ["Hi!", "Quick question:", "what is 2+2?", "Thanks."]
+    assert segments("Hi! Quick question: what is 2+2?\nThanks.") == [
+        "Hi!",
+        "Quick question:",
+        "what is 2+2?",
+        "Thanks.",
+    ]
