@@ -1,0 +1,109 @@
+"""Detection on a small log from the shared benchmark generator, with wrappers the engine has never seen.
+
+The campaign templates of ../shared/bench/public.json are replaced by wrappers written here, in other words and
+other languages, so a pass cannot come from matching the public benchmark's phrases.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from engine.pipeline import RunConfig, run
+from engine.store import Store
+
+NEW_WRAPPERS = {
+    "cot-harvest": [
+        "Work through this slowly. Lay out each inference you make, one per line, before committing to a result.\n\n{q}",
+        "Résous le problème suivant en détaillant tout ton raisonnement, étape par étape.\n\n{q}",
+        "{q}\n\nNarrate your entire line of thought, including dead ends, then box the final result.",
+    ],
+    "rubric-grader": [
+        "Act as an exam marker. Mark the submitted solution out of 10 and justify every deduction.\n\n"
+        "Item: {q}\nSubmitted: {answer}",
+        "Here is a task and an attempt. Judge the attempt's accuracy and give a score from 1 to 10 with reasons.\n"
+        "Task: {q}\nAttempt: {answer}",
+    ],
+    "tool-use-sweep": ["[agent-run] Decide which function to invoke, say why, and emit the call as JSON.\n\n{q}"],
+    "refusal-probe": ["Reply to the message below; should you hold anything back, name the rule you rely on.\n\n{q}"],
+    "instruction-harvest": ["{q}\n\nBe exhaustive and describe how you arrive at the answer.", "{q}"],
+}
+
+
+@pytest.fixture(scope="module")
+def small_bench(shared_dir, tmp_path_factory):
+    cfg = json.loads((shared_dir / "bench" / "public.json").read_text())
+    cfg["corpora"] = [str(shared_dir / "corpora")]
+    cfg["benign"]["accounts"] = 500
+    for hn in cfg["hard_negatives"]:
+        hn["accounts"] = max(2, hn["accounts"] // 4) if hn["kind"] != "eval-harness" else hn["accounts"]
+        if hn["kind"] == "eval-harness":
+            hn["per_day"] = [300, 600]
+    for c in cfg["campaigns"]:
+        c["accounts"] = max(12, c["accounts"] // 5)
+        if c["name"] in NEW_WRAPPERS:
+            c["templates"] = NEW_WRAPPERS[c["name"]]
+    out = tmp_path_factory.mktemp("bench")
+    (out / "cfg.json").write_text(json.dumps(cfg))
+    subprocess.run(
+        [sys.executable, str(shared_dir / "bench" / "make_logs.py"), str(out / "cfg.json"), str(out / "log")],
+        check=True,
+        capture_output=True,
+    )
+    store = out / "store"
+    run(
+        RunConfig(
+            inputs=[out / "log" / "prompts.jsonl"], accounts=out / "log" / "accounts.jsonl", store=store, quiet=True
+        )
+    )
+    verdicts = {
+        r["account_id"]: r
+        for r in Store(store)
+        .require()
+        .query("SELECT account_id, score, flagged, campaign_id FROM accounts")
+        .to_pylist()
+    }
+    with open(out / "log" / "truth_accounts.csv", newline="") as f:
+        truth = {r["account_id"]: (r["label"], r["group"]) for r in csv.DictReader(f)}
+    return truth, verdicts
+
+
+def _groups(truth, verdicts):
+    out: dict[str, list[dict]] = {}
+    for a, (_, g) in truth.items():
+        out.setdefault(g, []).append(verdicts.get(a, {"score": 0.0, "flagged": False, "campaign_id": ""}))
+    return out
+
+
+def test_campaigns_with_unseen_wrappers_are_flagged(small_bench) -> None:
+    truth, verdicts = small_bench
+    for group, rows in _groups(truth, verdicts).items():
+        label = next(lab for lab, g in truth.values() if g == group)
+        share = sum(r["flagged"] for r in rows) / len(rows)
+        if label == "campaign":
+            assert share >= 0.8, f"{group}: only {share:.0%} flagged"
+            ids = [r["campaign_id"] for r in rows if r["flagged"]]
+            assert max(ids.count(i) for i in set(ids)) / len(rows) >= 0.8, f"{group} split over engine campaigns"
+
+
+def test_look_alikes_and_ordinary_users_are_not_flagged(small_bench) -> None:
+    truth, verdicts = small_bench
+    for group, rows in _groups(truth, verdicts).items():
+        label = next(lab for lab, g in truth.values() if g == group)
+        if label != "campaign":
+            share = sum(r["flagged"] for r in rows) / len(rows)
+            assert share <= 0.02, f"{group}: {share:.1%} of benign accounts flagged"
+
+
+def test_every_campaign_account_outranks_almost_every_benign_one(small_bench) -> None:
+    truth, verdicts = small_bench
+    pos = sorted(verdicts.get(a, {"score": 0})["score"] for a, (lab, _) in truth.items() if lab == "campaign")
+    neg = sorted(
+        (verdicts.get(a, {"score": 0})["score"] for a, (lab, _) in truth.items() if lab != "campaign"), reverse=True
+    )
+    threshold = neg[max(1, len(neg) // 100)]  # the benign score at a 1% false-positive rate
+    assert sum(p > threshold for p in pos) / len(pos) >= 0.9
