@@ -10,6 +10,7 @@ window so a campaign spread over several nights is seen whole.
 from __future__ import annotations
 
 import json
+import resource
 import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -69,6 +70,7 @@ class RunReport:
     campaigns: int
     flagged_accounts: int
     timings: dict[str, float] = field(default_factory=dict)
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
         t = "  ".join(f"{k} {v:.1f}s" for k, v in self.timings.items())
@@ -88,16 +90,21 @@ class InjectedFailure(RuntimeError):
 
 
 class _Timer:
+    """Wall time and peak resident memory (so far) at the end of each stage, printed unless quiet."""
+
     def __init__(self, quiet: bool, fail_after: str | None) -> None:
-        self.quiet, self.fail_after, self.timings = quiet, fail_after, {}
+        self.quiet, self.fail_after = quiet, fail_after
+        self.timings: dict[str, float] = {}
+        self.peak_rss_mb: dict[str, float] = {}
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         t0 = time.perf_counter()
         yield
         self.timings[name] = round(time.perf_counter() - t0, 3)
+        self.peak_rss_mb[name] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         if not self.quiet:
-            print(f"[{name}] {self.timings[name]:.1f}s", flush=True)
+            print(f"[{name}] {self.timings[name]:.1f}s, peak RSS {self.peak_rss_mb[name]:,.0f} MB", flush=True)
         if self.fail_after == name:
             raise InjectedFailure(f"injected failure after stage {name}")
 
@@ -273,6 +280,7 @@ def _run_locked(cfg: RunConfig, store: Store) -> RunReport:
                 campaigns=int(pc.sum(verdicts.campaigns["flagged"]).as_py() or 0),
                 flagged_accounts=n_flagged,
                 timings=dict(timer.timings),
+                peak_rss_mb=dict(timer.peak_rss_mb),
             )
             runs = prev.query("SELECT * FROM runs").to_pylist() if prev else []
             runs.append(
@@ -303,6 +311,7 @@ def _run_locked(cfg: RunConfig, store: Store) -> RunReport:
             writer.abort()
             raise
     report.timings = dict(timer.timings)
+    report.peak_rss_mb = dict(timer.peak_rss_mb)
     return report
 
 
