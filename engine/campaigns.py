@@ -45,6 +45,8 @@ MIN_ACCOUNT_CLUSTER = 5
 PAYMENT_DISTANCE = 0.2
 FLAG_SCORE = 0.6
 MIN_COHORT = 3
+#: an account is flagged with its cohort when at least this typical of it (see member strength in ``detect``)
+MIN_MEMBER_STRENGTH = 0.5
 BURST_DAYS = 7.0
 BACKGROUND_DAYS = 60.0
 MIN_PROMPTS_FOR_CLOCK = 15
@@ -56,6 +58,36 @@ SOLO_CAP = 0.35
 class Verdicts:
     accounts: pa.Table
     campaigns: pa.Table
+
+    def with_ids(self, stable: dict[str, str], continued: set[str] = frozenset()) -> Verdicts:
+        """Tonight's cohort ids replaced by the campaigns' stable ids (engine.history).
+
+        ``continued`` are cohorts below the flag score that continue a campaign already known: a campaign keeps
+        its flag while its evidence stays above CONTINUE_SCORE, so it does not flicker on and off night to night.
+        """
+        camps = self.campaigns
+        if continued:
+            on = np.isin(np.array(camps["campaign_id"].to_pylist(), dtype=object), list(continued))
+            camps = camps.set_column(
+                camps.schema.get_field_index("flagged"),
+                "flagged",
+                pa.array(np.array(camps["flagged"].to_pylist()) | on),
+            )
+        acc = self.accounts
+        cohort = np.array(acc["cohort_id"].to_pylist(), dtype=object)
+        join = np.isin(cohort, list(continued)) & (acc["member_strength"].to_numpy() >= MIN_MEMBER_STRENGTH)
+        flagged = np.array(acc["flagged"].to_pylist()) | join
+        camp = np.where(join, cohort, np.array(acc["campaign_id"].to_pylist(), dtype=object))
+        acc = acc.set_column(acc.schema.get_field_index("flagged"), "flagged", pa.array(flagged))
+        acc = acc.set_column(
+            acc.schema.get_field_index("campaign_id"), "campaign_id", pa.array(camp.tolist(), pa.string())
+        )
+
+        def remap(tbl: pa.Table, col: str) -> pa.Table:
+            ids = [stable.get(c, c) for c in tbl[col].to_pylist()]
+            return tbl.set_column(tbl.schema.get_field_index(col), col, pa.array(ids, pa.string()))
+
+        return Verdicts(remap(remap(acc, "campaign_id"), "cohort_id"), remap(camps, "campaign_id"))
 
 
 # -- linking ---------------------------------------------------------------------------------------------------
@@ -279,7 +311,9 @@ def detect(ctx: Context) -> Verdicts:
         raw = (e_prov + e_content) / 2 + 0.25 * e_beh * max(e_prov, e_content)
         score = float(np.clip(raw, 0, 1) * f_n * f_distinct * f_org)
 
-        # member strength: share of the account's prompts carrying the cohort's core wrapper segments
+        # member strength: share of the account's prompts carrying the cohort's core wrapper segments, relative to
+        # the cohort's median member (a campaign with cover traffic has a lower median), so an account that drifted
+        # in through one shared sentence ranks below the operation's own accounts and is not flagged with them
         sub = w[members]
         core = np.asarray((sub > 0).sum(axis=0)).ravel() >= max(2, 0.3 * n)
         strength = np.ones(n)
@@ -291,8 +325,11 @@ def detect(ctx: Context) -> Verdicts:
                 rows = text_row[prompts_by_acc[acc_bounds[a] : acc_bounds[a + 1]]]
                 per_acc[j] = has_core[rows].mean() if len(rows) else 0.0
             strength = per_acc
-        linked_by_pay = np.isin(pay, pv[pc_ > 1]) if len(pv) else np.zeros(n, bool)
-        strength = np.maximum(strength, np.where(linked_by_pay, 0.5, 0.0))
+        strength = np.clip(strength / max(float(np.median(strength)), 1e-9), 0.0, 1.0)
+        # a card shared with the cohort's typical members ties an account to the operation whatever it sends
+        strong_cards = set(pay[(strength >= 0.5) & (pay != "")])
+        shares_card = np.isin(pay, list(pv[pc_ > 1])) & np.isin(pay, list(strong_cards))
+        strength = np.where(shares_card, 1.0, strength)
 
         reasons = _reasons(
             n=n,
@@ -372,22 +409,27 @@ def detect(ctx: Context) -> Verdicts:
             }
         )
         for j, a in enumerate(members):
-            account_score[a] = score * (0.6 + 0.4 * min(1.0, strength[j] / 0.5))
+            account_score[a] = score * (0.6 + 0.4 * strength[j])
 
     # accounts outside any cohort, and weak members: their own evidence, capped below any flag
     solo = _solo_evidence(acc, med_per_day)
     account_score = np.maximum(account_score, SOLO_CAP * solo)
     camp_by_cohort: dict[int, str] = {}
     flagged_acc = np.zeros(n_acc, dtype=bool)
+    cohort_by_acc: dict[int, str] = {}
     for row in cohort_rows:
         members = row.pop("_members")
+        cohort_by_acc.update({int(a): row["campaign_id"] for a in members})
         if row["flagged"]:
-            ok = account_strength[members] >= 0.2
+            ok = account_strength[members] >= MIN_MEMBER_STRENGTH
             flagged_acc[members[ok]] = True
             camp_by_cohort.update({int(a): row["campaign_id"] for a in members[ok]})
     campaign_of = np.array([camp_by_cohort.get(a, "") for a in range(n_acc)], dtype=object)
+    cohort_of = np.array([cohort_by_acc.get(a, "") for a in range(n_acc)], dtype=object)
     return Verdicts(
-        _accounts_table(ctx, acc, account_score, flagged_acc, campaign_of, account_reasons),
+        _accounts_table(
+            ctx, acc, account_score, flagged_acc, campaign_of, cohort_of, account_strength, account_reasons
+        ),
         _campaigns_table(cohort_rows),
     )
 
@@ -464,6 +506,8 @@ def _accounts_table(
     score: np.ndarray,
     flagged: np.ndarray,
     campaign: np.ndarray,
+    cohort: np.ndarray,
+    strength: np.ndarray,
     reasons: list[list[str]],
 ) -> pa.Table:
     """Verdict per account, joined back onto the account table's attributes (accounts with no prompts: score 0)."""
@@ -480,6 +524,8 @@ def _accounts_table(
         base.append_column("score", pa.array(np.where(ok, score[j], 0.0).round(4)))
         .append_column("campaign_id", pa.array(take(campaign, ""), pa.string()))
         .append_column("flagged", pa.array(np.where(ok, flagged[j], False)))
+        .append_column("cohort_id", pa.array(take(cohort, ""), pa.string()))
+        .append_column("member_strength", pa.array(np.where(ok, strength[j], 0.0).round(3)))
         .append_column("prompts", pa.array(np.where(ok, acc.n_prompts[j], 0).astype(np.int64)))
         .append_column("per_day", pa.array(np.where(ok, acc.per_day[j], 0.0).round(2)))
         .append_column("capability_share", pa.array(np.where(ok, acc.capability_share[j], 0.0).round(3)))

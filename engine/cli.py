@@ -139,12 +139,75 @@ def cmd_campaign(a: argparse.Namespace) -> int:
     for t in r["templates"]:
         print(f"  {t[:200]}")
     print(f"\nclusters: {r['clusters']}")
+    _print_history(snap, r["campaign_id"])
     print("\nsample prompts:")
     for s in r["samples"]:
         print(f"  > {' '.join(s[:200].split())}")
     print(
         f"\nmembers ({len(r['member_ids'])}): {', '.join(r['member_ids'][:20])}{' ...' if len(r['member_ids']) > 20 else ''}"
     )
+    return 0
+
+
+def _print_history(snap: object, cid: str) -> None:
+    """Status and per-night activity of a tracked campaign (nothing for cohorts that were never flagged)."""
+    hist = snap.query("SELECT * FROM campaign_history WHERE campaign_id = ?", [cid]).to_pylist()
+    if not hist:
+        return
+    h = hist[0]
+    print(
+        f"\nstatus: {h['status']}  first seen {_fmt_ts(h['first_seen'])}  last seen {_fmt_ts(h['last_seen'])}  "
+        f"accounts ever {h['accounts_ever']}"
+    )
+    print(f"  {'night':<11} {'accounts':>8} {'prompts':>8} {'joined':>6} {'left':>5}")
+    for n in snap.query("SELECT * FROM campaign_nights WHERE campaign_id = ? ORDER BY night", [cid]).to_pylist():
+        print(f"  {n['night']:<11} {n['accounts']:>8,} {n['prompts']:>8,} {n['joined']:>6,} {n['left']:>5,}")
+    events = snap.query("SELECT * FROM campaign_events WHERE campaign_id = ?", [cid]).to_pylist()
+    for e in events:
+        print(f"  {e['run_id']}  {e['event']}: {e['detail']}")
+
+
+def cmd_diff(a: argparse.Namespace) -> int:
+    from engine.history import diff_events
+
+    snap = Store(a.store).require()
+    runs = snap.query("SELECT run_id FROM runs ORDER BY started_at")["run_id"].to_pylist()
+    events = diff_events(snap.query("SELECT * FROM campaign_events"), runs, a.since)
+    if a.json:
+        print(json.dumps(events, indent=1))
+        return 0
+    since = a.since or (runs[-2] if len(runs) > 1 else "the start")
+    print(f"changes since {since} (latest run {runs[-1]}):")
+    if not events:
+        print("  none")
+    titles = {
+        "new": "new campaigns",
+        "grown": "grown",
+        "new_accounts": "new accounts in known campaigns",
+        "quiet": "gone quiet",
+        "resumed": "active again",
+        "merged": "merged",
+        "split": "split",
+    }
+    for kind, title in titles.items():
+        rows = [e for e in events if e["event"] == kind]
+        if rows:
+            print(f"\n{title}:")
+            for e in rows:
+                print(f"  {e['campaign_id']}  {e['detail']}")
+    return 0
+
+
+def cmd_prune(a: argparse.Namespace) -> int:
+    from engine.pipeline import RunConfig, run
+
+    try:
+        before = datetime.fromisoformat(a.before).replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise SystemExit(f"promptsim prune: --before {a.before!r} is not a date (YYYY-MM-DD)") from None
+    spec = Store(a.store).require().meta().get("embedder_spec", "static")
+    report = run(RunConfig(inputs=[], store=a.store, embedder=spec, prune_before=before, quiet=a.quiet))
+    print(report.summary())
     return 0
 
 
@@ -273,6 +336,28 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--format", choices=["csv", "parquet", "json"], default="csv")
     _store_arg(e)
     e.set_defaults(func=cmd_export)
+
+    d = sub.add_parser(
+        "diff",
+        help="what changed since the previous run: new, grown, quiet campaigns",
+        description="Campaign events since a run (default: the run before the latest): new campaigns, "
+        "grown ones, new accounts in known campaigns, campaigns gone quiet, merges, splits.",
+    )
+    d.add_argument("--since", help="a run id (see `promptsim runs`)")
+    d.add_argument("--json", action="store_true")
+    _store_arg(d)
+    d.set_defaults(func=cmd_diff)
+
+    pr = sub.add_parser(
+        "prune",
+        help="remove prompts before a date (campaign history is kept)",
+        description="Remove stored prompts older than --before, with their texts, vectors and index "
+        "entries, and re-derive clusters and campaigns; campaign history is kept.",
+    )
+    pr.add_argument("--before", required=True, help="YYYY-MM-DD (UTC)")
+    pr.add_argument("--quiet", "-q", action="store_true")
+    _store_arg(pr)
+    pr.set_defaults(func=cmd_prune)
 
     rs = sub.add_parser("runs", help="the runs that built this store")
     rs.add_argument("--json", action="store_true")

@@ -24,14 +24,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine import campaigns, cluster, signals
-from engine.embed import EmbeddingCache, embed_texts, get_embedder
+from engine import campaigns, cluster, history, signals
+from engine.embed import EmbeddingCache, as_keys, embed_texts, get_embedder
 from engine.index import VectorIndex
 from engine.ingest import read_accounts, read_prompts
 from engine.minhash import MinHasher, lsh_groups
 from engine.normalize import mask, normalize, text_hash
 from engine.schema import ACCOUNT_SCHEMA, PROMPT_SCHEMA, InputError, Quarantine, epoch_seconds
-from engine.store import Store
+from engine.store import Store, StoreError
 from engine.templates import mine_templates
 
 DEFAULT_STORE = "promptsim-store"
@@ -50,6 +50,7 @@ class RunConfig:
     min_cluster_size: int = 10
     knn: int = 16
     quiet: bool = False
+    prune_before: datetime | None = None  # drop stored prompts older than this (``promptsim prune``)
     fail_after: str | None = None  # test hook: raise after this stage, to prove a failed run changes nothing
 
 
@@ -59,6 +60,7 @@ class RunReport:
     accepted: int
     quarantined: int
     already_stored: int
+    pruned: int
     quarantine_path: str | None
     quarantine_by_reason: dict[str, int]
     prompts_in_store: int
@@ -77,7 +79,7 @@ class RunReport:
         q = f" (see {self.quarantine_path})" if self.quarantined else ""
         return (
             f"run {self.run_id}: accepted {self.accepted:,} prompts, quarantined {self.quarantined:,}{q}, "
-            f"already stored {self.already_stored:,}\n"
+            f"already stored {self.already_stored:,}" + (f", pruned {self.pruned:,}" if self.pruned else "") + "\n"
             f"  window: {self.prompts_in_window:,} prompts, {self.texts:,} distinct texts "
             f"({self.new_embeddings:,} embedded, {self.cached_embeddings:,} from cache)\n"
             f"  {self.clusters:,} clusters, {self.campaigns:,} suspected campaigns, "
@@ -143,6 +145,13 @@ def _run_locked(cfg: RunConfig, store: Store) -> RunReport:
         new = pa.concat_tables(batches) if batches else None
         already = 0
         old_prompts = prev.query("SELECT * FROM prompts") if prev else None
+        pruned = 0
+        if cfg.prune_before is not None and old_prompts is not None:
+            keep = epoch_seconds(old_prompts["timestamp"]) >= int(cfg.prune_before.timestamp())
+            pruned = int((~keep).sum())
+            old_prompts = old_prompts.filter(pa.array(keep))
+            if not old_prompts.num_rows:
+                raise StoreError(f"{store.root}: pruning before {cfg.prune_before:%Y-%m-%d} would remove every prompt")
         if new is not None and old_prompts is not None and old_prompts.num_rows:
             known = pc.is_in(new["prompt_id"], value_set=old_prompts["prompt_id"])
             already = int(pc.sum(known).as_py() or 0)
@@ -164,8 +173,7 @@ def _run_locked(cfg: RunConfig, store: Store) -> RunReport:
         prompts = _merge_prompts(old_prompts, new, new_keys)
         accounts = _merge_accounts(prev, accounts_new, prompts)
         window = _window(prompts, cfg.window_days)
-        keys_w = window["text_key"].to_numpy(zero_copy_only=False)
-        texts_idx = _distinct_texts(keys_w)
+        texts_idx = _distinct_texts(window["text_key"])
         known_norm = _known_texts(prev)
         norm_by_key = {**known_norm, **new_norm}
         text_keys = texts_idx.keys
@@ -233,6 +241,23 @@ def _run_locked(cfg: RunConfig, store: Store) -> RunReport:
             embedder=embedder,
         )
         verdicts = campaigns.detect(ctx)
+        payment_of = dict(
+            zip(accounts["account_id"].to_pylist(), [p or "" for p in accounts["payment_fp"].to_pylist()], strict=True)
+        )
+        tracking = (
+            history.carry(prev)
+            if cfg.prune_before is not None
+            else history.track(
+                _table(prev, "campaign_history"),
+                _table(prev, "campaign_nights"),
+                _table(prev, "campaign_events"),
+                verdicts.campaigns,
+                window,
+                payment_of,
+                run_id,
+            )
+        )
+        verdicts = verdicts.with_ids(tracking.stable_id, tracking.continued)
 
     # -- 8. commit -------------------------------------------------------------------------------------------
     with timer.stage("commit"):
@@ -260,6 +285,9 @@ def _run_locked(cfg: RunConfig, store: Store) -> RunReport:
             writer.table("clusters", clusters_tbl)
             writer.table("templates", _templates_table(tmpl, text_row, acc_codes))
             writer.table("campaigns", verdicts.campaigns)
+            writer.table("campaign_history", tracking.history)
+            writer.table("campaign_nights", tracking.nights)
+            writer.table("campaign_events", tracking.events)
             writer.array("vectors", vectors.astype(np.float16))
             writer.array("signatures", sigs)
             index.save(writer.path("index.faiss"))
@@ -269,6 +297,7 @@ def _run_locked(cfg: RunConfig, store: Store) -> RunReport:
                 accepted=accepted,
                 quarantined=quarantine.count,
                 already_stored=already,
+                pruned=pruned,
                 quarantine_path=str(qpath) if quarantine.count else None,
                 quarantine_by_reason=dict(quarantine.by_reason),
                 prompts_in_store=prompts.num_rows,
@@ -310,6 +339,9 @@ def _run_locked(cfg: RunConfig, store: Store) -> RunReport:
         except BaseException:
             writer.abort()
             raise
+    if cfg.prune_before is not None:
+        # the cache is content-addressed and shared by snapshots: after a prune keep only what is still referenced
+        cache.reset(np.concatenate([as_keys(list(text_keys)), as_keys(p_keys)]), np.concatenate([vectors, p_vecs]))
     report.timings = dict(timer.timings)
     report.peak_rss_mb = dict(timer.peak_rss_mb)
     return report
@@ -318,28 +350,33 @@ def _run_locked(cfg: RunConfig, store: Store) -> RunReport:
 # -- helpers -----------------------------------------------------------------------------------------------------
 
 
-def _normalise_new(new: pa.Table | None) -> tuple[list[bytes], dict[bytes, str]]:
-    """Normalise the new prompts once: their content keys, and the normalised text of each new key."""
-    if new is None:
-        return [], {}
-    keys: list[bytes] = []
+def _normalise_new(new: pa.Table | None) -> tuple[pa.Array, dict[bytes, str]]:
+    """Normalise the new prompts once: their content keys, and the normalised text of each new key.
+
+    Each distinct raw text is normalised and hashed once (Arrow's dictionary encoding finds them in C++): a night
+    repeats itself a lot (templated traffic, retries, viral prompts; ~2.4x at 1M benchmark prompts), and
+    ``normalize`` is a Python call of a few regexes.
+    """
+    if new is None or new.num_rows == 0:
+        return pa.array([], pa.binary(16)), {}
+    enc = pc.dictionary_encode(new["text"]).combine_chunks()
+    norm_u = [normalize(raw) for raw in enc.dictionary.to_pylist()]
+    keys_u = [text_hash(t) for t in norm_u]
     norm_by_key: dict[bytes, str] = {}
-    for raw in new["text"].to_pylist():
-        t = normalize(raw)
-        k = text_hash(t)
-        keys.append(k)
+    for k, t in zip(keys_u, norm_u, strict=True):
         norm_by_key.setdefault(k, t)
-    return keys, norm_by_key
+    return pa.array(keys_u, pa.binary(16)).take(enc.indices), norm_by_key
 
 
-def _merge_prompts(old: pa.Table | None, new: pa.Table | None, new_keys: list[bytes]) -> pa.Table:
+def _merge_prompts(old: pa.Table | None, new: pa.Table | None, new_keys: pa.Array | list[bytes]) -> pa.Table:
     """Stored prompts plus the new ones, in the ingest schema (DuckDB hands timestamps back in microseconds)."""
     schema = PROMPT_SCHEMA.append(pa.field("text_key", pa.binary(16)))
     parts = []
     if old is not None and old.num_rows:
         parts.append(old.select(schema.names).cast(schema))
     if new is not None and new.num_rows:
-        parts.append(new.append_column("text_key", pa.array(new_keys, pa.binary(16))).select(schema.names).cast(schema))
+        keys = new_keys if isinstance(new_keys, pa.Array) else pa.array(new_keys, pa.binary(16))
+        parts.append(new.append_column("text_key", keys).select(schema.names).cast(schema))
     if not parts:
         raise ValueError("no prompts: the input held no valid row and the store is empty")
     return pa.concat_tables(parts).combine_chunks()
@@ -380,15 +417,26 @@ class _Distinct:
     row_of_prompt: np.ndarray
 
 
-def _distinct_texts(keys: np.ndarray) -> _Distinct:
-    """Distinct content keys in first-seen order and each prompt's row among them (vectorised)."""
-    # numpy's "S16" would strip trailing NUL bytes of a key; two uint64 words per key keep all 16 bytes
-    arr = np.frombuffer(b"".join(bytes(k) for k in keys), dtype=[("hi", "<u8"), ("lo", "<u8")])
-    _, first, inverse = np.unique(arr, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return _Distinct([bytes(keys[i]) for i in first[order]], rank[inverse.ravel()].astype(np.int64))
+def _distinct_texts(keys: pa.ChunkedArray | pa.Array) -> _Distinct:
+    """Distinct content keys in first-seen order and each prompt's row among them.
+
+    Arrow's dictionary encoding assigns codes in order of first occurrence, which is exactly this contract, in one
+    hash pass (4x the previous sort of 16-byte records at 1M prompts).
+    """
+    enc = pc.dictionary_encode(keys)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()  # one dictionary for all chunks: the kernel's memo table spans them
+    return _Distinct(enc.dictionary.to_pylist(), enc.indices.to_numpy(zero_copy_only=False).astype(np.int64))
+
+
+def _table(prev: Any, name: str) -> pa.Table | None:
+    """A table of the previous snapshot, or None (first run, or a store written before the table existed)."""
+    if prev is None:
+        return None
+    try:
+        return prev.query(f'SELECT * FROM "{name}"')
+    except Exception:  # noqa: BLE001 - duckdb raises CatalogException; a missing table simply means no history
+        return None
 
 
 def _known_texts(prev: Any) -> dict[bytes, str]:

@@ -61,6 +61,9 @@ def export(snap: Snapshot, out_dir: str | Path, fmt: str = "csv") -> list[Path]:
         _write(snap.query("SELECT * FROM clusters ORDER BY prompts DESC"), out / "clusters", fmt),
         _write(memberships(snap), out / "memberships", fmt),
         _write(snap.query("SELECT * FROM campaigns ORDER BY score DESC"), out / "campaigns", fmt),
+        _write(snap.query("SELECT * FROM campaign_history ORDER BY first_seen"), out / "campaign_history", fmt),
+        _write(snap.query("SELECT * FROM campaign_nights ORDER BY campaign_id, night"), out / "campaign_nights", fmt),
+        _write(snap.query("SELECT * FROM campaign_events"), out / "campaign_events", fmt),
     ]
     accounts = snap.query(
         "SELECT account_id, score, campaign_id, flagged, prompts, per_day, capability_share, marker_share, "
@@ -68,8 +71,13 @@ def export(snap: Snapshot, out_dir: str | Path, fmt: str = "csv") -> list[Path]:
     )
     pcsv.write_csv(accounts, out / "accounts.csv")
     files.append(out / "accounts.csv")
+    nights: dict[str, list[dict]] = {}
+    for n in snap.query("SELECT * FROM campaign_nights ORDER BY night").to_pylist():
+        nights.setdefault(n.pop("campaign_id"), []).append(n)
+    status = {h["campaign_id"]: h for h in snap.query("SELECT * FROM campaign_history").to_pylist()}
     camps = [
-        _campaign_record(r) for r in snap.query("SELECT * FROM campaigns WHERE flagged ORDER BY score DESC").to_pylist()
+        _campaign_record(r, status.get(r["campaign_id"]), nights.get(r["campaign_id"], []))
+        for r in snap.query("SELECT * FROM campaigns WHERE flagged ORDER BY score DESC").to_pylist()
     ]
     (out / "campaigns.json").write_text(json.dumps(camps, indent=1, default=str, ensure_ascii=False))
     files.append(out / "campaigns.json")
@@ -78,9 +86,13 @@ def export(snap: Snapshot, out_dir: str | Path, fmt: str = "csv") -> list[Path]:
     return files
 
 
-def _campaign_record(r: dict) -> dict:
+def _campaign_record(r: dict, hist: dict | None, nights: list[dict]) -> dict:
     return {
         "campaign_id": r["campaign_id"],
+        "status": hist["status"] if hist else None,
+        "first_seen_ever": str(hist["first_seen"]) if hist else None,
+        "accounts_ever": hist["accounts_ever"] if hist else r["accounts"],
+        "history": nights,
         "score": r["score"],
         "accounts": r["accounts"],
         "prompts": r["prompts"],

@@ -1,0 +1,295 @@
+"""Campaigns tracked from night to night: stable identity, per-night history, and what changed.
+
+Campaigns run for weeks and move when noticed, so a nightly cohort must be recognised as the operation already
+seen yesterday rather than reported as something new. Each night's flagged cohorts are matched to the campaigns
+the store already knows by what one operator cannot easily change all at once:
+
+* the accounts (overlap coefficient: share of the smaller side found in the other),
+* the wrapper templates it uses, and
+* the payment fingerprints behind its accounts.
+
+A cohort takes the id of the known campaign it matches best. One cohort matching several known campaigns merges
+them (the oldest id survives and the merge is recorded); several cohorts matching one campaign split it (the
+closest keeps the id, the others get new ids recorded as split from it). Known campaigns with no match tonight
+stay in the history; those with no traffic on the latest night are marked ``quiet``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+import pyarrow as pa
+
+from engine.schema import epoch_seconds
+
+MATCH_MIN = 0.3
+#: a known campaign stays flagged while tonight's matching cohort scores at least this (the flag itself needs 0.6)
+CONTINUE_SCORE = 0.45
+
+HISTORY_SCHEMA = pa.schema(
+    [
+        ("campaign_id", pa.string()),
+        ("status", pa.string()),
+        ("first_seen_run", pa.string()),
+        ("last_seen_run", pa.string()),
+        ("first_seen", pa.timestamp("s", tz="UTC")),
+        ("last_seen", pa.timestamp("s", tz="UTC")),
+        ("accounts", pa.int64()),
+        ("accounts_ever", pa.int64()),
+        ("prompts", pa.int64()),
+        ("score", pa.float64()),
+        ("templates", pa.list_(pa.string())),
+        ("payment_fps", pa.list_(pa.string())),
+        ("member_ids", pa.list_(pa.string())),
+    ]
+)
+NIGHTS_SCHEMA = pa.schema(
+    [
+        ("campaign_id", pa.string()),
+        ("night", pa.string()),
+        ("accounts", pa.int64()),
+        ("prompts", pa.int64()),
+        ("joined", pa.int64()),
+        ("left", pa.int64()),
+    ]
+)
+EVENTS_SCHEMA = pa.schema(
+    [("run_id", pa.string()), ("campaign_id", pa.string()), ("event", pa.string()), ("detail", pa.string())]
+)
+
+
+@dataclass
+class Tracking:
+    """The updated history tables, tonight's cohort id -> stable campaign id, and cohorts kept flagged."""
+
+    history: pa.Table
+    nights: pa.Table
+    events: pa.Table
+    stable_id: dict[str, str]
+    continued: set[str] = field(default_factory=set)
+
+
+def carry(prev: object) -> Tracking:
+    """The previous snapshot's history unchanged (a prune changes what is stored, not what happened)."""
+    from engine.pipeline import _table
+
+    h, n, e = (_table(prev, t) for t in ("campaign_history", "campaign_nights", "campaign_events"))
+    return Tracking(
+        history=h if h is not None else HISTORY_SCHEMA.empty_table(),
+        nights=n if n is not None else NIGHTS_SCHEMA.empty_table(),
+        events=e if e is not None else EVENTS_SCHEMA.empty_table(),
+        stable_id={c["campaign_id"]: c["campaign_id"] for c in (h.to_pylist() if h is not None else [])},
+    )
+
+
+def _match(cohort: dict, known: dict, payment_of: dict[str, str]) -> float:
+    """How surely tonight's cohort is a known campaign: shared accounts, wrapper templates or payment cards."""
+    m = set(cohort["member_ids"])
+    p = {payment_of.get(a, "") for a in m} - {""}
+    return max(
+        _overlap(m, set(known["member_ids"])),
+        0.8 * _overlap(set(cohort["templates"]), set(known["templates"])),
+        0.8 * _overlap(p, set(known["payment_fps"])),
+    )
+
+
+def _overlap(a: set, b: set) -> float:
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+
+def _new_id(run_id: str, members: list[str]) -> str:
+    h = hashlib.blake2b(f"{run_id}|{min(members)}".encode(), digest_size=4).hexdigest()
+    return f"C{h}"
+
+
+def track(
+    prev_history: pa.Table | None,
+    prev_nights: pa.Table | None,
+    prev_events: pa.Table | None,
+    cohorts: pa.Table,
+    window: pa.Table,
+    payment_of: dict[str, str],
+    run_id: str,
+) -> Tracking:
+    """Match tonight's flagged cohorts to known campaigns and roll the per-night history forward."""
+    known = prev_history.to_pylist() if prev_history is not None else []
+    live = [k for k in known if k["status"] != "merged"]
+    events: list[dict] = []
+    # tonight's flagged cohorts, plus weaker ones that continue a known campaign (hysteresis, see CONTINUE_SCORE)
+    flagged, continued = [], set()
+    for c in cohorts.to_pylist():
+        if c["flagged"]:
+            flagged.append(c)
+        elif c["score"] >= CONTINUE_SCORE and live and max(_match(c, k, payment_of) for k in live) >= MATCH_MIN:
+            flagged.append(dict(c, flagged=True))
+            continued.add(c["campaign_id"])
+
+    # -- match ------------------------------------------------------------------------------------------------
+    scores = np.zeros((len(flagged), len(known)))
+    for i, c in enumerate(flagged):
+        for j, k in enumerate(known):
+            scores[i, j] = _match(c, k, payment_of) if k["status"] != "merged" else 0.0
+    owner: dict[int, int] = {}  # known campaign -> the cohort that keeps its id
+    for j in range(len(known)):
+        col = scores[:, j]
+        if len(col) and col.max() >= MATCH_MIN:
+            owner[j] = int(col.argmax())
+    stable: dict[str, str] = {}
+    by_id = {k["campaign_id"]: k for k in known}
+    for i, c in enumerate(flagged):
+        mine = [j for j, who in owner.items() if who == i]
+        if mine:
+            mine.sort(key=lambda j: known[j]["first_seen"])
+            keep = known[mine[0]]["campaign_id"]
+            for j in mine[1:]:
+                gone = known[j]["campaign_id"]
+                by_id[gone]["status"] = "merged"
+                events.append(_event(run_id, keep, "merged", f"{gone} merged into {keep}"))
+        else:
+            keep = _new_id(run_id, c["member_ids"])
+            near = [j for j in range(len(known)) if scores[i, j] >= MATCH_MIN]
+            if near:
+                parent = known[max(near, key=lambda j: scores[i, j])]["campaign_id"]
+                events.append(_event(run_id, keep, "split", f"split from {parent}"))
+            else:
+                events.append(_event(run_id, keep, "new", f"{c['accounts']} accounts, score {c['score']:.2f}"))
+        stable[c["campaign_id"]] = keep
+
+    # -- per-night activity of every campaign seen tonight -------------------------------------------------------
+    ts = epoch_seconds(window["timestamp"])
+    day = (ts // 86400).astype(np.int64)
+    last_day = int(day.max()) if len(day) else 0
+    last_night = _night(last_day)
+    accts = np.array(window["account_id"].to_pylist(), dtype=object)
+    window_nights = {_night(d) for d in np.unique(day)}
+
+    old_nights = prev_nights.to_pylist() if prev_nights is not None else []
+    night_rows = [r for r in old_nights if r["night"] not in window_nights or r["campaign_id"] not in stable.values()]
+    rows_by_cid: dict[str, list[dict]] = {}
+    for r in night_rows:
+        rows_by_cid.setdefault(r["campaign_id"], []).append(r)
+
+    updated: dict[str, dict] = dict(by_id)
+    for c in flagged:
+        cid = stable[c["campaign_id"]]
+        members = set(c["member_ids"])
+        mask = np.fromiter((a in members for a in accts), dtype=bool, count=len(accts))
+        prev = by_id.get(cid)
+        seen_before = set(prev["member_ids"]) if prev else set()
+        ever = seen_before | members
+        if prev and members - seen_before:
+            joined = sorted(members - seen_before)
+            events.append(
+                _event(
+                    run_id,
+                    cid,
+                    "new_accounts",
+                    f"{len(joined)} new accounts: {', '.join(joined[:10])}" + (" ..." if len(joined) > 10 else ""),
+                )
+            )
+        first_night_of: dict[str, str] = {}
+        per_night: list[dict] = []
+        active_prev: set[str] = set()
+        for d in np.unique(day[mask]):
+            sel = mask & (day == d)
+            act = set(accts[sel])
+            for a in act:
+                first_night_of.setdefault(a, _night(d))
+            per_night.append(
+                {
+                    "campaign_id": cid,
+                    "night": _night(d),
+                    "accounts": len(act),
+                    "prompts": int(sel.sum()),
+                    "joined": sum(1 for a in act if first_night_of[a] == _night(d)),
+                    "left": len(active_prev - act),
+                }
+            )
+            active_prev = act
+        rows = [r for r in rows_by_cid.get(cid, []) if r["night"] not in {p["night"] for p in per_night}] + per_night
+        rows.sort(key=lambda r: r["night"])
+        rows_by_cid[cid] = rows
+        status = _status(rows, last_night, new=prev is None)
+        if prev is not None and prev.get("status") == "quiet" and status != "quiet":
+            events.append(_event(run_id, cid, "resumed", f"active again on {last_night}"))
+        if prev is not None and status == "growing":
+            events.append(_event(run_id, cid, "grown", f"{prev['accounts']} -> {c['accounts']} accounts"))
+        if status == "quiet" and (prev is None or prev.get("status") != "quiet"):
+            events.append(_event(run_id, cid, "quiet", f"no traffic on {last_night}"))
+        updated[cid] = {
+            "campaign_id": cid,
+            "status": status,
+            "first_seen_run": prev["first_seen_run"] if prev else run_id,
+            "last_seen_run": run_id,
+            "first_seen": min(prev["first_seen"], c["first_seen"]) if prev else c["first_seen"],
+            "last_seen": max(prev["last_seen"], c["last_seen"]) if prev else c["last_seen"],
+            "accounts": c["accounts"],
+            "accounts_ever": len(ever),
+            "prompts": c["prompts"],
+            "score": c["score"],
+            "templates": sorted(set(c["templates"]) | (set(prev["templates"]) if prev else set()))[:20],
+            "payment_fps": sorted({payment_of.get(a, "") for a in ever} - {""}),
+            "member_ids": sorted(ever),
+        }
+    # known campaigns not seen tonight: quiet once they have no traffic on the latest night
+    for cid, k in by_id.items():
+        if k["last_seen_run"] == run_id or k["status"] in ("merged", "quiet"):
+            continue
+        if cid not in stable.values():
+            updated[cid] = dict(k, status="quiet")
+            events.append(_event(run_id, cid, "quiet", f"not seen in run {run_id} (latest night {last_night})"))
+
+    all_nights = [r for rows in rows_by_cid.values() for r in rows]
+    old_events = prev_events.to_pylist() if prev_events is not None else []
+    return Tracking(
+        history=pa.Table.from_pylist(list(updated.values()), schema=HISTORY_SCHEMA),
+        nights=pa.Table.from_pylist(all_nights, schema=NIGHTS_SCHEMA),
+        events=pa.Table.from_pylist(old_events + events, schema=EVENTS_SCHEMA),
+        stable_id=stable,
+        continued=continued,
+    )
+
+
+def _night(day: int) -> str:
+    return datetime.fromtimestamp(int(day) * 86400, timezone.utc).strftime("%Y-%m-%d")
+
+
+def _status(rows: list[dict], last_night: str, *, new: bool) -> str:
+    """new / growing / steady / fading / quiet, from the campaign's per-night activity."""
+    by_night = {r["night"]: r for r in rows}
+    if last_night not in by_night:
+        return "quiet"
+    if new:
+        return "new"
+    nights = sorted(by_night)
+    i = nights.index(last_night)
+    if i == 0:
+        return "steady"
+    now, before = by_night[last_night]["accounts"], by_night[nights[i - 1]]["accounts"]
+    if now > 1.1 * before:
+        return "growing"
+    if now < 0.7 * before:
+        return "fading"
+    return "steady"
+
+
+def _event(run_id: str, cid: str, event: str, detail: str) -> dict:
+    return {"run_id": run_id, "campaign_id": cid, "event": event, "detail": detail}
+
+
+def diff_events(events: pa.Table, runs: list[str], since_run: str | None = None) -> list[dict]:
+    """Events recorded by the runs after ``since_run`` (default: the run before the latest, i.e. tonight's)."""
+    if not runs:
+        return []
+    if since_run is None:
+        since_run = runs[-2] if len(runs) > 1 else None
+    after = set(runs[runs.index(since_run) + 1 :]) if since_run in runs else set(runs)
+    return [r for r in events.to_pylist() if r["run_id"] in after]
+
+
+def history_json(nights: pa.Table, cid: str) -> str:
+    return json.dumps([r for r in nights.to_pylist() if r["campaign_id"] == cid])
