@@ -694,10 +694,16 @@ class EmbeddingCache:
         for s in np.unique(where[:, 0]):
             sel = where[:, 0] == s
             vecs[sel] = self._shards[s][where[sel, 1]]
+        self.reset(keys, vecs)
+
+    def reset(self, keys: Sequence[bytes] | np.ndarray, vectors: np.ndarray) -> None:
+        """Keep exactly these entries (after ``promptsim prune``): one new shard, then the old shards removed."""
+        q = as_keys(keys)
+        uniq, first = np.unique(q, return_index=True)
         old = list(self._shard_names)
         stem = f"shard-{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        _atomic_save(self.path / f"{stem}.vecs.npy", vecs)
-        _atomic_save(self.path / f"{stem}.keys.npy", keys.view(np.uint8).reshape(-1, 16))
+        _atomic_save(self.path / f"{stem}.vecs.npy", np.ascontiguousarray(np.asarray(vectors)[first], dtype=np.float16))
+        _atomic_save(self.path / f"{stem}.keys.npy", uniq.view(np.uint8).reshape(-1, 16))
         for name in old:  # keys first: the shard disappears for readers before its vectors do
             for suffix in (".keys.npy", ".vecs.npy"):
                 with contextlib.suppress(FileNotFoundError):
