@@ -3,7 +3,7 @@
 
     python scripts/make_demo_log.py [--out data] [--seed 0] [--scale 1.0]
 
-Three days of synthetic traffic (from 2026-11-20, UTC) from about 440 accounts, about 7,000 prompts, small enough
+Three days of synthetic traffic (from 2026-11-20, UTC) from about 440 accounts, about 7,600 prompts, small enough
 that the whole engine runs on it in well under two minutes. Standard library only, deterministic for a seed.
 
 Every word of every prompt is generated here from small phrase banks the project wrote itself: no text is taken
@@ -29,6 +29,7 @@ import argparse
 import json
 import math
 import random
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from pathlib import Path
 START = datetime(2026, 11, 20, tzinfo=timezone.utc)
 DAYS = 3
 WINDOW = DAYS * 86400
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 # population sizes at --scale 1
 N_ORDINARY = 330
@@ -701,9 +703,19 @@ GOALS = ["5k running", "strength", "fat loss", "mobility", "beginner calisthenic
 def gen_fitness(rng: random.Random) -> str:
     k = rng.randrange(6)
     if k == 0:
-        return (
-            f"Make me a {rng.randint(4, 16)}-week {pick(rng, GOALS)} plan. I can train {rng.randint(2, 5)} days a week."
+        days = rng.randint(2, 5)
+        when = pick(
+            rng,
+            [
+                f"I can train {days} days a week.",
+                f"{days} sessions a week max",
+                "mornings only",
+                "I only have 30 minutes a day.",
+                "no gym, just my living room",
+                f"I work {days + 2} days a week.",
+            ],
         )
+        return follow(rng, f"Make me a {rng.randint(4, 16)}-week {pick(rng, GOALS)} plan.", when)
     if k == 1:
         return f"How many calories do I burn doing {rng.randint(20, 90)} minutes of {pick(rng, ACTIVITIES)}?"
     if k == 2:
@@ -977,10 +989,19 @@ def gen_code_help(rng: random.Random) -> str:
             2,
         )
         return f"whats the difference between {a} and {b}"
-    return (
-        f"I'm learning {lang} on my own. Is it normal to feel lost after {rng.randint(2, 10)} weeks, and what "
-        f"small project should I try next?"
+    ask = pick(
+        rng,
+        [
+            "what small project should I try next?",
+            "is it normal to feel this lost?",
+            "what should I learn after the basics?",
+            "any good beginner projects?",
+            "how do I get better at debugging?",
+            "should I switch to another language?",
+        ],
     )
+    how = pick(rng, ["on my own", "from videos", "with a free course", "at night after work", "for my job"])
+    return follow(rng, f"I've been learning {lang} {how} for {rng.randint(2, 10)} weeks.", ask)
 
 
 TOPICS = [
@@ -1121,8 +1142,8 @@ def gen_roleplay(rng: random.Random) -> str:
     me = pick(rng, ["lost traveller", "new recruit", "nervous student", "shopkeeper", "time traveller"])
     return follow(
         rng,
-        f"{pick(rng, ['Let us role-play', 'roleplay time', 'Role-play with me'])}: you are {pick(rng, PERSONAS)} "
-        f"and I'm a {me}.",
+        f"{pick(rng, ['Let us role-play,', 'roleplay time!', 'Role-play with me,', ''])} you are "
+        f"{pick(rng, PERSONAS)} and I'm a {me}.".strip(),
         alt(rng, "start"),
     )
 
@@ -1434,8 +1455,6 @@ def q_math(rng: random.Random) -> tuple[str, str]:
     if k == 6:
         x, y = rng.randint(-6, 9), rng.randint(-6, 9)
         a, b, d, e = rng.randint(1, 7), rng.randint(1, 7), rng.randint(1, 7), rng.randint(1, 7)
-        if a * (-e) - b * d == 0:
-            e += 1
         return (
             f"Solve the system of equations: {a}x + {b}y = {a * x + b * y} and {d}x - {e}y = {d * x - e * y}.",
             f"x = {x}, y = {y}",
@@ -1656,7 +1675,7 @@ FACTS = [
         "the Treaty of Versailles",
         ["the Treaty of Utrecht", "the Treaty of Paris", "the Treaty of Ghent"],
     ),
-    ("What is the largest desert in Asia?", "the Gobi", ["the Thar", "the Karakum", "the Taklamakan"]),
+    ("Which desert covers much of southern Mongolia?", "the Gobi", ["the Thar", "the Karakum", "the Namib"]),
     ("How many chromosomes does a typical human body cell have?", "46", ["23", "44", "48"]),
     (
         "Which scientist proposed the three laws of planetary motion?",
@@ -1870,17 +1889,22 @@ CANDIDATE_FORMS = [
 
 
 def wrong_answer(rng: random.Random, a: str) -> str:
-    """A plausible wrong version of an answer: numbers nudged, or a stock wrong claim."""
-    out, changed = [], False
-    for tok in a.split(" "):
-        core = tok.strip("$,.")
-        if core.lstrip("-").isdigit() and not changed:
-            tok = tok.replace(core, str(int(core) + rng.choice([-3, -2, -1, 1, 2, 5, 10])), 1)
-            changed = True
-        out.append(tok)
-    if changed:
-        return " ".join(out)
-    return pick(rng, ["yes", "it cannot be determined", "both of them", "none of the above", "Tuesday"])
+    """A plausible wrong version of an answer: its first number nudged, another name or day, or a stock claim."""
+    m = NUMBER.search(a)
+    if m:
+        num = m.group()
+        delta = rng.choice([-3, -2, -1, 1, 2, 5, 10])
+        places = len(num.split(".")[1]) if "." in num else 0
+        new = f"{float(num) + delta / 10:.{places}f}" if places else str(int(num) + delta)
+        return a[: m.start()] + new + a[m.end() :]
+    for bank in (WEEKDAYS, NAMES):
+        if a in bank:
+            return pick(rng, [x for x in bank if x != a])
+    if a.startswith("(") and a[2:3] == ")":
+        return pick(rng, [f"({x})" for x in "ABCD" if x != a[1]])
+    if a == "no":
+        return "yes"
+    return pick(rng, ["it cannot be determined", "both of them", "none of the above", "all of them"])
 
 
 def grader_item(rng: random.Random) -> tuple[str, str]:
