@@ -402,7 +402,10 @@ def detect(ctx: Context) -> Verdicts:
                 "reasons": json.dumps(reasons),
                 "mitigations": json.dumps(mitigations),
                 "areas": json.dumps({a: int(c) for a, c in zip([*AREAS, "languages"], hist, strict=True) if c}),
-                "member_ids": [ctx.account_names[a] for a in members],
+                # the operation's own accounts: members at least MIN_MEMBER_STRENGTH typical of the cohort
+                "member_ids": [
+                    ctx.account_names[a] for a, st in zip(members, strength, strict=True) if st >= MIN_MEMBER_STRENGTH
+                ],
                 "templates": _top_templates(ctx, pidx),
                 "clusters": _top_clusters(ctx, pidx),
                 "samples": [ctx.norm[text_row[i]][:400] for i in pidx[:: max(1, n_p // 5)][:5]],
