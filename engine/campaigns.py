@@ -47,8 +47,7 @@ FLAG_SCORE = 0.6
 MIN_COHORT = 3
 #: an account is flagged with its cohort when at least this typical of it (see member strength in ``detect``)
 MIN_MEMBER_STRENGTH = 0.5
-BURST_DAYS = 7.0
-BACKGROUND_DAYS = 60.0
+BURST_SCALES = (3.0, 7.0, 30.0, 60.0)
 MIN_PROMPTS_FOR_CLOCK = 15
 #: a singleton account's own evidence is capped here: alone it can be ranked, never flagged as a campaign
 SOLO_CAP = 0.35
@@ -192,29 +191,32 @@ def link_accounts(ctx: Context, acc: AccountSignals, t: sp.csr_matrix) -> tuple[
 # -- scoring ---------------------------------------------------------------------------------------------------
 
 
-def _burst(created: np.ndarray, all_created: np.ndarray) -> tuple[float, int, float, float]:
-    """Evidence that a cohort's accounts were created in a burst: (evidence, accounts in window, start, p-value).
+def _burst(created: np.ndarray, all_created: np.ndarray) -> tuple[float, int, float, float, float]:
+    """Evidence that a cohort's accounts were created in a burst: (evidence, accounts, start, days, p-value).
 
-    The densest BURST_DAYS window of the cohort's sign-ups is compared with the background sign-up rate of all
-    accounts over the BACKGROUND_DAYS around it (a binomial tail), so a burst of 250 accounts in three days stands
-    out while six ordinary users who happened to sign up the same week do not. The evidence is then scaled by the
-    share of the cohort inside the window: a burst that explains 6% of a cohort says little about the cohort.
+    At each of BURST_SCALES the densest window of the cohort's sign-ups is compared with the share of all other
+    accounts created in that same window (a binomial tail), so 250 accounts made in three days stand out, and so
+    do 70 made over six weeks, while ordinary users who happened to sign up the same month do not. The evidence is
+    scaled by the share of the cohort inside the window (a window holding 6% of a cohort says little about it),
+    and the strongest scale wins.
     """
     c = np.sort(created[~np.isnan(created)])
     pop = np.sort(all_created[~np.isnan(all_created)])
-    if len(c) < 2 or len(pop) == 0:
-        return 0.0, len(c), float("nan"), 1.0
-    w = BURST_DAYS * 86400
-    ends = np.searchsorted(c, c + w, side="right")
-    counts = ends - np.arange(len(c))
-    i = int(np.argmax(counts))
-    m, start = int(counts[i]), float(c[i])
-    half = BACKGROUND_DAYS * 86400 / 2
-    around = np.searchsorted(pop, start + w / 2 + half, side="right") - np.searchsorted(pop, start + w / 2 - half)
-    p_null = min(1.0, max(around, 1) / len(pop) * BURST_DAYS / BACKGROUND_DAYS)
-    p = float(binom.sf(m - 1, len(c), p_null))
-    ev = min(1.0, -math.log10(max(p, 1e-300)) / 8.0) * min(1.0, 3 * m / len(c))
-    return ev, m, start, p
+    best = (0.0, len(c), float("nan"), 0.0, 1.0)
+    if len(c) < 2 or len(pop) <= len(c):
+        return best
+    for days in BURST_SCALES:
+        w = days * 86400
+        counts = np.searchsorted(c, c + w, side="right") - np.arange(len(c))
+        i = int(np.argmax(counts))
+        m, start = int(counts[i]), float(c[i])
+        in_window = np.searchsorted(pop, start + w, side="right") - np.searchsorted(pop, start)
+        p_null = min(1.0, max(in_window - m, 1) / (len(pop) - len(c)))
+        p = float(binom.sf(m - 1, len(c), p_null))
+        ev = min(1.0, -math.log10(max(p, 1e-300)) / 8.0) * min(1.0, 2 * m / len(c))
+        if ev > best[0]:
+            best = (ev, m, start, days, p)
+    return best
 
 
 def _expected_distinct(shares: np.ndarray, n: int) -> float:
@@ -267,7 +269,7 @@ def detect(ctx: Context) -> Verdicts:
         pidx = np.concatenate([prompts_by_acc[acc_bounds[a] : acc_bounds[a + 1]] for a in members])
         n_p = len(pidx)
         # provenance
-        e_burst, m_burst, burst_start, p_burst = _burst(acc.created[members], acc.created)
+        e_burst, m_burst, burst_start, burst_days, p_burst = _burst(acc.created[members], acc.created)
         pay = acc.payment[members].astype(str)
         pv, pc_ = np.unique(pay[pay != ""], return_counts=True)
         shared_pay = float(np.isin(pay, pv[pc_ > 1]).mean()) if len(pv) else 0.0
@@ -335,6 +337,7 @@ def detect(ctx: Context) -> Verdicts:
             n=n,
             n_p=n_p,
             m_burst=m_burst,
+            burst_days=burst_days,
             p_burst=p_burst,
             young=young,
             shared_pay=shared_pay,
@@ -452,7 +455,7 @@ def _reasons(**k: object) -> list[str]:
     out.append(f"{n} accounts, {k['n_p']:,} prompts")
     if k["m_burst"] >= 2 and k["p_burst"] < 1e-3:
         out.append(
-            f"{k['m_burst'] / n:.0%} of accounts created within {BURST_DAYS:.0f} days "
+            f"{k['m_burst'] / n:.0%} of accounts created within {k['burst_days']:.0f} days "
             f"(chance under the log's sign-up rate {k['p_burst']:.0e}); {k['young']:.0%} under 30 days old"
         )
     if k["shared_pay"] > 0:
