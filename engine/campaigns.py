@@ -48,6 +48,7 @@ MIN_COHORT = 3
 #: an account is flagged with its cohort when at least this typical of it (see member strength in ``detect``)
 MIN_MEMBER_STRENGTH = 0.5
 BURST_SCALES = (3.0, 7.0, 30.0, 60.0)
+MERGE_BURST_DAYS = 2.0
 MIN_PROMPTS_FOR_CLOCK = 15
 #: a singleton account's own evidence is capped here: alone it can be ranked, never flagged as a campaign
 SOLO_CAP = 0.35
@@ -241,8 +242,6 @@ def detect(ctx: Context) -> Verdicts:
     asn_vals, asn_counts = np.unique(acc.asn.astype(str), return_counts=True)
     asn_shares = asn_counts / max(asn_counts.sum(), 1)
 
-    order = np.argsort(labels, kind="stable")
-    bounds = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1], True])
     prompt_acc = ctx.account_codes
     text_row = ctx.text_row
     area_p = ts.area[text_row]
@@ -253,169 +252,184 @@ def detect(ctx: Context) -> Verdicts:
     foreign_p = ts.foreign[text_row]
     ts_all = epoch_seconds(ctx.window["timestamp"])
 
-    account_score = np.zeros(n_acc)
-    account_cohort_score = np.zeros(n_acc)
-    account_strength = np.zeros(n_acc)
-    account_reasons: list[list[str]] = [[] for _ in range(n_acc)]
-    cohort_rows = []
     prompts_by_acc = np.argsort(prompt_acc, kind="stable")
     acc_bounds = np.searchsorted(prompt_acc[prompts_by_acc], np.arange(n_acc + 1))
 
-    for b0, b1 in zip(bounds[:-1], bounds[1:], strict=True):
-        members = order[b0:b1]
-        n = len(members)
-        if n < 2 or labels[members[0]] < 0:
-            continue
-        pidx = np.concatenate([prompts_by_acc[acc_bounds[a] : acc_bounds[a + 1]] for a in members])
-        n_p = len(pidx)
-        # provenance
-        e_burst, m_burst, burst_start, burst_days, p_burst = _burst(acc.created[members], acc.created)
-        pay = acc.payment[members].astype(str)
-        pv, pc_ = np.unique(pay[pay != ""], return_counts=True)
-        shared_pay = float(np.isin(pay, pv[pc_ > 1]).mean()) if len(pv) else 0.0
-        n_asn = len(set(acc.asn[members].astype(str)) - {""})
-        exp_asn = _expected_distinct(asn_shares, n)
-        e_asn = float(np.clip(1 - n_asn / max(exp_asn, 1), 0, 1)) if n >= 5 else 0.0
-        e_infra = max(shared_pay, e_asn)
-        e_prov = 1 - (1 - e_burst) * (1 - 0.6 * e_infra)
-        ages = acc.age_days[members]
-        young = float(np.nanmean(ages < 30)) if np.isfinite(ages).any() else 0.0
-        # content
-        cap = area_p[pidx] >= 0
-        s_cap = float(cap.mean())
-        hist = np.bincount(area_p[pidx][cap], minlength=len(AREAS)).astype(float)
-        hist = np.r_[hist, foreign_p[pidx].sum()]
-        covered = int((hist >= 0.05 * max(cap.sum(), 1)).sum()) if cap.any() else 0
-        cov_factor = 0.5 + 0.5 * min(1.0, max(covered - 1, 0) / 3)
-        mk = float(marked_p[pidx].mean())
-        s_rel = max(0.0, (s_cap - cap_base) / max(1 - cap_base, 1e-9))
-        mk_rel = max(0.0, (mk - mk_base) / max(1 - mk_base, 1e-9))
-        e_content = min(1.0, s_rel * cov_factor + 0.5 * mk_rel)
-        # behaviour
-        eligible = members[acc.n_prompts[members] >= MIN_PROMPTS_FOR_CLOCK]
-        flat = float((acc.max_hour_gap[eligible] < 6).mean()) if len(eligible) else 0.0
-        lock = float((acc.minute_r[eligible] > 0.8).mean()) if len(eligible) else 0.0
-        e_machine = max(flat, lock) * len(eligible) / n
-        vol_ratio = float(np.median(acc.per_day[members])) / max(med_per_day, 1e-9)
-        e_vol = float(np.clip(math.log10(max(vol_ratio, 1e-9)), 0, 1))
-        e_beh = max(e_machine, e_vol)
-        # look-alike discounts
-        distinct = len(np.unique(ctx.payload_group[text_row[pidx]])) / n_p
-        f_distinct = min(1.0, distinct / 0.3)
-        orgs = acc.org[members].astype(str)
-        ov, oc = np.unique(orgs[orgs != ""], return_counts=True)
-        top_org_share = float(oc.max() / n) if len(oc) else 0.0
-        median_age = float(np.nanmedian(ages)) if np.isfinite(ages).any() else float("nan")
-        one_old_org = top_org_share >= 0.8 and (not math.isfinite(median_age) or median_age > 90)
-        f_org = 0.3 if one_old_org else 1.0
-        f_n = min(1.0, math.log(n) / math.log(10))
-        # behaviour alone (automation, heavy use) is common and legitimate: it only adds to provenance or content
-        raw = (e_prov + e_content) / 2 + 0.25 * e_beh * max(e_prov, e_content)
-        score = float(np.clip(raw, 0, 1) * f_n * f_distinct * f_org)
+    def score_cohorts(labels: np.ndarray) -> tuple[list[dict], np.ndarray, np.ndarray, list[list[str]]]:
+        """Score every cohort of ``labels``; returns its rows and per-account score, strength and reasons."""
+        order = np.argsort(labels, kind="stable")
+        bounds = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1], True])
+        account_score = np.zeros(n_acc)
+        account_cohort_score = np.zeros(n_acc)
+        account_strength = np.zeros(n_acc)
+        account_reasons: list[list[str]] = [[] for _ in range(n_acc)]
+        cohort_rows = []
+        for b0, b1 in zip(bounds[:-1], bounds[1:], strict=True):
+            members = order[b0:b1]
+            n = len(members)
+            if n < 2 or labels[members[0]] < 0:
+                continue
+            pidx = np.concatenate([prompts_by_acc[acc_bounds[a] : acc_bounds[a + 1]] for a in members])
+            n_p = len(pidx)
+            # provenance
+            e_burst, m_burst, burst_start, burst_days, p_burst = _burst(acc.created[members], acc.created)
+            pay = acc.payment[members].astype(str)
+            pv, pc_ = np.unique(pay[pay != ""], return_counts=True)
+            shared_pay = float(np.isin(pay, pv[pc_ > 1]).mean()) if len(pv) else 0.0
+            n_asn = len(set(acc.asn[members].astype(str)) - {""})
+            exp_asn = _expected_distinct(asn_shares, n)
+            e_asn = float(np.clip(1 - n_asn / max(exp_asn, 1), 0, 1)) if n >= 5 else 0.0
+            e_infra = max(shared_pay, e_asn)
+            e_prov = 1 - (1 - e_burst) * (1 - 0.6 * e_infra)
+            ages = acc.age_days[members]
+            young = float(np.nanmean(ages < 30)) if np.isfinite(ages).any() else 0.0
+            # content
+            cap = area_p[pidx] >= 0
+            s_cap = float(cap.mean())
+            hist = np.bincount(area_p[pidx][cap], minlength=len(AREAS)).astype(float)
+            hist = np.r_[hist, foreign_p[pidx].sum()]
+            covered = int((hist >= 0.05 * max(cap.sum(), 1)).sum()) if cap.any() else 0
+            cov_factor = 0.5 + 0.5 * min(1.0, max(covered - 1, 0) / 3)
+            mk = float(marked_p[pidx].mean())
+            s_rel = max(0.0, (s_cap - cap_base) / max(1 - cap_base, 1e-9))
+            mk_rel = max(0.0, (mk - mk_base) / max(1 - mk_base, 1e-9))
+            e_content = min(1.0, s_rel * cov_factor + 0.5 * mk_rel)
+            # behaviour
+            eligible = members[acc.n_prompts[members] >= MIN_PROMPTS_FOR_CLOCK]
+            flat = float((acc.max_hour_gap[eligible] < 6).mean()) if len(eligible) else 0.0
+            lock = float((acc.minute_r[eligible] > 0.8).mean()) if len(eligible) else 0.0
+            e_machine = max(flat, lock) * len(eligible) / n
+            vol_ratio = float(np.median(acc.per_day[members])) / max(med_per_day, 1e-9)
+            e_vol = float(np.clip(math.log10(max(vol_ratio, 1e-9)), 0, 1))
+            e_beh = max(e_machine, e_vol)
+            # look-alike discounts
+            distinct = len(np.unique(ctx.payload_group[text_row[pidx]])) / n_p
+            f_distinct = min(1.0, distinct / 0.3)
+            orgs = acc.org[members].astype(str)
+            ov, oc = np.unique(orgs[orgs != ""], return_counts=True)
+            top_org_share = float(oc.max() / n) if len(oc) else 0.0
+            median_age = float(np.nanmedian(ages)) if np.isfinite(ages).any() else float("nan")
+            one_old_org = top_org_share >= 0.8 and (not math.isfinite(median_age) or median_age > 90)
+            f_org = 0.3 if one_old_org else 1.0
+            f_n = min(1.0, math.log(n) / math.log(10))
+            # behaviour alone (automation, heavy use) is common and legitimate: it only adds to provenance or content
+            raw = (e_prov + e_content) / 2 + 0.25 * e_beh * max(e_prov, e_content)
+            score = float(np.clip(raw, 0, 1) * f_n * f_distinct * f_org)
 
-        # member strength: share of the account's prompts carrying the cohort's core wrapper segments, relative to
-        # the cohort's median member (a campaign with cover traffic has a lower median), so an account that drifted
-        # in through one shared sentence ranks below the operation's own accounts and is not flagged with them
-        sub = w[members]
-        core = np.asarray((sub > 0).sum(axis=0)).ravel() >= max(2, 0.3 * n)
-        strength = np.ones(n)
-        if core.any():
-            per_acc = np.zeros(n)
-            seg_of_text = t[:, np.flatnonzero(core)]
-            has_core = np.asarray(seg_of_text.sum(axis=1)).ravel() > 0
+            # member strength: share of the account's prompts carrying the cohort's core wrapper segments, relative to
+            # the cohort's median member (a campaign with cover traffic has a lower median), so an account that drifted
+            # in through one shared sentence ranks below the operation's own accounts and is not flagged with them
+            sub = w[members]
+            core = np.asarray((sub > 0).sum(axis=0)).ravel() >= max(2, 0.3 * n)
+            strength = np.ones(n)
+            if core.any():
+                per_acc = np.zeros(n)
+                seg_of_text = t[:, np.flatnonzero(core)]
+                has_core = np.asarray(seg_of_text.sum(axis=1)).ravel() > 0
+                for j, a in enumerate(members):
+                    rows = text_row[prompts_by_acc[acc_bounds[a] : acc_bounds[a + 1]]]
+                    per_acc[j] = has_core[rows].mean() if len(rows) else 0.0
+                strength = per_acc
+            strength = np.clip(strength / max(float(np.median(strength)), 1e-9), 0.0, 1.0)
+            # a card shared with the cohort's typical members ties an account to the operation whatever it sends
+            strong_cards = set(pay[(strength >= 0.5) & (pay != "")])
+            shares_card = np.isin(pay, list(pv[pc_ > 1])) & np.isin(pay, list(strong_cards))
+            strength = np.where(shares_card, 1.0, strength)
+
+            reasons = _reasons(
+                n=n,
+                n_p=n_p,
+                m_burst=m_burst,
+                burst_days=burst_days,
+                p_burst=p_burst,
+                young=young,
+                shared_pay=shared_pay,
+                n_pay=len(pv),
+                n_asn=n_asn,
+                exp_asn=exp_asn,
+                s_cap=s_cap,
+                hist=hist,
+                covered=covered,
+                mk=mk,
+                marker_shares={k: float(v[pidx].mean()) for k, v in marker_p.items()},
+                flat=flat,
+                lock=lock,
+                n_eligible=len(eligible),
+                vol_ratio=vol_ratio,
+                per_day=float(np.median(acc.per_day[members])),
+            )
+            mitigations = []
+            if one_old_org:
+                mitigations.append(
+                    f"{top_org_share:.0%} of accounts in one org, median account age {median_age:.0f} days: "
+                    "looks like one customer's own traffic (eval harness, classroom, team)"
+                )
+            if f_distinct < 1:
+                mitigations.append(
+                    f"only {distinct:.0%} distinct (near-duplicate) texts: one prompt copied by many "
+                    "(viral prompt, homework)"
+                )
+            if n < 10:
+                mitigations.append(f"only {n} accounts")
+            if e_prov < 0.2 and e_content < 0.4:
+                mitigations.append("ordinary content from accounts of all ages: a product's or users' shared prompt")
+            cid = "c" + format(
+                int(hash64([",".join(sorted(ctx.account_names[a] for a in members))])[0]) & 0xFFFFFFFF, "08x"
+            )
+            flagged = score >= FLAG_SCORE and n >= MIN_COHORT
+            account_cohort_score[members] = score
+            account_strength[members] = strength
+            for a in members:
+                account_reasons[a] = reasons[:3] if flagged else mitigations[:2]
+            cohort_rows.append(
+                {
+                    "_members": members,
+                    "_burst": (burst_start, burst_days, m_burst / n),
+                    "_hist": hist,
+                    "campaign_id": cid,
+                    "score": round(score, 4),
+                    "flagged": bool(flagged),
+                    "accounts": n,
+                    "prompts": n_p,
+                    "first_seen": int(ts_all[pidx].min()),
+                    "last_seen": int(ts_all[pidx].max()),
+                    "evidence": json.dumps(
+                        {
+                            "burst": e_burst,
+                            "infra": e_infra,
+                            "provenance": e_prov,
+                            "content": e_content,
+                            "machine_clock": e_machine,
+                            "volume": e_vol,
+                            "behaviour": e_beh,
+                            "size": f_n,
+                            "distinct": f_distinct,
+                            "one_old_org": one_old_org,
+                        },
+                    ),
+                    "reasons": json.dumps(reasons),
+                    "mitigations": json.dumps(mitigations),
+                    "areas": json.dumps({a: int(c) for a, c in zip([*AREAS, "languages"], hist, strict=True) if c}),
+                    # the operation's own accounts: members at least MIN_MEMBER_STRENGTH typical of the cohort
+                    "member_ids": [
+                        ctx.account_names[a]
+                        for a, st in zip(members, strength, strict=True)
+                        if st >= MIN_MEMBER_STRENGTH
+                    ],
+                    "templates": _top_templates(ctx, pidx),
+                    "clusters": _top_clusters(ctx, pidx),
+                    "samples": [ctx.norm[text_row[i]][:400] for i in pidx[:: max(1, n_p // 5)][:5]],
+                }
+            )
             for j, a in enumerate(members):
-                rows = text_row[prompts_by_acc[acc_bounds[a] : acc_bounds[a + 1]]]
-                per_acc[j] = has_core[rows].mean() if len(rows) else 0.0
-            strength = per_acc
-        strength = np.clip(strength / max(float(np.median(strength)), 1e-9), 0.0, 1.0)
-        # a card shared with the cohort's typical members ties an account to the operation whatever it sends
-        strong_cards = set(pay[(strength >= 0.5) & (pay != "")])
-        shares_card = np.isin(pay, list(pv[pc_ > 1])) & np.isin(pay, list(strong_cards))
-        strength = np.where(shares_card, 1.0, strength)
+                account_score[a] = score * (0.6 + 0.4 * strength[j])
+        return cohort_rows, account_score, account_strength, account_reasons
 
-        reasons = _reasons(
-            n=n,
-            n_p=n_p,
-            m_burst=m_burst,
-            burst_days=burst_days,
-            p_burst=p_burst,
-            young=young,
-            shared_pay=shared_pay,
-            n_pay=len(pv),
-            n_asn=n_asn,
-            exp_asn=exp_asn,
-            s_cap=s_cap,
-            hist=hist,
-            covered=covered,
-            mk=mk,
-            marker_shares={k: float(v[pidx].mean()) for k, v in marker_p.items()},
-            flat=flat,
-            lock=lock,
-            n_eligible=len(eligible),
-            vol_ratio=vol_ratio,
-            per_day=float(np.median(acc.per_day[members])),
-        )
-        mitigations = []
-        if one_old_org:
-            mitigations.append(
-                f"{top_org_share:.0%} of accounts in one org, median account age {median_age:.0f} days: "
-                "looks like one customer's own traffic (eval harness, classroom, team)"
-            )
-        if f_distinct < 1:
-            mitigations.append(
-                f"only {distinct:.0%} distinct (near-duplicate) texts: one prompt copied by many "
-                "(viral prompt, homework)"
-            )
-        if n < 10:
-            mitigations.append(f"only {n} accounts")
-        if e_prov < 0.2 and e_content < 0.4:
-            mitigations.append("ordinary content from accounts of all ages: a product's or users' shared prompt")
-        cid = "c" + format(
-            int(hash64([",".join(sorted(ctx.account_names[a] for a in members))])[0]) & 0xFFFFFFFF, "08x"
-        )
-        flagged = score >= FLAG_SCORE and n >= MIN_COHORT
-        account_cohort_score[members] = score
-        account_strength[members] = strength
-        for a in members:
-            account_reasons[a] = reasons[:3] if flagged else mitigations[:2]
-        cohort_rows.append(
-            {
-                "_members": members,
-                "campaign_id": cid,
-                "score": round(score, 4),
-                "flagged": bool(flagged),
-                "accounts": n,
-                "prompts": n_p,
-                "first_seen": int(ts_all[pidx].min()),
-                "last_seen": int(ts_all[pidx].max()),
-                "evidence": json.dumps(
-                    {
-                        "burst": e_burst,
-                        "infra": e_infra,
-                        "provenance": e_prov,
-                        "content": e_content,
-                        "machine_clock": e_machine,
-                        "volume": e_vol,
-                        "behaviour": e_beh,
-                        "size": f_n,
-                        "distinct": f_distinct,
-                        "one_old_org": one_old_org,
-                    },
-                ),
-                "reasons": json.dumps(reasons),
-                "mitigations": json.dumps(mitigations),
-                "areas": json.dumps({a: int(c) for a, c in zip([*AREAS, "languages"], hist, strict=True) if c}),
-                # the operation's own accounts: members at least MIN_MEMBER_STRENGTH typical of the cohort
-                "member_ids": [
-                    ctx.account_names[a] for a, st in zip(members, strength, strict=True) if st >= MIN_MEMBER_STRENGTH
-                ],
-                "templates": _top_templates(ctx, pidx),
-                "clusters": _top_clusters(ctx, pidx),
-                "samples": [ctx.norm[text_row[i]][:400] for i in pidx[:: max(1, n_p // 5)][:5]],
-            }
-        )
-        for j, a in enumerate(members):
-            account_score[a] = score * (0.6 + 0.4 * strength[j])
+    cohort_rows, account_score, account_strength, account_reasons = score_cohorts(labels)
+    merged = _merge_bursts(labels, cohort_rows)
+    if merged is not None:
+        labels = merged
+        cohort_rows, account_score, account_strength, account_reasons = score_cohorts(labels)
 
     # accounts outside any cohort, and weak members: their own evidence, capped below any flag
     solo = _solo_evidence(acc, med_per_day)
@@ -425,6 +439,8 @@ def detect(ctx: Context) -> Verdicts:
     cohort_by_acc: dict[int, str] = {}
     for row in cohort_rows:
         members = row.pop("_members")
+        row.pop("_burst")
+        row.pop("_hist")
         cohort_by_acc.update({int(a): row["campaign_id"] for a in members})
         if row["flagged"]:
             ok = account_strength[members] >= MIN_MEMBER_STRENGTH
@@ -438,6 +454,44 @@ def detect(ctx: Context) -> Verdicts:
         ),
         _campaigns_table(cohort_rows),
     )
+
+
+def _merge_bursts(labels: np.ndarray, rows: list[dict]) -> np.ndarray | None:
+    """Join flagged cohorts that are one operation split by how it was linked (e.g. one cohort per payment card).
+
+    Two flagged cohorts are joined when both were created in one short burst (most accounts within a week), the
+    bursts start within MERGE_BURST_DAYS of each other, their capability-area profiles agree (cosine >= 0.9) and
+    their wrappers do not disagree (both without templates, or sharing some). Unflagged cohorts are never joined,
+    so this cannot pull ordinary users into a campaign. Returns new labels, or None when nothing is joined.
+    """
+    flagged = [r for r in rows if r["flagged"] and r["_burst"][2] >= 0.8 and r["_burst"][1] <= 7]
+    parent = list(range(len(flagged)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    joined = False
+    for i in range(len(flagged)):
+        for j in range(i + 1, len(flagged)):
+            a, b = flagged[i], flagged[j]
+            if abs(a["_burst"][0] - b["_burst"][0]) > MERGE_BURST_DAYS * 86400:
+                continue
+            ha, hb = a["_hist"], b["_hist"]
+            cos = float(ha @ hb / max(np.linalg.norm(ha) * np.linalg.norm(hb), 1e-12))
+            ta, tb = set(a["templates"]), set(b["templates"])
+            same_wrappers = (not ta and not tb) or (ta and tb and len(ta & tb) / len(ta | tb) >= 0.3)
+            if cos >= 0.9 and same_wrappers:
+                parent[find(i)] = find(j)
+                joined = True
+    if not joined:
+        return None
+    out = labels.copy()
+    for i, r in enumerate(flagged):
+        out[r["_members"]] = labels[flagged[find(i)]["_members"][0]]
+    return out
 
 
 def _solo_evidence(acc: AccountSignals, med_per_day: float) -> np.ndarray:
