@@ -340,7 +340,11 @@ def detect(ctx: Context) -> Verdicts:
             shares_card = np.isin(pay, list(pv[pc_ > 1])) & np.isin(pay, list(strong_cards))
             strength = np.where(shares_card, 1.0, strength)
 
+            tids = ctx.template_id[text_row[pidx]]
+            wrapped = float((tids != 0).mean())
             reasons = _reasons(
+                wrapped=wrapped,
+                top_template=float(np.asarray(t[text_row[pidx]].sum(axis=0)).max() / n_p) if t.nnz else 0.0,
                 n=n,
                 n_p=n_p,
                 m_burst=m_burst,
@@ -514,7 +518,12 @@ def _reasons(**k: object) -> list[str]:
     if k["m_burst"] >= 2 and k["p_burst"] < 1e-3:
         out.append(
             f"{k['m_burst'] / n:.0%} of accounts created within {k['burst_days']:.0f} days "
-            f"(chance under the log's sign-up rate {k['p_burst']:.0e}); {k['young']:.0%} under 30 days old"
+            f"(chance under the log's sign-up rate {max(k['p_burst'], 1e-300):.0e}); {k['young']:.0%} under 30 days old"
+        )
+    if k["wrapped"] >= 0.3:
+        out.append(
+            f"{k['wrapped']:.0%} of prompts carry wrapper text shared across accounts; its commonest sentence is in "
+            f"{k['top_template']:.0%}"
         )
     if k["shared_pay"] > 0:
         out.append(f"{k['shared_pay']:.0%} of accounts share a payment fingerprint ({k['n_pay']} cards)")
