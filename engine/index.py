@@ -34,7 +34,7 @@ class VectorIndex:
         n, dim = x.shape
         if threads:
             faiss.omp_set_num_threads(threads)
-        if n <= FLAT_MAX:
+        if cls.kind_for(n) == "flat":
             index: faiss.Index = faiss.IndexFlatIP(dim)
         else:
             index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
@@ -42,6 +42,16 @@ class VectorIndex:
             index.hnsw.efSearch = 64
         index.add(x)
         return cls(index)
+
+    @staticmethod
+    def kind_for(n: int) -> str:
+        """Which index type ``build`` picks for n vectors (exact flat while small, HNSW beyond)."""
+        return "flat" if n <= FLAT_MAX else "hnsw"
+
+    def add(self, vectors: np.ndarray) -> None:
+        """Append vectors in place; they get the next ids (HNSW inserts them into the existing graph)."""
+        if len(vectors):
+            self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
     @property
     def size(self) -> int:
