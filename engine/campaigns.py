@@ -307,8 +307,12 @@ def detect(ctx: Context) -> Verdicts:
             e_vol = float(np.clip(math.log10(max(vol_ratio, 1e-9)), 0, 1))
             e_beh = max(e_machine, e_vol)
             # look-alike discounts
-            distinct = len(np.unique(ctx.payload_group[text_row[pidx]])) / n_p
-            f_distinct = min(1.0, distinct / 0.3)
+            # one prompt copied by many (viral, homework): a handful of slot contents make most of the traffic.
+            # Measured as the share of the five commonest, not as distinct/total, which a big campaign drawing
+            # from a finite question pool would also lower
+            _, group_sizes = np.unique(ctx.payload_group[text_row[pidx]], return_counts=True)
+            top5 = float(np.sort(group_sizes)[-5:].sum() / n_p)
+            f_distinct = float(np.clip((1.0 - top5) / 0.5, 0.0, 1.0))
             orgs = acc.org[members].astype(str)
             ov, oc = np.unique(orgs[orgs != ""], return_counts=True)
             top_org_share = float(oc.max() / n) if len(oc) else 0.0
@@ -374,7 +378,7 @@ def detect(ctx: Context) -> Verdicts:
                 )
             if f_distinct < 1:
                 mitigations.append(
-                    f"only {distinct:.0%} distinct (near-duplicate) texts: one prompt copied by many "
+                    f"its five commonest texts are {top5:.0%} of its prompts: one prompt copied by many "
                     "(viral prompt, homework)"
                 )
             if n < 10:
