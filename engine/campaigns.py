@@ -104,7 +104,7 @@ def _segment_matrix(ctx: Context) -> sp.csr_matrix:
     for i, tmpl in enumerate(ctx.template):
         if not tmpl:
             continue
-        for s in set(tmpl.split(" | ")):
+        for s in dict.fromkeys(tmpl.split(" | ")):  # ordered: segment ids must not depend on hash seeds
             words = [w for w in s.split() if not w.startswith("<")]
             if s == SLOT or len(words) < 2:
                 continue
@@ -156,7 +156,7 @@ def link_accounts(ctx: Context, acc: AccountSignals, t: sp.csr_matrix) -> tuple[
             keep = (vals >= LINK_COSINE) & (idx != start + i)
             vals, idx = vals[keep], idx[keep]
             if len(vals) > k:
-                top = np.argpartition(-vals, k)[:k]
+                top = np.lexsort((idx, -vals))[:k]  # ties broken by account index: the same graph every run
                 vals, idx = vals[top], idx[top]
             rows.append(np.full(len(idx), start + i))
             cols.append(idx)
