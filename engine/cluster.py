@@ -18,9 +18,10 @@ import hdbscan
 import numpy as np
 import pyarrow as pa
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
 from engine.index import VectorIndex
+from engine.minhash import unique_sorted
 
 BRIDGE_DISTANCE = 4.0
 
@@ -78,16 +79,73 @@ def cluster_vectors(
     k = min(k, n)
     sims, ids = index.knn_graph(k, vectors=vectors)
     dist = knn_distance_matrix(sims, ids)
-    model = hdbscan.HDBSCAN(
-        metric="precomputed",
-        min_cluster_size=min_cluster_size,
-        min_samples=min(min_samples, k - 1),
-        core_dist_n_jobs=1,
-    ).fit(dist)
-    labels = model.labels_.astype(np.int64)
+    del sims, ids
+    labels, probabilities = hdbscan_precomputed(
+        dist, min_cluster_size=min_cluster_size, min_samples=min(min_samples, k - 1)
+    )
+    labels = labels.astype(np.int64)
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
     stats = {"rows": n, "noise_share": float(w[labels < 0].sum() / max(w.sum(), 1.0))}
-    return ClusterResult(labels, model.probabilities_.astype(np.float32), int(labels.max() + 1), stats)
+    return ClusterResult(labels, probabilities.astype(np.float32), int(labels.max() + 1), stats)
+
+
+def hdbscan_precomputed(
+    dist: sp.csr_matrix, *, min_cluster_size: int, min_samples: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and probabilities of ``hdbscan.HDBSCAN(metric="precomputed", ...).fit(dist)`` for a sparse graph.
+
+    The same result, computed the same way, minus hdbscan's slow step: for a sparse matrix it converts the graph to
+    a ``lil_matrix`` and builds the mutual-reachability graph one element at a time through scipy's Python-level
+    ``lil`` indexing (measured: ~20 s for 75k texts, ~0.25 ms per edge). Here core distances and mutual
+    reachability are array operations; the minimum spanning tree, single-linkage labelling, condensing and
+    excess-of-mass selection are hdbscan's own functions on the same inputs. Falls back to the estimator if a
+    future hdbscan moves those functions.
+    """
+    try:
+        from hdbscan._hdbscan_linkage import label
+        from hdbscan.hdbscan_ import _tree_to_labels
+    except ImportError:  # pragma: no cover - other hdbscan layouts: the reference path, just slower
+        model = hdbscan.HDBSCAN(
+            metric="precomputed", min_cluster_size=min_cluster_size, min_samples=min_samples, core_dist_n_jobs=1
+        ).fit(dist)
+        return model.labels_, model.probabilities_
+    n = dist.shape[0]
+    min_samples = max(min(n - 1, min_samples), 1)
+    m = sp.csr_matrix(dist, dtype=np.float64, copy=True)
+    m.sum_duplicates()  # canonical: sorted column indices, one entry per (row, column), as lil rows are
+    if connected_components(m, directed=False, return_labels=False) > 1:
+        raise ValueError("Sparse distance matrix has multiple connected components; bridge them first")
+    length = np.diff(m.indptr)
+    rows = np.repeat(np.arange(n, dtype=np.int32), length)
+    # core distance: the min_samples-th smallest stored distance of each row (inf when a row has fewer)
+    by_row = np.lexsort((m.data, rows))
+    core = np.full(n, np.inf)
+    ok = length >= min_samples
+    core[ok] = m.data[by_row[m.indptr[:-1][ok] + min_samples - 1]]
+    del by_row
+    # mutual reachability of every stored edge, in m's own (canonical) layout; temporaries freed as they go, since
+    # at 1M prompts each array here is ~10M entries
+    mr = core[rows]
+    np.maximum(mr, core[m.indices], out=mr)
+    np.maximum(mr, m.data, out=mr)
+    keep = (m.data != 0) & np.isfinite(mr)  # lil.nonzero() skips explicit zeros; infinite edges are left out
+    if keep.all():
+        mreach = sp.csr_matrix((mr, m.indices, m.indptr), shape=(n, n))
+    else:
+        mreach = sp.csr_matrix((mr[keep], (rows[keep], m.indices[keep])), shape=(n, n))
+    del m, rows, mr, keep
+    if connected_components(mreach, directed=False, return_labels=False) > 1:
+        raise ValueError(f"some points have fewer than min_samples={min_samples} neighbours in the graph")
+    mst = minimum_spanning_tree(mreach)
+    del mreach
+    mst_r, mst_c = mst.nonzero()
+    weight = np.asarray(mst[mst_r, mst_c], dtype=np.float64).ravel()
+    edges = np.vstack((mst_r, mst_c, weight)).T
+    edges = np.ascontiguousarray(edges[np.argsort(edges.T[2]), :])  # hdbscan's sort, so ties fall the same way
+    labels, probabilities, *_ = _tree_to_labels(
+        None, label(edges), min_cluster_size, "eom", False, False, 0.0, 0.0, 0, float("inf")
+    )
+    return labels, probabilities
 
 
 def summarize(
@@ -129,7 +187,7 @@ def summarize(
     prompts_per = np.bincount(prompt_label[in_c], minlength=n_clusters)
     texts_per = np.bincount(labels[labels >= 0], minlength=n_clusters)
     n_acc = int(account_codes.max()) + 1 if len(account_codes) else 1
-    pairs = np.unique(prompt_label[in_c] * n_acc + account_codes[in_c])
+    pairs = unique_sorted(prompt_label[in_c] * n_acc + account_codes[in_c])
     accounts_per = np.bincount(pairs // n_acc, minlength=n_clusters)
     weak = np.bincount(labels[(labels >= 0) & (result.probabilities < 0.5)], minlength=n_clusters)
 

@@ -39,7 +39,7 @@ from datasketch import MinHash
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["NUM_PERM", "MinHasher", "hash_shingle", "jaccard", "lsh_groups", "lsh_pairs"]
+__all__ = ["NUM_PERM", "MinHasher", "hash_shingle", "jaccard", "lsh_groups", "lsh_pairs", "unique_sorted"]
 
 #: Permutations per signature. 128 with 32 bands of 4 rows puts the LSH threshold near Jaccard 0.42
 #: (``(1/32) ** (1/4)``) while a pair at 0.8 collides in some band with probability > 0.9999.
@@ -388,9 +388,13 @@ def _first_members(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return firsts[linked], order[linked]
 
 
-def _unique_sorted(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values (``np.unique`` without its cost: numpy 2.4's ``unique`` is ~100x slower than a sort)."""
-    values = np.sort(values)
+def unique_sorted(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of a 1-d array, by one sort.
+
+    ``np.unique`` without ``return_*`` takes a hash-table path in numpy 2.x that grows worse than linearly (measured:
+    ~100x a sort at 10M int64, 6.5 s at 3M): every stage that dedupes integer codes uses this instead.
+    """
+    values = np.sort(np.asarray(values).ravel())
     keep = np.empty(len(values), dtype=bool)
     keep[:1] = True
     np.not_equal(values[1:], values[:-1], out=keep[1:])
@@ -421,7 +425,7 @@ def lsh_pairs(sigs: np.ndarray, bands: int = 32, rows: int = 4, min_jaccard: flo
     for keys in _band_keys(words[reps] if len(reps) < n else words, bands, per_band, band_consts):
         first, row = _first_members(keys)
         codes.append(reps[first] * n + reps[row])
-    code = _unique_sorted(np.concatenate(codes))
+    code = unique_sorted(np.concatenate(codes))
     edges = np.stack((code // n, code % n), axis=1)
     if min_jaccard is not None and len(edges):
         keep = np.empty(len(edges), dtype=bool)

@@ -23,12 +23,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.minhash import unique_sorted
 from engine.normalize import hash64, mask
 
 SLOT = "<SLOT>"
 _SENTENCE = re.compile(r"(?<=[.!?:;。？！：])\s+|(?<=[。？！])")
 #: segments longer than this are passages, never wrapper text; skipping them keeps the segment table small
 MAX_SEGMENT_CHARS = 400
+#: (segment, account) candidates expanded per slice when counting a segment's accounts: bounds the temporaries
+#: (~5 int64 arrays of this length) whatever the log's largest text-per-account fan-out.
+_EXPAND_ROWS = 1 << 22
 
 
 def segments(text: str) -> list[str]:
@@ -64,70 +68,109 @@ def mine_templates(
 
     ``texts`` are the distinct normalised texts; ``text_rows``/``account_codes`` give, per prompt, its text row and
     an integer account code, so a segment's spread is counted in accounts, not in prompts.
+
+    Cost: a wrapper sentence recurs in thousands of texts, so each *distinct* segment is masked and each distinct
+    skeleton hashed once (a 1M-prompt log has ~4x fewer distinct segments than segment occurrences); counting is
+    sorts over integer codes; and only texts holding a common segment are walked in Python to build their template.
     """
     n = len(texts)
-    segs = [segments(t) for t in texts]
-    flat_skel = [mask(s) if len(s) <= MAX_SEGMENT_CHARS else "" for ss in segs for s in ss]
-    seg_text = np.repeat(np.arange(n, dtype=np.int64), [len(ss) for ss in segs])
-    if not flat_skel:
+    # segment occurrences as integer ids of distinct segments: the strings are held once each, not per occurrence
+    seg_ids: dict[str, int] = {}
+    n_segs = np.empty(n, dtype=np.int64)
+    occ_list: list[int] = []
+    for i, t in enumerate(texts):
+        ss = segments(t)
+        n_segs[i] = len(ss)
+        occ_list.extend([seg_ids.setdefault(x, len(seg_ids)) for x in ss])
+    occ = np.array(occ_list, dtype=np.int64)
+    del occ_list
+    if len(occ) == 0:
         return TemplateResult(np.zeros(n, np.int64), [""] * n, list(texts), np.zeros(n, np.float32), 0)
-    seg_code, inverse = np.unique(hash64(flat_skel), return_inverse=True)
+    uniq_segs = list(seg_ids)
+    del seg_ids
+    skel_ids: dict[str, int] = {}
+    seg_skel = np.fromiter(
+        (skel_ids.setdefault(mask(x) if len(x) <= MAX_SEGMENT_CHARS else "", len(skel_ids)) for x in uniq_segs),
+        dtype=np.int64,
+        count=len(uniq_segs),
+    )
+    seg_len = np.fromiter(map(len, uniq_segs), dtype=np.int64, count=len(uniq_segs))
+    skels = list(skel_ids)
+    # segment code = rank of the skeleton's 64-bit hash, so equal skeletons share a code (the original contract)
+    seg_code, skel_code = np.unique(hash64(skels), return_inverse=True)
+    skel_code = skel_code.reshape(-1)
+    inverse = skel_code[seg_skel[occ]]  # per occurrence
     n_seg = len(seg_code)
+    seg_text = np.repeat(np.arange(n, dtype=np.int64), n_segs)
 
     # distinct texts per segment
-    st = np.unique(inverse.astype(np.int64) * n + seg_text)
-    texts_per_seg = np.bincount(st // n, minlength=n_seg)
+    st = unique_sorted(inverse * n + seg_text)
+    st_seg, st_text = st // n, st % n
+    del st
+    texts_per_seg = np.bincount(st_seg, minlength=n_seg)
 
-    # distinct accounts per segment: (text, account) pairs joined to (segment, text) occurrences
-    pairs = np.unique(text_rows.astype(np.int64) * (int(account_codes.max()) + 1) + account_codes)
+    # distinct accounts per segment: (text, account) pairs joined to distinct (segment, text) pairs, expanded by the
+    # accounts of each text in slices (a viral text's thousands of accounts times its segments stay bounded)
     n_acc = int(account_codes.max()) + 1
+    pairs = unique_sorted(text_rows.astype(np.int64) * n_acc + account_codes)
     pair_text, pair_acc = pairs // n_acc, pairs % n_acc
-    order = np.argsort(seg_text, kind="stable")
-    occ_seg, occ_text = inverse[order], seg_text[order]
-    # for each (segment occurrence), every account of its text: expand by accounts-per-text counts
+    del pairs
     acc_start = np.searchsorted(pair_text, np.arange(n))
     acc_count = np.bincount(pair_text, minlength=n)
-    reps = acc_count[occ_text]
-    seg_rep = np.repeat(occ_seg, reps)
-    base = np.repeat(acc_start[occ_text], reps)
-    within = np.arange(len(seg_rep)) - np.repeat(np.cumsum(reps) - reps, reps)
-    acc_rep = pair_acc[base + within]
-    sa = np.unique(seg_rep.astype(np.int64) * n_acc + acc_rep)
+    reps_all = acc_count[st_text]
+    ends = np.cumsum(reps_all)
+    sa_parts = []
+    lo = 0
+    while lo < len(st_seg):
+        hi = int(np.searchsorted(ends, ends[lo] - reps_all[lo] + _EXPAND_ROWS, side="right"))
+        hi = max(hi, lo + 1)
+        reps = reps_all[lo:hi]
+        seg_rep = np.repeat(st_seg[lo:hi], reps)
+        base = np.repeat(acc_start[st_text[lo:hi]] - (np.cumsum(reps) - reps), reps)
+        sa_parts.append(unique_sorted(seg_rep * n_acc + pair_acc[base + np.arange(len(seg_rep))]))
+        lo = hi
+    sa = unique_sorted(np.concatenate(sa_parts)) if len(sa_parts) > 1 else sa_parts[0]
+    del sa_parts, st_seg, st_text, reps_all, ends
     accounts_per_seg = np.bincount(sa // n_acc, minlength=n_seg)
 
     common = (accounts_per_seg >= min_accounts) & (texts_per_seg >= min_texts)
-    blank = np.array([s == "" for s in flat_skel])
-    common[np.unique(inverse[blank])] = False
+    if "" in skel_ids:  # passages (and empty skeletons) are never wrapper text
+        common[skel_code[skel_ids[""]]] = False
     is_common = common[inverse]
 
-    template_str: list[str] = []
-    payload: list[str] = []
-    share = np.zeros(n, np.float32)
-    pos = 0
-    for i, ss in enumerate(segs):
+    # wrapper share from integer sums (exact, as the per-text Python sums were)
+    occ_len = seg_len[occ]
+    wrap_chars = np.bincount(seg_text, weights=occ_len * is_common, minlength=n)
+    total = np.maximum(np.bincount(seg_text, weights=occ_len, minlength=n), 1)
+    share = (wrap_chars / total).astype(np.float32)
+    del occ_len, seg_text, total
+
+    template_str = [""] * n
+    payload = list(texts)
+    first_occ = np.concatenate(([0], np.cumsum(n_segs)[:-1])).tolist()
+    n_segs_l = n_segs.tolist()
+    seg_skel_l = seg_skel.tolist()
+    templated = np.flatnonzero(wrap_chars > 0)
+    for i in templated.tolist():
         parts: list[str] = []
         rest: list[str] = []
-        wrap_chars = 0
-        for j, s in enumerate(ss):
-            if is_common[pos + j]:
-                parts.append(flat_skel[pos + j])
-                wrap_chars += len(s)
+        lo, hi = first_occ[i], first_occ[i] + n_segs_l[i]
+        for o, c in zip(occ[lo:hi].tolist(), is_common[lo:hi].tolist(), strict=True):
+            if c:
+                parts.append(skels[seg_skel_l[o]])
             else:
-                rest.append(s)
+                rest.append(uniq_segs[o])
                 if not parts or parts[-1] != SLOT:
                     parts.append(SLOT)
-        pos += len(ss)
-        total = sum(len(s) for s in ss) or 1
-        share[i] = wrap_chars / total
-        if wrap_chars:
-            template_str.append(" | ".join(parts))
-            # a text made only of common segments (a copied prompt) is its own payload: what it asks is the text
-            payload.append(" ".join(rest) if rest else texts[i])
-        else:
-            template_str.append("")
-            payload.append(texts[i])
+        template_str[i] = " | ".join(parts)
+        # a text made only of common segments (a copied prompt) is its own payload: what it asks is the text
+        if rest:
+            payload[i] = " ".join(rest)
     tid = np.zeros(n, np.int64)
-    has = np.array([bool(t) for t in template_str])
-    if has.any():
-        tid[has] = hash64([t for t in template_str if t])
+    if len(templated):
+        t_ids: dict[str, int] = {}
+        t_of = np.fromiter(
+            (t_ids.setdefault(template_str[i], len(t_ids)) for i in templated), np.int64, count=len(templated)
+        )
+        tid[templated] = hash64(t_ids)[t_of]
     return TemplateResult(tid, template_str, payload, share, int(common.sum()))

@@ -39,3 +39,19 @@ def test_distance_matrix_is_symmetric() -> None:
 def test_class_tfidf_picks_distinctive_terms() -> None:
     terms = class_tfidf_terms(["pasta tomato basil pasta sauce", "python function list python code"], 2)
     assert "pasta" in terms[0] and "python" in terms[1]
+
+
+def test_fast_hdbscan_equals_the_estimator_on_a_knn_graph() -> None:
+    # hdbscan_precomputed replaces hdbscan's element-by-element lil path; it must give the estimator's exact output
+    import hdbscan
+
+    from engine.cluster import hdbscan_precomputed
+
+    x, _ = _planted(n_clusters=12, per=40, noise=200, seed=3)
+    x[:25] = x[0]  # exact duplicates: distance ties and a separate component, bridged
+    sims, ids = VectorIndex.build(x).knn_graph(12)
+    dist = knn_distance_matrix(sims, ids)
+    ref = hdbscan.HDBSCAN(metric="precomputed", min_cluster_size=10, min_samples=5, core_dist_n_jobs=1).fit(dist)
+    labels, probabilities = hdbscan_precomputed(dist, min_cluster_size=10, min_samples=5)
+    assert np.array_equal(labels, ref.labels_)
+    assert np.array_equal(probabilities, ref.probabilities_)

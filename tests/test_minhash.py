@@ -202,3 +202,11 @@ def test_hash_shingle_is_pinned(hasher: MinHasher) -> None:
     assert hash_shingle("straße 根据所给信息 ".encode() + b"x" * 20) == 1259642905
     assert hash_shingle(b"the quick brown") != hash_shingle(b"quick the brown")
     assert hasher.signatures(["The quick brown fox"])[0][:4].tolist() == [865186033, 2131635706, 194051872, 575711163]
+
+
+def test_unique_sorted_matches_numpy_unique() -> None:
+    from engine.minhash import unique_sorted
+
+    rng = np.random.default_rng(0)
+    for x in (rng.integers(0, 50, 1000), rng.integers(-(2**40), 2**40, 1000), np.array([], dtype=np.int64)):
+        assert np.array_equal(unique_sorted(x), np.unique(x))

@@ -32,3 +32,42 @@ def test_long_passage_is_a_slot() -> None:
 def test_text_hash_is_stable_and_content_addressed() -> None:
     assert text_hash("abc") == text_hash("abc") != text_hash("abd")
     assert len(text_hash("abc")) == 16
+
+
+def _mask_unguarded(text: str) -> str:
+    """The masking sequence with no guard, as it was first written: the reference ``mask`` must equal."""
+    from engine import normalize as n
+
+    s = n._CODE_FENCE.sub("<CODE>", text)
+    s = n._INDENTED_CODE.sub("<CODE>\n", s)
+    s = n._URL.sub("<URL>", s)
+    s = n._EMAIL.sub("<EMAIL>", s)
+    s = n._QUOTED.sub("<STR>", s)
+    s = n._NUMBER.sub("<NUM>", s)
+    s = "\n".join("<TEXT>" if len(line.split()) > n.LONG_LINE_WORDS else line for line in s.split("\n")).lower()
+    for ph in n.PLACEHOLDERS:
+        s = s.replace(ph.lower(), ph)
+    return n._REPEATS.sub(r"\1", s)
+
+
+def test_mask_guards_do_not_change_the_skeleton() -> None:
+    # mask skips a pattern when a cheap test says it cannot match; every pattern must still fire when it can
+    from engine.normalize import mask
+
+    cases = {
+        "See https://example.com/a?b=1 and WWW.Example.org now": "<URL>",
+        "mail me at a.b+c@example.co.uk please": "<EMAIL>",
+        "run ```print(1)``` then": "<CODE>",
+        "code:\n    x = 1\n    y = 2\ndone": "<CODE>",
+        "tabs:\n\tx = 1\n\ty = 2": "<CODE>",
+        "the 3rd of 1,000 items costs $4.50, 7%": "<NUM>",
+        'say "hello there" now': "<STR>",
+        " ".join(["word"] * 41) + "\nshort line": "<TEXT>",
+        "1, 2 and 3": "<NUM>",
+        "literal <code> tag": "<CODE>",
+        " ".join(["word"] * 40): "",
+        "Plain Words Only": "",
+    }
+    for text, placeholder in cases.items():
+        assert mask(text) == _mask_unguarded(text), text
+        assert placeholder in mask(text), text

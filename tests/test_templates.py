@@ -48,3 +48,18 @@ def test_segments_split_lines_and_sentences() -> None:
         "what is 2+2?",
         "Thanks.",
     ]
+
+
+def test_account_counting_in_slices_gives_the_same_templates(monkeypatch) -> None:
+    # the (segment, account) expansion is cut into slices to bound memory; the slice size must not matter
+    from engine import templates
+
+    wrap = "Think it through step by step.\n{q}\nGive only the final answer."
+    texts = [wrap.format(q=q) for q in QUESTIONS] * 2 + [f"{q} Thanks." for q in QUESTIONS]
+    accounts = list(range(len(texts)))
+    whole, rows = _mine(texts, accounts)
+    monkeypatch.setattr(templates, "_EXPAND_ROWS", 1)
+    sliced, _ = _mine(texts, accounts)
+    assert np.array_equal(whole.template_id, sliced.template_id) and whole.template_id[rows[0]] != 0
+    assert whole.template == sliced.template and whole.payload == sliced.payload
+    assert np.array_equal(whole.wrapper_share, sliced.wrapper_share)
