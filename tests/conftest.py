@@ -38,3 +38,19 @@ def demo_log(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def read_jsonl(path: Path) -> list[dict]:
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def small_config(shared: Path, name: str, *, benign: int, eval_per_day: list[int], min_campaign: int) -> dict:
+    """A ../shared/bench config scaled down for tests: fewer ordinary users, a quarter of each look-alike group,
+    a fifth of each campaign (at least ``min_campaign`` accounts), and a lighter eval harness."""
+    cfg = json.loads((shared / "bench" / name).read_text())
+    cfg["corpora"] = [str(shared / "corpora")]
+    cfg["benign"]["accounts"] = benign
+    for hn in cfg["hard_negatives"]:
+        if hn["kind"] == "eval-harness":
+            hn["per_day"] = eval_per_day
+        else:
+            hn["accounts"] = max(2, hn["accounts"] // 4)
+    for c in cfg["campaigns"]:
+        c["accounts"] = max(min_campaign, c["accounts"] // 5)
+    return cfg

@@ -15,6 +15,7 @@ import pytest
 
 from engine.pipeline import RunConfig, run
 from engine.store import Store
+from tests.conftest import small_config
 
 NEW_WRAPPERS = {
     "cot-harvest": [
@@ -36,15 +37,8 @@ NEW_WRAPPERS = {
 
 @pytest.fixture(scope="module")
 def small_bench(shared_dir, tmp_path_factory):
-    cfg = json.loads((shared_dir / "bench" / "public.json").read_text())
-    cfg["corpora"] = [str(shared_dir / "corpora")]
-    cfg["benign"]["accounts"] = 500
-    for hn in cfg["hard_negatives"]:
-        hn["accounts"] = max(2, hn["accounts"] // 4) if hn["kind"] != "eval-harness" else hn["accounts"]
-        if hn["kind"] == "eval-harness":
-            hn["per_day"] = [300, 600]
+    cfg = small_config(shared_dir, "public.json", benign=500, eval_per_day=[300, 600], min_campaign=12)
     for c in cfg["campaigns"]:
-        c["accounts"] = max(12, c["accounts"] // 5)
         if c["name"] in NEW_WRAPPERS:
             c["templates"] = NEW_WRAPPERS[c["name"]]
     out = tmp_path_factory.mktemp("bench")

@@ -14,19 +14,12 @@ import pytest
 from engine.history import diff_events
 from engine.pipeline import InjectedFailure, RunConfig, run
 from engine.store import Store
+from tests.conftest import small_config
 
 
 @pytest.fixture(scope="module")
 def nights(shared_dir, tmp_path_factory) -> dict:
-    cfg = json.loads((shared_dir / "bench" / "nightly.json").read_text())
-    cfg["corpora"] = [str(shared_dir / "corpora")]
-    cfg["benign"]["accounts"] = 400
-    for hn in cfg["hard_negatives"]:
-        hn["accounts"] = max(2, hn["accounts"] // 4) if hn["kind"] != "eval-harness" else hn["accounts"]
-        if hn["kind"] == "eval-harness":
-            hn["per_day"] = [200, 400]
-    for c in cfg["campaigns"]:
-        c["accounts"] = max(15, c["accounts"] // 5)
+    cfg = small_config(shared_dir, "nightly.json", benign=400, eval_per_day=[200, 400], min_campaign=15)
     out = tmp_path_factory.mktemp("nights")
     (out / "cfg.json").write_text(json.dumps(cfg))
     log = out / "log"
