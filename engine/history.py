@@ -73,16 +73,16 @@ class Tracking:
     continued: set[str] = field(default_factory=set)
 
 
-def carry(prev: object) -> Tracking:
-    """The previous snapshot's history unchanged (a prune changes what is stored, not what happened)."""
-    from engine.pipeline import _table
-
-    h, n, e = (_table(prev, t) for t in ("campaign_history", "campaign_nights", "campaign_events"))
+def keep_history(
+    tracking: Tracking, history: pa.Table | None, nights: pa.Table | None, events: pa.Table | None
+) -> Tracking:
+    """``tracking``'s ids with the given (previous) history tables, for runs that must not add history (prune)."""
     return Tracking(
-        history=h if h is not None else HISTORY_SCHEMA.empty_table(),
-        nights=n if n is not None else NIGHTS_SCHEMA.empty_table(),
-        events=e if e is not None else EVENTS_SCHEMA.empty_table(),
-        stable_id={c["campaign_id"]: c["campaign_id"] for c in (h.to_pylist() if h is not None else [])},
+        history=history if history is not None else HISTORY_SCHEMA.empty_table(),
+        nights=nights if nights is not None else NIGHTS_SCHEMA.empty_table(),
+        events=events if events is not None else EVENTS_SCHEMA.empty_table(),
+        stable_id=tracking.stable_id,
+        continued=tracking.continued,
     )
 
 

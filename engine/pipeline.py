@@ -253,19 +253,11 @@ def _run_locked(cfg: RunConfig, store: Store) -> RunReport:
         payment_of = dict(
             zip(accounts["account_id"].to_pylist(), [p or "" for p in accounts["payment_fp"].to_pylist()], strict=True)
         )
-        tracking = (
-            history.carry(prev)
-            if cfg.prune_before is not None
-            else history.track(
-                _table(prev, "campaign_history"),
-                _table(prev, "campaign_nights"),
-                _table(prev, "campaign_events"),
-                verdicts.campaigns,
-                window,
-                payment_of,
-                run_id,
-            )
-        )
+        old_history = [_table(prev, t) for t in ("campaign_history", "campaign_nights", "campaign_events")]
+        tracking = history.track(*old_history, verdicts.campaigns, window, payment_of, run_id)
+        if cfg.prune_before is not None:
+            # a prune changes what is stored, not what happened: keep the ids it matched, not its events
+            tracking = history.keep_history(tracking, *old_history)
         verdicts = verdicts.with_ids(tracking.stable_id, tracking.continued)
 
     # -- 8. commit -------------------------------------------------------------------------------------------

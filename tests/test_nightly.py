@@ -132,3 +132,6 @@ def test_prune_drops_prompts_and_keeps_history(nights, tmp_path: Path) -> None:
     assert report.pruned > 0
     assert snap.query("SELECT min(timestamp) AS t FROM prompts")["t"][0].as_py() >= cut
     assert snap.query("SELECT campaign_id FROM campaign_history ORDER BY campaign_id").equals(hist_before)
+    known = set(hist_before["campaign_id"].to_pylist())
+    flagged_ids = set(snap.query("SELECT campaign_id FROM campaigns WHERE flagged")["campaign_id"].to_pylist())
+    assert flagged_ids and flagged_ids <= known  # the pruned store still names campaigns by their stable ids
