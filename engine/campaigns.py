@@ -246,7 +246,7 @@ def detect(ctx: Context) -> Verdicts:
     regular = acc.n_prompts >= 3
     cap_base = float(np.median(acc.capability_share[regular])) if regular.any() else 0.0
     mk_base = float(np.median(acc.marker_share[regular])) if regular.any() else 0.0
-    asn_vals, asn_counts = np.unique(acc.asn.astype(str), return_counts=True)
+    _, asn_counts = np.unique(acc.asn.astype(str), return_counts=True)
     asn_shares = asn_counts / max(asn_counts.sum(), 1)
 
     prompt_acc = ctx.account_codes
@@ -267,7 +267,6 @@ def detect(ctx: Context) -> Verdicts:
         order = np.argsort(labels, kind="stable")
         bounds = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1], True])
         account_score = np.zeros(n_acc)
-        account_cohort_score = np.zeros(n_acc)
         account_strength = np.zeros(n_acc)
         account_reasons: list[list[str]] = [[] for _ in range(n_acc)]
         cohort_rows = []
@@ -392,7 +391,6 @@ def detect(ctx: Context) -> Verdicts:
                 int(hash64([",".join(sorted(ctx.account_names[a] for a in members))])[0]) & 0xFFFFFFFF, "08x"
             )
             flagged = score >= FLAG_SCORE and n >= MIN_COHORT
-            account_cohort_score[members] = score
             account_strength[members] = strength
             for a in members:
                 account_reasons[a] = reasons[:3] if flagged else mitigations[:2]

@@ -176,7 +176,7 @@ def _run_locked(cfg: RunConfig, store: Store) -> RunReport:
         accounts = _merge_accounts(prev, accounts_new, prompts)
         window = _window(prompts, cfg.window_days)
         texts_idx = _distinct_texts(window["text_key"])
-        norm_by_key = _known_texts(prev)
+        old_keys, norm_by_key = _known_texts(prev)
         norm_by_key.update(new_norm)
         del new_norm
         text_keys = texts_idx.keys
@@ -192,7 +192,7 @@ def _run_locked(cfg: RunConfig, store: Store) -> RunReport:
 
     # -- 3. MinHash + LSH ------------------------------------------------------------------------------------
     with timer.stage("minhash"):
-        sigs = _signatures(prev, text_keys, norm)
+        sigs = _signatures(prev, old_keys, text_keys, norm)
         dup_group = lsh_groups(sigs, min_jaccard=0.5)
         # near-duplicate groups of the slot contents: "how many different things does a cohort ask?" must not
         # be answered by the wrapper, which makes every prompt of a long template look alike
@@ -218,7 +218,7 @@ def _run_locked(cfg: RunConfig, store: Store) -> RunReport:
 
     # -- 5. index --------------------------------------------------------------------------------------------
     with timer.stage("index"):
-        index, added = _grow_or_build_index(prev, text_keys, vectors, embedder.name)
+        index, added = _grow_or_build_index(prev, old_keys, text_keys, vectors, embedder.name)
         if added is None:
             timer.say(f"  index built over {index.size:,} vectors")
         else:
@@ -431,7 +431,7 @@ def _distinct_texts(keys: pa.ChunkedArray | pa.Array) -> _Distinct:
 
 
 def _grow_or_build_index(
-    prev: Any, keys: list[bytes], vectors: np.ndarray, embedder: str
+    prev: Any, old: list[bytes], keys: list[bytes], vectors: np.ndarray, embedder: str
 ) -> tuple[VectorIndex, int | None]:
     """Last night's index with tonight's new texts added in place (index, vectors added), or (new index, None).
 
@@ -441,7 +441,6 @@ def _grow_or_build_index(
     it is built anew.
     """
     if prev is not None and prev.has("index.faiss") and prev.meta().get("embedder") == embedder:
-        old = prev.query("SELECT text_key FROM texts ORDER BY text_row")["text_key"].to_pylist()
         fits = VectorIndex.kind_for(len(keys)) == VectorIndex.kind_for(len(old))
         if fits and len(old) <= len(keys) and keys[: len(old)] == old:
             index = VectorIndex.load(prev.path / "index.faiss")
@@ -461,20 +460,21 @@ def _table(prev: Any, name: str) -> pa.Table | None:
         return None
 
 
-def _known_texts(prev: Any) -> dict[bytes, str]:
+def _known_texts(prev: Any) -> tuple[list[bytes], dict[bytes, str]]:
+    """The previous snapshot's text keys in row order (its vector and signature ids) and their normalised texts."""
     if prev is None:
-        return {}
-    tbl = prev.query("SELECT text_key, norm_text FROM texts")
-    return dict(zip(tbl["text_key"].to_pylist(), tbl["norm_text"].to_pylist(), strict=True))
+        return [], {}
+    tbl = prev.query("SELECT text_key, norm_text FROM texts ORDER BY text_row")
+    keys = tbl["text_key"].to_pylist()
+    return keys, dict(zip(keys, tbl["norm_text"].to_pylist(), strict=True))
 
 
-def _signatures(prev: Any, keys: list[bytes], norm: list[str]) -> np.ndarray:
+def _signatures(prev: Any, old_keys: list[bytes], keys: list[bytes], norm: list[str]) -> np.ndarray:
     """MinHash signatures: reused from the previous snapshot by content key, computed for new texts only."""
     hasher = MinHasher()
     sigs = np.empty((len(keys), hasher.num_perm), dtype=np.uint32)
     todo = np.ones(len(keys), dtype=bool)
     if prev is not None and prev.has("signatures.npy"):
-        old_keys = prev.query("SELECT text_key FROM texts ORDER BY text_row")["text_key"].to_pylist()
         where = {k: i for i, k in enumerate(old_keys)}
         hit = np.array([where.get(k, -1) for k in keys], dtype=np.int64)
         found = hit >= 0

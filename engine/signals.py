@@ -128,7 +128,6 @@ def account_signals(ctx: Context, ts: TextSignals) -> AccountSignals:
     gaps = np.diff(h_sorted, append=np.nan)
     same = np.r_[c_sorted[1:] == c_sorted[:-1], False]
     gaps = np.where(same, gaps, np.nan)
-    max_gap = np.full(n_acc, 24.0)
     has = n > 0
     inner = np.zeros(n_acc)
     valid = ~np.isnan(gaps)
