@@ -23,8 +23,8 @@ BENCH = ROOT.parent / "shared" / "bench"
 
 
 def bench(config: Path, work: Path, embedder: str, scale: float) -> str:
+    from engine.app.report import export
     from engine.pipeline import RunConfig, run
-    from engine.report import export
     from engine.store import Store
 
     if work.exists():

@@ -38,7 +38,7 @@ from engine.embed import (  # noqa: E402
     encode_transformer,
     fast_tokenizer,
 )
-from engine.normalize import normalize  # noqa: E402
+from engine.text.normalize import normalize  # noqa: E402
 
 
 def load_prompts(path: Path, limit: int, seed: int) -> list[str]:

@@ -1,4 +1,4 @@
-"""Benchmark engine.minhash against datasketch on a prompt log.
+"""Benchmark engine.text.minhash against datasketch on a prompt log.
 
 Times, on normalised prompts (normalisation itself is timed apart and excluded from the rates):
 
@@ -27,8 +27,8 @@ from datasketch import MinHash
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.minhash import MinHasher, hash_shingle, lsh_groups  # noqa: E402
-from engine.normalize import normalize  # noqa: E402
+from engine.text.minhash import MinHasher, hash_shingle, lsh_groups  # noqa: E402
+from engine.text.normalize import normalize  # noqa: E402
 
 
 def load_texts(path: Path, limit: int | None) -> list[str]:

@@ -168,10 +168,10 @@ def worker_query(argv: list[str]) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--result", type=Path, required=True)
     a = ap.parse_args(argv)
-    from engine.minhash import MinHasher, lsh_groups
-    from engine.query import Searcher
-    from engine.report import export
+    from engine.app.query import Searcher
+    from engine.app.report import export
     from engine.store import Store
+    from engine.text.minhash import MinHasher, lsh_groups
 
     res: dict[str, Any] = {}
     snap = Store(a.store).require()
@@ -289,9 +289,9 @@ def worker_cluster_compare(argv: list[str]) -> int:
     from sklearn.metrics import adjusted_rand_score as ari
     from sklearn.metrics import homogeneity_score
 
-    from engine.cluster import cluster_vectors
-    from engine.index import VectorIndex
     from engine.store import Store
+    from engine.vectors.cluster import cluster_vectors
+    from engine.vectors.index import VectorIndex
 
     snap = Store(a.store).require()
     vec = np.asarray(snap.array("vectors"), dtype=np.float32)
@@ -357,8 +357,8 @@ def worker_minhash_compare(argv: list[str]) -> int:
     from bench_minhash import shingle_bytes, timed
     from datasketch import MinHash
 
-    from engine.minhash import MinHasher, hash_shingle
     from engine.store import Store
+    from engine.text.minhash import MinHasher, hash_shingle
 
     texts, _ = _window_texts(Store(a.store).require())
     rng = np.random.default_rng(a.seed)

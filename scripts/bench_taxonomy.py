@@ -4,7 +4,7 @@
     python scripts/bench_taxonomy.py [static] [minilm] [PATH ...] [--per-source N]
 
 Samples prompts from ../shared/corpora (capability/ = benchmark questions an extractor sweeps, benign/ = what
-ordinary users send), classifies each with ``engine.signals.classify_areas`` exactly as the pipeline does, and
+ordinary users send), classifies each with ``engine.detect.signals.classify_areas`` exactly as the pipeline does, and
 prints recall on capability prompts, the share of ordinary prompts taken for probes, and accuracy. The engine only
 uses these labels relative to the log's own median account, so this measures the raw signal, not the detector.
 """
@@ -36,9 +36,9 @@ def sample(side: str, per_source: int, rng: random.Random) -> list[str]:
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
+    from engine.detect.signals import classify_areas
     from engine.embed import get_embedder
-    from engine.normalize import normalize
-    from engine.signals import classify_areas
+    from engine.text.normalize import normalize
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("embedders", nargs="*", default=["static"])

@@ -1,8 +1,8 @@
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-from engine.cluster import class_tfidf_terms, cluster_vectors, knn_distance_matrix
-from engine.index import VectorIndex
+from engine.vectors.cluster import class_tfidf_terms, cluster_vectors, knn_distance_matrix
+from engine.vectors.index import VectorIndex
 
 
 def _planted(n_clusters: int = 20, per: int = 60, noise: int = 300, dim: int = 32, seed: int = 0):
@@ -45,7 +45,7 @@ def test_fast_hdbscan_equals_the_estimator_on_a_knn_graph() -> None:
     # hdbscan_precomputed replaces hdbscan's element-by-element lil path; it must give the estimator's exact output
     import hdbscan
 
-    from engine.cluster import hdbscan_precomputed
+    from engine.vectors.cluster import hdbscan_precomputed
 
     x, _ = _planted(n_clusters=12, per=40, noise=200, seed=3)
     x[:25] = x[0]  # exact duplicates: distance ties and a separate component, bridged

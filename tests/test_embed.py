@@ -25,7 +25,7 @@ from engine.embed import (
     fast_tokenizer,
     get_embedder,
 )
-from engine.normalize import normalize, text_hash
+from engine.text.normalize import normalize, text_hash
 
 PARA_A = "How do I reset my password if I forgot it?"
 PARA_B = "I forgot my password, how can I reset it?"

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from engine.ingest import IngestStats, detect_format, read_accounts, read_prompts
-from engine.schema import ACCOUNT_SCHEMA, PROMPT_SCHEMA, InputError, Quarantine, parse_timestamp
+from engine.ingest.records import ACCOUNT_SCHEMA, PROMPT_SCHEMA, InputError, Quarantine, parse_timestamp
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 BENCH = SHARED / "bench"
@@ -371,13 +371,13 @@ def test_every_format_gives_the_jsonl_rows_in_streamed_batches(tmp_path: Path, n
 
 
 def test_batches_are_cut_from_smaller_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import engine.ingest
+    import engine.ingest.readers
 
     rows = twenty_rows()
     path = write_any(tmp_path / "log.jsonl", rows)
     with Quarantine(tmp_path / "q.jsonl") as q:
         whole = read_all(path, q, batch_rows=50)
-        monkeypatch.setattr(engine.ingest, "_PART_ROWS", 3)  # rows become Arrow 3 at a time
+        monkeypatch.setattr(engine.ingest.readers, "_PART_ROWS", 3)  # rows become Arrow 3 at a time
         batches = list(read_prompts(path, quarantine=q, batch_rows=7))
     assert [b.num_rows for b in batches] == [7, 7, 6]
     assert pa.concat_tables(batches).to_pylist() == whole.to_pylist()

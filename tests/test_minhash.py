@@ -1,4 +1,4 @@
-"""engine.minhash: bit-compatibility with datasketch, LSH grouping, Jaccard estimates."""
+"""engine.text.minhash: bit-compatibility with datasketch, LSH grouping, Jaccard estimates."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-from engine.minhash import NUM_PERM, MinHasher, hash_shingle, jaccard, lsh_groups, lsh_pairs
+from engine.text.minhash import NUM_PERM, MinHasher, hash_shingle, jaccard, lsh_groups, lsh_pairs
 
 TEXTS = [
     "Summarise the following article in three bullet points for a busy executive.",
@@ -205,7 +205,7 @@ def test_hash_shingle_is_pinned(hasher: MinHasher) -> None:
 
 
 def test_unique_sorted_matches_numpy_unique() -> None:
-    from engine.minhash import unique_sorted
+    from engine.text.minhash import unique_sorted
 
     rng = np.random.default_rng(0)
     for x in (rng.integers(0, 50, 1000), rng.integers(-(2**40), 2**40, 1000), np.array([], dtype=np.int64)):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.history import diff_events
+from engine.detect.history import diff_events
 from engine.pipeline import InjectedFailure, RunConfig, run
 from engine.store import Store
 from tests.conftest import small_config

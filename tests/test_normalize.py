@@ -1,4 +1,4 @@
-from engine.normalize import MAX_CHARS, mask, normalize, text_hash
+from engine.text.normalize import MAX_CHARS, mask, normalize, text_hash
 
 
 def test_normalize_folds_unicode_space_and_controls() -> None:
@@ -36,7 +36,7 @@ def test_text_hash_is_stable_and_content_addressed() -> None:
 
 def _mask_unguarded(text: str) -> str:
     """The masking sequence with no guard, as it was first written: the reference ``mask`` must equal."""
-    from engine import normalize as n
+    from engine.text import normalize as n
 
     s = n._CODE_FENCE.sub("<CODE>", text)
     s = n._INDENTED_CODE.sub("<CODE>\n", s)
@@ -52,7 +52,7 @@ def _mask_unguarded(text: str) -> str:
 
 def test_mask_guards_do_not_change_the_skeleton() -> None:
     # mask skips a pattern when a cheap test says it cannot match; every pattern must still fire when it can
-    from engine.normalize import mask
+    from engine.text.normalize import mask
 
     cases = {
         "See https://example.com/a?b=1 and WWW.Example.org now": "<URL>",

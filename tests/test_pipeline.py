@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.app.cli import main
+from engine.app.query import Searcher
 from engine.pipeline import InjectedFailure, RunConfig, run
-from engine.query import Searcher
 from engine.store import Store
 from tests.conftest import read_jsonl
 

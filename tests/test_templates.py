@@ -1,7 +1,7 @@
 import numpy as np
 
-from engine.normalize import normalize
-from engine.templates import mine_templates, segments
+from engine.text.normalize import normalize
+from engine.text.templates import mine_templates, segments
 
 QUESTIONS = [
     "A farmer has 17 sheep and buys 5 more. How many sheep are there?",
@@ -52,7 +52,7 @@ def test_segments_split_lines_and_sentences() -> None:
 
 def test_account_counting_in_slices_gives_the_same_templates(monkeypatch) -> None:
     # the (segment, account) expansion is cut into slices to bound memory; the slice size must not matter
-    from engine import templates
+    from engine.text import templates
 
     wrap = "Think it through step by step.\n{q}\nGive only the final answer."
     texts = [wrap.format(q=q) for q in QUESTIONS] * 2 + [f"{q} Thanks." for q in QUESTIONS]

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
+from engine.ingest.records import InputError
 from engine.pipeline import DEFAULT_STORE
-from engine.schema import InputError
 from engine.store import Store, StoreError
 
 
@@ -50,7 +50,7 @@ def cmd_run(a: argparse.Namespace) -> int:
 
 
 def cmd_similar(a: argparse.Namespace) -> int:
-    from engine.query import Searcher
+    from engine.app.query import Searcher
 
     if not a.prompt_id and not a.text:
         raise SystemExit("promptsim similar: give a PROMPT_ID or --text")
@@ -97,7 +97,7 @@ def cmd_clusters(a: argparse.Namespace) -> int:
 
 
 def cmd_campaigns(a: argparse.Namespace) -> int:
-    from engine.report import campaign_rows
+    from engine.app.report import campaign_rows
 
     rows = campaign_rows(Store(a.store).require(), include_all=a.all, limit=a.limit)
     if a.json:
@@ -168,7 +168,7 @@ def _print_history(snap: object, cid: str) -> None:
 
 
 def cmd_diff(a: argparse.Namespace) -> int:
-    from engine.history import diff_events
+    from engine.detect.history import diff_events
 
     snap = Store(a.store).require()
     runs = snap.query("SELECT run_id FROM runs ORDER BY started_at")["run_id"].to_pylist()
@@ -242,7 +242,7 @@ def cmd_account(a: argparse.Namespace) -> int:
 
 
 def cmd_export(a: argparse.Namespace) -> int:
-    from engine.report import export
+    from engine.app.report import export
 
     files = export(Store(a.store).require(), a.out, a.format)
     for f in files:

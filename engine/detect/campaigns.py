@@ -33,11 +33,11 @@ import pyarrow as pa
 import scipy.sparse as sp
 from scipy.stats import binom
 
-from engine.cluster import BRIDGE_DISTANCE, bridge_components
-from engine.normalize import hash64
-from engine.schema import epoch_seconds
-from engine.signals import AREAS, AccountSignals, Context, account_signals, text_signals
-from engine.templates import SLOT
+from engine.detect.signals import AREAS, AccountSignals, Context, account_signals, text_signals
+from engine.ingest.records import epoch_seconds
+from engine.text.normalize import hash64
+from engine.text.templates import SLOT
+from engine.vectors.cluster import BRIDGE_DISTANCE, bridge_components
 
 #: accounts whose wrapper-sentence profiles are at least this similar are linked. 0.4 rather than 0.5 keeps
 #: accounts of a campaign with 50% cover traffic linked to it (holdout-a stealth 42 -> 54 of 70 flagged) while no
@@ -67,7 +67,7 @@ class Verdicts:
     campaigns: pa.Table
 
     def with_ids(self, stable: dict[str, str], continued: set[str] = frozenset()) -> Verdicts:
-        """Tonight's cohort ids replaced by the campaigns' stable ids (engine.history).
+        """Tonight's cohort ids replaced by the campaigns' stable ids (engine.detect.history).
 
         ``continued`` are cohorts below the flag score that continue a campaign already known: a campaign keeps
         its flag while its evidence stays above CONTINUE_SCORE, so it does not flicker on and off night to night.

@@ -2,7 +2,7 @@
 
 Everything here is a measurement, not a verdict: what each prompt asks for (capability area of its payload,
 language, extraction markers), and how each account behaves (volume, clock, provenance, infrastructure). The
-campaign stage (``engine.campaigns``) links accounts and turns these into scores with reasons.
+campaign stage (``engine.detect.campaigns``) links accounts and turns these into scores with reasons.
 
 All group-bys are vectorised over the window's prompts (one sort by account, then ``np.add.reduceat``-style
 reductions), so the stage is linear in prompts.
@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from engine.schema import epoch_seconds
-from engine.taxonomy import CAPABILITY_AREAS, MARKERS, ORDINARY_CLASSES, language_of, markers_of
+from engine.detect.taxonomy import CAPABILITY_AREAS, MARKERS, ORDINARY_CLASSES, language_of, markers_of
+from engine.ingest.records import epoch_seconds
 
 AREAS = list(CAPABILITY_AREAS)
 #: Below this cosine to every exemplar class a payload is "other" (too short or too odd to place).

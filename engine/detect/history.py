@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pyarrow as pa
 
-from engine.schema import epoch_seconds
+from engine.ingest.records import epoch_seconds
 
 MATCH_MIN = 0.3
 #: a known campaign stays flagged while tonight's matching cohort scores at least this (the flag itself needs 0.6)

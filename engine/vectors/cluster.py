@@ -20,8 +20,8 @@ import pyarrow as pa
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
-from engine.index import VectorIndex
-from engine.minhash import unique_sorted
+from engine.text.minhash import unique_sorted
+from engine.vectors.index import VectorIndex
 
 BRIDGE_DISTANCE = 4.0
 

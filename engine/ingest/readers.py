@@ -2,9 +2,9 @@
 
 Inputs are JSONL, CSV or Parquet, gzipped or not, and often damaged. Two rules keep a nightly run useful:
 
-* a bad *row* never stops the run: it goes to the :class:`~engine.schema.Quarantine` with the field and the reason,
+* a bad *row* never stops the run: it goes to the :class:`~engine.ingest.records.Quarantine` with the field and the reason,
   and reading goes on;
-* a bad *file* (missing, corrupt gzip, wrong columns, not a log at all) raises :class:`~engine.schema.InputError`
+* a bad *file* (missing, corrupt gzip, wrong columns, not a log at all) raises :class:`~engine.ingest.records.InputError`
   with one line naming the file, because silently reading nothing from it would look like a quiet night.
 
 Prompts stream in batches (``batch_rows``), so memory stays flat on a night of millions of requests; the
@@ -39,7 +39,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.schema import (
+from engine.ingest.records import (
     ACCOUNT_OPTIONAL,
     ACCOUNT_REQUIRED,
     ACCOUNT_SCHEMA,

