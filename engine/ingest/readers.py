@@ -51,6 +51,7 @@ from engine.ingest.records import (
     InputError,
     Quarantine,
     parse_timestamp,
+    short_repr,
 )
 
 __all__ = [
@@ -64,6 +65,10 @@ __all__ = [
 
 #: Non-blank lines of a JSONL file read before deciding that it is not a log at all (an HTML error page, ...).
 SNIFF_LINES = 1000
+#: Deepest nesting of lists and objects kept in a row's metadata; deeper rows are quarantined as ``too_deep``.
+#: Real request metadata nests a few levels; the limit sits far below Python's recursion limit, so that whether a
+#: row is kept never depends on how deep the call stack happens to be.
+MAX_NESTING = 100
 #: A batch is also cut when its texts pass this many characters, so a run of 10 MB prompts cannot overflow Arrow's
 #: 2 GiB string arrays or memory.
 BATCH_CHARS = 256 * 1024 * 1024
@@ -274,6 +279,8 @@ def _json_type(value: Any) -> str:
 
 def _bad_line(raw: bytes, exc: Exception) -> tuple[str, str | None, str]:
     """(reason, field, detail) for a line json.loads refused (or that is not UTF-8)."""
+    if isinstance(exc, RecursionError):
+        return "too_deep", None, "nested deeper than the JSON parser's recursion limit"
     if isinstance(exc, UnicodeDecodeError):
         field_name = None
         with contextlib.suppress(ValueError, RecursionError):
@@ -292,6 +299,33 @@ def _bad_line(raw: bytes, exc: Exception) -> tuple[str, str | None, str]:
     return "not_json", None, str(exc)[:200]
 
 
+#: What the slow path makes of one line: (parsed value, None, raw) or (None, (reason, field, detail), raw).
+_Parsed = tuple[Any, "tuple[str, str | None, str] | None", bytes]
+
+
+def _parse_line(raw: bytes) -> list[_Parsed]:
+    """The rows of a line the fast path refused: none for a blank line, else one per row, good or bad.
+
+    Two artefacts of how logs are written are repaired rather than rejected, because the rows in them are intact:
+    a UTF-8 BOM at the start of a line (files concatenated with ``cat``, each with its own BOM) is dropped, and a
+    line that holds several rows separated by lone carriage returns (old Mac line ends, or a writer mixing them)
+    is split there. A JSON string cannot hold a raw CR, so outside a valid line a CR can only be a line end; a line
+    that parses whole is never split (a CR between tokens is JSON white space). Rows split this way share the
+    line number of their newline-terminated line, the number ``sed -n Np`` and editors without CR handling show.
+    """
+    if raw.startswith(_BOM):
+        raw = raw[3:]
+    try:
+        return [(json.loads(raw.decode()), None, raw)]
+    except (ValueError, RecursionError) as exc:
+        stripped = raw.strip()
+        if not stripped:
+            return []
+        if b"\r" in stripped:
+            return [row for piece in stripped.split(b"\r") for row in _parse_line(piece)]
+        return [(None, _bad_line(raw, exc), raw)]
+
+
 def _json_rows(
     src: _Source,
     quarantine: Quarantine,
@@ -306,7 +340,6 @@ def _json_rows(
     quarantining thousands of lines.
     """
     name = src.path
-    loads = json.loads
     chunks = _chunks(src)
     lineno = 0
     rest: list[bytes] = []  # the lines of the chunk after the ones held back
@@ -316,15 +349,9 @@ def _json_rows(
         lines = chunk.split(b"\n")
         for i, raw in enumerate(lines):
             lineno += 1
-            try:
-                obj = loads(raw.decode())
-            except (ValueError, RecursionError) as exc:
-                if not raw.strip():
-                    continue
-                held.append((lineno, None, raw[:_HELD_RAW], _bad_line(raw, exc)))
-            else:
-                held.append((lineno, obj, raw[:_HELD_RAW], None))  # raw is only for the quarantine
-                found = type(obj) is dict and looks_valid(obj)
+            for obj, bad, piece in _parse_line(raw):
+                held.append((lineno, obj, piece[:_HELD_RAW], bad))  # raw is only for the quarantine
+                found = found or (type(obj) is dict and looks_valid(obj))
             if found or len(held) >= SNIFF_LINES:
                 rest = lines[i + 1 :]
                 break
@@ -355,13 +382,16 @@ def _json_rows(
                 if end != len(text) and not text[end:].isspace():
                     raise ValueError("extra data")
             except (ValueError, StopIteration, RecursionError):
-                try:
-                    obj = loads(raw.decode())
-                except (ValueError, RecursionError) as exc:
-                    if raw.strip():
-                        reason, field_name, detail = _bad_line(raw, exc)
-                        quarantine.add(name, lineno, field_name, reason, raw, detail)
-                    continue
+                for obj, bad, piece in _parse_line(raw):
+                    if bad is not None:
+                        quarantine.add(name, lineno, bad[1], bad[0], piece, bad[2])
+                    elif type(obj) is dict:
+                        if sink(lineno, obj, piece):
+                            yield
+                    else:
+                        detail = f"a JSON {_json_type(obj)}, not an object"
+                        quarantine.add(name, lineno, None, "not_an_object", piece, detail)
+                continue
             if type(obj) is dict:
                 if sink(lineno, obj, raw):
                     yield
@@ -575,17 +605,80 @@ class _Tally:
 # Validation and Arrow batches
 
 
-def _as_text(value: Any) -> str | None:
-    """Optional metadata as text: strings as they are, other JSON values as compact JSON."""
+class _TooDeep(Exception):
+    """A field nested more than ``MAX_NESTING`` levels: the row is quarantined (``too_deep``)."""
+
+    def __init__(self, field_name: str) -> None:
+        super().__init__(field_name)
+        self.field = field_name
+
+
+def _nested_over(value: Any, limit: int) -> bool:
+    """Whether ``value`` holds containers more than ``limit`` levels deep (a list of scalars is one level).
+
+    Iterative, because the values it guards against are the ones that overflow a recursive walk.
+    """
+    todo = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if depth > limit:
+            return True
+        kids = item.values() if type(item) is dict else item
+        todo.extend((kid, depth + 1) for kid in kids if type(kid) in _CONTAINERS)
+    return False
+
+
+_CONTAINERS = (dict, list, tuple)
+
+
+def _as_text(value: Any, field_name: str) -> str | None:
+    """Optional metadata as text: strings as they are, other JSON values as compact JSON.
+
+    Raises _TooDeep for a value nested more than ``MAX_NESTING`` levels: such a value is no metadata anyone wrote,
+    and a fixed limit (rather than whatever Python's recursion limit allows at this depth of the call stack) makes
+    the verdict the same on every run.
+    """
     if value is None or type(value) is str:
         return value
     if isinstance(value, bytes):
         return value.decode("utf-8", "backslashreplace")
-    return json.dumps(value, ensure_ascii=False, default=str)
+    if type(value) in _CONTAINERS and _nested_over(value, MAX_NESTING):
+        raise _TooDeep(field_name)
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except RecursionError:  # only if the stack is already deep: still the same verdict
+        raise _TooDeep(field_name) from None
+
+
+def _meta(obj: dict[str, Any]) -> str:
+    """The row's fields beyond the schema as one JSON object (raises _TooDeep like ``_as_text``)."""
+    extra = {}
+    for k, v in obj.items():
+        if k not in _PROMPT_KNOWN:
+            if type(v) in _CONTAINERS and _nested_over(v, MAX_NESTING):
+                raise _TooDeep(k)
+            extra[k] = v
+    try:
+        return json.dumps(extra, ensure_ascii=False, default=str)
+    except RecursionError:
+        raise _TooDeep(next(iter(extra))) from None
+
+
+def _valid_unicode(text: str) -> bool:
+    """False for text with lone surrogates (JSON escapes such as "\\ud800"), which UTF-8 cannot hold."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_id(obj: dict[str, Any], key: str) -> tuple[str | None, str | None]:
-    """(id, None) or (None, reason) for an id that is not a plain non-empty string."""
+    """(id, None) or (None, reason) for an id that is not a plain non-empty string.
+
+    An id with lone surrogates is refused (``bad_<key>``) rather than repaired: storing it needs U+FFFD in their
+    place, and then "\\ud800" and "\\ud801" would become one id, silently merging prompts or accounts.
+    """
     value = obj.get(key, _MISSING)
     if value is _MISSING:
         return None, f"missing_{key}"
@@ -599,7 +692,7 @@ def _check_id(obj: dict[str, Any], key: str) -> tuple[str | None, str | None]:
     if value is None or (type(value) is str and (not value or value.isspace())):
         return None, f"empty_{key}"
     if type(value) is str:
-        return value, None
+        return (value, None) if value.isascii() or _valid_unicode(value) else (None, f"bad_{key}")
     return None, f"bad_{key}"  # float, bool, list, dict: not an id anyone meant
 
 
@@ -634,8 +727,8 @@ def _prompt_batcher(
     """``(add, take, rows)``: ``add`` validates one row (True when the batch is full), ``take`` turns the accepted
     rows into a Table of ``PROMPT_SCHEMA``; ``rows`` are the rows not yet taken.
 
-    Checks run in schema order (prompt_id, account_id, timestamp, text) and the duplicate check comes last, so a
-    rejected row never claims its id. A closure rather than a class: this runs once per row, and local names are
+    Checks run in schema order (prompt_id, account_id, timestamp, text, then the other fields' nesting) and the
+    duplicate check comes last, so a rejected row never claims its id. A closure rather than a class: this runs once per row, and local names are
     the cheapest Python has.
     """
     name = src.path
@@ -654,12 +747,12 @@ def _prompt_batcher(
         pid = get("prompt_id")
         acc = get("account_id")
         text = get("text")
-        if type(pid) is not str or not pid or pid.isspace():
+        if type(pid) is not str or not pid or pid.isspace() or not pid.isascii():
             pid, reason = _check_id(obj, "prompt_id")
             if reason:
                 reject(name, line, "prompt_id", reason, raw)
                 return False
-        if type(acc) is not str or not acc or acc.isspace():
+        if type(acc) is not str or not acc or acc.isspace() or not acc.isascii():
             acc, reason = _check_id(obj, "account_id")
             if reason:
                 reject(name, line, "account_id", reason, raw)
@@ -676,7 +769,9 @@ def _prompt_batcher(
             if "timestamp" not in obj:
                 reject(name, line, "timestamp", "missing_timestamp", raw)
             else:
-                reject(name, line, "timestamp", "bad_timestamp", raw, f"not a timestamp: {get('timestamp')!r:.80}")
+                reject(
+                    name, line, "timestamp", "bad_timestamp", raw, f"not a timestamp: {short_repr(get('timestamp'))}"
+                )
             return False
         if type(text) is not str or not text or text.isspace():
             reason = None
@@ -695,22 +790,26 @@ def _prompt_batcher(
                 detail = f"text is {_json_type(text)}" if reason == "text_not_string" else None
                 reject(name, line, "text", reason, raw, detail)
                 return False
-        if pid in seen:
-            reject(name, line, "prompt_id", "duplicate_prompt_id", raw, f"prompt_id {pid!r:.80} already stored")
-            return False
-        seen_add(pid)
         model = get("model")
         ip_asn = get("ip_asn")
         agent = get("user_agent")
-        if model is not None and type(model) is not str:
-            model = _as_text(model)
-        if ip_asn is not None and type(ip_asn) is not str:
-            ip_asn = _as_text(ip_asn)
-        if agent is not None and type(agent) is not str:
-            agent = _as_text(agent)
         meta = None
-        if len(obj) > 4 and not known.issuperset(obj):
-            meta = json.dumps({k: v for k, v in obj.items() if k not in known}, ensure_ascii=False, default=str)
+        try:
+            if model is not None and type(model) is not str:
+                model = _as_text(model, "model")
+            if ip_asn is not None and type(ip_asn) is not str:
+                ip_asn = _as_text(ip_asn, "ip_asn")
+            if agent is not None and type(agent) is not str:
+                agent = _as_text(agent, "user_agent")
+            if len(obj) > 4 and not known.issuperset(obj):
+                meta = _meta(obj)
+        except _TooDeep as exc:
+            reject(name, line, exc.field, "too_deep", raw, f"nested more than {MAX_NESTING} levels")
+            return False
+        if pid in seen:  # last, so that a rejected row never claims its id
+            reject(name, line, "prompt_id", "duplicate_prompt_id", raw, f"prompt_id {short_repr(pid)} already stored")
+            return False
+        seen_add(pid)
         chars += len(text)
         append((pid, acc, ts, text, model, ip_asn, agent, meta, line))
         return len(rows) >= batch_rows or chars >= BATCH_CHARS
@@ -822,7 +921,7 @@ def read_accounts(
 
     def add(line: int, obj: dict[str, Any], raw: Any) -> bool:
         acc = obj.get("account_id")
-        if type(acc) is not str or not acc or acc.isspace():
+        if type(acc) is not str or not acc or acc.isspace() or not acc.isascii():
             acc, reason = _check_id(obj, "account_id")
             if reason:
                 quarantine.add(name, line, "account_id", reason, raw)
@@ -833,16 +932,20 @@ def read_accounts(
         else:
             created = parse_timestamp(created)
             if created is None:
-                detail = f"not a timestamp: {obj['created_at']!r:.80}"
+                detail = f"not a timestamp: {short_repr(obj['created_at'])}"
                 quarantine.add(name, line, "created_at", "bad_created_at", raw, detail)
                 return False
+        try:
+            optional = [_as_text(obj.get(k), k) for k in ACCOUNT_OPTIONAL]
+        except _TooDeep as exc:
+            quarantine.add(name, line, exc.field, "too_deep", raw, f"nested more than {MAX_NESTING} levels")
+            return False
         if acc in seen:
-            quarantine.add(
-                name, line, "account_id", "duplicate_account_id", raw, f"account_id {acc!r:.80} already read"
-            )
+            detail = f"account_id {short_repr(acc)} already read"
+            quarantine.add(name, line, "account_id", "duplicate_account_id", raw, detail)
             return False
         seen.add(acc)
-        rows.append((acc, created, *(_as_text(obj.get(k)) for k in ACCOUNT_OPTIONAL)))
+        rows.append((acc, created, *optional))
         return len(rows) >= 50_000
 
     try:

@@ -13,6 +13,7 @@ import math
 import numbers
 import os
 import re
+import reprlib
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -88,12 +89,30 @@ def raw_text(raw: Any, limit: int = RAW_LIMIT) -> str:
     elif isinstance(raw, (dict, list, tuple)):  # a parsed row (Parquet)
         try:
             text = json.dumps(raw, ensure_ascii=False, default=str)
-        except (TypeError, ValueError):
-            text = repr(raw)
+        except (TypeError, ValueError, RecursionError):  # RecursionError: nested deeper than the stack allows
+            text = _SHORT_REPR.repr(raw)
     else:  # anything that renders itself (a CSV record, rebuilt only when it is quarantined)
         text = str(raw)
     # Lone surrogates (from JSON escapes or surrogateescape decoding) cannot be written as UTF-8: escape them.
     return text[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def printable(text: str) -> str:
+    """``text`` as writable UTF-8: lone surrogates (from JSON escapes, or invalid bytes decoded with
+    surrogateescape, e.g. in a field name or a file name) become backslash escapes instead of failing the write."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def short_repr(value: Any, limit: int = 80) -> str:
+    """``repr`` for messages, bounded in depth, width and length: a hostile value may be a 10 MB string or a list
+    nested thousands deep, whose plain ``repr`` would be huge or raise RecursionError."""
+    return printable(_SHORT_REPR.repr(value)[:limit])
+
+
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxlevel = 3
+_SHORT_REPR.maxstring = _SHORT_REPR.maxother = 100
+_SHORT_REPR.maxlong = 40
 
 
 class Quarantine:
@@ -123,9 +142,15 @@ class Quarantine:
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open across many rows
-        record = {"file": os.fspath(file), "line": line, "field": field, "reason": reason, "raw": raw_text(raw)}
+        record = {
+            "file": printable(os.fspath(file)),
+            "line": line,
+            "field": None if field is None else printable(field),
+            "reason": reason,
+            "raw": raw_text(raw),
+        }
         if detail:
-            record["detail"] = detail
+            record["detail"] = printable(detail)
         self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
         self.count += 1
         self.by_reason[reason] += 1
@@ -154,6 +179,12 @@ _UTC = timezone.utc
 _MIN_EPOCH = -62135596800  # 0001-01-01T00:00:00Z
 _MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
 _fromisoformat = datetime.fromisoformat
+#: Largest magnitude that can be an epoch in any unit read (9999-12-31 in nanoseconds is 2.5e20). Bigger integers
+#: are rejected before float conversion, which would raise OverflowError past 1e308.
+_MAX_EPOCH_UNITS = 10**21
+#: Digits (after leading zeros) of the longest digit string that may be an epoch; longer ones are not converted
+#: at all (Python refuses int() of more than 4300 digits, and a megabyte of digits is no timestamp).
+_MAX_EPOCH_DIGITS = 22
 
 # Only for strings datetime.fromisoformat refuses (Python 3.10 and 'Z', lower-case 'z', long fractions, spaces).
 _ISO_FALLBACK = re.compile(
@@ -166,7 +197,10 @@ _ISO_FALLBACK = re.compile(
 def _epoch_number(value: float) -> int | None:
     """Epoch seconds from a number; larger magnitudes are taken as milliseconds (> 1e11), micro- (> 1e14) and
     nanoseconds (> 1e17), the units logging systems actually write."""
-    if isinstance(value, float) and not math.isfinite(value):
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+    elif not -_MAX_EPOCH_UNITS <= value <= _MAX_EPOCH_UNITS:
         return None
     size = abs(value)
     if size > 1e17:
@@ -177,6 +211,15 @@ def _epoch_number(value: float) -> int | None:
         value = value / 1e3
     seconds = math.floor(value)
     return seconds if _MIN_EPOCH <= seconds <= _MAX_EPOCH else None
+
+
+def _epoch_digits(text: str) -> int | None:
+    """Epoch seconds of a digit string (``str.isdecimal``), without converting absurdly long ones."""
+    if len(text) > _MAX_EPOCH_DIGITS:
+        text = text.lstrip("0") or "0"
+        if len(text) > _MAX_EPOCH_DIGITS:
+            return None
+    return _epoch_number(int(text))
 
 
 def _epoch_datetime(dt: datetime) -> int:
@@ -217,7 +260,7 @@ def _parse_text(value: str) -> int | None:
     if not text:
         return None
     if text.isdecimal():
-        return _epoch_number(int(text))
+        return _epoch_digits(text)
     if text[0] in "+-." or text[0].isdigit():
         try:
             return _epoch_number(float(text))
@@ -242,7 +285,7 @@ def parse_timestamp(value: Any) -> int | None:
     kind = type(value)
     if kind is str:
         if value.isdecimal():
-            return _epoch_number(int(value))
+            return _epoch_digits(value)
         try:
             dt = _fromisoformat(value)  # the usual case, in C
         except ValueError:
