@@ -8,10 +8,13 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 
+from engine.detect.settings import DetectSettings
 from engine.ingest.records import InputError
-from engine.pipeline import DEFAULT_STORE
+from engine.pipeline import DEFAULT_STORE, RunConfig
 from engine.store import Store, StoreError
+from engine.store.tables import Tables
 
 
 def _store_arg(p: argparse.ArgumentParser) -> None:
@@ -28,20 +31,39 @@ def _fmt_ts(v: object) -> str:
     return str(v)
 
 
-def cmd_run(a: argparse.Namespace) -> int:
-    from engine.pipeline import RunConfig, run
+def _config(a: argparse.Namespace, **given: object) -> RunConfig:
+    """The run's config: the flags given, then what the store's last run used, then the defaults."""
+    overrides: dict[str, object] = {}
+    if getattr(a, "settings", None):
+        try:
+            values = json.loads(Path(a.settings).read_text(encoding="utf-8"))
+            if not isinstance(values, dict):
+                raise ValueError("expected a JSON object of setting: value")
+            overrides.update(values)
+        except (OSError, ValueError) as e:
+            raise SystemExit(f"promptsim {a.command}: --settings {a.settings}: {e}") from None
+    for assignment in getattr(a, "set", None) or []:
+        name, sep, value = assignment.partition("=")
+        if not sep:
+            raise SystemExit(f"promptsim {a.command}: --set {assignment!r}: expected NAME=VALUE")
+        overrides[name.strip()] = value.strip()
+    snap = Store(a.store).current()
+    meta = snap.meta() if snap is not None else {}
+    # stores written before the config was kept: what their meta says
+    stored = meta.get("config") or {"embedder": meta.get("embedder_spec"), "window_days": meta.get("window_days")}
+    try:
+        return RunConfig.from_stored(stored, store=a.store, quiet=a.quiet, detect_overrides=overrides, **given)
+    except ValueError as e:
+        raise SystemExit(f"promptsim {a.command}: {e}") from None
 
-    report = run(
-        RunConfig(
-            inputs=a.input,
-            accounts=a.accounts,
-            store=a.store,
-            embedder=a.embedder,
-            models_dir=a.models_dir,
-            window_days=a.window_days,
-            quiet=a.quiet,
-        )
+
+def cmd_run(a: argparse.Namespace) -> int:
+    from engine.pipeline import run
+
+    cfg = _config(
+        a, inputs=a.input, accounts=a.accounts, embedder=a.embedder, models_dir=a.models_dir, window_days=a.window_days
     )
+    report = run(cfg)
     print(report.summary())
     if report.campaigns and not a.quiet:
         print()
@@ -80,8 +102,7 @@ def cmd_similar(a: argparse.Namespace) -> int:
 
 
 def cmd_clusters(a: argparse.Namespace) -> int:
-    snap = Store(a.store).require()
-    rows = snap.query(f"SELECT * FROM clusters ORDER BY prompts DESC LIMIT {int(a.limit)}").to_pylist()
+    rows = Tables(Store(a.store).require()).clusters(limit=a.limit).to_pylist()
     if a.json:
         print(json.dumps(rows, indent=1, default=str, ensure_ascii=False))
         return 0
@@ -117,11 +138,10 @@ def cmd_campaigns(a: argparse.Namespace) -> int:
 
 
 def cmd_campaign(a: argparse.Namespace) -> int:
-    snap = Store(a.store).require()
-    rows = snap.query("SELECT * FROM campaigns WHERE campaign_id = ?", [a.campaign_id]).to_pylist()
-    if not rows:
+    tables = Tables(Store(a.store).require())
+    r = tables.campaign(a.campaign_id)
+    if r is None:
         raise StoreError(f"no campaign {a.campaign_id!r} in {a.store} (see `promptsim campaigns --all`)")
-    r = rows[0]
     if a.json:
         print(json.dumps(r, indent=1, default=str, ensure_ascii=False))
         return 0
@@ -139,7 +159,7 @@ def cmd_campaign(a: argparse.Namespace) -> int:
     for t in r["templates"]:
         print(f"  {t[:200]}")
     print(f"\nclusters: {r['clusters']}")
-    _print_history(snap, r["campaign_id"])
+    _print_history(tables, r["campaign_id"])
     print("\nsample prompts:")
     for s in r["samples"]:
         print(f"  > {' '.join(s[:200].split())}")
@@ -149,9 +169,9 @@ def cmd_campaign(a: argparse.Namespace) -> int:
     return 0
 
 
-def _print_history(snap: object, cid: str) -> None:
+def _print_history(tables: Tables, cid: str) -> None:
     """Status and per-night activity of a tracked campaign (nothing for cohorts that were never flagged)."""
-    hist = snap.query("SELECT * FROM campaign_history WHERE campaign_id = ?", [cid]).to_pylist()
+    hist = tables.history(cid).to_pylist()
     if not hist:
         return
     h = hist[0]
@@ -160,19 +180,18 @@ def _print_history(snap: object, cid: str) -> None:
         f"accounts ever {h['accounts_ever']}"
     )
     print(f"  {'night':<11} {'accounts':>8} {'prompts':>8} {'joined':>6} {'left':>5}")
-    for n in snap.query("SELECT * FROM campaign_nights WHERE campaign_id = ? ORDER BY night", [cid]).to_pylist():
+    for n in tables.nights(cid).to_pylist():
         print(f"  {n['night']:<11} {n['accounts']:>8,} {n['prompts']:>8,} {n['joined']:>6,} {n['left']:>5,}")
-    events = snap.query("SELECT * FROM campaign_events WHERE campaign_id = ?", [cid]).to_pylist()
-    for e in events:
+    for e in tables.events(cid).to_pylist():
         print(f"  {e['run_id']}  {e['event']}: {e['detail']}")
 
 
 def cmd_diff(a: argparse.Namespace) -> int:
     from engine.detect.history import diff_events
 
-    snap = Store(a.store).require()
-    runs = snap.query("SELECT run_id FROM runs ORDER BY started_at")["run_id"].to_pylist()
-    events = diff_events(snap.query("SELECT * FROM campaign_events"), runs, a.since)
+    tables = Tables(Store(a.store).require())
+    runs = tables.run_ids()
+    events = diff_events(tables.events(), runs, a.since)
     if a.json:
         print(json.dumps(events, indent=1))
         return 0
@@ -199,24 +218,22 @@ def cmd_diff(a: argparse.Namespace) -> int:
 
 
 def cmd_prune(a: argparse.Namespace) -> int:
-    from engine.pipeline import RunConfig, run
+    from engine.pipeline import run
 
     try:
         before = datetime.fromisoformat(a.before).replace(tzinfo=timezone.utc)
     except ValueError:
         raise SystemExit(f"promptsim prune: --before {a.before!r} is not a date (YYYY-MM-DD)") from None
-    spec = Store(a.store).require().meta().get("embedder_spec", "static")
-    report = run(RunConfig(inputs=[], store=a.store, embedder=spec, prune_before=before, quiet=a.quiet))
+    Store(a.store).require()
+    report = run(_config(a, inputs=[], prune_before=before))
     print(report.summary())
     return 0
 
 
 def cmd_account(a: argparse.Namespace) -> int:
-    snap = Store(a.store).require()
-    rows = snap.query("SELECT * FROM accounts WHERE account_id = ?", [a.account_id]).to_pylist()
-    if not rows:
+    r = Tables(Store(a.store).require()).account(a.account_id)
+    if r is None:
         raise StoreError(f"no account {a.account_id!r} in {a.store}")
-    r = rows[0]
     r["reasons"] = json.loads(r["reasons"])
     if a.json:
         print(json.dumps(r, indent=1, default=str, ensure_ascii=False))
@@ -251,8 +268,7 @@ def cmd_export(a: argparse.Namespace) -> int:
 
 
 def cmd_runs(a: argparse.Namespace) -> int:
-    snap = Store(a.store).require()
-    rows = snap.query("SELECT * FROM runs ORDER BY started_at").to_pylist()
+    rows = Tables(Store(a.store).require()).runs().to_pylist()
     if a.json:
         print(json.dumps(rows, indent=1, default=str))
         return 0
@@ -263,6 +279,21 @@ def cmd_runs(a: argparse.Namespace) -> int:
             f"window {rep['prompts_in_window']:,}  campaigns {rep['campaigns']}  flagged {rep['flagged_accounts']}  "
             f"embedder {r['embedder']}"
         )
+    return 0
+
+
+def cmd_settings(a: argparse.Namespace) -> int:
+    """The detection settings: the store's (what its last run used) where there is one, else the defaults."""
+    snap = Store(a.store).current()
+    stored = (snap.meta().get("config") or {}).get("detect") if snap is not None else None
+    current = DetectSettings().with_values(stored or {})
+    if a.json:
+        print(json.dumps(current.to_dict(), indent=1))
+        return 0
+    for name, default, why in DetectSettings.describe():
+        value = getattr(current, name)
+        mark = "" if value == default else f"  (default {default})"
+        print(f"{name} = {value}{mark}\n    {why}")
     return 0
 
 
@@ -284,11 +315,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--accounts", help="account table: account_id, created_at, org_id, payment_fp, country, tier")
     r.add_argument(
         "--embedder",
-        default="static",
-        help="static (fast model2vec distilled from MiniLM, default), minilm, or a local model path",
+        help="static (fast model2vec distilled from MiniLM, default), minilm, or a local model path "
+        "(default: what the store's last run used)",
     )
     r.add_argument("--models-dir", help="where the static model is built and kept (default: ./models)")
-    r.add_argument("--window-days", type=float, default=7.0, help="days of traffic clustered and scored together")
+    r.add_argument(
+        "--window-days", type=float, help="days of traffic clustered and scored together (default 7, or the store's)"
+    )
+    r.add_argument("--settings", help="JSON file of detection settings to override (see `promptsim settings`)")
+    r.add_argument("--set", action="append", metavar="NAME=VALUE", help="override one detection setting (repeatable)")
     r.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     _store_arg(r)
     r.set_defaults(func=cmd_run)
@@ -358,6 +393,11 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--quiet", "-q", action="store_true")
     _store_arg(pr)
     pr.set_defaults(func=cmd_prune)
+
+    st = sub.add_parser("settings", help="every detection setting: its value, and why")
+    st.add_argument("--json", action="store_true")
+    _store_arg(st)
+    st.set_defaults(func=cmd_settings)
 
     rs = sub.add_parser("runs", help="the runs that built this store")
     rs.add_argument("--json", action="store_true")

@@ -19,6 +19,7 @@ import numpy as np
 
 from engine.ingest.records import epoch_seconds
 from engine.store import Snapshot, StoreError
+from engine.store.tables import Tables
 from engine.text.minhash import MinHasher, jaccard
 from engine.text.normalize import normalize
 from engine.vectors.index import VectorIndex
@@ -56,10 +57,8 @@ class Searcher:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        w = snapshot.query(
-            "SELECT w.prompt_id, w.text_row, p.account_id, p.timestamp, p.text FROM window_prompts w "
-            "JOIN prompts p USING (prompt_id) ORDER BY w.text_row"
-        )
+        self.tables = Tables(snapshot)
+        w = self.tables.window()
         self.prompt_ids: list[str] = w["prompt_id"].to_pylist()
         self.accounts: list[str] = w["account_id"].to_pylist()
         self.times = epoch_seconds(w["timestamp"])
@@ -69,9 +68,7 @@ class Searcher:
         n_texts = int(rows.max()) + 1 if len(rows) else 0
         self.text_start = np.searchsorted(rows, np.arange(n_texts + 1))
         self.text_of_prompt = rows
-        t = snapshot.query("SELECT cluster_id, dup_group FROM texts ORDER BY text_row")
-        self.cluster = t["cluster_id"].to_numpy()
-        self.dup_group = t["dup_group"].to_numpy()
+        self.cluster, self.dup_group = self.tables.text_labels()
         order = np.argsort(self.dup_group, kind="stable")
         self.group_order, self.group_sorted = order, self.dup_group[order]
         self.index = VectorIndex.load(snapshot.path / "index.faiss")

@@ -21,15 +21,26 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from engine.store import Snapshot
+from engine.store.tables import Tables
 
 FORMATS = ("csv", "parquet", "json")
-
-
-def memberships(snap: Snapshot) -> pa.Table:
-    return snap.query(
-        "SELECT w.prompt_id, p.account_id, t.cluster_id, t.cluster_prob, w.text_row, t.dup_group, t.template_id "
-        "FROM window_prompts w JOIN texts t USING (text_row) JOIN prompts p USING (prompt_id) ORDER BY w.text_row"
-    )
+#: columns of ``accounts.csv``: the verdict first (what ``score.py`` reads), then the signals and attributes behind it
+ACCOUNT_EXPORT = [
+    "account_id",
+    "score",
+    "campaign_id",
+    "flagged",
+    "prompts",
+    "per_day",
+    "capability_share",
+    "marker_share",
+    "created_at",
+    "org_id",
+    "payment_fp",
+    "country",
+    "tier",
+    "reasons",
+]
 
 
 def _write(tbl: pa.Table, path: Path, fmt: str) -> Path:
@@ -57,27 +68,26 @@ def export(snap: Snapshot, out_dir: str | Path, fmt: str = "csv") -> list[Path]:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    tables = Tables(snap)
+    history = tables.history()
+    nights_tbl = tables.nights()
     files = [
-        _write(snap.query("SELECT * FROM clusters ORDER BY prompts DESC"), out / "clusters", fmt),
-        _write(memberships(snap), out / "memberships", fmt),
-        _write(snap.query("SELECT * FROM campaigns ORDER BY score DESC"), out / "campaigns", fmt),
-        _write(snap.query("SELECT * FROM campaign_history ORDER BY first_seen"), out / "campaign_history", fmt),
-        _write(snap.query("SELECT * FROM campaign_nights ORDER BY campaign_id, night"), out / "campaign_nights", fmt),
-        _write(snap.query("SELECT * FROM campaign_events"), out / "campaign_events", fmt),
+        _write(tables.clusters(), out / "clusters", fmt),
+        _write(tables.memberships(), out / "memberships", fmt),
+        _write(tables.campaigns(), out / "campaigns", fmt),
+        _write(history, out / "campaign_history", fmt),
+        _write(nights_tbl, out / "campaign_nights", fmt),
+        _write(tables.events(), out / "campaign_events", fmt),
     ]
-    accounts = snap.query(
-        "SELECT account_id, score, campaign_id, flagged, prompts, per_day, capability_share, marker_share, "
-        "created_at, org_id, payment_fp, country, tier, reasons FROM accounts ORDER BY score DESC"
-    )
-    pcsv.write_csv(accounts, out / "accounts.csv")
+    pcsv.write_csv(tables.accounts().select(ACCOUNT_EXPORT), out / "accounts.csv")
     files.append(out / "accounts.csv")
     nights: dict[str, list[dict]] = {}
-    for n in snap.query("SELECT * FROM campaign_nights ORDER BY night").to_pylist():
+    for n in nights_tbl.sort_by([("night", "ascending")]).to_pylist():
         nights.setdefault(n.pop("campaign_id"), []).append(n)
-    status = {h["campaign_id"]: h for h in snap.query("SELECT * FROM campaign_history").to_pylist()}
+    status = {h["campaign_id"]: h for h in history.to_pylist()}
     camps = [
         _campaign_record(r, status.get(r["campaign_id"]), nights.get(r["campaign_id"], []))
-        for r in snap.query("SELECT * FROM campaigns WHERE flagged ORDER BY score DESC").to_pylist()
+        for r in tables.campaigns(flagged_only=True).to_pylist()
     ]
     (out / "campaigns.json").write_text(json.dumps(camps, indent=1, default=str, ensure_ascii=False))
     files.append(out / "campaigns.json")
@@ -109,10 +119,8 @@ def _campaign_record(r: dict, hist: dict | None, nights: list[dict]) -> dict:
 
 
 def campaign_rows(snap: Snapshot, *, include_all: bool = False, limit: int = 50) -> list[dict]:
-    where = "" if include_all else "WHERE flagged"
-    return snap.query(
-        f"SELECT * FROM campaigns {where} ORDER BY score DESC, accounts DESC LIMIT {int(limit)}"
-    ).to_pylist()
+    """Campaigns ranked by score (flagged only unless ``include_all``), as dicts."""
+    return Tables(snap).campaigns(flagged_only=not include_all, limit=limit).to_pylist()
 
 
 def markdown_report(snap: Snapshot) -> str:

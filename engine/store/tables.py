@@ -1,0 +1,308 @@
+"""Every table a snapshot holds: its schema, what a row means, the typed readers, and the one snapshot writer.
+
+This is the only module that knows table names and SQL. Stages hand plain Arrow tables to :func:`write_snapshot`,
+which casts each to its declared schema (so a stage that drifts fails loudly at commit, before anything is live);
+the analyst side (CLI, reports, queries, the future API) reads through :class:`Tables`, whose methods return Arrow
+tables or plain dicts and never expose SQL. A table missing from an older snapshot reads as empty.
+
+Tables (one snapshot = one night's complete state):
+
+* ``prompts``: every stored request (the ingest record plus its content key); grows night by night.
+* ``texts``: one row per distinct normalised text of the analysis window; ``text_row`` is its vector, signature and
+  index id.
+* ``window_prompts``: the prompts of the analysis window and their text row.
+* ``accounts``: the account table's attributes plus tonight's verdict and the signals behind it.
+* ``clusters``, ``templates``, ``campaigns``: tonight's prompt clusters, wrapper templates and scored cohorts.
+* ``campaign_history``, ``campaign_nights``, ``campaign_events``: campaigns across nights (engine.detect.history).
+* ``runs``: one row per run that built this lineage, with its report.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+from engine.ingest.records import ACCOUNT_SCHEMA, PROMPT_SCHEMA
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.store.snapshots import Snapshot, SnapshotWriter
+
+TS = pa.timestamp("s", tz="UTC")
+
+PROMPTS = PROMPT_SCHEMA.append(pa.field("text_key", pa.binary(16)))
+TEXTS = pa.schema(
+    [
+        ("text_row", pa.int64()),
+        ("text_key", pa.binary(16)),
+        ("norm_text", pa.string()),
+        ("skeleton", pa.string()),
+        ("template_id", pa.int64()),
+        ("dup_group", pa.int64()),
+        ("cluster_id", pa.int64()),
+        ("cluster_prob", pa.float32()),
+    ]
+)
+WINDOW_PROMPTS = pa.schema([("prompt_id", pa.string()), ("text_row", pa.int64())])
+#: the account table's attributes, then the verdict: score (0..1, higher is more suspicious), the campaign it is
+#: flagged in, its cohort (flagged or not) and how typical of it the account is, and the signals behind the score
+ACCOUNTS = pa.schema(
+    [
+        *ACCOUNT_SCHEMA,
+        ("score", pa.float64()),
+        ("campaign_id", pa.string()),
+        ("flagged", pa.bool_()),
+        ("cohort_id", pa.string()),
+        ("member_strength", pa.float64()),
+        ("prompts", pa.int64()),
+        ("per_day", pa.float64()),
+        ("capability_share", pa.float64()),
+        ("marker_share", pa.float64()),
+        ("reasons", pa.string()),  # JSON list of sentences
+    ]
+)
+CLUSTERS = pa.schema(
+    [
+        ("cluster_id", pa.int64()),
+        ("prompts", pa.int64()),
+        ("texts", pa.int64()),
+        ("accounts", pa.int64()),
+        ("outlier_share", pa.float32()),
+        ("top_terms", pa.list_(pa.string())),
+        ("representatives", pa.list_(pa.string())),
+        ("dominant_template", pa.string()),
+        ("dominant_template_share", pa.float32()),
+    ]
+)
+TEMPLATES = pa.schema(
+    [("template_id", pa.int64()), ("template", pa.string()), ("prompts", pa.int64()), ("accounts", pa.int64())]
+)
+CAMPAIGNS = pa.schema(
+    [
+        ("campaign_id", pa.string()),
+        ("score", pa.float64()),
+        ("flagged", pa.bool_()),
+        ("accounts", pa.int64()),
+        ("prompts", pa.int64()),
+        ("first_seen", TS),
+        ("last_seen", TS),
+        ("evidence", pa.string()),  # JSON object: each family's evidence in [0, 1] and the discounts applied
+        ("reasons", pa.string()),  # JSON list of sentences, strongest first
+        ("mitigations", pa.string()),  # JSON list: why it may be legitimate
+        ("areas", pa.string()),  # JSON object: capability area -> prompts
+        ("member_ids", pa.list_(pa.string())),
+        ("templates", pa.list_(pa.string())),
+        ("clusters", pa.list_(pa.int64())),
+        ("samples", pa.list_(pa.string())),
+    ]
+)
+CAMPAIGN_HISTORY = pa.schema(
+    [
+        ("campaign_id", pa.string()),
+        ("status", pa.string()),
+        ("first_seen_run", pa.string()),
+        ("last_seen_run", pa.string()),
+        ("first_seen", TS),
+        ("last_seen", TS),
+        ("accounts", pa.int64()),
+        ("accounts_ever", pa.int64()),
+        ("prompts", pa.int64()),
+        ("score", pa.float64()),
+        ("templates", pa.list_(pa.string())),
+        ("payment_fps", pa.list_(pa.string())),
+        ("member_ids", pa.list_(pa.string())),
+    ]
+)
+CAMPAIGN_NIGHTS = pa.schema(
+    [
+        ("campaign_id", pa.string()),
+        ("night", pa.string()),
+        ("accounts", pa.int64()),
+        ("prompts", pa.int64()),
+        ("joined", pa.int64()),
+        ("left", pa.int64()),
+    ]
+)
+CAMPAIGN_EVENTS = pa.schema(
+    [("run_id", pa.string()), ("campaign_id", pa.string()), ("event", pa.string()), ("detail", pa.string())]
+)
+RUNS = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("started_at", pa.string()),
+        ("finished_at", pa.string()),
+        ("inputs", pa.string()),  # JSON list of paths
+        ("embedder", pa.string()),
+        ("report", pa.string()),  # JSON of the run's RunReport
+    ]
+)
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "prompts": PROMPTS,
+    "texts": TEXTS,
+    "window_prompts": WINDOW_PROMPTS,
+    "accounts": ACCOUNTS,
+    "clusters": CLUSTERS,
+    "templates": TEMPLATES,
+    "campaigns": CAMPAIGNS,
+    "campaign_history": CAMPAIGN_HISTORY,
+    "campaign_nights": CAMPAIGN_NIGHTS,
+    "campaign_events": CAMPAIGN_EVENTS,
+    "runs": RUNS,
+}
+
+
+def conform(name: str, tbl: pa.Table) -> pa.Table:
+    """``tbl`` with exactly the columns and types of table ``name`` (DuckDB hands timestamps back in microseconds,
+    an empty Python list has no type): the one place a table is checked against its declaration."""
+    schema = SCHEMAS[name]
+    missing = [f.name for f in schema if f.name not in tbl.column_names]
+    if missing:
+        raise ValueError(f"table {name}: missing columns {missing}")
+    return tbl.select(schema.names).cast(schema)
+
+
+@dataclass
+class SnapshotData:
+    """Everything one night commits: the tables above, the arrays, and the snapshot's meta (see snapshot.json)."""
+
+    tables: dict[str, pa.Table]
+    vectors: np.ndarray  # (texts, dim) unit rows, stored as float16
+    signatures: np.ndarray  # (texts, num_perm) uint32 MinHash
+    meta: dict[str, Any]
+
+
+def write_snapshot(writer: SnapshotWriter, data: SnapshotData) -> None:
+    """Write every table (checked against its schema) and array into the writer's temporary snapshot.
+
+    The FAISS index is saved by its owner to ``writer.path("index.faiss")``; ``writer.commit(meta)`` then makes the
+    whole snapshot live at once.
+    """
+    unknown = set(data.tables) - set(SCHEMAS)
+    if unknown:
+        raise ValueError(f"unknown tables {sorted(unknown)}")
+    for name, tbl in data.tables.items():
+        writer.table(name, conform(name, tbl))
+    writer.array("vectors", np.asarray(data.vectors, dtype=np.float16))
+    writer.array("signatures", np.asarray(data.signatures, dtype=np.uint32))
+
+
+class Tables:
+    """Typed readers over one snapshot. Each returns Arrow tables (``pa.Table``) or plain dicts."""
+
+    def __init__(self, snap: Snapshot) -> None:
+        self.snap = snap
+        self._names: set[str] | None = None
+
+    def has(self, name: str) -> bool:
+        """Whether this snapshot holds table ``name`` (older snapshots lack tables added since)."""
+        if self._names is None:
+            self._names = set(self.snap.query("SELECT table_name FROM duckdb_tables()")["table_name"].to_pylist())
+        return name in self._names
+
+    def _read(self, name: str, where: str = "", params: list | None = None, order: str = "") -> pa.Table:
+        if not self.has(name):
+            return SCHEMAS[name].empty_table()
+        sql = f'SELECT * FROM "{name}"' + (f" WHERE {where}" if where else "") + (f" ORDER BY {order}" if order else "")
+        return conform(name, self.snap.query(sql, params))
+
+    def _one(self, name: str, key: str, value: str) -> dict | None:
+        rows = self._read(name, f"{key} = ?", [value]).to_pylist()
+        return rows[0] if rows else None
+
+    # -- prompts and texts ---------------------------------------------------------------------------------------
+    def prompts(self) -> pa.Table:
+        """Every stored prompt (in and out of the analysis window)."""
+        return self._read("prompts")
+
+    def prompt(self, prompt_id: str) -> dict | None:
+        """One stored prompt by id, whether or not it lies in the analysis window."""
+        return self._one("prompts", "prompt_id", str(prompt_id))
+
+    def text_index(self) -> tuple[list[bytes], list[str]]:
+        """Content keys and normalised texts of the window's distinct texts, in text-row order."""
+        t = self.snap.query("SELECT text_key, norm_text FROM texts ORDER BY text_row")
+        return t["text_key"].to_pylist(), t["norm_text"].to_pylist()
+
+    def text_labels(self) -> tuple[np.ndarray, np.ndarray]:
+        """Cluster id and near-duplicate group of each distinct text, in text-row order."""
+        t = self.snap.query("SELECT cluster_id, dup_group FROM texts ORDER BY text_row")
+        return t["cluster_id"].to_numpy(), t["dup_group"].to_numpy()
+
+    def window(self) -> pa.Table:
+        """The analysis window's prompts (prompt_id, text_row, account_id, timestamp, text), by text row."""
+        return self.snap.query(
+            "SELECT w.prompt_id, w.text_row, p.account_id, p.timestamp, p.text FROM window_prompts w "
+            "JOIN prompts p USING (prompt_id) ORDER BY w.text_row, w.prompt_id"
+        )
+
+    def memberships(self) -> pa.Table:
+        """prompt_id -> account, cluster, text row, near-duplicate group and template, for the window's prompts."""
+        return self.snap.query(
+            "SELECT w.prompt_id, p.account_id, t.cluster_id, t.cluster_prob, w.text_row, t.dup_group, t.template_id "
+            "FROM window_prompts w JOIN texts t USING (text_row) JOIN prompts p USING (prompt_id) "
+            "ORDER BY w.text_row, w.prompt_id"
+        )
+
+    # -- accounts --------------------------------------------------------------------------------------------------
+    def account_attributes(self) -> pa.Table:
+        """The account table as ingested (no verdicts): what the next night merges its own account table into."""
+        return self._read("accounts").select(ACCOUNT_SCHEMA.names).cast(ACCOUNT_SCHEMA)
+
+    def accounts(self) -> pa.Table:
+        """Every account's verdict, most suspicious first."""
+        return self._read("accounts", order="score DESC, account_id")
+
+    def account(self, account_id: str) -> dict | None:
+        return self._one("accounts", "account_id", str(account_id))
+
+    # -- clusters, templates, campaigns --------------------------------------------------------------------------
+    def clusters(self, limit: int | None = None) -> pa.Table:
+        """Prompt clusters, largest first."""
+        t = self._read("clusters", order="prompts DESC, cluster_id")
+        return t.slice(0, limit) if limit is not None else t
+
+    def templates(self) -> pa.Table:
+        return self._read("templates", order="prompts DESC, template_id")
+
+    def campaigns(self, *, flagged_only: bool = False, limit: int | None = None) -> pa.Table:
+        """Scored cohorts, highest score first; ``flagged_only`` keeps the suspected campaigns."""
+        t = self._read("campaigns", "flagged" if flagged_only else "", order="score DESC, accounts DESC, campaign_id")
+        return t.slice(0, limit) if limit is not None else t
+
+    def campaign(self, campaign_id: str) -> dict | None:
+        return self._one("campaigns", "campaign_id", str(campaign_id))
+
+    # -- history ---------------------------------------------------------------------------------------------------
+    def history(self, campaign_id: str | None = None) -> pa.Table:
+        """Campaigns across nights: status, first and last seen, accounts ever."""
+        if campaign_id is None:
+            return self._read("campaign_history", order="first_seen, campaign_id")
+        return self._read("campaign_history", "campaign_id = ?", [campaign_id])
+
+    def nights(self, campaign_id: str | None = None) -> pa.Table:
+        """Per campaign and night: accounts, prompts, accounts joined and left."""
+        if campaign_id is None:
+            return self._read("campaign_nights", order="campaign_id, night")
+        return self._read("campaign_nights", "campaign_id = ?", [campaign_id], order="night")
+
+    def events(self, campaign_id: str | None = None) -> pa.Table:
+        """Campaign events (new, grown, merged, split, quiet, ...) in the order the runs recorded them."""
+        if campaign_id is None:
+            return self._read("campaign_events")
+        return self._read("campaign_events", "campaign_id = ?", [campaign_id])
+
+    def runs(self) -> pa.Table:
+        """Every run of this store's lineage, oldest first."""
+        return self._read("runs", order="started_at")
+
+    def run_ids(self) -> list[str]:
+        return self.runs()["run_id"].to_pylist()
+
+
+def json_list(value: str | None) -> list:
+    """A JSON list column's value (reasons, mitigations) as a list; empty for null."""
+    return json.loads(value) if value else []
