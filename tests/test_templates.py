@@ -32,7 +32,7 @@ def test_wrapper_never_seen_before_is_found_from_the_log() -> None:
     t = res.template[rows[0]]
     assert "<SLOT>" in t and "kindly ponder deeply" in t
     assert res.payload[rows[1]] == normalize(QUESTIONS[1])
-    assert 0 < res.wrapper_share[rows[0]] < 1
+    assert res.payload[rows[0]] == normalize(QUESTIONS[0])  # the wrapper is not part of what it asks
 
 
 def test_one_account_repeating_itself_is_not_a_shared_wrapper() -> None:
@@ -62,4 +62,3 @@ def test_account_counting_in_slices_gives_the_same_templates(monkeypatch) -> Non
     sliced, _ = _mine(texts, accounts)
     assert np.array_equal(whole.template_id, sliced.template_id) and whole.template_id[rows[0]] != 0
     assert whole.template == sliced.template and whole.payload == sliced.payload
-    assert np.array_equal(whole.wrapper_share, sliced.wrapper_share)

@@ -17,49 +17,17 @@ stay in the history; those with no traffic on the latest night are marked ``quie
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import numpy as np
 import pyarrow as pa
 
+from engine.detect.settings import DEFAULTS, DetectSettings
 from engine.ingest.records import epoch_seconds
-
-MATCH_MIN = 0.3
-#: a known campaign stays flagged while tonight's matching cohort scores at least this (the flag itself needs 0.6)
-CONTINUE_SCORE = 0.45
-
-HISTORY_SCHEMA = pa.schema(
-    [
-        ("campaign_id", pa.string()),
-        ("status", pa.string()),
-        ("first_seen_run", pa.string()),
-        ("last_seen_run", pa.string()),
-        ("first_seen", pa.timestamp("s", tz="UTC")),
-        ("last_seen", pa.timestamp("s", tz="UTC")),
-        ("accounts", pa.int64()),
-        ("accounts_ever", pa.int64()),
-        ("prompts", pa.int64()),
-        ("score", pa.float64()),
-        ("templates", pa.list_(pa.string())),
-        ("payment_fps", pa.list_(pa.string())),
-        ("member_ids", pa.list_(pa.string())),
-    ]
-)
-NIGHTS_SCHEMA = pa.schema(
-    [
-        ("campaign_id", pa.string()),
-        ("night", pa.string()),
-        ("accounts", pa.int64()),
-        ("prompts", pa.int64()),
-        ("joined", pa.int64()),
-        ("left", pa.int64()),
-    ]
-)
-EVENTS_SCHEMA = pa.schema(
-    [("run_id", pa.string()), ("campaign_id", pa.string()), ("event", pa.string()), ("detail", pa.string())]
-)
+from engine.store.tables import CAMPAIGN_EVENTS as EVENTS_SCHEMA
+from engine.store.tables import CAMPAIGN_HISTORY as HISTORY_SCHEMA
+from engine.store.tables import CAMPAIGN_NIGHTS as NIGHTS_SCHEMA
 
 
 @dataclass
@@ -114,17 +82,23 @@ def track(
     window: pa.Table,
     payment_of: dict[str, str],
     run_id: str,
+    s: DetectSettings = DEFAULTS,
 ) -> Tracking:
-    """Match tonight's flagged cohorts to known campaigns and roll the per-night history forward."""
+    """Match tonight's flagged cohorts to known campaigns and roll the per-night history forward.
+
+    Status (new, growing, steady, fading, quiet) is judged on the latest *full* night of the window: a newest
+    night that holds only a spill-over of a few hundred prompts (less than partial_night_share of a typical night)
+    would otherwise make every campaign look quiet. Activity on such a partial night still counts as activity.
+    """
     known = prev_history.to_pylist() if prev_history is not None else []
     live = [k for k in known if k["status"] != "merged"]
     events: list[dict] = []
-    # tonight's flagged cohorts, plus weaker ones that continue a known campaign (hysteresis, see CONTINUE_SCORE)
+    # tonight's flagged cohorts, plus weaker ones that continue a known campaign (hysteresis, see continue_score)
     flagged, continued = [], set()
     for c in cohorts.to_pylist():
         if c["flagged"]:
             flagged.append(c)
-        elif c["score"] >= CONTINUE_SCORE and live and max(_match(c, k, payment_of) for k in live) >= MATCH_MIN:
+        elif c["score"] >= s.continue_score and live and max(_match(c, k, payment_of) for k in live) >= s.match_min:
             flagged.append(dict(c, flagged=True))
             continued.add(c["campaign_id"])
 
@@ -136,7 +110,7 @@ def track(
     owner: dict[int, int] = {}  # known campaign -> the cohort that keeps its id
     for j in range(len(known)):
         col = scores[:, j]
-        if len(col) and col.max() >= MATCH_MIN:
+        if len(col) and col.max() >= s.match_min:
             owner[j] = int(col.argmax())
     stable: dict[str, str] = {}
     by_id = {k["campaign_id"]: k for k in known}
@@ -151,7 +125,7 @@ def track(
                 events.append(_event(run_id, keep, "merged", f"{gone} merged into {keep}"))
         else:
             keep = _new_id(run_id, c["member_ids"])
-            near = [j for j in range(len(known)) if scores[i, j] >= MATCH_MIN]
+            near = [j for j in range(len(known)) if scores[i, j] >= s.match_min]
             if near:
                 parent = known[max(near, key=lambda j: scores[i, j])]["campaign_id"]
                 events.append(_event(run_id, keep, "split", f"split from {parent}"))
@@ -162,8 +136,8 @@ def track(
     # -- per-night activity of every campaign seen tonight -------------------------------------------------------
     ts = epoch_seconds(window["timestamp"])
     day = (ts // 86400).astype(np.int64)
-    last_day = int(day.max()) if len(day) else 0
-    last_night = _night(last_day)
+    judge_day, partial = judged_night(day, s.partial_night_share)
+    last_night = _night(judge_day)
     accts = np.array(window["account_id"].to_pylist(), dtype=object)
     window_nights = {_night(d) for d in np.unique(day)}
 
@@ -213,7 +187,7 @@ def track(
         rows = [r for r in rows_by_cid.get(cid, []) if r["night"] not in {p["night"] for p in per_night}] + per_night
         rows.sort(key=lambda r: r["night"])
         rows_by_cid[cid] = rows
-        status = _status(rows, last_night, new=prev is None)
+        status = _status(rows, last_night, partial, new=prev is None)
         if prev is not None and prev.get("status") == "quiet" and status != "quiet":
             events.append(_event(run_id, cid, "resumed", f"active again on {last_night}"))
         if prev is not None and status == "growing":
@@ -258,11 +232,29 @@ def _night(day: int) -> str:
     return datetime.fromtimestamp(int(day) * 86400, timezone.utc).strftime("%Y-%m-%d")
 
 
-def _status(rows: list[dict], last_night: str, *, new: bool) -> str:
-    """new / growing / steady / fading / quiet, from the campaign's per-night activity."""
+def judged_night(day: np.ndarray, partial_share: float) -> tuple[int, set[str]]:
+    """The night status is judged on (the latest full one, as a day number) and the partial nights after it.
+
+    A night is partial when it holds fewer than ``partial_share`` times the median prompts of the window's other
+    nights; only the newest nights can be partial (a quiet night in the middle of the window is information).
+    """
+    if not len(day):
+        return 0, set()
+    days, counts = np.unique(day, return_counts=True)
+    j = len(days) - 1
+    if len(days) > 1:
+        typical = float(np.median(counts[:-1]))
+        while j > 0 and counts[j] < partial_share * typical:
+            j -= 1
+    return int(days[j]), {_night(d) for d in days[j + 1 :]}
+
+
+def _status(rows: list[dict], last_night: str, partial: set[str] = frozenset(), *, new: bool) -> str:
+    """new / growing / steady / fading / quiet, from the campaign's per-night activity on the judged night
+    (``last_night``); traffic on the partial nights after it keeps a campaign from being quiet."""
     by_night = {r["night"]: r for r in rows}
     if last_night not in by_night:
-        return "quiet"
+        return "steady" if not new and partial & set(by_night) else ("new" if partial & set(by_night) else "quiet")
     if new:
         return "new"
     nights = sorted(by_night)
@@ -289,7 +281,3 @@ def diff_events(events: pa.Table, runs: list[str], since_run: str | None = None)
         since_run = runs[-2] if len(runs) > 1 else None
     after = set(runs[runs.index(since_run) + 1 :]) if since_run in runs else set(runs)
     return [r for r in events.to_pylist() if r["run_id"] in after]
-
-
-def history_json(nights: pa.Table, cid: str) -> str:
-    return json.dumps([r for r in nights.to_pylist() if r["campaign_id"] == cid])

@@ -16,12 +16,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from engine.detect.settings import DEFAULTS, DetectSettings
 from engine.detect.taxonomy import CAPABILITY_AREAS, MARKERS, ORDINARY_CLASSES, language_of, markers_of
 from engine.ingest.records import epoch_seconds
 
 AREAS = list(CAPABILITY_AREAS)
-#: Below this cosine to every exemplar class a payload is "other" (too short or too odd to place).
-MIN_AREA_SIM = 0.2
 
 
 @dataclass
@@ -37,9 +36,7 @@ class Context:
     template_id: np.ndarray
     template: list[str]
     payload: list[str]
-    wrapper_share: np.ndarray
     payload_vectors: np.ndarray
-    dup_group: np.ndarray
     payload_group: np.ndarray
     text_cluster: np.ndarray
     embedder: Any
@@ -54,8 +51,9 @@ class TextSignals:
     markers: dict[str, np.ndarray]
 
 
-def classify_areas(payload_vectors: np.ndarray, embedder: Any) -> np.ndarray:
-    """Nearest class by mean of the top-3 exemplar cosines; capability areas get their index, the rest -1."""
+def classify_areas(payload_vectors: np.ndarray, embedder: Any, min_sim: float = DEFAULTS.min_area_sim) -> np.ndarray:
+    """Nearest class by mean of the top-3 exemplar cosines; capability areas get their index, the rest -1
+    (also when no class comes within ``min_sim``: too short or too odd to place)."""
     names = AREAS + list(ORDINARY_CLASSES)
     exemplars = [CAPABILITY_AREAS[a] for a in AREAS] + [ORDINARY_CLASSES[c] for c in ORDINARY_CLASSES]
     flat = [e for ex in exemplars for e in ex]
@@ -70,13 +68,14 @@ def classify_areas(payload_vectors: np.ndarray, embedder: Any) -> np.ndarray:
             s = np.sort(sims[:, owner == c], axis=1)[:, -3:]
             per_class[:, c] = s.mean(axis=1)
         best = per_class.argmax(axis=1)
-        ok = (per_class.max(axis=1) >= MIN_AREA_SIM) & (best < len(AREAS))
+        ok = (per_class.max(axis=1) >= min_sim) & (best < len(AREAS))
         out[start : start + len(v)] = np.where(ok, best, -1)
     return out
 
 
-def text_signals(ctx: Context) -> TextSignals:
-    area = classify_areas(ctx.payload_vectors, ctx.embedder)
+def text_signals(ctx: Context, s: DetectSettings = DEFAULTS) -> TextSignals:
+    """Capability area of each text's payload, whether it is not English, and which markers it carries."""
+    area = classify_areas(ctx.payload_vectors, ctx.embedder, s.min_area_sim)
     foreign = np.array([language_of(p or t) != "en" for p, t in zip(ctx.payload, ctx.norm, strict=True)])
     marks = [markers_of(t) for t in ctx.norm]
     return TextSignals(area, foreign, {m: np.array([d[m] for d in marks], dtype=bool) for m in MARKERS})
@@ -89,18 +88,14 @@ class AccountSignals:
     n_prompts: np.ndarray
     per_day: np.ndarray
     capability_share: np.ndarray
-    area_counts: np.ndarray  # (accounts, len(AREAS)+1): last column = non-English payloads
     marker_share: np.ndarray
     max_hour_gap: np.ndarray  # longest stretch of the day (hours) with no request: short = round-the-clock
     minute_r: np.ndarray  # concentration of minute-of-hour (1 = always the same minute: a scheduler)
-    minute_phase: np.ndarray
     created: np.ndarray  # epoch seconds, NaN unknown
     age_days: np.ndarray  # at first request
     org: np.ndarray  # object arrays of strings ('' unknown)
     payment: np.ndarray
     asn: np.ndarray
-    first_ts: np.ndarray
-    last_ts: np.ndarray
 
 
 def account_signals(ctx: Context, ts: TextSignals) -> AccountSignals:
@@ -110,12 +105,7 @@ def account_signals(ctx: Context, ts: TextSignals) -> AccountSignals:
     n = np.bincount(codes, minlength=n_acc).astype(np.float64)
     span_days = max(1.0, (t.max() - t.min()) / 86400.0) if len(t) else 1.0
 
-    area = ts.area[ctx.text_row]
-    foreign = ts.foreign[ctx.text_row]
-    cap = area >= 0
-    area_counts = np.zeros((n_acc, len(AREAS) + 1), dtype=np.float64)
-    np.add.at(area_counts, (codes[cap], area[cap]), 1)
-    np.add.at(area_counts[:, -1], codes[foreign], 1)
+    cap = ts.area[ctx.text_row] >= 0
     marked = np.zeros(len(codes), dtype=bool)
     for m in ts.markers.values():
         marked |= m[ctx.text_row]
@@ -141,12 +131,9 @@ def account_signals(ctx: Context, ts: TextSignals) -> AccountSignals:
     cs = np.bincount(codes, weights=np.cos(ang), minlength=n_acc)
     sn = np.bincount(codes, weights=np.sin(ang), minlength=n_acc)
     minute_r = np.hypot(cs, sn) / np.maximum(n, 1)
-    phase = np.arctan2(sn, cs)
 
     first_ts = np.full(n_acc, np.iinfo(np.int64).max)
     np.minimum.at(first_ts, codes, t)
-    last_ts = np.zeros(n_acc, dtype=np.int64)
-    np.maximum.at(last_ts, codes, t)
 
     acc = _account_attributes(ctx)
     created = acc["created"]
@@ -157,18 +144,14 @@ def account_signals(ctx: Context, ts: TextSignals) -> AccountSignals:
         n_prompts=n,
         per_day=n / span_days,
         capability_share=np.bincount(codes[cap], minlength=n_acc) / np.maximum(n, 1),
-        area_counts=area_counts,
         marker_share=np.bincount(codes[marked], minlength=n_acc) / np.maximum(n, 1),
         max_hour_gap=max_gap,
         minute_r=minute_r,
-        minute_phase=phase,
         created=created,
         age_days=age,
         org=acc["org"],
         payment=acc["payment"],
         asn=asn,
-        first_ts=first_ts,
-        last_ts=last_ts,
     )
 
 

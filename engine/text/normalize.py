@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -115,11 +115,3 @@ def hash64(keys: Iterable[str | bytes]) -> np.ndarray:
         for k in keys
     ]
     return np.array(vals, dtype=np.int64)
-
-
-def normalize_batch(texts: Sequence[str]) -> tuple[list[str], list[str], list[bytes]]:
-    """Normalised text, skeleton and content hash for a batch (the unit the pipeline and Ray workers call)."""
-    norm = [normalize(t) for t in texts]
-    skel = [mask(t) for t in norm]
-    hashes = [text_hash(t) for t in norm]
-    return norm, skel, hashes

@@ -47,13 +47,12 @@ def segments(text: str) -> list[str]:
 
 @dataclass
 class TemplateResult:
-    """Per distinct text: template id (0 = no common segment), template string, payload, wrapper share."""
+    """Per distinct text: template id (0 = no common segment), template string (``<SLOT>`` = what varies), payload
+    (the text's own segments: what it asks, without the wrapper)."""
 
     template_id: np.ndarray  # int64 per text
     template: list[str]
     payload: list[str]
-    wrapper_share: np.ndarray  # float32: share of the text's characters that are common segments
-    n_common_segments: int
 
 
 def mine_templates(
@@ -85,7 +84,7 @@ def mine_templates(
     occ = np.array(occ_list, dtype=np.int64)
     del occ_list
     if len(occ) == 0:
-        return TemplateResult(np.zeros(n, np.int64), [""] * n, list(texts), np.zeros(n, np.float32), 0)
+        return TemplateResult(np.zeros(n, np.int64), [""] * n, list(texts))
     uniq_segs = list(seg_ids)
     del seg_ids
     skel_ids: dict[str, int] = {}
@@ -138,12 +137,9 @@ def mine_templates(
         common[skel_code[skel_ids[""]]] = False
     is_common = common[inverse]
 
-    # wrapper share from integer sums (exact, as the per-text Python sums were)
-    occ_len = seg_len[occ]
-    wrap_chars = np.bincount(seg_text, weights=occ_len * is_common, minlength=n)
-    total = np.maximum(np.bincount(seg_text, weights=occ_len, minlength=n), 1)
-    share = (wrap_chars / total).astype(np.float32)
-    del occ_len, seg_text, total
+    # texts with wrapper characters: a common segment of non-zero length
+    wrap_chars = np.bincount(seg_text, weights=seg_len[occ] * is_common, minlength=n)
+    del seg_text
 
     template_str = [""] * n
     payload = list(texts)
@@ -173,4 +169,4 @@ def mine_templates(
             (t_ids.setdefault(template_str[i], len(t_ids)) for i in templated), np.int64, count=len(templated)
         )
         tid[templated] = hash64(t_ids)[t_of]
-    return TemplateResult(tid, template_str, payload, share, int(common.sum()))
+    return TemplateResult(tid, template_str, payload)

@@ -1,0 +1,63 @@
+"""The previous night's state, read once at the start of a run.
+
+A run starts from the live snapshot: its prompts (tonight's are added to them), its distinct texts in row order
+(whose signatures and vectors are reused by content key, and whose index grows in place), its account attributes,
+its campaign history and its run log. Everything is read here, in one place, so no step goes back to the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from engine.store import Snapshot
+from engine.store.tables import CAMPAIGN_EVENTS, CAMPAIGN_HISTORY, CAMPAIGN_NIGHTS, RUNS, Tables
+
+
+@dataclass
+class Previous:
+    """The live snapshot's state as a run needs it; ``Previous.empty()`` for a store's first run."""
+
+    prompts: pa.Table | None = None
+    text_keys: list[bytes] = field(default_factory=list)
+    norm_by_key: dict[bytes, str] = field(default_factory=dict)
+    signatures: np.ndarray | None = None  # memory-mapped, one row per text key
+    index_path: Path | None = None
+    accounts: pa.Table | None = None
+    history: pa.Table = field(default_factory=CAMPAIGN_HISTORY.empty_table)
+    nights: pa.Table = field(default_factory=CAMPAIGN_NIGHTS.empty_table)
+    events: pa.Table = field(default_factory=CAMPAIGN_EVENTS.empty_table)
+    runs: pa.Table = field(default_factory=RUNS.empty_table)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exists(self) -> bool:
+        return self.prompts is not None
+
+    @classmethod
+    def empty(cls) -> Previous:
+        return cls()
+
+    @classmethod
+    def load(cls, snap: Snapshot | None) -> Previous:
+        if snap is None:
+            return cls.empty()
+        t = Tables(snap)
+        keys, norm = t.text_index()
+        return cls(
+            prompts=t.prompts(),
+            text_keys=keys,
+            norm_by_key=dict(zip(keys, norm, strict=True)),
+            signatures=snap.array("signatures") if snap.has("signatures.npy") else None,
+            index_path=snap.path / "index.faiss" if snap.has("index.faiss") else None,
+            accounts=t.account_attributes(),
+            history=t.history(),
+            nights=t.nights(),
+            events=t.events(),
+            runs=t.runs(),
+            meta=snap.meta(),
+        )
