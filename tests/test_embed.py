@@ -183,8 +183,16 @@ def keyed(texts: list[str]) -> tuple[list[str], list[bytes]]:
     return norm, [text_hash(t) for t in norm]
 
 
-def test_fake_embedder_satisfies_protocol() -> None:
-    assert isinstance(FakeEmbedder(), embed.Embedder)
+def test_real_embedders_satisfy_the_protocol_the_pipeline_uses(tmp_path: Path) -> None:
+    """The stage is written against ``Embedder``: both real models must satisfy it without loading weights, and an
+    object lacking ``encode`` must not."""
+    assert isinstance(get_embedder("minilm"), embed.Embedder)
+    assert isinstance(get_embedder("static", tmp_path), embed.Embedder)
+
+    class NoEncode:
+        name, dim = "x", 8
+
+    assert not isinstance(NoEncode(), embed.Embedder)
 
 
 def test_each_key_embedded_once_across_calls(tmp_path: Path) -> None:

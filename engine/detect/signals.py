@@ -1,4 +1,4 @@
-"""Stage 8a: signals per prompt and per account.
+"""Stage 6a: signals per prompt and per account.
 
 Everything here is a measurement, not a verdict: what each prompt asks for (capability area of its payload,
 language, extraction markers), and how each account behaves (volume, clock, provenance, infrastructure). The

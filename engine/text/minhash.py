@@ -1,4 +1,4 @@
-"""Stage 3: MinHash signatures of word n-gram shingles, and LSH near-duplicate groups.
+"""Stage 2c: MinHash signatures of word n-gram shingles, and LSH near-duplicate groups.
 
 Why this module exists rather than calling datasketch per prompt: datasketch hashes every shingle with SHA-1 in
 Python and builds one object per prompt, which caps it near 13,000 prompts/s (GUIDE §3). Here a whole batch of

@@ -1,4 +1,4 @@
-"""Stage 7: HDBSCAN over the FAISS k-nearest-neighbour graph.
+"""Stage 5: HDBSCAN over the FAISS k-nearest-neighbour graph.
 
 GUIDE §3 measured the alternatives on 100k vectors: HDBSCAN on the symmetrised kNN graph given as a sparse
 precomputed distance matrix took 14 s with ARI 0.96, while the common PCA/UMAP-then-HDBSCAN recipe took minutes

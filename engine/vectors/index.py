@@ -1,4 +1,4 @@
-"""Stage 6: the FAISS vector index over distinct texts.
+"""Stage 4: the FAISS vector index over distinct texts.
 
 One vector per *distinct normalised text* (not per prompt): a campaign that sends one text 10,000 times costs one
 vector, and the prompt -> text mapping lives in the store. Vector ids are the text row numbers (0..n-1), stable
