@@ -55,3 +55,34 @@ def test_fast_hdbscan_equals_the_estimator_on_a_knn_graph() -> None:
     labels, probabilities = hdbscan_precomputed(dist, min_cluster_size=10, min_samples=5)
     assert np.array_equal(labels, ref.labels_)
     assert np.array_equal(probabilities, ref.probabilities_)
+
+
+def test_fast_hdbscan_equals_the_estimator_on_an_account_graph() -> None:
+    """The account path: a sparse graph where many rows have fewer than min_samples neighbours (max_dist stands in
+    for their infinite reachability) and a cluster_selection_epsilon keeps close groups whole."""
+    import hdbscan
+    import scipy.sparse as sp
+
+    from engine.vectors.cluster import BRIDGE_DISTANCE, bridge_components, hdbscan_precomputed
+
+    rng = np.random.default_rng(7)
+    n = 300
+    group = rng.integers(0, 12, n)
+    rows, cols = np.nonzero(np.triu((group[:, None] == group[None, :]) & (rng.random((n, n)) < 0.15), 1))
+    noise_r, noise_c = rng.integers(0, n, 60), rng.integers(0, n, 60)
+    r, c = np.r_[rows, noise_r], np.r_[cols, noise_c]
+    keep = r != c
+    d = np.r_[rng.uniform(0.05, 0.4, len(rows)), rng.uniform(0.5, 0.9, 60)][keep] + 1e-6
+    g = sp.csr_matrix((d, (r[keep], c[keep])), shape=(n, n))
+    g = bridge_components(g.maximum(g.T).tocsr())
+    for eps in (0.0, 0.2):
+        ref = hdbscan.HDBSCAN(
+            metric="precomputed", min_cluster_size=5, min_samples=2, max_dist=BRIDGE_DISTANCE,
+            cluster_selection_epsilon=eps,
+        ).fit(g)  # fmt: skip
+        labels, probabilities = hdbscan_precomputed(
+            g, min_cluster_size=5, min_samples=2, cluster_selection_epsilon=eps, max_dist=BRIDGE_DISTANCE
+        )
+        assert ref.labels_.max() >= 3  # a real clustering, not all noise
+        assert np.array_equal(labels, ref.labels_)
+        assert np.allclose(probabilities, ref.probabilities_)

@@ -11,14 +11,13 @@ A second pass (``merge_bursts``) joins flagged cohorts that are one operation sp
 
 from __future__ import annotations
 
-import hdbscan
 import numpy as np
 import scipy.sparse as sp
 
 from engine.detect.settings import DetectSettings
 from engine.detect.signals import AccountSignals, Context
 from engine.text.templates import SLOT
-from engine.vectors.cluster import BRIDGE_DISTANCE, bridge_components
+from engine.vectors.cluster import BRIDGE_DISTANCE, bridge_components, hdbscan_precomputed
 
 
 def segment_matrix(template: list[str]) -> sp.csr_matrix:
@@ -111,15 +110,15 @@ def link_accounts(
     remap[linked] = np.arange(len(linked))
     g = sp.csr_matrix((np.clip(d, 0, 2) + 1e-6, (remap[r], remap[c])), shape=(len(linked), len(linked)))
     g = bridge_components(g.maximum(g.T).tocsr())
-    model = hdbscan.HDBSCAN(
-        metric="precomputed",
+    cohort, _ = hdbscan_precomputed(
+        g,
         min_cluster_size=s.min_account_cluster,
         min_samples=2,
-        max_dist=BRIDGE_DISTANCE,
         cluster_selection_epsilon=s.cohort_epsilon,
-    ).fit(g)
+        max_dist=BRIDGE_DISTANCE,
+    )
     labels = np.full(n_acc, -1, np.int64)
-    labels[linked] = model.labels_
+    labels[linked] = cohort
     return labels, w
 
 

@@ -12,7 +12,7 @@ same as clustering each component alone, in one call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import hdbscan
 import numpy as np
@@ -33,7 +33,6 @@ class ClusterResult:
     labels: np.ndarray
     probabilities: np.ndarray
     n_clusters: int
-    stats: dict[str, float] = field(default_factory=dict)
 
 
 def knn_distance_matrix(sims: np.ndarray, ids: np.ndarray) -> sp.csr_matrix:
@@ -66,16 +65,11 @@ def cluster_vectors(
     min_cluster_size: int = 10,
     min_samples: int = 5,
     vectors: np.ndarray | None = None,
-    weights: np.ndarray | None = None,
 ) -> ClusterResult:
-    """Cluster every vector of ``index`` with HDBSCAN on its kNN graph.
-
-    ``weights`` is unused by HDBSCAN itself; it is accepted so callers that cluster near-duplicate representatives
-    can pass group sizes and have the outlier share reported per prompt rather than per representative.
-    """
+    """Cluster every vector of ``index`` with HDBSCAN on its kNN graph."""
     n = index.size
     if n < max(min_cluster_size, 3):
-        return ClusterResult(np.full(n, -1, np.int64), np.zeros(n, np.float32), 0, {"rows": n})
+        return ClusterResult(np.full(n, -1, np.int64), np.zeros(n, np.float32), 0)
     k = min(k, n)
     sims, ids = index.knn_graph(k, vectors=vectors)
     dist = knn_distance_matrix(sims, ids)
@@ -84,15 +78,22 @@ def cluster_vectors(
         dist, min_cluster_size=min_cluster_size, min_samples=min(min_samples, k - 1)
     )
     labels = labels.astype(np.int64)
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
-    stats = {"rows": n, "noise_share": float(w[labels < 0].sum() / max(w.sum(), 1.0))}
-    return ClusterResult(labels, probabilities.astype(np.float32), int(labels.max() + 1), stats)
+    return ClusterResult(labels, probabilities.astype(np.float32), int(labels.max() + 1))
 
 
 def hdbscan_precomputed(
-    dist: sp.csr_matrix, *, min_cluster_size: int, min_samples: int
+    dist: sp.csr_matrix,
+    *,
+    min_cluster_size: int,
+    min_samples: int,
+    cluster_selection_epsilon: float = 0.0,
+    max_dist: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Labels and probabilities of ``hdbscan.HDBSCAN(metric="precomputed", ...).fit(dist)`` for a sparse graph.
+
+    The one HDBSCAN path of the project: prompts (kNN graph of their vectors) and accounts (graph of shared
+    wrappers and cards) alike. ``max_dist`` > 0 stands in for a mutual reachability that is infinite (a row with
+    fewer than ``min_samples`` neighbours), as hdbscan's own ``max_dist`` does; 0 leaves such edges out.
 
     The same result, computed the same way, minus hdbscan's slow step: for a sparse matrix it converts the graph to
     a ``lil_matrix`` and builds the mutual-reachability graph one element at a time through scipy's Python-level
@@ -106,7 +107,12 @@ def hdbscan_precomputed(
         from hdbscan.hdbscan_ import _tree_to_labels
     except ImportError:  # pragma: no cover - other hdbscan layouts: the reference path, just slower
         model = hdbscan.HDBSCAN(
-            metric="precomputed", min_cluster_size=min_cluster_size, min_samples=min_samples, core_dist_n_jobs=1
+            metric="precomputed",
+            min_cluster_size=min_cluster_size,
+            min_samples=min_samples,
+            cluster_selection_epsilon=cluster_selection_epsilon,
+            max_dist=max_dist,
+            core_dist_n_jobs=1,
         ).fit(dist)
         return model.labels_, model.probabilities_
     n = dist.shape[0]
@@ -128,6 +134,8 @@ def hdbscan_precomputed(
     mr = core[rows]
     np.maximum(mr, core[m.indices], out=mr)
     np.maximum(mr, m.data, out=mr)
+    if max_dist > 0:
+        mr[~np.isfinite(mr)] = max_dist
     keep = (m.data != 0) & np.isfinite(mr)  # lil.nonzero() skips explicit zeros; infinite edges are left out
     if keep.all():
         mreach = sp.csr_matrix((mr, m.indices, m.indptr), shape=(n, n))
@@ -143,7 +151,7 @@ def hdbscan_precomputed(
     edges = np.vstack((mst_r, mst_c, weight)).T
     edges = np.ascontiguousarray(edges[np.argsort(edges.T[2]), :])  # hdbscan's sort, so ties fall the same way
     labels, probabilities, *_ = _tree_to_labels(
-        None, label(edges), min_cluster_size, "eom", False, False, 0.0, 0.0, 0, float("inf")
+        None, label(edges), min_cluster_size, "eom", False, False, cluster_selection_epsilon, 0.0, 0, float("inf")
     )
     return labels, probabilities
 
