@@ -130,9 +130,11 @@ def make_log(work: Path, scale: float, config: Path) -> Path:
 
 def _window_texts(snap: Any) -> tuple[list[str], np.ndarray]:
     """Distinct normalised texts of a snapshot (by text row) and each window prompt's text row."""
-    texts = snap.query("SELECT norm_text FROM texts ORDER BY text_row")["norm_text"].to_pylist()
-    rows = snap.query("SELECT text_row FROM window_prompts")["text_row"].to_numpy()
-    return texts, rows
+    from engine.store.tables import Tables
+
+    tables = Tables(snap)
+    _, texts = tables.text_index()
+    return texts, tables.window()["text_row"].to_numpy()
 
 
 # -- workers (each runs in its own process) ---------------------------------------------------------------------------
@@ -254,7 +256,9 @@ def _planted(snap: Any, log: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     import pyarrow.csv as pcsv
 
     truth = pcsv.read_csv(log / "truth_prompts.csv")
-    wp = snap.query("SELECT prompt_id, text_row FROM window_prompts")
+    from engine.store.tables import Tables
+
+    wp = Tables(snap).window()
     pid_t = truth["prompt_id"].to_pylist()
     where = {p: i for i, p in enumerate(pid_t)}
     idx = np.array([where[p] for p in wp["prompt_id"].to_pylist()], dtype=np.int64)
@@ -290,13 +294,14 @@ def worker_cluster_compare(argv: list[str]) -> int:
     from sklearn.metrics import homogeneity_score
 
     from engine.store import Store
+    from engine.store.tables import Tables
     from engine.vectors.cluster import cluster_vectors
     from engine.vectors.index import VectorIndex
 
     snap = Store(a.store).require()
     vec = np.asarray(snap.array("vectors"), dtype=np.float32)
     vec /= np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12)
-    stored = snap.query("SELECT cluster_id FROM texts ORDER BY text_row")["cluster_id"].to_numpy()
+    stored, _ = Tables(snap).text_labels()
     res: dict[str, Any] = {"texts": len(vec), "dim": int(vec.shape[1])}
     t0 = time.perf_counter()
     index = VectorIndex.build(vec)
