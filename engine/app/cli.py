@@ -83,8 +83,11 @@ def cmd_similar(a: argparse.Namespace) -> int:
         return 0
     q = res.query
     if "prompt_id" in q:
-        print(f"{q['prompt_id']}  account {q['account_id']}  {q['timestamp']}  cluster {q['cluster_id']}")
+        where = f"cluster {q['cluster_id']}" if q.get("in_window", True) else "(outside the analysis window)"
+        print(f"{q['prompt_id']}  account {q['account_id']}  {q['timestamp']}  {where}")
         print(f"  {q['snippet'][:160]}")
+        if q.get("note"):
+            print(f"  note: this prompt lies {q['note']}")
     for title, rows, label in (
         ("near-duplicates (MinHash)", res.near_duplicates, "jaccard"),
         ("semantic neighbours (FAISS)", res.semantic, "cosine"),

@@ -8,12 +8,18 @@ Two kinds of neighbour are returned, because analysts ask two different question
 * **near-duplicates** (MinHash): the same text, or the same text with a few words changed: "who else sent this?"
   Candidates are the prompt's LSH near-duplicate group plus its semantic neighbours, ranked by estimated Jaccard.
 * **semantic neighbours** (FAISS cosine): prompts that ask the same thing in other words.
+
+A stored prompt outside the analysis window (older than the window, or pruned from it) has no vector, signature
+or text row, but its text is stored: it is answered from that text exactly as free text is, and the result says
+so (``query["in_window"]`` is false and ``query["note"]`` explains), because "not found" for a prompt the analyst
+can see in the store would be wrong.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +31,7 @@ from engine.text.normalize import normalize
 from engine.vectors.index import VectorIndex
 
 MIN_JACCARD = 0.3
+OUTSIDE_WINDOW_NOTE = "outside the analysis window: answered from its text (no cluster, vector or signature stored)"
 
 
 @dataclass
@@ -76,36 +83,85 @@ class Searcher:
         self.sigs = snapshot.array("signatures")
         self.meta = snapshot.meta()
         self._embedder = None
+        self._row_of_key: dict[bytes, int] | None = None
 
     # -- public ----------------------------------------------------------------------------------------------
     def similar(self, prompt_id: str, k: int = 10) -> SimilarResult:
+        """Neighbours of a stored prompt: from its stored vector and signature when it is in the analysis window,
+        otherwise from its stored text (see the module docstring); a prompt in no table raises ``StoreError``."""
         i = self.row_of.get(str(prompt_id))
         if i is None:
-            raise StoreError(f"prompt {prompt_id!r} is not in the store's analysis window (see `promptsim runs`)")
+            return self._similar_outside_window(str(prompt_id), k)
         tr = int(self.text_of_prompt[i])
-        query = self._neighbour(i, 1.0)
+        query = {**asdict(self._neighbour(i, 1.0)), "in_window": True}
         near = self._near_duplicates(
             self.sigs[tr], np.asarray(self.vectors[tr], np.float32), k, exclude=i, self_text=tr
         )
         sem = self._semantic(np.asarray(self.vectors[tr], np.float32), k, exclude_text=tr)
-        return SimilarResult(asdict(query), near, sem)
+        return SimilarResult(query, near, sem)
 
     def similar_text(self, text: str, k: int = 10) -> SimilarResult:
-        from engine.embed import get_embedder
+        """Neighbours of free text: normalised, MinHashed and embedded with the embedder that built the store."""
+        near, sem = self._from_text(text, k, exclude_text=-1)
+        return SimilarResult({"text": text[:300]}, near, sem)
 
+    # -- internals -------------------------------------------------------------------------------------------
+    def _similar_outside_window(self, prompt_id: str, k: int) -> SimilarResult:
+        row = self.tables.prompt(prompt_id)
+        if row is None:
+            raise StoreError(f"prompt {prompt_id!r} is not in the store (no stored prompt has that id)")
+        text = row["text"] or ""
+        # the same text may still be in the window under other prompts: those are near-duplicates (Jaccard 1.0),
+        # not semantic neighbours, exactly as for an in-window query
+        same_text = self._text_row_of_key().get(row.get("text_key"), -1)
+        near, sem = self._from_text(text, k, exclude_text=same_text)
+        query = {
+            "prompt_id": row["prompt_id"],
+            "account_id": row["account_id"],
+            "timestamp": _iso(row["timestamp"]),
+            "cluster_id": None,
+            "score": 1.0,
+            "same_text_prompts": int(self.text_start[same_text + 1] - self.text_start[same_text])
+            if same_text >= 0
+            else 0,
+            "snippet": " ".join(text[:200].split()),
+            "in_window": False,
+            "note": OUTSIDE_WINDOW_NOTE,
+        }
+        return SimilarResult(query, near, sem)
+
+    def _from_text(self, text: str, k: int, *, exclude_text: int) -> tuple[list[Neighbour], list[Neighbour]]:
+        """Near-duplicates and semantic neighbours of a text that has no stored vector or signature."""
         norm = normalize(text)
-        if self._embedder is None:
-            self._embedder = get_embedder(self.meta.get("embedder_spec", "static"))
-        vec = self._embedder.encode([norm])[0].astype(np.float32)
+        vec = self._embed(norm)
         sig = MinHasher().signatures([norm])[0]
         near = self._near_duplicates(sig, vec, k, exclude=-1, self_text=-1)
-        sem = self._semantic(vec, k, exclude_text=-1)
-        return SimilarResult({"text": text[:300]}, near, sem)
+        sem = self._semantic(vec, k, exclude_text=exclude_text)
+        return near, sem
+
+    def _embed(self, norm: str) -> np.ndarray:
+        """``norm``'s vector from the embedder (and models directory) the store's vectors were made with: any
+        other embedder's vectors would not be comparable with the index."""
+        if self._embedder is None:
+            from engine.embed import get_embedder
+
+            config = self.meta.get("config") or {}
+            spec = config.get("embedder") or self.meta.get("embedder_spec") or "static"
+            models_dir = config.get("models_dir")
+            self._embedder = get_embedder(spec, Path(models_dir) if models_dir else None)
+        return np.asarray(self._embedder.encode([norm])[0], dtype=np.float32)
+
+    def _text_row_of_key(self) -> dict[bytes, int]:
+        """Content key -> text row of the window's texts, read on first use (only out-of-window queries need it)."""
+        if self._row_of_key is None:
+            keys, _ = self.tables.text_index()
+            self._row_of_key = {key: r for r, key in enumerate(keys)}
+        return self._row_of_key
 
     # -- internals -------------------------------------------------------------------------------------------
     def _neighbour(self, prompt_row: int, score: float) -> Neighbour:
         tr = int(self.text_of_prompt[prompt_row])
-        ts = datetime.fromtimestamp(int(self.times[prompt_row]), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        ts = _iso(datetime.fromtimestamp(int(self.times[prompt_row]), timezone.utc))
         text = self.texts[prompt_row].as_py()
         return Neighbour(
             prompt_id=self.prompt_ids[prompt_row],
@@ -121,6 +177,8 @@ class Searcher:
         return range(int(self.text_start[text_row]), int(self.text_start[text_row + 1]))
 
     def _near_duplicates(self, sig: np.ndarray, vec: np.ndarray, k: int, *, exclude: int, self_text: int) -> list:
+        if self.index.size == 0:
+            return []
         cands: set[int] = set()
         if self_text >= 0:
             g = self.dup_group[self_text]
@@ -142,6 +200,8 @@ class Searcher:
         return out
 
     def _semantic(self, vec: np.ndarray, k: int, *, exclude_text: int) -> list[Neighbour]:
+        if self.index.size == 0:
+            return []
         sims, ids = self.index.search(vec[None, :], min(k + 1, self.index.size))
         out = []
         for s, t in zip(sims[0], ids[0], strict=True):
@@ -149,3 +209,10 @@ class Searcher:
                 continue
             out.append(self._neighbour(int(self.text_start[t]), s))
         return out
+
+
+def _iso(ts: datetime) -> str:
+    """A UTC timestamp as the CLI and JSON show it (``2026-11-20T13:45:00Z``); a naive one is taken as UTC."""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=timezone.utc)
+    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
