@@ -1,10 +1,17 @@
+import json
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
 from engine.store import KEEP_SNAPSHOTS, Store, StoreError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _commit(store: Store, run_id: str, value: int) -> None:
@@ -73,3 +80,53 @@ def test_second_writer_is_refused(tmp_path) -> None:
 def test_missing_store_says_what_to_do(tmp_path) -> None:
     with pytest.raises(StoreError, match="promptsim run"):
         Store(tmp_path / "nothing").require()
+
+
+def test_run_killed_between_rename_and_pointer_swap_does_not_cost_the_previous_snapshot(tmp_path) -> None:
+    # a real death (os._exit, no except/finally runs) after the new snapshot was renamed into place but before
+    # CURRENT named it: that snapshot is complete but was never live, and must not count as one of the kept ones
+    store = Store(tmp_path / "s")
+    _commit(store, "r1", 1)
+    _commit(store, "r2", 2)
+    script = (
+        "import os, sys, numpy as np, pyarrow as pa\n"
+        "from engine.store import Store\n"
+        "Store._point_current = lambda self, name: os._exit(9)\n"
+        "w = Store(sys.argv[1]).begin('r3')\n"
+        "w.table('t', pa.table({'v': [3]}))\n"
+        "w.commit({'run_id': 'r3'})\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "s")], cwd=ROOT, capture_output=True)
+    assert proc.returncode == 9, proc.stderr
+    assert (tmp_path / "s" / "snapshots" / "r3").exists() and store.require().name == "r2"
+    _commit(store, "r4", 4)
+    names = sorted(p.name for p in (tmp_path / "s" / "snapshots").iterdir())
+    assert names == ["r2", "r4"]  # the previous live snapshot is kept; the never-live one is collected
+    assert store.require().name == "r4" and store.require().meta()["parent"] == "r2"
+
+
+def test_failed_pointer_swap_leaves_the_store_as_it_was(tmp_path, monkeypatch) -> None:
+    store = Store(tmp_path / "s")
+    _commit(store, "r1", 1)
+
+    def full_disk(name: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "_point_current", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        _commit(store, "r2", 2)
+    assert store.require().name == "r1"
+    assert sorted(p.name for p in (tmp_path / "s" / "snapshots").iterdir()) == ["r1"]
+
+
+def test_snapshots_without_parent_are_kept_by_age(tmp_path) -> None:
+    # stores written before snapshots recorded their parent: the newest by age stand in for the lineage
+    store = Store(tmp_path / "s")
+    for i in range(3):
+        _commit(store, f"r{i}", i)
+        (tmp_path / "s" / "snapshots" / f"r{i}" / "snapshot.json").write_text(json.dumps({"run_id": f"r{i}"}))
+    old = tmp_path / "s" / "snapshots" / "r-old"
+    old.mkdir()
+    os.utime(old, (0, 0))
+    store._gc()
+    assert sorted(p.name for p in (tmp_path / "s" / "snapshots").iterdir()) == ["r1", "r2"]

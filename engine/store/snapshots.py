@@ -105,16 +105,29 @@ class SnapshotWriter:
         return self.tmp / name
 
     def commit(self, meta: dict[str, Any]) -> Snapshot:
-        """fsync everything, rename into place, then swap CURRENT: the only moment the live state changes."""
+        """fsync everything, rename into place, then swap CURRENT: the only moment the live state changes.
+
+        The snapshot records the one it replaces (``parent`` in snapshot.json): the snapshots kept are the live one
+        and its ancestors, never one that was renamed into place by a run that died before swapping CURRENT. Such a
+        dead run's snapshot is complete but was never live; counted by age it used to push the previous live
+        snapshot out at the next commit, pulling it from under the readers ``KEEP_SNAPSHOTS`` protects.
+        """
         self.con.execute("CHECKPOINT")
         self.con.close()
-        (self.tmp / "snapshot.json").write_text(json.dumps(meta, indent=1, default=str))
+        parent = self.store._current_name()
+        (self.tmp / "snapshot.json").write_text(json.dumps({**meta, "parent": parent}, indent=1, default=str))
         for p in self.tmp.iterdir():
             _fsync(p)
         final = self.store.root / "snapshots" / self.run_id
         os.replace(self.tmp, final)
         _fsync(final.parent)
-        self.store._point_current(self.run_id)
+        try:
+            self.store._point_current(self.run_id)
+        except BaseException:
+            # not live (CURRENT still names the parent): take it back out, so the state is exactly as before
+            if self.store._current_name() != self.run_id:
+                shutil.rmtree(final, ignore_errors=True)
+            raise
         self.store._gc()
         return Snapshot(final)
 
@@ -193,14 +206,45 @@ class Store:
         os.replace(tmp, self.root / "CURRENT")
         _fsync(self.root)
 
-    def _gc(self) -> None:
-        """Drop all but the newest KEEP_SNAPSHOTS snapshots, and temp dirs of runs that died."""
+    def _current_name(self) -> str | None:
+        pointer = self.root / "CURRENT"
+        return pointer.read_text().strip() if pointer.exists() else None
+
+    def _lineage(self) -> list[str]:
+        """The live snapshot and the ones it replaced, newest first, as far as KEEP_SNAPSHOTS reaches.
+
+        Follows ``parent`` in each snapshot.json. A snapshot written before parents were recorded ends the chain;
+        then the newest other complete snapshots (by modification time, as before) fill it up.
+        """
         snaps = self.root / "snapshots"
-        live = (self.root / "CURRENT").read_text().strip()
-        done = sorted((p for p in snaps.iterdir() if not p.name.startswith(".")), key=lambda p: p.stat().st_mtime)
-        keep = {p.name for p in done[-KEEP_SNAPSHOTS:]} | {live}
-        for p in snaps.iterdir():
-            if p.name not in keep:  # the writer holds the lock, so any .tmp-* left is a dead run's
+        chain: list[str] = []
+        name = self._current_name()
+        while name and name not in chain and len(chain) < KEEP_SNAPSHOTS:
+            chain.append(name)
+            try:
+                meta = json.loads((snaps / name / "snapshot.json").read_text())
+            except (OSError, ValueError):
+                break
+            if "parent" not in meta:  # an older snapshot: its ancestors are not known
+                rest = KEEP_SNAPSHOTS - len(chain)
+                others = sorted(
+                    (p for p in snaps.iterdir() if not p.name.startswith(".") and p.name not in chain),
+                    key=lambda p: p.stat().st_mtime,
+                )
+                chain += [p.name for p in others[max(0, len(others) - rest) :]]
+                break
+            name = meta["parent"]
+        return chain
+
+    def _gc(self) -> None:
+        """Drop all but the live snapshot and its KEEP_SNAPSHOTS - 1 predecessors, and what dead runs left.
+
+        The writer holds the lock, so any ``.tmp-*`` left is a dead run's, and so is any snapshot outside the
+        lineage: one renamed into place by a run that died before it swapped CURRENT.
+        """
+        keep = set(self._lineage())
+        for p in (self.root / "snapshots").iterdir():
+            if p.name not in keep:
                 shutil.rmtree(p, ignore_errors=True)
 
 
