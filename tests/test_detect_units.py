@@ -1,0 +1,302 @@
+"""Detection pieces on small synthetic inputs: each test can fail on its own, in milliseconds.
+
+The end-to-end tests (test_detection, test_nightly) say whether the whole engine finds campaigns; these say which
+piece broke when it does not: sign-up burst evidence, campaign tracking across nights, the settings object, and
+the cohort helpers (payment links, joining bursts of one operation).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from engine.detect.cohorts import merge_bursts, payment_edges
+from engine.detect.evidence import sign_up_burst
+from engine.detect.history import Tracking, judged_night, track
+from engine.detect.settings import DEFAULTS, DetectSettings
+from engine.store.tables import CAMPAIGNS
+
+DAY = 86400
+T0 = datetime(2026, 11, 20, tzinfo=timezone.utc)
+
+
+# -- sign-up bursts ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def population() -> np.ndarray:
+    """Creation times (epoch seconds) of 600 ordinary accounts signed up evenly over three years."""
+    rng = np.random.default_rng(0)
+    start = (T0 - timedelta(days=3 * 365)).timestamp()
+    return np.sort(rng.uniform(start, T0.timestamp() - 30 * DAY, 600))
+
+
+def test_a_cohort_created_in_a_burst_is_strong_evidence(population) -> None:
+    rng = np.random.default_rng(1)
+    first = (T0 - timedelta(days=8)).timestamp()
+    cohort = rng.uniform(first, first + 2.5 * DAY, 25)
+    b = sign_up_burst(cohort, np.concatenate([population, cohort]), DEFAULTS)
+    assert b.evidence >= 0.9
+    assert b.accounts == 25 and b.p_value < 1e-10
+    assert first <= b.start <= first + 2.5 * DAY
+
+
+def test_a_cohort_spread_like_the_population_is_no_evidence(population) -> None:
+    rng = np.random.default_rng(2)
+    cohort = rng.choice(population, 25, replace=False)
+    b = sign_up_burst(cohort, population, DEFAULTS)
+    assert b.evidence < 0.1
+
+
+def test_burst_evidence_ignores_unknown_dates_and_tiny_cohorts(population) -> None:
+    first = (T0 - timedelta(days=8)).timestamp()
+    burst = first + np.linspace(0, DAY, 20)
+    with_unknown = np.concatenate([burst, np.full(30, np.nan)])
+    b = sign_up_burst(with_unknown, np.concatenate([population, with_unknown]), DEFAULTS)
+    assert b.evidence >= 0.9 and b.accounts == 20  # an unknown creation date is neither for nor against
+    assert sign_up_burst(burst[:1], np.concatenate([population, burst[:1]]), DEFAULTS).evidence == 0.0
+
+
+# -- campaigns across nights ---------------------------------------------------------------------------------------
+
+
+def _window(per_day: dict[int, dict[str, int]]) -> pa.Table:
+    """A window table: for each day offset from T0, ``{account: prompts}`` spread over that day."""
+    accounts, stamps = [], []
+    for day, counts in per_day.items():
+        for acct, n in counts.items():
+            for i in range(n):
+                accounts.append(acct)
+                stamps.append(T0 + timedelta(days=day, seconds=60 + i * (DAY - 120) // max(n, 1)))
+    return pa.table(
+        {"account_id": pa.array(accounts, pa.string()), "timestamp": pa.array(stamps, pa.timestamp("s", "UTC"))}
+    )
+
+
+def _cohorts(*rows: dict) -> pa.Table:
+    """Tonight's scored cohorts, with only the columns tracking reads filled in."""
+    full = []
+    for r in rows:
+        members = sorted(r["members"])
+        full.append(
+            {
+                "campaign_id": r["id"],
+                "score": r.get("score", 0.9),
+                "flagged": r.get("flagged", True),
+                "accounts": len(members),
+                "prompts": 10 * len(members),
+                "first_seen": r.get("first_seen", T0),
+                "last_seen": r.get("last_seen", T0 + timedelta(days=1)),
+                "member_ids": members,
+                "templates": r.get("templates", []),
+            }
+        )
+    return pa.Table.from_pylist(full, schema=CAMPAIGNS)
+
+
+def _ordinary(n: int = 20, prompts: int = 10) -> dict[str, int]:
+    return {f"user{i:02d}": prompts for i in range(n)}
+
+
+CAMPAIGN = [f"op{i}" for i in range(6)]
+
+
+def _after(
+    prev: Tracking | None, cohorts: pa.Table, window: pa.Table, run_id: str, cards: dict | None = None
+) -> Tracking:
+    """One night of tracking on top of the previous night's tables (``None``: the store's first night)."""
+    if prev is None:
+        return track(None, None, None, cohorts, window, cards or {}, run_id)
+    return track(prev.history, prev.nights, prev.events, cohorts, window, cards or {}, run_id)
+
+
+def _active(*accounts: str, prompts: int = 12) -> dict[str, int]:
+    """One night's traffic: the ordinary users plus the given accounts."""
+    return {**_ordinary(), **{a: prompts for a in accounts}}
+
+
+def _night1(cards: dict | None = None, templates: list[str] | None = None) -> Tracking:
+    """The first night: five campaign accounts flagged as cohort k1 among twenty ordinary users."""
+    cohort = _cohorts({"id": "k1", "members": CAMPAIGN[:5], "templates": templates or []})
+    return _after(None, cohort, _window({0: _active(*CAMPAIGN[:5])}), "r1", cards)
+
+
+def test_a_new_campaign_gets_an_id_and_one_new_event() -> None:
+    t = _night1()
+    cid = t.stable_id["k1"]
+    assert cid.startswith("C") and t.history.num_rows == 1
+    assert [(e["campaign_id"], e["event"]) for e in t.events.to_pylist()] == [(cid, "new")]
+    assert t.history.to_pylist()[0]["status"] == "new"
+    assert [(n["night"], n["accounts"]) for n in t.nights.to_pylist()] == [("2026-11-20", 5)]
+
+
+def test_the_same_campaign_keeps_its_id_on_night_two() -> None:
+    n1 = _night1()
+    cid = n1.stable_id["k1"]
+    # tonight's cohort has another label and one more account; the window now holds two nights
+    window = _window({0: _active(*CAMPAIGN[:5]), 1: _active(*CAMPAIGN)})
+    n2 = _after(n1, _cohorts({"id": "k7", "members": CAMPAIGN}), window, "r2")
+    assert n2.stable_id == {"k7": cid}
+    assert n2.history["campaign_id"].to_pylist() == [cid]
+    tonight = [e for e in n2.events.to_pylist() if e["run_id"] == "r2"]
+    assert "new" not in {e["event"] for e in tonight}
+    assert any(e["event"] == "new_accounts" and "op5" in e["detail"] for e in tonight)
+    row = n2.history.to_pylist()[0]
+    assert row["accounts_ever"] == 6 and row["first_seen_run"] == "r1" and row["last_seen_run"] == "r2"
+    assert row["status"] == "growing"
+    assert [(n["night"], n["accounts"]) for n in n2.nights.to_pylist()] == [("2026-11-20", 5), ("2026-11-21", 6)]
+
+
+def test_a_campaign_that_swapped_every_account_is_matched_by_its_wrappers_or_cards() -> None:
+    wrappers = ["Explain step by step: {q}", "Grade this answer: {q}"]
+    fresh = [f"new{i}" for i in range(5)]
+    window = _window({0: _ordinary(), 1: _active(*fresh)})
+    n1 = _night1(templates=wrappers)
+    by_wrapper = _after(n1, _cohorts({"id": "k2", "members": fresh, "templates": wrappers[:1]}), window, "r2")
+    assert by_wrapper.stable_id["k2"] == n1.stable_id["k1"]
+    cards = {a: "fp_shared" for a in CAMPAIGN[:5] + fresh}
+    n1c = _night1(cards=cards)
+    by_card = _after(n1c, _cohorts({"id": "k2", "members": fresh}), window, "r2", cards)
+    assert by_card.stable_id["k2"] == n1c.stable_id["k1"]
+    unrelated = _after(n1, _cohorts({"id": "k2", "members": fresh}), window, "r2")
+    assert unrelated.stable_id["k2"] != n1.stable_id["k1"]
+    assert {e["event"] for e in unrelated.events.to_pylist() if e["run_id"] == "r2"} == {"new", "quiet"}
+
+
+def test_a_known_campaign_without_traffic_on_the_judged_night_is_quiet() -> None:
+    n1 = _night1()
+    cid = n1.stable_id["k1"]
+    # night 2: the campaign's accounts sent nothing; ordinary users carried on
+    window = _window({0: _active(*CAMPAIGN[:5]), 1: _ordinary()})
+    unseen = _after(n1, _cohorts(), window, "r2")
+    assert unseen.history.to_pylist()[0]["status"] == "quiet"
+    assert [e["event"] for e in unseen.events.to_pylist() if e["run_id"] == "r2"] == ["quiet"]
+    # still scored as a cohort from yesterday's traffic in the window, but silent on the judged (full) night
+    seen = _after(n1, _cohorts({"id": "k9", "members": CAMPAIGN[:5]}), window, "r2")
+    assert seen.stable_id["k9"] == cid
+    assert seen.history.to_pylist()[0]["status"] == "quiet"
+    assert any(e["event"] == "quiet" for e in seen.events.to_pylist() if e["run_id"] == "r2")
+
+
+def test_a_partial_newest_night_does_not_make_campaigns_quiet() -> None:
+    n1 = _night1()
+    cid = n1.stable_id["k1"]
+    # night 2 is full and the campaign is active; night 3 is a spill-over of a few prompts from ordinary users
+    window = _window({0: _active(*CAMPAIGN[:5]), 1: _active(*CAMPAIGN[:5]), 2: {"user00": 3, "user01": 2}})
+    n2 = _after(n1, _cohorts({"id": "k3", "members": CAMPAIGN[:5]}), window, "r2")
+    assert n2.stable_id["k3"] == cid
+    assert n2.history.to_pylist()[0]["status"] == "steady"
+    assert not [e for e in n2.events.to_pylist() if e["event"] == "quiet"]
+    # the same third night at full size is judged, and there the campaign sent nothing
+    full = _window({0: _active(*CAMPAIGN[:5]), 1: _active(*CAMPAIGN[:5]), 2: _ordinary()})
+    assert _after(n1, _cohorts({"id": "k3", "members": CAMPAIGN[:5]}), full, "r2").history["status"].to_pylist() == [
+        "quiet"
+    ]
+
+
+def test_judged_night_skips_only_a_thin_newest_night() -> None:
+    d0 = int(T0.timestamp()) // DAY
+    days = lambda *counts: np.repeat(d0 + np.arange(len(counts)), counts)  # noqa: E731
+    share = DEFAULTS.partial_night_share
+    assert judged_night(days(200, 210, 190), share) == (d0 + 2, set())
+    assert judged_night(days(200, 210, 12), share) == (d0 + 1, {"2026-11-22"})
+    assert judged_night(days(200, 210, 12, 3), share) == (d0 + 1, {"2026-11-22", "2026-11-23"})
+    # a thin night in the middle of the window is information, not a partial file
+    assert judged_night(days(200, 5, 190), share) == (d0 + 2, set())
+    assert judged_night(days(7), share) == (d0, set())
+    assert judged_night(np.array([], np.int64), share) == (0, set())
+
+
+# -- settings ------------------------------------------------------------------------------------------------------
+
+
+def test_settings_overrides_are_typed_and_the_rest_stay_default() -> None:
+    s = DEFAULTS.with_values({"flag_score": "0.7", "min_cohort": 4, "burst_scales": "1,5"})
+    assert s.flag_score == 0.7 and s.min_cohort == 4 and isinstance(s.min_cohort, int)
+    assert s.burst_scales == (1.0, 5.0)
+    assert s.link_cosine == DEFAULTS.link_cosine
+    assert DEFAULTS.flag_score == 0.6  # frozen defaults are not touched
+    assert DetectSettings.from_dict(s.to_dict()) == s  # what a snapshot stores reads back the same
+    assert DEFAULTS.with_assignments(["flag_score = 0.65"]).flag_score == 0.65
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"flag_scor": 0.5}, "unknown detection setting"),
+        ({"flag_score": "high"}, "not a float"),
+        ({"min_cohort": "3.5"}, "not a int"),
+        ({"flag_score": None}, "not a float"),
+        ({"burst_scales": "a,b"}, "not a tuple"),
+    ],
+)
+def test_settings_reject_unknown_names_and_bad_values(values: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        DEFAULTS.with_values(values)
+
+
+def test_settings_from_file_and_assignments_fail_clearly(tmp_path) -> None:
+    f = tmp_path / "s.json"
+    f.write_text('{"flag_score": 0.55}')
+    assert DetectSettings.from_file(f).flag_score == 0.55
+    f.write_text("[1, 2]")
+    with pytest.raises(ValueError, match="JSON object"):
+        DetectSettings.from_file(f)
+    with pytest.raises(ValueError, match="cannot read"):
+        DetectSettings.from_file(tmp_path / "missing.json")
+    with pytest.raises(ValueError, match="NAME=VALUE"):
+        DEFAULTS.with_assignments(["flag_score"])
+    assert all(why for _, _, why in DetectSettings.describe())  # every threshold says why it has its value
+
+
+# -- cohort helpers ------------------------------------------------------------------------------------------------
+
+
+def test_payment_edges_connect_exactly_the_accounts_sharing_a_card() -> None:
+    pay = np.array(["fp1", "", "fp1", "fp2", "fp1", "fp2", "", "fp3"], dtype=object)
+    r, c, d = payment_edges(pay, DEFAULTS)
+    assert len(r) == 3 and np.all(d == DEFAULTS.payment_distance)  # a chain: cards' accounts - 1 edges each
+    assert not ({1, 6, 7} & (set(r.tolist()) | set(c.tolist())))  # no card, or a card of one: no edge
+    g = sp.coo_matrix((np.ones(len(r)), (r, c)), shape=(len(pay), len(pay)))
+    _, comp = connected_components(g, directed=False)
+    assert comp[0] == comp[2] == comp[4] and comp[3] == comp[5] and comp[0] != comp[3]
+    assert len(payment_edges(np.array(["", ""], dtype=object), DEFAULTS)[0]) == 0
+
+
+def _flagged(members: list[int], start_day: float, hist: list[float], templates: list[str], share: float = 1.0) -> dict:
+    return {
+        "members": np.array(members),
+        "burst": (T0.timestamp() + start_day * DAY, 2.5, share),
+        "hist": np.array(hist, dtype=float),
+        "templates": templates,
+    }
+
+
+def test_merge_bursts_joins_one_operation_split_by_card() -> None:
+    labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, -1])
+    area = [0.5, 0.3, 0.2, 0.0]
+    a = _flagged([0, 1, 2], -8.0, area, [])
+    b = _flagged([3, 4, 5], -7.5, area, [])
+    out = merge_bursts(labels, [a, b], DEFAULTS)
+    assert out is not None
+    assert len(set(out[:6].tolist())) == 1  # one operation
+    assert out[6] == 2 and out[7] == 2 and out[8] == -1  # other cohorts and unlinked accounts untouched
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        _flagged([3, 4, 5], -20.0, [0.5, 0.3, 0.2, 0.0], []),  # bursts weeks apart
+        _flagged([3, 4, 5], -7.5, [0.0, 0.0, 0.1, 0.9], []),  # different capability areas
+        _flagged([3, 4, 5], -7.5, [0.5, 0.3, 0.2, 0.0], ["Grade this: {q}"]),  # one templated, one not
+        _flagged([3, 4, 5], -7.5, [0.5, 0.3, 0.2, 0.0], [], share=0.3),  # most accounts not in the burst
+    ],
+)
+def test_merge_bursts_keeps_cohorts_that_differ_apart(other: dict) -> None:
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    assert merge_bursts(labels, [_flagged([0, 1, 2], -8.0, [0.5, 0.3, 0.2, 0.0], []), other], DEFAULTS) is None
