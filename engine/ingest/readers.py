@@ -73,7 +73,10 @@ MAX_NESTING = 100
 #: 2 GiB string arrays or memory.
 BATCH_CHARS = 256 * 1024 * 1024
 _BLOCK = 4 * 1024 * 1024
-_PART_ROWS = 8192  # rows converted to Arrow at a time (see _read_prompts)
+_PART_ROWS = 8192
+#: Unclosed CSV quotes recovered from per file (each reads the rest of the file again; see _csv_rows). Past that
+#: a file is a mess no recovery helps: the swallowed rest stays one quarantined record.
+_MAX_REREADS = 100  # rows converted to Arrow at a time (see _read_prompts)
 _HELD_RAW = 4 * RAW_LIMIT + 8  # bytes of a held-back line kept for its quarantine record
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
@@ -430,7 +433,14 @@ def _csv_rows(src: _Source, quarantine: Quarantine, required: tuple[str, ...], s
 
     Chunks are decoded whole and handed to the C csv reader; a chunk that is not UTF-8 is decoded with escapes, and
     from then on every record is checked, so that invalid bytes reject only their own record. A record's line is
-    the physical line it starts on (quoted fields may span lines).
+    the physical line it starts on (quoted fields may span lines); LF, CRLF and a lone CR all end a line, as the
+    csv module reads them.
+
+    A quote that opens a field and never closes would swallow every later line of the file into that one field
+    (the csv module, not strict, hands it back at the end of the file as one record): one stray quote would lose
+    the rest of the night without a trace. So when a record runs into the end of the file, its first line is
+    quarantined (``bad_csv_row``, "unclosed quote") and the lines after it are read again as records of their
+    own. The lines of the record being read are kept for that, which the csv reader holds in memory anyway.
     """
     _set_csv_field_limit()
     name = src.path
@@ -442,7 +452,7 @@ def _csv_rows(src: _Source, quarantine: Quarantine, required: tuple[str, ...], s
         except UnicodeDecodeError:
             text = chunk.decode("utf-8", "surrogateescape")
             dirty[0] = True
-        return io.StringIO(text + "\n", newline="\n")  # iterates lines split on "\n" only, each keeping it
+        return io.StringIO(text + "\n", newline="")  # lines end at LF, CRLF or CR and keep their end
 
     feed = itertools.chain.from_iterable(map(lines_of, _chunks(src)))  # no Python frame per line
     header: list[str] | None = None
@@ -462,24 +472,48 @@ def _csv_rows(src: _Source, quarantine: Quarantine, required: tuple[str, ...], s
     problem = _missing_columns(required, header)
     if problem:
         raise InputError(name, problem)
-    reader = csv.reader(feed, delimiter=delimiter)
+    record: list[str] = []  # the physical lines of the record being read
+    at_end = [False]  # set when the csv reader asked for a line past the end of the input
+
+    def recorded(lines: Iterator[str]) -> Iterator[str]:
+        for line in lines:
+            record.append(line)
+            yield line
+        at_end[0] = True
+
+    reader = csv.reader(recorded(feed), delimiter=delimiter)
     width = len(header)
     req_names = [h for h in header if h in required]
     columns = list(enumerate(header))
     ended = 0  # reader.line_num after the previous record
+    rereads = 0
     while True:
         try:
             cells = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            quarantine.add(name, offset + ended + 1, None, "bad_csv_row", "", str(exc))
+            quarantine.add(name, offset + ended + 1, None, "bad_csv_row", record[0] if record else "", str(exc))
+            record.clear()
             ended = reader.line_num
             continue
         lineno = offset + ended + 1
         ended = reader.line_num
+        if at_end[0] and len(record) > 1 and rereads < _MAX_REREADS:  # an unclosed quote swallowed the rest
+            rereads += 1
+            detail = f"unclosed quote: its field ran to the end of the file; the {len(record) - 1} lines after it were read again"
+            quarantine.add(name, lineno, None, "bad_csv_row", record[0], detail)
+            rest = record[1:]
+            record.clear()
+            at_end[0] = False
+            offset, ended = lineno, 0
+            reader = csv.reader(recorded(iter(rest)), delimiter=delimiter)
+            continue
+        record.clear()
         if not cells or (len(cells) == 1 and not cells[0].strip()):
             continue
+        if cells[0][:1] == "\ufeff":  # a BOM starting a line: files concatenated, each with its BOM
+            cells[0] = cells[0][1:]
         if dirty[0] and any(_ESCAPED_BYTE.search(c) for c in cells):
             field_name = _surrogate_field(dict(zip(header, cells, strict=False)))
             quarantine.add(name, lineno, field_name, "invalid_utf8", _csv_raw(cells, delimiter), "invalid UTF-8 bytes")

@@ -115,6 +115,11 @@ _SHORT_REPR.maxstring = _SHORT_REPR.maxother = 100
 _SHORT_REPR.maxlong = 40
 
 
+#: Characters that ``str.splitlines`` (and JavaScript) take for line breaks but JSON does not escape: written as
+#: escapes, so that every reader sees one record a line (prompts are full of U+2028 pasted from web pages).
+_LINE_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
+
+
 class Quarantine:
     """Rows the ingest rejected, one JSON object a line: ``file, line, field, reason, raw`` (+ ``detail``).
 
@@ -151,7 +156,7 @@ class Quarantine:
         }
         if detail:
             record["detail"] = printable(detail)
-        self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._fh.write(json.dumps(record, ensure_ascii=False).translate(_LINE_BREAKS) + "\n")
         self.count += 1
         self.by_reason[reason] += 1
 
