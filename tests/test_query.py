@@ -1,0 +1,114 @@
+"""``Searcher.similar`` and ``promptsim similar`` on a store built from the demo log plus a few planted prompts.
+
+Planted under new ids in an account of their own: an exact copy and a near copy (one word added) of one ordinary
+prompt, and a copy of it dated a year before the log, which is stored but lies outside the analysis window.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from engine.app.cli import main
+from engine.app.query import Searcher
+from engine.pipeline import RunConfig, run
+from engine.store import Store, StoreError
+from tests.conftest import read_jsonl
+
+EXACT, NEAR, OLD = "planted-exact", "planted-near", "planted-old"
+
+
+def _original(rows: list[dict]) -> dict:
+    """A long prompt whose text is sent once in the log: its only Jaccard-1.0 neighbour is then the planted copy."""
+    counts = Counter(r["text"] for r in rows)
+    per_account = Counter(r["account_id"] for r in rows)
+    return max(
+        (r for r in rows if counts[r["text"]] == 1 and per_account[r["account_id"]] < 20 and "\n" not in r["text"]),
+        key=lambda r: (len(r["text"].split()), r["prompt_id"]),
+    )
+
+
+@pytest.fixture(scope="module")
+def searched(demo_log, tmp_path_factory) -> dict:
+    rows = read_jsonl(demo_log["prompts"])
+    orig = _original(rows)
+    assert len(orig["text"].split()) >= 15
+    planted = [
+        dict(orig, prompt_id=EXACT, account_id="acct_planted"),
+        dict(orig, prompt_id=NEAR, account_id="acct_planted", text=orig["text"] + " thanks"),
+        dict(orig, prompt_id=OLD, account_id="acct_planted", timestamp="2025-11-20T12:00:00Z"),
+    ]
+    out = tmp_path_factory.mktemp("query")
+    extra = out / "planted.jsonl"
+    extra.write_text("".join(json.dumps(r) + "\n" for r in planted))
+    store = out / "store"
+    run(RunConfig(inputs=[demo_log["prompts"], extra], accounts=demo_log["accounts"], store=store, quiet=True))
+    return {"store": store, "orig": orig, "searcher": Searcher(Store(store).require())}
+
+
+def test_the_exact_copy_comes_first_then_the_near_copy(searched) -> None:
+    res = searched["searcher"].similar(searched["orig"]["prompt_id"], k=5)
+    assert res.query["prompt_id"] == searched["orig"]["prompt_id"] and res.query["in_window"] is True
+    ids = [n.prompt_id for n in res.near_duplicates]
+    assert ids[:2] == [EXACT, NEAR], ids
+    assert res.near_duplicates[0].score == 1.0 and res.near_duplicates[0].account_id == "acct_planted"
+    assert 0.8 <= res.near_duplicates[1].score < 1.0
+    assert searched["orig"]["prompt_id"] not in ids  # never its own neighbour
+    assert OLD not in ids  # outside the window: not a neighbour of anything
+
+
+def test_semantic_neighbours_exclude_the_query_text(searched) -> None:
+    s = searched["searcher"]
+    res = s.similar(searched["orig"]["prompt_id"], k=8)
+    assert len(res.semantic) == 8
+    ids = [n.prompt_id for n in res.semantic]
+    assert searched["orig"]["prompt_id"] not in ids and EXACT not in ids  # the same text is a near-duplicate
+    assert NEAR in ids  # a different text, the closest in meaning
+    scores = [n.score for n in res.semantic]
+    assert scores == sorted(scores, reverse=True) and all(-1.0 <= x <= 1.0 for x in scores)
+
+
+def test_a_prompt_outside_the_window_is_answered_from_its_text(searched) -> None:
+    res = searched["searcher"].similar(OLD, k=5)
+    q = res.query
+    assert q["prompt_id"] == OLD and q["in_window"] is False and "outside the analysis window" in q["note"]
+    assert q["timestamp"] == "2025-11-20T12:00:00Z" and q["cluster_id"] is None
+    near = res.near_duplicates
+    assert {n.prompt_id for n in near[:2]} == {EXACT, searched["orig"]["prompt_id"]}  # its text, still in the window
+    assert [n.score for n in near[:2]] == [1.0, 1.0] and near[0].same_text_prompts == 2 == q["same_text_prompts"]
+    assert near[2].prompt_id == NEAR
+    sem = [n.prompt_id for n in res.semantic]
+    assert sem and EXACT not in sem and searched["orig"]["prompt_id"] not in sem
+    # the same answer as asking with its text
+    by_text = searched["searcher"].similar_text(searched["orig"]["text"], k=5)
+    assert [n.prompt_id for n in by_text.near_duplicates] == [n.prompt_id for n in res.near_duplicates]
+
+
+def test_an_unknown_prompt_is_not_in_the_store(searched) -> None:
+    with pytest.raises(StoreError, match="not in the store"):
+        searched["searcher"].similar("no-such-prompt")
+
+
+def test_cli_similar_notes_the_window_and_errors_in_one_line(searched, capsys) -> None:
+    s = ["--store", str(searched["store"])]
+    assert main(["similar", OLD, "-k", "3", *s]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith(f"{OLD}  account acct_planted  2025-11-20T12:00:00Z")
+    assert "outside the analysis window" in out and EXACT in out
+    assert main(["similar", OLD, "-k", "3", "--json", *s]) == 0
+    q = json.loads(capsys.readouterr().out)["query"]
+    assert q["in_window"] is False and q["note"]
+    assert main(["similar", searched["orig"]["prompt_id"], "-k", "3", *s]) == 0
+    out = capsys.readouterr().out
+    assert "outside" not in out and f"jaccard 1.00  {EXACT}" in out
+    assert main(["similar", "no-such-prompt", *s]) == 2
+    err = capsys.readouterr().err
+    assert "not in the store" in err and len(err.strip().splitlines()) == 1
+
+
+def test_similar_needs_an_id_or_text(searched) -> None:
+    with pytest.raises(SystemExit, match="PROMPT_ID or --text"):
+        main(["similar", "--store", str(Path(searched["store"]))])
