@@ -114,10 +114,10 @@ def score_cohorts(
         members = order[b0:b1]
         if len(members) < 2 or labels[members[0]] < 0:
             continue
-        row, strength = _score_cohort(members, ctx, acc, pop, t, w, s)
+        row, score, strength = _score_cohort(members, ctx, acc, pop, t, w, s)
         out.rows.append(row)
         out.account_strength[members] = strength
-        out.account_score[members] = row["score"] * (s.member_score_floor + (1 - s.member_score_floor) * strength)
+        out.account_score[members] = score * (s.member_score_floor + (1 - s.member_score_floor) * strength)
         said = json.loads(row["reasons"])[:3] if row["flagged"] else json.loads(row["mitigations"])[:2]
         for a in members:
             out.account_reasons[a] = said
@@ -127,8 +127,9 @@ def score_cohorts(
 def _score_cohort(
     members: np.ndarray, ctx: Context, acc: AccountSignals, pop: evidence.Population, t: sp.csr_matrix,
     w: sp.csr_matrix, s: DetectSettings,
-) -> tuple[dict, np.ndarray]:  # fmt: skip
-    """One cohort's campaign row (score, evidence, reasons, templates, samples) and its members' strength."""
+) -> tuple[dict, float, np.ndarray]:  # fmt: skip
+    """One cohort's campaign row (score, evidence, reasons, templates, samples), its unrounded score and its
+    members' strength."""
     n = len(members)
     pidx = pop.prompts_of(members)
     prov = evidence.provenance(members, acc, pop, s)
@@ -179,7 +180,7 @@ def _score_cohort(
         "clusters": _top_clusters(ctx, pidx),
         "samples": [ctx.norm[ctx.text_row[i]][:400] for i in pidx[:: max(1, len(pidx) // 5)][:5]],
     }
-    return row, strength
+    return row, score, strength
 
 
 def _top_templates(ctx: Context, pidx: np.ndarray, top: int = 3) -> list[str]:
