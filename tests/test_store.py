@@ -130,3 +130,35 @@ def test_snapshots_without_parent_are_kept_by_age(tmp_path) -> None:
     os.utime(old, (0, 0))
     store._gc()
     assert sorted(p.name for p in (tmp_path / "s" / "snapshots").iterdir()) == ["r1", "r2"]
+
+
+def test_embedding_cache_removes_what_a_killed_writer_left(tmp_path) -> None:
+    # a writer dies (os._exit: no finally runs) inside add(): after its vectors file, while writing its keys
+    from engine.embed.cache import EmbeddingCache
+
+    cache = EmbeddingCache(tmp_path, "ns")
+    cache.add([b"a" * 16], np.ones((1, 4), dtype=np.float32))
+    script = (
+        "import os, sys, numpy as np\n"
+        "import engine.embed.cache as c\n"
+        "real = c._atomic_save\n"
+        "def save(path, arr):\n"
+        "    if path.name.endswith('.keys.npy'):\n"
+        "        (path.parent / f'.tmp-0123-{path.name}').write_bytes(b'half a keys file')\n"
+        "        os._exit(9)\n"
+        "    real(path, arr)\n"
+        "c._atomic_save = save\n"
+        "c.EmbeddingCache(sys.argv[1], 'ns').add([b'b' * 16], np.ones((1, 4), dtype=np.float32))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT, capture_output=True)
+    assert proc.returncode == 9, proc.stderr
+    ns = tmp_path / "ns"
+    left = {p.name for p in ns.iterdir()} - {p.name for p in ns.glob("shard-*.keys.npy")}
+    assert len(left) == 3  # our shard's vectors, the dead writer's keyless vectors, its half-written temp keys
+    # a live writer's shard in progress (this process: its pid is running) must not be touched
+    mine = ns / f"shard-{'9' * 20}-{os.getpid()}-abcd1234.vecs.npy"
+    mine.write_bytes(b"in progress")
+    reopened = EmbeddingCache(tmp_path, "ns")
+    assert len(reopened) == 1 and reopened.lookup([b"a" * 16])[0].all()
+    (ours,) = (p.name.removesuffix(".keys.npy") for p in ns.glob("shard-*.keys.npy"))
+    assert {p.name for p in ns.iterdir()} == {f"{ours}.keys.npy", f"{ours}.vecs.npy", mine.name}

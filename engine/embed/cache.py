@@ -38,6 +38,20 @@ def as_keys(keys: Sequence[bytes] | np.ndarray) -> np.ndarray:
     return np.frombuffer(b"".join(keys), dtype=_KEY_DTYPE).copy()
 
 
+_WRITER_PID = re.compile(r"shard-\d+-(\d+)-[0-9a-f]+\.(?:keys|vecs)\.npy$")  # shard-<time_ns>-<pid>-<rand>
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this id exists on this machine (one of another user counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _atomic_save(path: Path, arr: np.ndarray) -> None:
     """``np.save`` to a dot-prefixed temp name in the same directory, fsync, then ``os.replace`` into place."""
     tmp = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")
@@ -57,8 +71,8 @@ class EmbeddingCache:
 
     Layout: ``<root>/<namespace>/shard-<time>-<pid>-<rand>.{vecs,keys}.npy``. A shard is written vectors first, keys
     last, each to a temp name then ``os.replace``d, and a shard exists for readers only once its keys file does: a
-    crash leaves at most an ignored temp file or keyless vectors file, never a corrupt cache, and concurrent readers
-    never see half a shard. Shards are append-only and uniquely named, so concurrent writers do not collide (a key
+    crash leaves at most an ignored temp file or keyless vectors file, never a corrupt cache (the next open removes
+    them once their writer is gone), and concurrent readers never see half a shard. Shards are append-only and uniquely named, so concurrent writers do not collide (a key
     written twice is harmless: same text, same vector). At open every shard's keys are read and sorted once; lookups
     are a ``searchsorted`` over them and vectors are read from memory-mapped shards, so opening a cache of millions
     of vectors costs the keys (16 bytes each), not the vectors. float16 halves the disk and is far below the noise
@@ -76,12 +90,38 @@ class EmbeddingCache:
         self._shard_names: list[str] = []
         self._keys = np.empty(0, dtype=_KEY_DTYPE)  # sorted, unique
         self._where = np.empty((0, 2), dtype=np.int64)  # (shard, row) for each sorted key
+        self._sweep()
         self.refresh()
 
     @classmethod
     def for_embedder(cls, store: str | Path, embedder: Embedder) -> EmbeddingCache:
         """The cache of ``embedder`` in a promptsim store: ``<store>/cache/<embedder.name>/``."""
         return cls(Path(store) / "cache", embedder.name)
+
+    def _sweep(self) -> None:
+        """Remove what writers that died left behind: temp files, and vectors files whose keys never followed.
+
+        A writer killed inside ``add`` (a night SIGKILLed during the embed stage) leaves one of these; readers
+        ignore them, but nothing else would ever remove them, and each is as large as a flush (tens of MB). A
+        file is removed only when the process that wrote it (the pid in its shard name) no longer runs, so a
+        concurrent writer's shard in progress is never touched. (The cache lives in a store on a local disk, as
+        the store's flock does; a pid says nothing about a writer on another machine.)
+        """
+        for p in self.path.iterdir():
+            name = p.name
+            if name.startswith(".tmp-"):
+                pass
+            elif name.startswith("shard-") and name.endswith(".vecs.npy"):
+                if (self.path / (name[: -len(".vecs.npy")] + ".keys.npy")).exists():
+                    continue
+            else:
+                continue
+            m = _WRITER_PID.search(name)
+            if m is None or _running(int(m.group(1))):
+                continue
+            logger.info("embedding cache: removing %s, left by a writer that died", name)
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
 
     def refresh(self) -> None:
         """Pick up shards written since open (by this or another process). Incomplete shards are skipped."""
