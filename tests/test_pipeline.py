@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,28 @@ from engine.app.cli import main
 from engine.app.query import Searcher
 from engine.pipeline import InjectedFailure, RunConfig, run
 from engine.store import Store
-from tests.conftest import read_jsonl
+from engine.store.tables import Tables
+from tests.conftest import ROOT, read_jsonl
+
+#: the demo generator's planted extraction campaigns (Account.group in scripts/make_demo_log.py)
+PLANTED = ("reasoning-harvest", "grader-sweep")
+
+
+def demo_groups(seed: int = 0, scale: float = 0.3) -> dict[str, str]:
+    """account_id -> population (ordinary, saas, eval, reasoning-harvest, grader-sweep) of the demo log that
+    conftest's ``demo_log`` writes (its seed and scale), from the generator itself: the demo has no truth file."""
+    path = ROOT / "scripts" / "make_demo_log.py"
+    spec = importlib.util.spec_from_file_location("make_demo_log_for_tests", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
+    try:
+        spec.loader.exec_module(module)
+        gen = module.Generator(seed, scale)
+        gen.build()
+    finally:
+        del sys.modules[spec.name]
+    return {a.account_id: a.group for a in gen.accounts}
 
 
 @pytest.fixture(scope="module")
@@ -21,14 +45,30 @@ def stored(demo_log, tmp_path_factory) -> dict:
     return {"store": store, "report": report, **demo_log}
 
 
-def test_run_accepts_everything_and_finds_campaigns(stored) -> None:
+def test_run_accepts_everything(stored) -> None:
     r = stored["report"]
     rows = read_jsonl(stored["prompts"])
     assert r.accepted == len(rows) and r.quarantined == 0
     assert r.texts <= len(rows) and r.clusters > 0
-    assert r.campaigns >= 1 and r.flagged_accounts > 0
     for stage in ("ingest", "normalize", "templates", "minhash", "embed", "index", "cluster", "score", "commit"):
         assert stage in r.timings
+
+
+def test_the_planted_campaigns_and_only_they_are_flagged(stored) -> None:
+    groups = demo_groups()
+    assert set(groups) == {a["account_id"] for a in read_jsonl(stored["accounts"])}, "demo_groups drifted from conftest"
+    planted = {a for a, g in groups.items() if g in PLANTED}
+    tables = Tables(Store(stored["store"]).require())
+    flagged = {a["account_id"]: a["campaign_id"] for a in tables.accounts().to_pylist() if a["flagged"]}
+    assert set(flagged) == planted, {a: groups.get(a) for a in set(flagged) ^ planted}
+    # one engine campaign per planted campaign, none shared
+    by_group = {g: Counter(c for a, c in flagged.items() if groups[a] == g) for g in PLANTED}
+    assert all(len(ids) == 1 for ids in by_group.values()), by_group
+    ids = [next(iter(c)) for c in by_group.values()]
+    assert len(set(ids)) == len(PLANTED)
+    assert sorted(tables.campaigns(flagged_only=True)["campaign_id"].to_pylist()) == sorted(ids)
+    r = stored["report"]
+    assert r.campaigns == len(PLANTED) and r.flagged_accounts == len(planted)
 
 
 def test_same_log_again_adds_and_embeds_nothing(stored) -> None:
@@ -39,18 +79,20 @@ def test_same_log_again_adds_and_embeds_nothing(stored) -> None:
 
 
 def test_similar_returns_the_planted_duplicate_first(stored, tmp_path) -> None:
-    # plant a copy of a stored prompt under a new id and account, then ask for the original's neighbours
+    # plant a near copy of a prompt whose text is sent once, under a new id and account, on a later night; no other
+    # prompt can then be closer than the copy, so it must come first
     rows = read_jsonl(stored["prompts"])
-    orig = next(r for r in rows if len(r["text"].split()) > 12)
+    counts = Counter(r["text"] for r in rows)
+    orig = next(r for r in rows if len(r["text"].split()) > 12 and counts[r["text"]] == 1)
     dup = dict(orig, prompt_id="planted-dup", account_id="acct_planted", text=orig["text"] + " thanks")
     extra = tmp_path / "extra.jsonl"
     extra.write_text(json.dumps(dup) + "\n")
     run(RunConfig(inputs=[extra], store=stored["store"], quiet=True))
     res = Searcher(Store(stored["store"]).require()).similar(orig["prompt_id"], k=5)
-    assert res.near_duplicates and res.near_duplicates[0].prompt_id in {"planted-dup"} | {
-        n.prompt_id for n in res.near_duplicates if n.score == 1.0
-    }
-    assert "planted-dup" in [n.prompt_id for n in res.near_duplicates]
+    first = res.near_duplicates[0]
+    assert (first.prompt_id, first.account_id) == ("planted-dup", "acct_planted"), res.near_duplicates
+    assert 0.8 <= first.score < 1.0  # one word added: nearly, not exactly, the same text
+    assert all(n.score <= first.score for n in res.near_duplicates)
     assert res.semantic and all(-1.0 <= n.score <= 1.0 for n in res.semantic)
 
 
@@ -58,7 +100,7 @@ def test_similar_returns_the_planted_duplicate_first(stored, tmp_path) -> None:
 def test_failure_mid_run_leaves_the_store_intact(stored, tmp_path, stage) -> None:
     store = Store(stored["store"])
     before = store.require().name
-    n_before = store.require().query("SELECT count(*) AS n FROM prompts")["n"][0].as_py()
+    n_before = Tables(store.require()).prompts().num_rows
     extra = tmp_path / "night2.jsonl"
     extra.write_text(
         json.dumps(
@@ -75,7 +117,7 @@ def test_failure_mid_run_leaves_the_store_intact(stored, tmp_path, stage) -> Non
         run(RunConfig(inputs=[extra], store=stored["store"], quiet=True, fail_after=stage))
     snap = store.require()
     assert snap.name == before
-    assert snap.query("SELECT count(*) AS n FROM prompts")["n"][0].as_py() == n_before
+    assert Tables(snap).prompts().num_rows == n_before
     assert not any(p.name.startswith(".tmp") for p in (Path(stored["store"]) / "snapshots").iterdir())
 
 
