@@ -15,6 +15,7 @@ import pytest
 
 from engine.pipeline import RunConfig, run
 from engine.store import Store
+from engine.store.tables import Tables
 from tests.conftest import small_config
 
 NEW_WRAPPERS = {
@@ -54,12 +55,9 @@ def small_bench(shared_dir, tmp_path_factory):
             inputs=[out / "log" / "prompts.jsonl"], accounts=out / "log" / "accounts.jsonl", store=store, quiet=True
         )
     )
+    accounts = Tables(Store(store).require()).accounts()
     verdicts = {
-        r["account_id"]: r
-        for r in Store(store)
-        .require()
-        .query("SELECT account_id, score, flagged, campaign_id FROM accounts")
-        .to_pylist()
+        r["account_id"]: r for r in accounts.select(["account_id", "score", "flagged", "campaign_id"]).to_pylist()
     }
     with open(out / "log" / "truth_accounts.csv", newline="") as f:
         truth = {r["account_id"]: (r["label"], r["group"]) for r in csv.DictReader(f)}

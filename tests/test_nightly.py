@@ -9,11 +9,13 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pytest
 
 from engine.detect.history import diff_events
 from engine.pipeline import InjectedFailure, RunConfig, run
 from engine.store import Store
+from engine.store.tables import Tables
 from tests.conftest import small_config
 
 
@@ -35,15 +37,20 @@ def nights(shared_dir, tmp_path_factory) -> dict:
     diffs = {}
     for f in files:
         run(RunConfig(inputs=[f], accounts=log / "accounts.jsonl", store=store, quiet=True))
-        snap = Store(store).require()
-        runs = snap.query("SELECT run_id FROM runs ORDER BY started_at")["run_id"].to_pylist()
-        diffs[f.stem.removeprefix("prompts-")] = diff_events(snap.query("SELECT * FROM campaign_events"), runs)
+        tables = Tables(Store(store).require())
+        diffs[f.stem.removeprefix("prompts-")] = diff_events(tables.events(), tables.run_ids())
     return {"log": log, "files": files, "store": store, "truth": truth, "diffs": diffs}
 
 
+def _flagged(snap) -> list[dict]:
+    """account_id and campaign_id of the flagged accounts."""
+    return [
+        r for r in Tables(snap).accounts().select(["account_id", "campaign_id", "flagged"]).to_pylist() if r["flagged"]
+    ]
+
+
 def _campaign_of_group(snap, truth, group) -> Counter:
-    rows = snap.query("SELECT account_id, campaign_id FROM accounts WHERE flagged").to_pylist()
-    return Counter(r["campaign_id"] for r in rows if truth.get(r["account_id"]) == group)
+    return Counter(r["campaign_id"] for r in _flagged(snap) if truth.get(r["account_id"]) == group)
 
 
 def test_campaigns_keep_one_id_across_nights(nights) -> None:
@@ -55,13 +62,13 @@ def test_campaigns_keep_one_id_across_nights(nights) -> None:
         assert n / sum(ids.values()) >= 0.9
         events = [e for night in nights["diffs"].values() for e in night if e["campaign_id"] == cid]
         assert sum(e["event"] == "new" for e in events) == 1, f"{group} reported new more than once: {events}"
-        nights_seen = snap.query("SELECT night FROM campaign_nights WHERE campaign_id = ?", [cid])["night"].to_pylist()
+        nights_seen = Tables(snap).nights(cid)["night"].to_pylist()
         assert len(nights_seen) >= 3
 
 
 def _group_of(snap, truth, cid) -> str:
-    members = snap.query("SELECT member_ids FROM campaign_history WHERE campaign_id = ?", [cid])["member_ids"][0]
-    return Counter(truth.get(a) for a in members.as_py()).most_common(1)[0][0]
+    members = Tables(snap).history(cid)["member_ids"][0].as_py()
+    return Counter(truth.get(a) for a in members).most_common(1)[0][0]
 
 
 def test_diff_reports_new_and_quiet_campaigns(nights) -> None:
@@ -71,16 +78,21 @@ def test_diff_reports_new_and_quiet_campaigns(nights) -> None:
     assert "refusal-probe" in new
     quiet = {_group_of(snap, nights["truth"], e["campaign_id"]) for e in night4 if e["event"] == "quiet"}
     assert "tool-use-sweep" in quiet  # active on days 0-2 only
-    history = {r["campaign_id"]: r for r in snap.query("SELECT * FROM campaign_history").to_pylist()}
+    history = {r["campaign_id"]: r for r in Tables(snap).history().to_pylist()}
     assert any(
         _group_of(snap, nights["truth"], c) == "tool-use-sweep" and h["status"] == "quiet" for c, h in history.items()
     )
 
 
+def _verdicts(snap):
+    """account_id, campaign_id and flagged of every account, by account id."""
+    return Tables(snap).accounts().select(["account_id", "campaign_id", "flagged"]).sort_by("account_id")
+
+
 def test_repeated_night_changes_nothing(nights) -> None:
     store = Store(nights["store"])
-    before = store.require().query("SELECT account_id, campaign_id, flagged FROM accounts ORDER BY account_id")
-    n_before = store.require().query("SELECT count(*) AS n FROM prompts")["n"][0].as_py()
+    before = _verdicts(store.require())
+    n_before = Tables(store.require()).prompts().num_rows
     report = run(
         RunConfig(
             inputs=[nights["files"][2]], accounts=nights["log"] / "accounts.jsonl", store=nights["store"], quiet=True
@@ -88,10 +100,10 @@ def test_repeated_night_changes_nothing(nights) -> None:
     )
     assert report.accepted == 0 and report.new_embeddings == 0
     snap = store.require()
-    assert snap.query("SELECT count(*) AS n FROM prompts")["n"][0].as_py() == n_before
-    assert snap.query("SELECT account_id, campaign_id, flagged FROM accounts ORDER BY account_id").equals(before)
-    runs = snap.query("SELECT run_id FROM runs ORDER BY started_at")["run_id"].to_pylist()
-    assert not [e for e in diff_events(snap.query("SELECT * FROM campaign_events"), runs) if e["event"] == "new"]
+    tables = Tables(snap)
+    assert tables.prompts().num_rows == n_before
+    assert _verdicts(snap).equals(before)
+    assert not [e for e in diff_events(tables.events(), tables.run_ids()) if e["event"] == "new"]
 
 
 def test_killed_run_rerun_equals_uninterrupted(nights, tmp_path: Path) -> None:
@@ -105,13 +117,15 @@ def test_killed_run_rerun_equals_uninterrupted(nights, tmp_path: Path) -> None:
         run(RunConfig(inputs=[second], accounts=acc, store=killed, quiet=True, fail_after="cluster"))
     run(RunConfig(inputs=[second], accounts=acc, store=killed, quiet=True))
     a, b = Store(straight).require(), Store(killed).require()
-    q = "SELECT prompt_id FROM prompts ORDER BY prompt_id"
-    assert a.query(q).equals(b.query(q))
+
+    def prompt_ids(snap) -> list[str]:
+        return sorted(Tables(snap).prompts()["prompt_id"].to_pylist())
+
+    assert prompt_ids(a) == prompt_ids(b)
 
     def partition(snap) -> set[frozenset[str]]:
-        rows = snap.query("SELECT account_id, campaign_id FROM accounts WHERE flagged").to_pylist()
         groups: dict[str, set[str]] = {}
-        for r in rows:
+        for r in _flagged(snap):
             groups.setdefault(r["campaign_id"], set()).add(r["account_id"])
         return {frozenset(g) for g in groups.values()}
 
@@ -123,15 +137,15 @@ def test_prune_drops_prompts_and_keeps_history(nights, tmp_path: Path) -> None:
 
     store = tmp_path / "store"
     shutil.copytree(nights["store"], store)
-    hist_before = Store(store).require().query("SELECT campaign_id FROM campaign_history ORDER BY campaign_id")
+    hist_before = sorted(Tables(Store(store).require()).history()["campaign_id"].to_pylist())
     from datetime import datetime, timezone
 
     cut = datetime(2026, 11, 22, tzinfo=timezone.utc)
     report = run(RunConfig(inputs=[], store=store, prune_before=cut, quiet=True))
-    snap = Store(store).require()
+    tables = Tables(Store(store).require())
     assert report.pruned > 0
-    assert snap.query("SELECT min(timestamp) AS t FROM prompts")["t"][0].as_py() >= cut
-    assert snap.query("SELECT campaign_id FROM campaign_history ORDER BY campaign_id").equals(hist_before)
-    known = set(hist_before["campaign_id"].to_pylist())
-    flagged_ids = set(snap.query("SELECT campaign_id FROM campaigns WHERE flagged")["campaign_id"].to_pylist())
+    assert pc.min(tables.prompts()["timestamp"]).as_py() >= cut
+    assert sorted(tables.history()["campaign_id"].to_pylist()) == hist_before
+    known = set(hist_before)
+    flagged_ids = set(tables.campaigns(flagged_only=True)["campaign_id"].to_pylist())
     assert flagged_ids and flagged_ids <= known  # the pruned store still names campaigns by their stable ids
