@@ -121,6 +121,7 @@ class Searcher:
             "timestamp": _iso(row["timestamp"]),
             "cluster_id": None,
             "score": 1.0,
+            # window prompts with this text (the prompt itself, outside the window, is not one of them)
             "same_text_prompts": int(self.text_start[same_text + 1] - self.text_start[same_text])
             if same_text >= 0
             else 0,
