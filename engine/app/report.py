@@ -44,7 +44,9 @@ ACCOUNT_EXPORT = [
 
 
 def _write(tbl: pa.Table, path: Path, fmt: str) -> Path:
-    out = path.with_suffix("." + fmt)
+    """One table as ``path.csv``, ``path.parquet`` or ``path.jsonl`` (JSON lines: one object per row, so it streams
+    and never collides with ``campaigns.json``, the flagged-campaign summary)."""
+    out = path.with_suffix("." + ("jsonl" if fmt == "json" else fmt))
     if fmt == "parquet":
         pq.write_table(tbl, out)
     elif fmt == "csv":
@@ -58,7 +60,6 @@ def _write(tbl: pa.Table, path: Path, fmt: str) -> Path:
         with open(out, "w", encoding="utf-8") as fh:
             for row in tbl.to_pylist():
                 fh.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
-        out = out.with_suffix(".json")
     return out
 
 
