@@ -28,8 +28,11 @@ def test_from_stored_fills_what_was_not_given_and_overrides_settings() -> None:
 def test_settings_reject_unknown_names_and_bad_values() -> None:
     with pytest.raises(ValueError, match="unknown detection setting"):
         DetectSettings().with_values({"flag_scor": 0.5})
-    with pytest.raises(ValueError, match="is not a float"):
-        DetectSettings().with_assignments(["flag_score=high"])
+    for bad in ("flag_score=high", "flag_score=nan", "flag_score=-1", "min_cohort=3.7", "burst_scales="):
+        with pytest.raises(ValueError, match="is not a"):
+            DetectSettings().with_assignments([bad])
+    with pytest.raises(ValueError, match="is not a"):
+        DetectSettings().with_values({"flag_score": True})  # a bool is not a threshold
     s = DetectSettings().with_assignments(["burst_scales=2,5", "min_cohort=4"])
     assert s.burst_scales == (2.0, 5.0) and s.min_cohort == 4 and isinstance(s.min_cohort, int)
     assert DetectSettings.from_dict(s.to_dict()) == s

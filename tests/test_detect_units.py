@@ -229,10 +229,12 @@ def test_settings_overrides_are_typed_and_the_rest_stay_default() -> None:
     "values, message",
     [
         ({"flag_scor": 0.5}, "unknown detection setting"),
-        ({"flag_score": "high"}, "not a float"),
-        ({"min_cohort": "3.5"}, "not a int"),
-        ({"flag_score": None}, "not a float"),
-        ({"burst_scales": "a,b"}, "not a tuple"),
+        ({"flag_score": "high"}, "not a non-negative number"),
+        ({"min_cohort": "3.5"}, "not a non-negative integer"),
+        ({"flag_score": None}, "not a non-negative number"),
+        ({"flag_score": float("inf")}, "not a non-negative number"),
+        ({"burst_scales": "a,b"}, "not a non-empty list"),
+        ({"burst_scales": []}, "not a non-empty list"),
     ],
 )
 def test_settings_reject_unknown_names_and_bad_values(values: dict, message: str) -> None:

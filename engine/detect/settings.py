@@ -12,6 +12,7 @@ difference is full evidence. Where a value was chosen by looking at a benchmark'
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -128,19 +129,7 @@ class DetectSettings:
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise ValueError(f"unknown detection setting(s) {', '.join(unknown)}; `promptsim settings` lists them")
-        out = {}
-        for name, value in values.items():
-            default = getattr(self, name)
-            try:
-                if isinstance(default, tuple):
-                    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
-                    out[name] = tuple(float(x) for x in items)
-                elif isinstance(default, bool) or not isinstance(default, (int, float)):
-                    raise TypeError
-                else:
-                    out[name] = type(default)(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"detection setting {name}: {value!r} is not a {type(default).__name__}") from None
+        out = {name: _coerce(name, value, getattr(self, name)) for name, value in values.items()}
         return replace(self, **out)
 
     def with_assignments(self, assignments: list[str]) -> DetectSettings:
@@ -168,6 +157,35 @@ class DetectSettings:
         """(name, default, why) of every setting, for ``promptsim settings`` and the docs."""
         d = cls()
         return [(f.name, getattr(d, f.name), f.metadata["why"]) for f in fields(cls)]
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    """``value`` as the type of ``default``: a finite, non-negative number (an integer where the default is one),
+    or a non-empty list of positive numbers. Anything else is an error, never a silently different threshold
+    (``True`` as a score, ``3.7`` accounts, ``nan`` that makes every comparison false)."""
+
+    def number(x: Any, kind: type) -> float | int:
+        if isinstance(x, bool):
+            raise ValueError
+        f = float(x)
+        if not math.isfinite(f) or f < 0 or (kind is int and f != int(f)):
+            raise ValueError
+        return kind(f)
+
+    kind = tuple if isinstance(default, tuple) else type(default)
+    try:
+        if kind is tuple:
+            items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+            out = tuple(number(x, float) for x in items)
+            if not out or min(out) <= 0:
+                raise ValueError
+            return out
+        return number(value, kind)
+    except (TypeError, ValueError):
+        want = {tuple: "non-empty list of positive numbers", int: "non-negative integer"}.get(
+            kind, "non-negative number"
+        )
+        raise ValueError(f"detection setting {name}: {value!r} is not a {want}") from None
 
 
 DEFAULTS = DetectSettings()
