@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 
 from engine.ingest import read_accounts, read_prompts
 from engine.ingest.records import ACCOUNT_SCHEMA, PROMPT_SCHEMA, InputError, Quarantine
+from engine.store.tables import Tables
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("bench_fuzz_ingest", ROOT / "scripts" / "bench_fuzz_ingest.py")
@@ -234,7 +235,7 @@ def test_cli_run_on_a_fuzzed_log(tmp_path: Path) -> None:
 
     snap = Store(store).require()
     try:
-        stored = snap.query("SELECT prompt_id FROM prompts").column("prompt_id").to_pylist()
+        stored = Tables(snap).prompts().column("prompt_id").to_pylist()
     finally:
         snap.close()
     assert len(stored) == len(set(stored))

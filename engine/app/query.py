@@ -1,6 +1,6 @@
 """Analyst queries over a committed snapshot: similar prompts by id or by free text.
 
-A ``Searcher`` loads the id maps and the FAISS index once (the HTTP API keeps one alive), after which one query
+A ``Searcher`` loads the id maps and the FAISS index once (a long-lived process keeps one), after which one query
 is a dictionary lookup, one HNSW search and a few hundred signature comparisons: well under 5 ms at 100k texts.
 
 Two kinds of neighbour are returned, because analysts ask two different questions:

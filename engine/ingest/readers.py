@@ -239,12 +239,6 @@ def _chunks(src: _Source) -> Iterator[bytes]:
             raise _fail_read(src.path, exc) from None
 
 
-def _lines(src: _Source) -> Iterator[bytes]:
-    """The file's lines as bytes, without b"\\n" (a CRLF line keeps its b"\\r"), for the caller to decode."""
-    for chunk in _chunks(src):
-        yield from chunk.split(b"\n")
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Rows: every format hands (line, row dict, raw) to the same validator, the "sink"
 

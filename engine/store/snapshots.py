@@ -3,18 +3,17 @@
 Layout of a store directory::
 
     CURRENT                 name of the live snapshot (replaced with os.replace: atomic on POSIX)
-    snapshots/<run_id>/     one complete, immutable state: db.duckdb (prompts, texts, accounts, clusters,
-                            memberships, templates, campaigns, runs), index.faiss, vectors.npy (float16),
-                            signatures.npy (uint32 MinHash), snapshot.json
+    snapshots/<run_id>/     one complete, immutable state: db.duckdb (the tables of engine.store.tables),
+                            index.faiss, vectors.npy (float16), signatures.npy (uint32 MinHash), snapshot.json
     cache/<embedder>/       content-addressed embedding cache shared by all snapshots (see engine.embed)
     quarantine/<run_id>.jsonl   rows a run rejected
     lock                    held (flock) by the one run allowed to write at a time
 
 Why snapshots rather than updating tables in place: a night that crashes, is killed or hits Ctrl-C half-way must
-leave the last good state readable, and readers (``promptsim similar``, the HTTP API) must never see half a
-night. A run writes a new snapshot under a temporary name, renames it into place, and only then points CURRENT
-at it; readers resolve CURRENT once and read a directory nobody writes to. The two most recent snapshots are
-kept so a reader that opened the previous one is not pulled out from under.
+leave the last good state readable, and readers (``promptsim similar``, exports, any long-lived reader) must never see
+half a night. A run writes a new snapshot under a temporary name, renames it into place, and only then points CURRENT
+at it; readers resolve CURRENT once and read a directory nobody writes to. The live snapshot and
+the one it replaced are kept, so a reader that opened the previous one is not pulled out from under.
 """
 
 from __future__ import annotations
@@ -194,10 +193,6 @@ class Store:
     def quarantine_path(self, run_id: str) -> Path:
         (self.root / "quarantine").mkdir(parents=True, exist_ok=True)
         return self.root / "quarantine" / f"{run_id}.jsonl"
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.root / "cache"
 
     def _point_current(self, name: str) -> None:
         tmp = self.root / "CURRENT.tmp"
