@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
+from engine.app.report import ACCOUNT_EXPORT
 from engine.detect.settings import DetectSettings
 from engine.ingest.records import InputError
 from engine.pipeline import DEFAULT_STORE, RunConfig
@@ -244,18 +245,9 @@ def cmd_account(a: argparse.Namespace) -> int:
     print(
         f"account {r['account_id']}  score {r['score']:.2f}  {'FLAGGED in ' + r['campaign_id'] if r['flagged'] else 'not flagged'}"
     )
-    for k in (
-        "prompts",
-        "per_day",
-        "capability_share",
-        "marker_share",
-        "created_at",
-        "org_id",
-        "payment_fp",
-        "country",
-        "tier",
-    ):
-        print(f"  {k:<17} {r[k]}")
+    for k in ACCOUNT_EXPORT:
+        if k not in ("account_id", "score", "campaign_id", "flagged", "reasons"):  # said above, or below
+            print(f"  {k:<17} {r[k]}")
     for x in r["reasons"]:
         print(f"  - {x}")
     return 0

@@ -1,6 +1,7 @@
 """Stage 1, ingest: log files (JSONL, CSV, Parquet; gzipped or not) to Arrow records, bad rows to a quarantine."""
 
-from engine.ingest.readers import IngestStats, detect_format, read_accounts, read_prompts
+from engine.ingest.formats import detect_format
+from engine.ingest.readers import IngestStats, read_accounts, read_prompts
 from engine.ingest.records import (
     ACCOUNT_SCHEMA,
     PROMPT_SCHEMA,

@@ -26,7 +26,6 @@ import json
 import math
 import os
 import re
-import stat
 import sys
 import time
 import zlib
@@ -34,11 +33,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from engine.ingest.formats import BOM, Source, fail_read, gzip_error, read_blocks, resolve
 from engine.ingest.records import (
     ACCOUNT_OPTIONAL,
     ACCOUNT_REQUIRED,
@@ -54,14 +54,7 @@ from engine.ingest.records import (
     short_repr,
 )
 
-__all__ = [
-    "IngestStats",
-    "InputError",
-    "Quarantine",
-    "detect_format",
-    "read_accounts",
-    "read_prompts",
-]
+__all__ = ["IngestStats", "InputError", "Quarantine", "read_accounts", "read_prompts"]
 
 #: Non-blank lines of a JSONL file read before deciding that it is not a log at all (an HTML error page, ...).
 SNIFF_LINES = 1000
@@ -72,24 +65,11 @@ MAX_NESTING = 100
 #: A batch is also cut when its texts pass this many characters, so a run of 10 MB prompts cannot overflow Arrow's
 #: 2 GiB string arrays or memory.
 BATCH_CHARS = 256 * 1024 * 1024
-_BLOCK = 4 * 1024 * 1024
-_PART_ROWS = 8192
+_PART_ROWS = 8192  # rows converted to Arrow at a time (see _read_prompts)
 #: Unclosed CSV quotes recovered from per file (each reads the rest of the file again; see _csv_rows). Past that
 #: a file is a mess no recovery helps: the swallowed rest stays one quarantined record.
-_MAX_REREADS = 100  # rows converted to Arrow at a time (see _read_prompts)
+_MAX_REREADS = 100
 _HELD_RAW = 4 * RAW_LIMIT + 8  # bytes of a held-back line kept for its quarantine record
-_GZIP_MAGIC = b"\x1f\x8b"
-_PARQUET_MAGIC = b"PAR1"
-_BOM = b"\xef\xbb\xbf"
-_EXTENSIONS = {
-    ".jsonl": "jsonl",
-    ".json": "jsonl",
-    ".ndjson": "jsonl",
-    ".csv": "csv",
-    ".tsv": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
 _PROMPT_KNOWN = frozenset(PROMPT_REQUIRED + PROMPT_OPTIONAL)
 _MISSING = object()
 
@@ -114,129 +94,6 @@ class IngestStats:
         reasons = ", ".join(f"{k} {v}" for k, v in self.by_reason.most_common())
         text = f"{self.files} file(s), {self.rows} rows: {self.accepted} accepted, {self.quarantined} quarantined"
         return text + (f" ({reasons})" if reasons else "") + f", {self.seconds:.1f} s, {rate:,.0f} rows/s"
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Files: existence, format, bytes and lines
-
-
-@dataclass(frozen=True)
-class _Source:
-    path: str  # as the caller gave it: this is what messages, source_file and the quarantine name
-    fmt: str  # "jsonl" | "csv" | "parquet"
-    gz: bool
-    delimiter: str | None = None  # CSV only: forced by the extension (.tsv)
-
-
-def _fail_read(path: str, exc: OSError) -> InputError:
-    if isinstance(exc, FileNotFoundError):
-        return InputError(path, "no such file")
-    if isinstance(exc, IsADirectoryError):
-        return InputError(path, "is a directory, not a file")
-    if isinstance(exc, PermissionError):
-        return InputError(path, "cannot read: permission denied")
-    return InputError(path, f"cannot read: {exc.strerror or exc}")
-
-
-def _gzip_error(path: str, exc: BaseException) -> InputError:
-    return InputError(path, f"corrupt or truncated gzip ({exc or type(exc).__name__})")
-
-
-def _peek(path: str, gz: bool, size: int = 65536) -> bytes:
-    try:
-        if gz:
-            with gzip.open(path, "rb") as fh:
-                return fh.read(size)
-        with open(path, "rb") as fh:
-            return fh.read(size)
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise _gzip_error(path, exc) from None
-    except OSError as exc:
-        raise _fail_read(path, exc) from None
-
-
-def _sniff(head: bytes) -> str:
-    if head.startswith(_PARQUET_MAGIC):
-        return "parquet"
-    body = head[3:] if head.startswith(_BOM) else head
-    return "jsonl" if body.lstrip()[:1] == b"{" else "csv"
-
-
-def _resolve(path: str | os.PathLike[str]) -> _Source:
-    """Check that ``path`` is a readable file and decide its format: by extension, else by its first bytes."""
-    p = os.fspath(path)
-    try:
-        st = os.stat(p)
-    except OSError as exc:
-        raise _fail_read(p, exc) from None
-    if stat.S_ISDIR(st.st_mode):
-        raise InputError(p, "is a directory, not a file")
-    name = os.path.basename(p).lower()
-    gz = name.endswith(".gz")
-    if gz:
-        name = name[:-3]
-    fmt = _EXTENSIONS.get(os.path.splitext(name)[1])
-    head = _peek(p, False, 4096)  # raises for unreadable files
-    if not gz and head.startswith(_GZIP_MAGIC):
-        gz = True  # a gzipped file without .gz in its name
-    if gz:
-        head = _peek(p, True)  # raises for a corrupt gzip header
-    if fmt is None:
-        fmt = _sniff(head)
-    return _Source(p, fmt, gz, "\t" if name.endswith(".tsv") else None)
-
-
-def detect_format(path: str | os.PathLike[str]) -> tuple[str, bool]:
-    """``(format, gzipped)`` of a file, format one of "jsonl", "csv", "parquet"; raises InputError if unreadable."""
-    src = _resolve(path)
-    return src.fmt, src.gz
-
-
-def _open(src: _Source) -> BinaryIO:
-    try:
-        if src.gz:
-            return gzip.open(src.path, "rb")  # type: ignore[return-value]
-        return open(src.path, "rb")  # noqa: SIM115 - closed by the caller
-    except OSError as exc:
-        raise _fail_read(src.path, exc) from None
-
-
-def _chunks(src: _Source) -> Iterator[bytes]:
-    """The file as chunks of whole lines (about ``_BLOCK`` bytes each, without the last b"\\n"); BOM dropped.
-
-    Reading big blocks and splitting them with one ``bytes.split`` is cheaper than a readline per line; a line
-    longer than a block spans several reads.
-    """
-    parts: list[bytes] = []  # the unfinished line carried into the next read
-    first = True
-    with _open(src) as fh:
-        try:
-            while True:
-                block = fh.read(_BLOCK)
-                if not block:
-                    break
-                if first:
-                    first = False
-                    if block.startswith(_BOM):
-                        block = block[3:]
-                cut = block.rfind(b"\n")
-                if cut < 0:
-                    parts.append(block)
-                    continue
-                if parts:
-                    parts.append(block[:cut])
-                    yield b"".join(parts)
-                    parts.clear()
-                else:
-                    yield block[:cut]
-                if cut + 1 < len(block):
-                    parts.append(block[cut + 1 :])
-            if parts:
-                yield b"".join(parts)
-        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            raise _gzip_error(src.path, exc) from None
-        except OSError as exc:
-            raise _fail_read(src.path, exc) from None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -310,7 +167,7 @@ def _parse_line(raw: bytes) -> list[_Parsed]:
     that parses whole is never split (a CR between tokens is JSON white space). Rows split this way share the
     line number of their newline-terminated line, the number ``sed -n Np`` and editors without CR handling show.
     """
-    if raw.startswith(_BOM):
+    if raw.startswith(BOM):
         raw = raw[3:]
     try:
         return [(json.loads(raw.decode()), None, raw)]
@@ -323,8 +180,20 @@ def _parse_line(raw: bytes) -> list[_Parsed]:
         return [(None, _bad_line(raw, exc), raw)]
 
 
+def _route(name: str, line: int, obj: Any, bad: tuple | None, raw: Any, quarantine: Quarantine, sink: Sink) -> bool:
+    """A parsed line's way out of the JSON reader: quarantined when it failed to parse or is not an object, else
+    handed to the sink. True when the sink's batch is full (the reader then yields)."""
+    if bad is not None:
+        quarantine.add(name, line, bad[1], bad[0], raw, bad[2])
+        return False
+    if type(obj) is dict:
+        return bool(sink(line, obj, raw))
+    quarantine.add(name, line, None, "not_an_object", raw, f"a JSON {_json_type(obj)}, not an object")
+    return False
+
+
 def _json_rows(
-    src: _Source,
+    src: Source,
     quarantine: Quarantine,
     looks_valid: Callable[[dict[str, Any]], bool],
     not_a_log: str,
@@ -337,7 +206,7 @@ def _json_rows(
     quarantining thousands of lines.
     """
     name = src.path
-    chunks = _chunks(src)
+    chunks = read_blocks(src)
     lineno = 0
     rest: list[bytes] = []  # the lines of the chunk after the ones held back
     held: list[tuple[int, Any, bytes, tuple[str, str | None, str] | None]] = []
@@ -357,13 +226,8 @@ def _json_rows(
     if held and not found:
         raise InputError(name, not_a_log.format(n=len(held)))
     for held_line, obj, raw, bad in held:
-        if bad is not None:
-            quarantine.add(name, held_line, bad[1], bad[0], raw, bad[2])
-        elif type(obj) is dict:
-            if sink(held_line, obj, raw):
-                yield
-        else:
-            quarantine.add(name, held_line, None, "not_an_object", raw, f"a JSON {_json_type(obj)}, not an object")
+        if _route(name, held_line, obj, bad, raw, quarantine, sink):
+            yield
     del held
     # The hot loop: everything above ran for the first few lines only. The C scanner behind json.loads is called
     # directly (json.loads adds two regex calls and three Python frames a line); anything unusual goes through
@@ -380,14 +244,8 @@ def _json_rows(
                     raise ValueError("extra data")
             except (ValueError, StopIteration, RecursionError):
                 for obj, bad, piece in _parse_line(raw):
-                    if bad is not None:
-                        quarantine.add(name, lineno, bad[1], bad[0], piece, bad[2])
-                    elif type(obj) is dict:
-                        if sink(lineno, obj, piece):
-                            yield
-                    else:
-                        detail = f"a JSON {_json_type(obj)}, not an object"
-                        quarantine.add(name, lineno, None, "not_an_object", piece, detail)
+                    if _route(name, lineno, obj, bad, piece, quarantine, sink):
+                        yield
                 continue
             if type(obj) is dict:
                 if sink(lineno, obj, raw):
@@ -422,7 +280,7 @@ def _csv_raw(cells: list[str], delimiter: str) -> str:
     return buf.getvalue().encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def _csv_rows(src: _Source, quarantine: Quarantine, required: tuple[str, ...], sink: Sink) -> Iterator[None]:
+def _csv_rows(src: Source, quarantine: Quarantine, required: tuple[str, ...], sink: Sink) -> Iterator[None]:
     """Records of a CSV file as dicts of their non-empty cells (required columns always present, maybe "").
 
     Chunks are decoded whole and handed to the C csv reader; a chunk that is not UTF-8 is decoded with escapes, and
@@ -448,7 +306,7 @@ def _csv_rows(src: _Source, quarantine: Quarantine, required: tuple[str, ...], s
             dirty[0] = True
         return io.StringIO(text + "\n", newline="")  # lines end at LF, CRLF or CR and keep their end
 
-    feed = itertools.chain.from_iterable(map(lines_of, _chunks(src)))  # no Python frame per line
+    feed = itertools.chain.from_iterable(map(lines_of, read_blocks(src)))  # no Python frame per line
     header: list[str] | None = None
     delimiter = src.delimiter
     offset = 0  # physical lines read before the csv reader took over
@@ -539,24 +397,24 @@ class _LazyCsvRaw:
         return _csv_raw(self.cells, self.delimiter)
 
 
-def _parquet_file(src: _Source) -> pq.ParquetFile:
+def _parquet_file(src: Source) -> pq.ParquetFile:
     try:
         if src.gz:
             with gzip.open(src.path, "rb") as fh:  # Parquet needs random access: decompress into memory
                 return pq.ParquetFile(pa.BufferReader(fh.read()))
         return pq.ParquetFile(src.path)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise _gzip_error(src.path, exc) from None
+        raise gzip_error(src.path, exc) from None
     except OSError as exc:
         if isinstance(exc, pa.ArrowException):
             raise InputError(src.path, f"not a readable Parquet file ({exc})") from None
-        raise _fail_read(src.path, exc) from None
+        raise fail_read(src.path, exc) from None
     except pa.ArrowException as exc:
         raise InputError(src.path, f"not a readable Parquet file ({exc})") from None
 
 
 def _parquet_rows(
-    src: _Source, required: tuple[str, ...], time_columns: tuple[str, ...], batch_rows: int, sink: Sink
+    src: Source, required: tuple[str, ...], time_columns: tuple[str, ...], batch_rows: int, sink: Sink
 ) -> Iterator[None]:
     """Rows of a Parquet file, read by record batches (never the whole file), as dicts of their non-null cells.
 
@@ -585,7 +443,7 @@ def _parquet_rows(
 
 
 def _rows(
-    src: _Source,
+    src: Source,
     quarantine: Quarantine,
     required: tuple[str, ...],
     what: str,
@@ -750,7 +608,7 @@ def _timestamp_array(values: Any) -> pa.Array:
 
 
 def _prompt_batcher(
-    src: _Source, quarantine: Quarantine, seen: set[str], batch_rows: int
+    src: Source, quarantine: Quarantine, seen: set[str], batch_rows: int
 ) -> tuple[Sink, Callable[[], pa.Table], list[tuple[Any, ...]]]:
     """``(add, take, rows)``: ``add`` validates one row (True when the batch is full), ``take`` turns the accepted
     rows into a Table of ``PROMPT_SCHEMA``; ``rows`` are the rows not yet taken.
@@ -886,13 +744,13 @@ def read_prompts(
     """
     if batch_rows < 1:
         raise ValueError("batch_rows must be at least 1")
-    src = _resolve(path)
+    src = resolve(path)
     seen = set() if seen_ids is None else seen_ids
     return _read_prompts(src, quarantine, seen, batch_rows, IngestStats() if stats is None else stats)
 
 
 def _read_prompts(
-    src: _Source, quarantine: Quarantine, seen: set[str], batch_rows: int, stats: IngestStats
+    src: Source, quarantine: Quarantine, seen: set[str], batch_rows: int, stats: IngestStats
 ) -> Iterator[pa.Table]:
     """Rows become Arrow tables every ``_PART_ROWS`` rows (or at a full batch, if smaller); a batch is those parts
     concatenated, without copying. Converting small parts keeps the Python objects of the rows in flight few and
@@ -932,7 +790,7 @@ def read_accounts(
     but not a timestamp quarantines the row (field ``created_at``), an absent or empty one is null; a repeated
     account_id keeps the first row. Other fields are ignored. Raises InputError like ``read_prompts``.
     """
-    src = _resolve(path)
+    src = resolve(path)
     tally = _Tally(IngestStats() if stats is None else stats, quarantine)
     name = src.path
     seen: set[str] = set()
