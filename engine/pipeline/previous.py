@@ -20,7 +20,7 @@ from engine.store.tables import CAMPAIGN_EVENTS, CAMPAIGN_HISTORY, CAMPAIGN_NIGH
 
 @dataclass
 class Previous:
-    """The live snapshot's state as a run needs it; ``Previous.empty()`` for a store's first run."""
+    """The live snapshot's state as a run needs it; all empty (``Previous()``) for a store's first run."""
 
     prompts: pa.Table | None = None
     text_keys: list[bytes] = field(default_factory=list)
@@ -34,18 +34,10 @@ class Previous:
     runs: pa.Table = field(default_factory=RUNS.empty_table)
     meta: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def exists(self) -> bool:
-        return self.prompts is not None
-
-    @classmethod
-    def empty(cls) -> Previous:
-        return cls()
-
     @classmethod
     def load(cls, snap: Snapshot | None) -> Previous:
         if snap is None:
-            return cls.empty()
+            return cls()
         t = Tables(snap)
         keys, norm = t.text_index()
         return cls(

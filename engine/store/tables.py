@@ -19,7 +19,6 @@ Tables (one snapshot = one night's complete state):
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -266,6 +265,7 @@ class Tables:
         return t.slice(0, limit) if limit is not None else t
 
     def templates(self) -> pa.Table:
+        """Wrapper templates shared across accounts, the most used first."""
         return self._read("templates", order="prompts DESC, template_id")
 
     def campaigns(self, *, flagged_only: bool = False, limit: int | None = None) -> pa.Table:
@@ -301,8 +301,3 @@ class Tables:
 
     def run_ids(self) -> list[str]:
         return self.runs()["run_id"].to_pylist()
-
-
-def json_list(value: str | None) -> list:
-    """A JSON list column's value (reasons, mitigations) as a list; empty for null."""
-    return json.loads(value) if value else []
