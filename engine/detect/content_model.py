@@ -1,0 +1,147 @@
+"""Content model: how likely a payload is a capability probe (a benchmark-style question) rather than an ordinary request.
+
+Why it exists: the exemplar classifier in ``engine.detect.taxonomy`` labels payloads by nearest hand-written
+exemplars and tells probes from ordinary requests at about 67% accuracy. This model is a logistic regression over
+hashed character n-grams, trained on the corpora's capability/benign split (``scripts/train_content_model.py``) and
+measured with whole corpus sources held out (``scripts/bench_content_model.py``), so its figures say how it does on
+kinds of prompts it never saw.
+
+How it is meant to be used: as a per-payload *content signal*. Score each distinct payload once
+(``ProbeModel.load().probe_probability(payloads)``) and aggregate per account or cohort (mean probability, share
+above 0.5, spread over capability areas). A single probability is weak evidence: a real user may ask a
+benchmark-like question, and a harmful request from a safety benchmark reads like an ordinary one. Only a cohort's
+sustained, broad probing is a campaign. It is not wired into detection yet (``signals.py`` / ``evidence.py``):
+doing so changes benchmark figures and is a separate step.
+
+Features, and why these:
+
+* Character n-grams of orders 1-5 over the lower-cased first ``MAX_CHARS`` characters, each text padded with a
+  space, hashed (FNV-1a style, 64-bit, then mixed) into ``2**BITS`` buckets. No vocabulary, so neither the weights
+  file nor the code holds any corpus text; any script or language works the same way; the hash is plain uint64
+  arithmetic, identical on every platform and numpy version.
+* Value of a bucket = its count / sqrt(number of n-grams in the text): close to an L2 normalisation when most
+  n-grams are distinct, and it makes the logit a sum of per-n-gram weights, so scoring needs no sparse matrix
+  (``np.bincount`` over bucket weights, vectorised, tens of thousands of texts a second on two cores).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+#: log2 of the number of hash buckets: 2**18 float16 weights is 512 KiB before compression. More buckets gained
+#: nothing measurable on held-out sources (collisions are not what limits this model).
+BITS = 18
+#: Character n-gram orders. 1-2 catch script and punctuation (answer options, digits, code symbols), 3-5 catch
+#: word pieces and short phrases in any language.
+ORDERS = (1, 2, 3, 4, 5)
+#: Characters of a payload the model reads. A probe shows what it is in its opening (the question, the task);
+#: reading more costs time on long documents without changing the verdict.
+MAX_CHARS = 1000
+#: Texts hashed at once: bounds memory (about 100 bytes per character per batch).
+BATCH = 4096
+
+DEFAULT_PATH = Path(__file__).with_name("data") / "probe_model.npz"
+
+_PRIME = np.uint64(0x100000001B3)
+_OFFSET = np.uint64(0xCBF29CE484222325)
+_ORDER_SALT = 0x9E3779B97F4A7C15  # distinct, well-mixed start per n-gram order
+
+
+def hashed_ngrams(
+    texts: Sequence[str], bits: int = BITS, orders: Sequence[int] = ORDERS, max_chars: int = MAX_CHARS
+) -> tuple[np.ndarray, np.ndarray]:
+    """(text index, bucket) of every character n-gram of ``texts``, in one vectorised pass.
+
+    Texts are joined with NUL separators into one code-point array; an n-gram that would span a separator is
+    dropped. NUL inside a text is removed first so it cannot split that text.
+    """
+    joined = "\x00".join(" " + t[:max_chars].replace("\x00", "").lower() + " " for t in texts) + "\x00"
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    n_pos = len(codes)
+    seps = np.flatnonzero(codes == 0)
+    doc = np.searchsorted(seps, np.arange(n_pos), side="left")  # text index of each position
+    room = seps[doc] - np.arange(n_pos)  # characters from here to the end of the text
+    shift = np.uint64(64 - bits)
+    docs, buckets = [], []
+    h = np.full(n_pos, _OFFSET, dtype=np.uint64)
+    for n in range(1, max(orders) + 1):
+        m = n_pos - n + 1
+        h = (h[:m] ^ codes[n - 1 :]) * _PRIME  # FNV-1a over code points: h_n from h_(n-1), one multiply
+        if n not in orders:
+            continue
+        keep = room[:m] >= n
+        g = h[keep] ^ np.uint64((n * _ORDER_SALT) & 0xFFFFFFFFFFFFFFFF)
+        g ^= g >> np.uint64(29)
+        g *= _PRIME
+        buckets.append((g >> shift).astype(np.int64))
+        docs.append(doc[:m][keep])
+    return np.concatenate(docs), np.concatenate(buckets)
+
+
+def feature_matrix(texts: Sequence[str], bits: int = BITS) -> sp.csr_matrix:
+    """Sparse features for training: bucket counts / sqrt(n-grams in the text). Same values ``ProbeModel`` scores."""
+    parts = []
+    for start in range(0, len(texts), BATCH):
+        chunk = texts[start : start + BATCH]
+        doc, bucket = hashed_ngrams(chunk, bits)
+        n = np.bincount(doc, minlength=len(chunk)).astype(np.float64)
+        x = sp.csr_matrix((1.0 / np.sqrt(np.maximum(n[doc], 1.0)), (doc, bucket)), shape=(len(chunk), 2**bits))
+        x.sum_duplicates()
+        parts.append(x)
+    if not parts:
+        return sp.csr_matrix((0, 2**bits))
+    return sp.vstack(parts, format="csr")
+
+
+@dataclass
+class ProbeModel:
+    """Linear model over hashed character n-grams; ``coef`` has one weight per bucket."""
+
+    coef: np.ndarray
+    intercept: float
+    bits: int = BITS
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> ProbeModel:
+        """The shipped model (``engine/detect/data/probe_model.npz``) or one written by ``save``."""
+        with np.load(Path(path) if path else DEFAULT_PATH) as z:
+            bits = int(z["bits"])
+            if tuple(int(o) for o in z["orders"]) != tuple(ORDERS) or int(z["max_chars"]) != MAX_CHARS:
+                raise ValueError("probe model was trained with other features; retrain with train_content_model.py")
+            coef = z["coef"].astype(np.float32)
+            if coef.shape != (2**bits,):
+                raise ValueError(f"probe model has {coef.shape} weights, expected {2**bits}")
+            return cls(coef=coef, intercept=float(z["intercept"]), bits=bits)
+
+    def save(self, path: Path | str) -> None:
+        """Weights as float16 (the rounding moves a probability by < 1e-3) plus the feature settings they need."""
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            path,
+            coef=self.coef.astype(np.float16),
+            intercept=np.float64(self.intercept),
+            bits=np.int64(self.bits),
+            orders=np.asarray(ORDERS, dtype=np.int64),
+            max_chars=np.int64(MAX_CHARS),
+        )
+
+    def decision(self, texts: Sequence[str]) -> np.ndarray:
+        """Logit per text (> 0: probe more likely than not)."""
+        out = np.empty(len(texts), dtype=np.float64)
+        coef = self.coef.astype(np.float64, copy=False)
+        for start in range(0, len(texts), BATCH):
+            chunk = texts[start : start + BATCH]
+            doc, bucket = hashed_ngrams(chunk, self.bits)
+            total = np.bincount(doc, weights=coef[bucket], minlength=len(chunk))
+            n = np.bincount(doc, minlength=len(chunk))
+            out[start : start + len(chunk)] = total / np.sqrt(np.maximum(n, 1)) + self.intercept
+        return out
+
+    def probe_probability(self, texts: Sequence[str]) -> np.ndarray:
+        """Probability (0..1, float64) that each text is a capability probe rather than an ordinary request."""
+        return 1.0 / (1.0 + np.exp(-self.decision(texts)))
