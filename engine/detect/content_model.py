@@ -60,12 +60,12 @@ def hashed_ngrams(
     Texts are joined with NUL separators into one code-point array; an n-gram that would span a separator is
     dropped. NUL inside a text is removed first so it cannot split that text.
     """
-    joined = "\x00".join(" " + t[:max_chars].replace("\x00", "").lower() + " " for t in texts) + "\x00"
-    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    padded = [" " + t[:max_chars].replace("\x00", "").lower() + " " for t in texts]
+    codes = np.frombuffer(("\x00".join(padded) + "\x00").encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     n_pos = len(codes)
-    seps = np.flatnonzero(codes == 0)
-    doc = np.searchsorted(seps, np.arange(n_pos), side="left")  # text index of each position
-    room = seps[doc] - np.arange(n_pos)  # characters from here to the end of the text
+    span = np.fromiter((len(t) + 1 for t in padded), dtype=np.int64, count=len(padded))  # text + its separator
+    doc = np.repeat(np.arange(len(padded)), span)  # text index of each position
+    room = np.repeat(np.cumsum(span) - 1, span) - np.arange(n_pos)  # characters from here to the separator
     shift = np.uint64(64 - bits)
     docs, buckets = [], []
     h = np.full(n_pos, _OFFSET, dtype=np.uint64)
