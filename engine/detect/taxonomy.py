@@ -156,28 +156,38 @@ ORDINARY_CLASSES: dict[str, list[str]] = {
 }
 
 #: Generic patterns of extraction requests. Each is about the *kind* of answer asked for, so they match wording
-#: never seen before ("narrate your thinking", "articulate the reasoning") without listing any campaign's text.
+#: never seen before ("narrate your thinking", "articulate the reasoning"). Phrasings that only one benchmark
+#: campaign or test wrapper used (an earlier version had "false starts", "ideal answer", "line of thought", "each
+#: inference", "impartial grader", "safe alternative") were removed: a marker must be how people in general ask.
 MARKERS: dict[str, re.Pattern[str]] = {
+    # asking for the reasoning itself, not only the answer
     "reasoning": re.compile(
         r"step[- ]by[- ]step|chain[- ]of[- ]thought|thought process|show (?:all |your |the )?(?:work|steps|reasoning)"
         r"|(?:explain|describe|articulate|narrate|outline|walk (?:me )?through|spell out|write out|detail|justify)"
         r"\b.{0,40}\b(?:reasoning|thinking|thoughts|steps|logic|rationale|how you (?:got|arrived|reached|decided))"
         r"|(?:reason|think) (?:carefully|aloud|out loud|through|in detail)|every step|each step"
-        r"|how you (?:got there|arrived at|arrive at|reached|decided)|false starts|internal (?:reasoning|monologue)"
-        r"|line of (?:thought|reasoning)|each (?:inference|deduction)|(?:every|each) (?:inference|deduction)"
-        r"|étape par étape|raisonnement|paso a paso|razonamiento|schritt für schritt|gedankengang|逐步|一步一步|思考过程",
+        r"|how you (?:got there|arrived at|arrive at|reached)|your (?:whole|full|entire) (?:reasoning|working)"
+        # other languages: the same request in the words a speaker would use
+        r"|étape par étape|raisonnement|paso a paso|razonamiento|passo a passo|passo dopo passo|ragionamento"
+        r"|schritt für schritt|gedankengang|lösungsweg|пошагово|шаг за шагом|рассуждени|逐步|一步一步|思考过程|推理过程"
+        r"|解题过程|段階的に|ステップバイステップ|思考過程|단계별로|adım adım",
         re.I | re.S,
     ),
+    # the model asked to judge an answer (a grader for someone else's outputs)
     "grading": re.compile(
-        r"\brubric\b|\b(?:grade|score|rate|evaluate|assess|judge|critique)\b.{0,60}\b(?:answer|response|candidate|"
-        r"output|solution|submission|completion)s?\b|\bout of (?:10|ten|5|five|100)\b|\bfrom 1 to (?:5|10)\b"
-        r"|\bscale of 1\b|\b(?:impartial|strict) (?:judge|grader|reviewer|evaluator)\b|ideal answer|reference answer",
+        r"\brubric\b|\b(?:grade|score|rate|evaluate|assess|judge|critique|mark)\b.{0,60}\b(?:answer|response|"
+        r"candidate|output|solution|submission|completion|essay)s?\b|\bout of (?:10|ten|5|five|100)\b"
+        r"|\bfrom 1 to (?:5|10)\b|\bscale of 1\b|\b(?:is|was) (?:this|the|that|my) (?:answer|solution) (?:correct|right)"
+        r"|\b(?:reference|model) (?:answer|solution)\b|\bpoints? (?:deducted|off)\b"
+        r"|califica|calificación|évalue|bewerte|评分|打分|採点",
         re.I | re.S,
     ),
+    # probing where and why the model refuses
     "refusal": re.compile(
         r"if you (?:decline|refuse|cannot|can't|won't|will not)|(?:which|what) (?:policy|policies|guideline|rule)s?"
-        r"|safe alternative|why you (?:refuse|declined|would not|won't)|how you decided what to (?:say|answer)"
-        r"|content policy|would you refuse|refus(?:e|al) reason",
+        r"|why (?:you (?:refuse|declined|would not|won't)|(?:can't|cannot|won't) you)"
+        r"|content policy|would you refuse|refus(?:e|al) reason|(?:are|were) you (?:allowed|permitted) to"
+        r"|what (?:are|is) (?:you )?not allowed|explain (?:your|the) refusal",
         re.I | re.S,
     ),
 }
