@@ -7,7 +7,9 @@ Labels: every prompt of capability/<source>.jsonl.gz is a probe (1), every promp
 ordinary request (0). Each source gives at most ``--per-source`` prompts (seeded sample) and is weighted so every
 source carries the same total weight within its side and both sides weigh the same: clinc150's 23k short requests
 or mmlu's 14k questions would otherwise decide what "ordinary" and "probe" mean. Deterministic: the same corpora and
-seed give the same weights. How well it does on sources it never saw: ``scripts/bench_content_model.py``.
+seed give the same weights.
+Two models are written: n-gram only, and a joint one on [n-grams, static embedding vector] that
+``ProbeModel.probe_probability(texts, vectors)`` uses when given the payloads' static vectors. How well it does on sources it never saw: ``scripts/bench_content_model.py``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ CORPORA = ROOT.parent / "shared" / "corpora"
 sys.path.insert(0, str(ROOT))
 
 from engine.detect.content_model import DEFAULT_PATH, ProbeModel, feature_matrix  # noqa: E402
+from engine.embed import get_embedder  # noqa: E402
 from engine.text.normalize import normalize  # noqa: E402
 
 SEED = 0
@@ -32,6 +35,9 @@ SEED = 0
 #: measure: stronger regularisation keeps the model from memorising source-specific formatting.
 ALPHA = 1e-5
 EPOCHS = 15
+#: Embedder of the joint model's vectors: the static model the pipeline already runs on every payload. Rebuilding it
+#: from the same MiniLM gives bit-identical vectors (checked by building it twice into fresh directories).
+EMBEDDER = "static"
 
 
 def load_corpora(
@@ -79,6 +85,25 @@ def fit(texts: list[str] | None, labels: np.ndarray, owner: np.ndarray, seed: in
     return ProbeModel(coef=clf.coef_[0].astype(np.float32), intercept=float(clf.intercept_[0]))
 
 
+def fit_joint(
+    model: ProbeModel, labels: np.ndarray, owner: np.ndarray, vectors: np.ndarray, embedder: str, features, seed=SEED
+) -> ProbeModel:
+    """Add the joint model: the same logistic regression on [hashed n-grams, embedding vector] (one model, no
+    stacking; stacking a head on the n-gram score measured no better). Returns ``model`` with the joint part set."""
+    import scipy.sparse as sp
+    from sklearn.linear_model import SGDClassifier
+
+    z = sp.hstack([features, sp.csr_matrix(np.asarray(vectors, dtype=np.float64))], format="csr")
+    clf = SGDClassifier(loss="log_loss", alpha=ALPHA, max_iter=EPOCHS, tol=None, random_state=seed)
+    clf.fit(z, labels, sample_weight=balanced_weights(labels, owner))
+    n = features.shape[1]
+    model.joint_coef = clf.coef_[0][:n].astype(np.float32)
+    model.joint_emb = clf.coef_[0][n:].astype(np.float32)
+    model.joint_intercept = float(clf.intercept_[0])
+    model.embedder = embedder
+    return model
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--per-source", type=int, default=3000)
@@ -88,13 +113,16 @@ def main() -> int:
         print(f"train_content_model: {CORPORA} not found", file=sys.stderr)
         return 2
     texts, labels, names, owner = load_corpora(a.per_source)
-    model = fit(texts, labels, owner)
+    x = feature_matrix(texts)
+    model = fit(None, labels, owner, features=x)
+    emb = get_embedder(EMBEDDER)
+    model = fit_joint(model, labels, owner, emb.encode(texts), emb.name, x)
     model.save(a.out)
     nonzero = int(np.count_nonzero(model.coef.astype(np.float16)))
     print(
         f"wrote {a.out} ({a.out.stat().st_size / 1024:.0f} KiB): {len(names)} sources, {int(labels.sum())} probes / "
         f"{int((labels == 0).sum())} ordinary prompts, {nonzero} of {model.coef.size} weights non-zero, "
-        f"intercept {model.intercept:+.3f}"
+        f"intercept {model.intercept:+.3f}; joint model on {model.embedder} vectors"
     )
     return 0
 

@@ -72,12 +72,34 @@ def test_separates_handwritten_prompts(model: ProbeModel) -> None:
     assert (p_probe >= 0.5).mean() >= 5 / 6 and (p_req < 0.5).mean() >= 5 / 6
 
 
+def test_joint_model_and_fallback(model: ProbeModel) -> None:
+    """The shipped joint model names its embedder; vectors from another embedder (name or width) or none give the
+    n-gram model's answer; right vectors give a valid probability that separates the handwritten prompts."""
+    texts = PROBES + REQUESTS
+    assert model.joint_coef is not None and model.joint_emb is not None and model.embedder
+    alone = model.probe_probability(texts)
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(len(texts), len(model.joint_emb)))
+    assert np.array_equal(model.probe_probability(texts, v, embedder="other-model"), alone)
+    assert np.array_equal(model.probe_probability(texts, v[:, :-1]), alone)
+    assert not np.array_equal(model.probe_probability(texts, v, embedder=model.embedder), alone)
+    if (ROOT / "models" / "static-minilm-256").exists():
+        from engine.embed import get_embedder
+
+        emb = get_embedder("static")
+        assert emb.name == model.embedder
+        p = model.probe_probability(texts, emb.encode(texts), emb.name)
+        assert ((p >= 0) & (p <= 1)).all()
+        assert (p[: len(PROBES)] >= 0.5).mean() >= 5 / 6 and (p[len(PROBES) :] < 0.5).mean() >= 5 / 6
+
+
 @pytest.mark.skipif(not CORPORA.exists(), reason="../shared/corpora not present")
 def test_held_out_sources_beat_chance_clearly() -> None:
     """Trained without every fifth source (by name: not chosen for how well they score), a small model tells the
     held-out sources' probes from ordinary requests well above chance. This guards the training path and the
     hashing, not the headline figure: the full leave-one-source-out measurement (scripts/bench_content_model.py)
-    is 0.742 balanced accuracy, below the 0.9 the issue asks for."""
+    is 0.742 balanced accuracy for the n-gram model, 0.753 for the joint n-gram + static-vector model, below the
+    0.9 the issue asks for."""
     sys.path.insert(0, str(ROOT / "scripts"))
     from train_content_model import fit, load_corpora
 
@@ -89,3 +111,16 @@ def test_held_out_sources_beat_chance_clearly() -> None:
     right = (p >= 0.5) == (labels[held] == 1)
     per_source = [right[owner[held] == s].mean() for s in held_sources]
     assert np.mean(per_source) >= 0.65, dict(zip([names[s] for s in held_sources], per_source, strict=True))
+    if (ROOT / "models" / "static-minilm-256").exists():  # the joint model, on the same split
+        from train_content_model import fit_joint
+
+        from engine.embed import get_embedder
+
+        emb = get_embedder("static")
+        vec = np.asarray(emb.encode(texts), dtype=np.float32)
+        x = feature_matrix(texts)
+        j = fit_joint(m, labels[~held], owner[~held], vec[~held], emb.name, x[~held])
+        pj = j.probe_probability([t for t, h in zip(texts, held, strict=True) if h], vec[held], emb.name)
+        right = (pj >= 0.5) == (labels[held] == 1)
+        per_source = [right[owner[held] == s].mean() for s in held_sources]
+        assert np.mean(per_source) >= 0.65, dict(zip([names[s] for s in held_sources], per_source, strict=True))

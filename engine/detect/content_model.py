@@ -6,8 +6,16 @@ hashed character n-grams, trained on the corpora's capability/benign split (``sc
 measured with whole corpus sources held out (``scripts/bench_content_model.py``), so its figures say how it does on
 kinds of prompts it never saw.
 
+Two models share the weights file: the n-gram model alone, and a *joint* one, the same logistic regression over the
+n-grams plus the payload's static embedding vector (``engine.embed.get_embedder("static")``, which the pipeline
+already computes per payload, so it costs nothing extra; rebuilding that static model gives bit-identical vectors).
+Leave-one-source-out over the 42 corpus sources (1000 prompts a source): joint 0.753 balanced accuracy (pooled
+0.792), n-gram alone 0.742 (0.787), the old exemplar classifier 0.667 -- still below the 0.9 the issue asks for.
+``probe_probability(texts, vectors, embedder)`` uses the joint model when given vectors from the named embedder and
+falls back to the n-gram model otherwise.
+
 How it is meant to be used: as a per-payload *content signal*. Score each distinct payload once
-(``ProbeModel.load().probe_probability(payloads)``) and aggregate per account or cohort (mean probability, share
+(``ProbeModel.load().probe_probability(payloads, payload_vectors, embedder.name)``) and aggregate per account or cohort (mean probability, share
 above 0.5, spread over capability areas). A single probability is weak evidence: a real user may ask a
 benchmark-like question, and a harmful request from a safety benchmark reads like an ordinary one. Only a cohort's
 sustained, broad probing is a campaign. It is not wired into detection yet (``signals.py`` / ``evidence.py``):
@@ -100,11 +108,20 @@ def feature_matrix(texts: Sequence[str], bits: int = BITS) -> sp.csr_matrix:
 
 @dataclass
 class ProbeModel:
-    """Linear model over hashed character n-grams; ``coef`` has one weight per bucket."""
+    """Linear model over hashed character n-grams; ``coef`` has one weight per bucket.
+
+    Optionally a second, *joint* linear model over the same n-gram features plus the payload's embedding vector from
+    the embedder named ``embedder`` (``joint_coef`` per bucket, ``joint_emb`` per embedding dimension). It is used
+    only when ``probe_probability`` gets vectors from that embedder; otherwise the n-gram model alone answers.
+    """
 
     coef: np.ndarray
     intercept: float
     bits: int = BITS
+    joint_coef: np.ndarray | None = None
+    joint_emb: np.ndarray | None = None
+    joint_intercept: float = 0.0
+    embedder: str | None = None
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> ProbeModel:
@@ -116,11 +133,25 @@ class ProbeModel:
             coef = z["coef"].astype(np.float32)
             if coef.shape != (2**bits,):
                 raise ValueError(f"probe model has {coef.shape} weights, expected {2**bits}")
-            return cls(coef=coef, intercept=float(z["intercept"]), bits=bits)
+            m = cls(coef=coef, intercept=float(z["intercept"]), bits=bits)
+            if "joint_coef" in z:
+                m.joint_coef = z["joint_coef"].astype(np.float32)
+                m.joint_emb = z["joint_emb"].astype(np.float32)
+                m.joint_intercept = float(z["joint_intercept"])
+                m.embedder = str(z["embedder"])
+            return m
 
     def save(self, path: Path | str) -> None:
         """Weights as float16 (the rounding moves a probability by < 1e-3) plus the feature settings they need."""
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        extra = {}
+        if self.joint_coef is not None and self.joint_emb is not None:
+            extra = dict(
+                joint_coef=self.joint_coef.astype(np.float16),
+                joint_emb=self.joint_emb.astype(np.float32),
+                joint_intercept=np.float64(self.joint_intercept),
+                embedder=np.str_(self.embedder or ""),
+            )
         np.savez_compressed(
             path,
             coef=self.coef.astype(np.float16),
@@ -128,20 +159,48 @@ class ProbeModel:
             bits=np.int64(self.bits),
             orders=np.asarray(ORDERS, dtype=np.int64),
             max_chars=np.int64(MAX_CHARS),
+            **extra,
         )
 
-    def decision(self, texts: Sequence[str]) -> np.ndarray:
-        """Logit per text (> 0: probe more likely than not)."""
+    def uses_vectors(self, vectors: np.ndarray | None, embedder: str | None = None) -> bool:
+        """Whether ``vectors`` feed the joint model: it exists, the width matches and (if given) the embedder name."""
+        if vectors is None or self.joint_coef is None or self.joint_emb is None:
+            return False
+        if embedder is not None and embedder != self.embedder:
+            return False
+        return np.ndim(vectors) == 2 and np.shape(vectors)[1] == len(self.joint_emb)
+
+    def _ngram_logit(self, texts: Sequence[str], coef: np.ndarray) -> np.ndarray:
         out = np.empty(len(texts), dtype=np.float64)
-        coef = self.coef.astype(np.float64, copy=False)
+        coef = coef.astype(np.float64, copy=False)
         for start in range(0, len(texts), BATCH):
             chunk = texts[start : start + BATCH]
             doc, bucket = hashed_ngrams(chunk, self.bits)
             total = np.bincount(doc, weights=coef[bucket], minlength=len(chunk))
             n = np.bincount(doc, minlength=len(chunk))
-            out[start : start + len(chunk)] = total / np.sqrt(np.maximum(n, 1)) + self.intercept
+            out[start : start + len(chunk)] = total / np.sqrt(np.maximum(n, 1))
         return out
 
-    def probe_probability(self, texts: Sequence[str]) -> np.ndarray:
-        """Probability (0..1, float64) that each text is a capability probe rather than an ordinary request."""
-        return 1.0 / (1.0 + np.exp(-self.decision(texts)))
+    def decision(
+        self, texts: Sequence[str], vectors: np.ndarray | None = None, embedder: str | None = None
+    ) -> np.ndarray:
+        """Logit per text (> 0: probe more likely than not). See ``probe_probability`` for ``vectors``."""
+        if not self.uses_vectors(vectors, embedder):
+            return self._ngram_logit(texts, self.coef) + self.intercept
+        v = np.asarray(vectors, dtype=np.float64)
+        if len(v) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(v)} vectors")
+        assert self.joint_coef is not None and self.joint_emb is not None
+        return self._ngram_logit(texts, self.joint_coef) + v @ self.joint_emb.astype(np.float64) + self.joint_intercept
+
+    def probe_probability(
+        self, texts: Sequence[str], vectors: np.ndarray | None = None, embedder: str | None = None
+    ) -> np.ndarray:
+        """Probability (0..1, float64) that each text is a capability probe rather than an ordinary request.
+
+        ``vectors``: the payloads' embeddings, aligned with ``texts``, as the pipeline already has them. They are
+        used (joint n-gram + embedding model) only when the weights file has a joint model, the vectors come from
+        the embedder it names (``self.embedder``, checked when ``embedder`` — the vectors' ``Embedder.name`` — is
+        given) and their width matches. Vectors from another embedder, or none, fall back to the n-gram model alone
+        (held-out figures for both in ``scripts/bench_content_model.py``)."""
+        return 1.0 / (1.0 + np.exp(-self.decision(texts, vectors, embedder)))
