@@ -159,7 +159,6 @@ class Searcher:
             self._row_of_key = {key: r for r, key in enumerate(keys)}
         return self._row_of_key
 
-    # -- internals -------------------------------------------------------------------------------------------
     def _neighbour(self, prompt_row: int, score: float) -> Neighbour:
         tr = int(self.text_of_prompt[prompt_row])
         ts = _iso(datetime.fromtimestamp(int(self.times[prompt_row]), timezone.utc))

@@ -254,7 +254,9 @@ def _status(rows: list[dict], last_night: str, partial: set[str] = frozenset(), 
     (``last_night``); traffic on the partial nights after it keeps a campaign from being quiet."""
     by_night = {r["night"]: r for r in rows}
     if last_night not in by_night:
-        return "steady" if not new and partial & set(by_night) else ("new" if partial & set(by_night) else "quiet")
+        if not partial & set(by_night):
+            return "quiet"
+        return "new" if new else "steady"
     if new:
         return "new"
     nights = sorted(by_night)

@@ -102,7 +102,8 @@ def run(cfg: RunConfig) -> RunReport:
             campaigns=det.campaigns,
             flagged_accounts=det.flagged_accounts,
         )
-        data = _snapshot_data(cfg, run_id, started, prev, texts, tmpl, sig, emb, cl, det, ex, report)
+        report.timings, report.peak_rss_mb = dict(ex.timings), dict(ex.peak_rss_mb)  # so far: the runs table's copy
+        data = _snapshot_data(cfg, run_id, started, prev, texts, tmpl, sig, emb, cl, det, report)
         ex.step("commit", _commit, store, run_id, data, idx, ex)
         if cfg.prune_before is not None:
             # the cache is content-addressed and shared by snapshots: after a prune keep only what is still referenced
@@ -116,8 +117,7 @@ def run(cfg: RunConfig) -> RunReport:
 
 def _snapshot_data(
     cfg: RunConfig, run_id: str, started: datetime, prev: Previous, texts: steps.Texts, tmpl: steps.Templates,
-    sig: steps.Signatures, emb: steps.Embedded, cl: steps.Clusters, det: steps.Detected, ex: LocalExecutor,
-    report: RunReport,
+    sig: steps.Signatures, emb: steps.Embedded, cl: steps.Clusters, det: steps.Detected, report: RunReport,
 ) -> SnapshotData:  # fmt: skip
     """Everything tonight commits, table by table (schemas in engine.store.tables)."""
     texts_tbl = pa.table(
@@ -132,7 +132,6 @@ def _snapshot_data(
             "cluster_prob": cl.result.probabilities.astype(np.float32),
         }
     )
-    report.timings, report.peak_rss_mb = dict(ex.timings), dict(ex.peak_rss_mb)
     this_run = {
         "run_id": run_id,
         "started_at": started.isoformat(),
