@@ -220,7 +220,7 @@ def test_settings_overrides_are_typed_and_the_rest_stay_default() -> None:
     assert s.flag_score == 0.7 and s.min_cohort == 4 and isinstance(s.min_cohort, int)
     assert s.burst_scales == (1.0, 5.0)
     assert s.link_cosine == DEFAULTS.link_cosine
-    assert DEFAULTS.flag_score == 0.6  # frozen defaults are not touched
+    assert DEFAULTS.flag_score == 0.5  # frozen defaults are not touched
     assert DetectSettings.from_dict(s.to_dict()) == s  # what a snapshot stores reads back the same
     assert DEFAULTS.with_assignments(["flag_score = 0.65"]).flag_score == 0.65
 

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import scipy.sparse as sp
 
-from engine.detect import cohorts, evidence, explain
+from engine.detect import cohorts, evidence, explain, profiles
 from engine.detect.settings import DEFAULTS, DetectSettings
 from engine.detect.signals import AREAS, AccountSignals, Context, account_signals, text_signals
 from engine.store.tables import CAMPAIGNS
@@ -64,11 +64,17 @@ def detect(ctx: Context, s: DetectSettings = DEFAULTS) -> Verdicts:
     acc = account_signals(ctx, ts)
     pop = evidence.Population.measure(ctx, ts, acc, s)
     t = cohorts.segment_matrix(ctx.template)
-    labels, w = cohorts.link_accounts(ctx, acc, t, s)
-    scored = score_cohorts(labels, ctx, acc, pop, t, w, s)
+    linked, w = cohorts.link_accounts(ctx, acc, t, s)
+    prof = profiles.account_profiles(ctx, ts, acc, s)
+    labels = profiles.join(linked, profiles.profile_cohorts(prof, len(acc.n_prompts), s), s)
+    scored = score_cohorts(labels, ctx, acc, pop, t, w, prof, s)
     merged = cohorts.merge_bursts(labels, [c for c in scored.rows if c["flagged"]], s)
     if merged is not None:
-        scored = score_cohorts(merged, ctx, acc, pop, t, w, s)
+        labels = merged
+        scored = score_cohorts(labels, ctx, acc, pop, t, w, prof, s)
+    merged = profiles.merge_alike(labels, scored.rows, prof, s)
+    if merged is not None:
+        scored = score_cohorts(merged, ctx, acc, pop, t, w, prof, s)
     # accounts outside any cohort, and weak members: their own evidence, capped below any flag
     scored.account_score = np.maximum(scored.account_score, s.solo_cap * evidence.solo_evidence(acc, pop, s))
     return scored.verdicts(ctx, acc, s)
@@ -103,7 +109,7 @@ class Scored:
 
 def score_cohorts(
     labels: np.ndarray, ctx: Context, acc: AccountSignals, pop: evidence.Population, t: sp.csr_matrix,
-    w: sp.csr_matrix, s: DetectSettings,
+    w: sp.csr_matrix, prof: profiles.Profiles, s: DetectSettings,
 ) -> Scored:  # fmt: skip
     """Score every cohort of ``labels`` (cohorts of one account are skipped: that is ``solo_evidence``)."""
     n_acc = len(acc.n_prompts)
@@ -114,7 +120,7 @@ def score_cohorts(
         members = order[b0:b1]
         if len(members) < 2 or labels[members[0]] < 0:
             continue
-        row, score, strength = _score_cohort(members, ctx, acc, pop, t, w, s)
+        row, score, strength = _score_cohort(members, ctx, acc, pop, t, w, prof, s)
         out.rows.append(row)
         out.account_strength[members] = strength
         out.account_score[members] = score * (s.member_score_floor + (1 - s.member_score_floor) * strength)
@@ -126,18 +132,22 @@ def score_cohorts(
 
 def _score_cohort(
     members: np.ndarray, ctx: Context, acc: AccountSignals, pop: evidence.Population, t: sp.csr_matrix,
-    w: sp.csr_matrix, s: DetectSettings,
+    w: sp.csr_matrix, prof: profiles.Profiles, s: DetectSettings,
 ) -> tuple[dict, float, np.ndarray]:  # fmt: skip
     """One cohort's campaign row (score, evidence, reasons, templates, samples), its unrounded score and its
     members' strength."""
     n = len(members)
     pidx = pop.prompts_of(members)
     prov = evidence.provenance(members, acc, pop, s)
-    cont = evidence.content(pidx, pop, s)
+    cont = evidence.content(pidx, n, pop, s)
     beh = evidence.behaviour(members, acc, pop, s)
     disc = evidence.discounts(members, pidx, ctx, acc, s)
-    score = evidence.cohort_score(prov, cont, beh, disc, s)
+    score, carried = evidence.cohort_score(prov, cont, beh, disc, pop, s)
+    # typical of the cohort by its wrapper text or card; an account sending no shared wrapper text at all (bare
+    # questions) by its profile instead
+    bare = np.diff(w.indptr)[members] == 0
     strength = evidence.member_strength(members, w, t, ctx, pop, prov, acc, s)
+    strength = np.where(bare, np.maximum(strength, profiles.typicality(members, prof)), strength)
     rows = ctx.text_row[pidx]
     top_template = float(np.asarray(t[rows].sum(axis=0)).max() / len(pidx)) if t.nnz else 0.0
     wrapped = float((ctx.template_id[rows] != 0).mean())
@@ -159,16 +169,23 @@ def _score_cohort(
                 "infra": prov.infra,
                 "provenance": prov.evidence,
                 "content": cont.evidence,
+                "probe": cont.probe,
+                "shared_pool": cont.shared_pool,
+                "breadth": cont.breadth,
+                "area_entropy": cont.area_entropy,
+                "outside_overlap": cont.outside_overlap,
                 "machine_clock": beh.machine,
                 "volume": beh.volume,
+                "model_mix_distance": beh.mix_distance,
                 "behaviour": beh.evidence,
+                "carried": carried,
                 "size": disc.size,
                 "distinct": disc.distinct,
                 "one_old_org": disc.one_old_org,
             }
         ),
         "reasons": json.dumps(
-            explain.reasons(n, len(pidx), wrapped, top_template, prov, cont, beh, s.min_accounts_for_asn)
+            explain.reasons(n, len(pidx), wrapped, top_template, prov, cont, beh, carried, s.min_accounts_for_asn)
         ),
         "mitigations": json.dumps(explain.mitigations(n, prov, cont, disc)),
         "areas": json.dumps({a: int(c) for a, c in zip([*AREAS, "languages"], cont.areas, strict=True) if c}),

@@ -2,9 +2,13 @@
 
 * **provenance**: accounts created in a burst (binomial tail of the densest window against the sign-up rate of all
   accounts), payment cards shared across accounts, few network ASNs for many accounts;
-* **content**: share of payloads that are capability probes, how many areas they sweep, and requests for
-  reasoning, grading or refusal explanations, each above the log's median account;
-* **behaviour**: round-the-clock or lockstep clocks, volume per account above the median.
+* **content**: how probe-like its payloads are (content model) and how many areas they cover, and requests for
+  reasoning, grading or refusal explanations, each above the log's median account -- scaled by the *sweep*: a
+  campaign splits its questions between accounts, a course or a viral prompt has them all ask the same few;
+* **behaviour**: round-the-clock or lockstep clocks, volume per account above the median, a model mix unlike the
+  median account's.
+
+``cohort_score`` weighs the three families (``content_weight`` ...) so that none reaches the flag score alone.
 
 Legitimate look-alikes are discounted for reasons an analyst recognises: one org of old accounts (a customer's
 eval harness or classroom), one text copied by many (a viral prompt), few accounts. Each function returns a small
@@ -32,6 +36,14 @@ class Population:
     med_per_day: float
     cap_base: float  # median account's share of capability probes
     mk_base: float  # ... of reasoning / grading / refusal requests
+    probe_base: float  # ... mean probe probability (content model)
+    has_accounts: bool  # an account table gave sign-up dates or cards
+    model_mix: np.ndarray  # per account: share of requests to each model (columns: the log's models)
+    bulk_mix: np.ndarray  # the median account's model mix
+    probe: np.ndarray  # per window prompt: probe probability
+    group: np.ndarray  # per window prompt: payload group (near-duplicate questions share one)
+    codes: np.ndarray  # per window prompt: account code
+    senders: np.ndarray  # per payload group: how many accounts send it
     asn_shares: np.ndarray  # share of accounts on each ASN
     area: np.ndarray  # per window prompt: capability area (-1 none)
     foreign: np.ndarray  # per window prompt: non-English payload
@@ -53,10 +65,26 @@ class Population:
         for m in ts.markers.values():
             marked |= m[rows]
         order = np.argsort(ctx.account_codes, kind="stable")
+        codes = ctx.account_codes
+        probe = ts.probe[rows].astype(np.float64)
+        acc_probe = np.bincount(codes, probe, minlength=n_acc) / np.maximum(acc.n_prompts, 1)
+        _, model = np.unique(np.array(ctx.window["model"].to_pylist(), dtype=object).astype(str), return_inverse=True)
+        mix = np.zeros((n_acc, int(model.max(initial=0)) + 1))
+        np.add.at(mix, (codes, model), 1.0)
+        mix /= np.maximum(acc.n_prompts, 1)[:, None]
+        bulk = np.median(mix[regular], axis=0) if regular.any() else mix.mean(axis=0)
         return cls(
             med_per_day=float(np.median(acc.per_day)) if n_acc else 1.0,
             cap_base=float(np.median(acc.capability_share[regular])) if regular.any() else 0.0,
             mk_base=float(np.median(acc.marker_share[regular])) if regular.any() else 0.0,
+            probe_base=float(np.median(acc_probe[regular])) if regular.any() else 0.0,
+            has_accounts=bool(np.isfinite(acc.created).any() or (acc.payment.astype(str) != "").any()),
+            model_mix=mix,
+            bulk_mix=bulk / max(float(bulk.sum()), 1e-12),
+            probe=probe,
+            group=ctx.payload_group[rows],
+            codes=codes,
+            senders=np.bincount(np.unique(np.stack([ctx.payload_group[rows], codes], axis=1), axis=0)[:, 0]),
             asn_shares=asn_counts / max(asn_counts.sum(), 1),
             area=ts.area[rows],
             foreign=ts.foreign[rows],
@@ -147,31 +175,55 @@ def provenance(members: np.ndarray, acc: AccountSignals, pop: Population, s: Det
 
 @dataclass
 class Content:
-    capability_share: float
+    capability_share: float  # share of prompts the area exemplars place in a capability area
+    probe: float  # mean probe probability of its prompts (content model)
     areas: np.ndarray  # prompts per capability area, then non-English payloads
     covered: int  # areas holding at least area_min_share of the probes
+    area_entropy: float  # spread of its probes over the areas, 0 (one area) .. 1 (even over all)
     marker_share: float
     marker_shares: dict[str, float]
+    shared_pool: float  # sweep: average share of the cohort's other accounts that send the same question
+    breadth: float  # sweep multiplier: 1 = non-repeating, 0 = one shared pool
+    outside_overlap: float  # share of its prompts whose question accounts outside the cohort also send
     evidence: float
 
 
-def content(pidx: np.ndarray, pop: Population, s: DetectSettings) -> Content:
+def content(pidx: np.ndarray, n_accounts: int, pop: Population, s: DetectSettings) -> Content:
+    """What the cohort asks: probes above the log's median, over several areas, with reasoning / grading / refusal
+    requests, *as a sweep*: a campaign splits its questions between accounts, a course or a viral prompt has every
+    account ask the same few, so content evidence is scaled by how little the cohort's accounts share questions."""
     area = pop.area[pidx]
     cap = area >= 0
     s_cap = float(cap.mean())
     hist = np.r_[np.bincount(area[cap], minlength=len(AREAS)).astype(float), pop.foreign[pidx].sum()]
     covered = int((hist >= s.area_min_share * max(cap.sum(), 1)).sum()) if cap.any() else 0
     coverage = 0.5 + 0.5 * min(1.0, max(covered - 1, 0) / max(s.full_coverage_areas - 1, 1))
+    h = hist[: len(AREAS)][hist[: len(AREAS)] > 0] / max(hist[: len(AREAS)].sum(), 1)
+    entropy = float(-(h * np.log(h)).sum() / np.log(len(AREAS))) if len(h) > 1 else 0.0
     mk = float(pop.marked[pidx].mean())
-    s_rel = max(0.0, (s_cap - pop.cap_base) / max(1 - pop.cap_base, 1e-9))
+    probe = float(pop.probe[pidx].mean())
+    p_rel = max(0.0, (probe - pop.probe_base) / max(1 - pop.probe_base, 1e-9))
     mk_rel = max(0.0, (mk - pop.mk_base) / max(1 - pop.mk_base, 1e-9))
+    # sweep: for each prompt, how many *other* accounts of the cohort send the same question
+    g = pop.group[pidx]
+    pairs = np.unique(np.stack([g, pop.codes[pidx]], axis=1), axis=0)
+    uq, senders = np.unique(pairs[:, 0], return_counts=True)
+    inside = senders[np.searchsorted(uq, g)]
+    shared_pool = float((inside - 1).mean() / max(n_accounts - 1, 1))
+    breadth = float(np.clip(1 - shared_pool / s.shared_pool_full, 0, 1))
+    outside = pop.senders[g] > inside
     return Content(
         capability_share=s_cap,
+        probe=probe,
         areas=hist,
         covered=covered,
+        area_entropy=entropy,
         marker_share=mk,
         marker_shares={k: float(v[pidx].mean()) for k, v in pop.markers.items()},
-        evidence=min(1.0, s_rel * coverage + s.marker_weight * mk_rel),
+        shared_pool=shared_pool,
+        breadth=breadth,
+        outside_overlap=float(outside.mean()),
+        evidence=min(1.0, p_rel * coverage + s.marker_weight * mk_rel) * breadth,
     )
 
 
@@ -187,10 +239,14 @@ class Behaviour:
     volume_ratio: float  # median requests per account per day / the log's median
     per_day: float
     volume: float
+    mix_distance: float  # total variation between the cohort's model mix and the median account's
+    mix: float
     evidence: float
 
 
 def behaviour(members: np.ndarray, acc: AccountSignals, pop: Population, s: DetectSettings) -> Behaviour:
+    """How the cohort asks: machine clocks, heavy use, a model mix unlike the log's, combined as independent
+    evidence (noisy-or); heavy use counts only volume_weight, since power users and teams are heavy too."""
     eligible = members[acc.n_prompts[members] >= s.min_prompts_for_clock]
     flat = float((acc.max_hour_gap[eligible] < s.quiet_hours).mean()) if len(eligible) else 0.0
     lock = float((acc.minute_r[eligible] > s.lockstep_r).mean()) if len(eligible) else 0.0
@@ -198,7 +254,12 @@ def behaviour(members: np.ndarray, acc: AccountSignals, pop: Population, s: Dete
     per_day = float(np.median(acc.per_day[members]))
     ratio = per_day / max(pop.med_per_day, 1e-9)
     volume = float(np.clip(math.log10(max(ratio, 1e-9)), 0, 1))  # 10x the median is full evidence
-    return Behaviour(len(eligible), flat, lock, machine, ratio, per_day, volume, max(machine, volume))
+    w = acc.n_prompts[members]
+    mix = (pop.model_mix[members] * w[:, None]).sum(axis=0) / max(float(w.sum()), 1e-12)
+    tv = 0.5 * float(np.abs(mix - pop.bulk_mix).sum())
+    e_mix = float(np.clip(tv / s.mix_full_distance, 0, 1))
+    ev = 1 - (1 - machine) * (1 - s.volume_weight * volume) * (1 - e_mix)
+    return Behaviour(len(eligible), flat, lock, machine, ratio, per_day, volume, tv, e_mix, ev)
 
 
 # -- look-alike discounts --------------------------------------------------------------------------------------
@@ -237,11 +298,29 @@ def discounts(members: np.ndarray, pidx: np.ndarray, ctx: Context, acc: AccountS
     return Discounts(top, distinct, top_org, median_age, one_old_org, s.one_org_factor if one_old_org else 1.0, size)
 
 
-def cohort_score(prov: Provenance, cont: Content, beh: Behaviour, disc: Discounts, s: DetectSettings) -> float:
-    """Provenance and content carry the score; behaviour alone (automation, heavy use) is common and legitimate,
-    so it only adds in proportion to the stronger of the two; look-alike discounts multiply."""
-    raw = (prov.evidence + cont.evidence) / 2 + s.behaviour_weight * beh.evidence * max(prov.evidence, cont.evidence)
-    return float(np.clip(raw, 0, 1) * disc.factor)
+def weights(pop: Population, s: DetectSettings) -> dict[str, float]:
+    """Family weights, summing to one. Without an account table provenance is only the ASN mix, so its weight
+    shrinks by asn_only_share and content and behaviour carry the rest."""
+    w = {
+        "content": s.content_weight,
+        "behaviour": s.behaviour_weight,
+        "provenance": s.provenance_weight * (1.0 if pop.has_accounts else s.asn_only_share),
+    }
+    total = sum(w.values())
+    return {k: v / total if total > 0 else 0.0 for k, v in w.items()}
+
+
+def cohort_score(
+    prov: Provenance, cont: Content, beh: Behaviour, disc: Discounts, pop: Population, s: DetectSettings
+) -> tuple[float, dict[str, float]]:
+    """Weighted sum of the families' evidence, times the look-alike discounts; and each family's share of it.
+
+    Every weight is below flag_score, so no family decides alone: a campaign is flagged by at least two.
+    """
+    w = weights(pop, s)
+    parts = {"content": cont.evidence, "behaviour": beh.evidence, "provenance": prov.evidence}
+    carried = {k: w[k] * v for k, v in parts.items()}
+    return float(np.clip(sum(carried.values()), 0, 1) * disc.factor), carried
 
 
 # -- members ---------------------------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ SAY_MARKER = 0.2
 SAY_CLOCK = 0.5
 #: ... volume is this many times the log's median
 SAY_VOLUME = 3.0
+#: ... the model-mix evidence is at least this
+SAY_MIX = 0.5
 #: a mitigation says "ordinary content" when provenance and content are both below these
 ORDINARY_PROVENANCE, ORDINARY_CONTENT = 0.2, 0.4
 #: a mitigation says "only N accounts" below this
@@ -40,10 +42,17 @@ _MARKER_WORDS = (
 
 def reasons(
     n: int, n_prompts: int, wrapped: float, top_template: float, prov: Provenance, cont: Content, beh: Behaviour,
-    min_accounts_for_asn: int,
+    carried: dict[str, float], min_accounts_for_asn: int,
 ) -> list[str]:  # fmt: skip
-    """Human-readable evidence lines, strongest first, each with its numbers."""
+    """Human-readable evidence lines, strongest first, each with its numbers.
+
+    The second line says which evidence families carried the score (weight x evidence of each), so an analyst
+    sees at once whether content, behaviour or provenance made the case."""
     out = [f"{n} accounts, {n_prompts:,} prompts"]
+    order = sorted(carried, key=lambda k: -carried[k])
+    out.append(
+        "carried by " + ", ".join(f"{k} {carried[k]:.2f}" for k in order) + f" (sum {sum(carried.values()):.2f})"
+    )
     b = prov.burst
     if b.accounts >= 2 and b.p_value < SAY_BURST_P:
         out.append(
@@ -59,6 +68,13 @@ def reasons(
         out.append(f"{prov.shared_pay:.0%} of accounts share a payment fingerprint ({prov.n_cards} cards)")
     if n >= min_accounts_for_asn and prov.n_asn < SAY_FEW_ASN * prov.expected_asn:
         out.append(f"{prov.n_asn} network ASNs where {prov.expected_asn:.0f} would be expected for {n} accounts")
+    if cont.probe >= SAY_CAPABILITY:
+        out.append(
+            f"mean probe probability {cont.probe:.0%}; the average question is also sent by {cont.shared_pool:.0%} of "
+            "the other accounts (a sweep split between accounts is near 0%, a course or viral prompt far above)"
+        )
+    if beh.mix >= SAY_MIX:
+        out.append(f"model mix {beh.mix_distance:.0%} (total variation) away from the median account's")
     if cont.capability_share >= SAY_CAPABILITY:
         hist = cont.areas
         names = [*AREAS, "languages"]
@@ -90,6 +106,11 @@ def mitigations(n: int, prov: Provenance, cont: Content, disc: Discounts) -> lis
         out.append(
             f"its five commonest texts are {disc.top_share:.0%} of its prompts: one prompt copied by many "
             "(viral prompt, homework)"
+        )
+    if cont.breadth < 1:
+        out.append(
+            f"the average question is also sent by {cont.shared_pool:.0%} of its other accounts: one shared pool of "
+            "questions (a course, a classroom), not a sweep"
         )
     if n < FEW_ACCOUNTS:
         out.append(f"only {n} accounts")

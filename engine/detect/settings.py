@@ -42,8 +42,7 @@ class DetectSettings:
         0.4,
         "accounts whose wrapper-sentence profiles are at least this similar are linked. Set by looking at the "
         "holdout-a benchmark: 0.4 rather than 0.5 keeps accounts of a campaign with 50% cover traffic linked to it "
-        "(stealth 42 -> 54 of 70 flagged); no benign cohort of the public, nightly or holdout logs came above "
-        "0.47 of the 0.6 flag score",
+        "(stealth 42 -> 54 of 70 flagged)",
     )
     account_knn: int = _s(30, "nearest accounts kept per account in the account graph (bounds its size)")
     min_account_cluster: int = _s(5, "HDBSCAN min_cluster_size over accounts: fewer accounts are not a campaign")
@@ -55,6 +54,30 @@ class DetectSettings:
         "0.2 keeps them apart (3/6 partly found) while no public or holdout-a campaign is split",
     )
     min_cohort: int = _s(3, "a cohort needs at least this many accounts to be flagged as a campaign")
+    # -- account profiles (engine.detect.profiles) ---------------------------------------------------------------
+    profile_min_spread: float = _s(
+        0.05,
+        "a profile column's spread among accounts is floored here (5 points of a share): no huge z from a "
+        "column nearly every account shares",
+    )
+    profile_knn: int = _s(15, "nearest profiles kept per account in the profile graph")
+    profile_scale: float = _s(
+        4.0, "profile distances (robust-z units) are divided by this to sit in the account graph's 0..2 range"
+    )
+    profile_min_cluster: int = _s(8, "HDBSCAN min_cluster_size over profiles: a coordinated group is at least this big")
+    profile_min_samples: int = _s(4, "HDBSCAN min_samples over profiles: how dense a profile's neighbourhood must be")
+    profile_merge_distance: float = _s(
+        0.75,
+        "cohorts whose members' mean profiles are closer than this (robust-z units) to a flagged cohort are that "
+        "operation's fragments and are joined. Set by looking at public2.json: the aged-sweep campaign's fragments "
+        "lie 0.17-0.83 apart (0.6 left a 3-account fragment out: recall 0.89 -> 0.91 at 0.75); the nearest other "
+        "campaign is 1.0 away, the nearest ordinary cohort 0.86",
+    )
+    profile_absorb_size: int = _s(
+        10,
+        "linked cohorts smaller than this (one card's accounts, a wrapper variant) may be folded into the profile "
+        "cluster holding them; larger ones keep their own identity",
+    )
     # -- provenance evidence -------------------------------------------------------------------------------------
     burst_scales: tuple[float, ...] = _s(
         (3.0, 7.0, 30.0, 60.0),
@@ -76,9 +99,38 @@ class DetectSettings:
     marker_weight: float = _s(
         0.5, "reasoning / grading / refusal requests above the log's median add this much to content"
     )
+    shared_pool_full: float = _s(
+        0.25,
+        "sweep: when the average question of a cohort is also sent by this share of its other accounts, the cohort "
+        "asks from one shared pool (a course, a classroom, a viral prompt) and its content is no evidence of a sweep "
+        "(linear below). A campaign splitting its question set between accounts sits near 0",
+    )
     # -- behaviour evidence --------------------------------------------------------------------------------------
+    volume_weight: float = _s(
+        0.5, "heavy use (10x the median) counts this much as behaviour evidence: power users and teams are heavy too"
+    )
+    mix_full_distance: float = _s(
+        0.3, "a cohort whose model mix is this far (total variation) from the median account's is full evidence"
+    )
+    # -- combining families --------------------------------------------------------------------------------------
+    content_weight: float = _s(
+        0.4,
+        "weight of content (what is asked: probes, markers, a non-repeating sweep) in a cohort's score: the "
+        "mission's own definition of a campaign, so the largest; below flag_score alone",
+    )
     behaviour_weight: float = _s(
-        0.25, "machine clocks and volume only add to provenance or content: automation alone is common and legitimate"
+        0.3,
+        "weight of behaviour (how: machine clocks, volume, a model mix unlike the log's); below flag_score alone: "
+        "automation is common and legitimate",
+    )
+    provenance_weight: float = _s(
+        0.3,
+        "weight of provenance (sign-up burst, shared cards, few ASNs): supporting evidence, never enough alone "
+        "(teams, courses and launch days sign up together)",
+    )
+    asn_only_share: float = _s(
+        0.5,
+        "without an account table provenance is only the ASN mix: its weight is scaled by this, the rest renormalised",
     )
     # -- look-alike discounts ------------------------------------------------------------------------------------
     copy_top_texts: int = _s(5, "a copied prompt shows as the share of a cohort's N commonest slot contents")
@@ -90,7 +142,11 @@ class DetectSettings:
     one_org_factor: float = _s(0.3, "score multiplier for one old org (eval harness, classroom, team)")
     full_size: int = _s(10, "cohorts of this many accounts or more get no small-size discount (log-scaled below)")
     # -- verdicts ------------------------------------------------------------------------------------------------
-    flag_score: float = _s(0.6, "cohort score at and above which it is flagged as a suspected campaign")
+    flag_score: float = _s(
+        0.5,
+        "cohort score at and above which it is flagged: above any one family's weight, so at least two "
+        "families must carry a campaign",
+    )
     min_member_strength: float = _s(
         0.5, "an account is flagged with its cohort when at least this typical of it (share of core wrapper text)"
     )
@@ -107,7 +163,7 @@ class DetectSettings:
     # -- campaigns across nights ---------------------------------------------------------------------------------
     match_min: float = _s(0.3, "tonight's cohort continues a known campaign when they overlap at least this much")
     continue_score: float = _s(
-        0.45, "a known campaign stays flagged while its cohort scores at least this: no flicker around flag_score"
+        0.4, "a known campaign stays flagged while its cohort scores at least this: no flicker around flag_score"
     )
     partial_night_share: float = _s(
         0.25,

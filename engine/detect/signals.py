@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from engine.detect.content_model import ProbeModel
 from engine.detect.settings import DEFAULTS, DetectSettings
 from engine.detect.taxonomy import CAPABILITY_AREAS, MARKERS, ORDINARY_CLASSES, language_of, markers_of
 from engine.ingest.records import epoch_seconds
@@ -49,6 +50,7 @@ class TextSignals:
     area: np.ndarray
     foreign: np.ndarray
     markers: dict[str, np.ndarray]
+    probe: np.ndarray  # probability the payload is a capability probe (engine.detect.content_model)
 
 
 def classify_areas(payload_vectors: np.ndarray, embedder: Any, min_sim: float = DEFAULTS.min_area_sim) -> np.ndarray:
@@ -74,11 +76,15 @@ def classify_areas(payload_vectors: np.ndarray, embedder: Any, min_sim: float = 
 
 
 def text_signals(ctx: Context, s: DetectSettings = DEFAULTS) -> TextSignals:
-    """Capability area of each text's payload, whether it is not English, and which markers it carries."""
+    """Capability area of each text's payload, whether it is not English, which markers it carries, and how likely
+    it is a capability probe (the content model reads the payload: the question, not the wrapper)."""
     area = classify_areas(ctx.payload_vectors, ctx.embedder, s.min_area_sim)
     foreign = np.array([language_of(p or t) != "en" for p, t in zip(ctx.payload, ctx.norm, strict=True)])
     marks = [markers_of(t) for t in ctx.norm]
-    return TextSignals(area, foreign, {m: np.array([d[m] for d in marks], dtype=bool) for m in MARKERS})
+    payloads = [p or t for p, t in zip(ctx.payload, ctx.norm, strict=True)]
+    probe = ProbeModel.load().probe_probability(payloads, ctx.payload_vectors, getattr(ctx.embedder, "name", None))
+    markers = {m: np.array([d[m] for d in marks], dtype=bool) for m in MARKERS}
+    return TextSignals(area, foreign, markers, np.asarray(probe, dtype=np.float32))
 
 
 @dataclass
