@@ -2,27 +2,83 @@
 """Detection benchmark: build a labelled log, run promptsim on it, score the account verdicts.
 
     python scripts/bench_detection.py [CONFIG.json ...] [--work DIR] [--embedder static|minilm] [--scale X]
+                                      [--no-accounts] [--ablate]
 
 For each config (default: ../shared/bench/public.json) it runs ``make_logs.py CONFIG DIR/log``, then
-``promptsim run`` over the log and its account table into a fresh store, ``promptsim export``, and
-``score.py DIR/log DIR/export/accounts.csv``, printing score.py's output and the run's stage timings. The engine never
-reads the truth files; only score.py does.
+``promptsim run`` over the log (and its account table, unless ``--no-accounts``) into a fresh store,
+``promptsim export``, and ``score.py DIR/log DIR/export/accounts.csv``, printing score.py's output and the run's
+stage timings. The engine never reads the truth files; only score.py does.
+
+``--ablate`` then re-runs the detection stage alone on the same night (the same prompts, templates, vectors and
+text signals) with each evidence family left out in turn (``engine.detect.campaigns.FAMILIES``: content,
+behaviour and provenance score a cohort; wrappers, cards and profiles link accounts into cohorts), and once
+without the account table, and prints one score line per variant: what each family carries.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pyarrow as pa
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT.parent / "shared" / "bench"
+sys.path.insert(0, str(ROOT))
 
 
-def bench(config: Path, work: Path, embedder: str, scale: float) -> str:
+def score(log: Path, verdicts: Path, result: Path) -> str:
+    """score.py's printed report for ``verdicts`` (a CSV of account_id, score, campaign_id, flagged)."""
+    cmd = [sys.executable, str(BENCH / "score.py"), str(log), str(verdicts), "--json", str(result)]
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+
+
+def write_verdicts(accounts: pa.Table, path: Path) -> Path:
+    cols = ["account_id", "score", "campaign_id", "flagged"]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(cols)
+        w.writerows(zip(*(accounts[c].to_pylist() for c in cols), strict=True))
+    return path
+
+
+def without_accounts(ctx):  # noqa: ANN001, ANN201 - engine.detect.signals.Context
+    """The context as a run without ``--accounts`` sees it: every account known by id only."""
+    from dataclasses import replace
+
+    sch = ctx.accounts.schema
+    cols = {f.name: pa.nulls(len(ctx.account_names), f.type) for f in sch}
+    cols["account_id"] = pa.array(ctx.account_names, sch.field("account_id").type)
+    return replace(ctx, accounts=pa.table(cols, schema=sch))
+
+
+def ablate(ctx, settings, log: Path, work: Path) -> str:  # noqa: ANN001 - Context, DetectSettings
+    """One score line per variant of the detection stage on this night's context."""
+    from engine.detect.campaigns import FAMILIES, detect
+    from engine.detect.signals import text_signals
+
+    ts = text_signals(ctx, settings)
+    lines = [f"{'variant':<22} score.py summary"]
+    variants: list[tuple[str, object, tuple[str, ...]]] = [("all families", ctx, ())]
+    variants += [(f"without {f}", ctx, (f,)) for f in FAMILIES]
+    variants += [("without account table", without_accounts(ctx), ())]
+    for name, c, without in variants:
+        t0 = time.perf_counter()
+        v = detect(c, settings, without=without, ts=ts)
+        slug = name.replace(" ", "-")
+        out = score(log, write_verdicts(v.accounts, work / f"ablate-{slug}.csv"), work / f"ablate-{slug}.json")
+        summary = out.strip().splitlines()[-1]
+        lines.append(f"{name:<22} {summary}  ({time.perf_counter() - t0:.0f}s)")
+    return "\n".join(lines)
+
+
+def bench(config: Path, work: Path, embedder: str, scale: float, accounts: bool, do_ablate: bool) -> str:
+    import engine.pipeline.steps as steps
     from engine.app.report import export
     from engine.pipeline import RunConfig, run
     from engine.store import Store
@@ -34,32 +90,40 @@ def bench(config: Path, work: Path, embedder: str, scale: float) -> str:
     if scale != 1.0:
         cmd += ["--scale", str(scale)]
     subprocess.run(cmd, check=True, capture_output=True)
+    seen: dict = {}
+    if do_ablate:
+        # keep the night's detection context (built inside the pipeline's score step) for the ablation runs
+        inner = steps.detect
+
+        def keep(ctx, s, **kw):  # noqa: ANN001, ANN202
+            seen["ctx"], seen["settings"] = ctx, s
+            return inner(ctx, s, **kw)
+
+        steps.detect = keep
     t0 = time.perf_counter()
-    report = run(
-        RunConfig(
-            inputs=[log / "prompts.jsonl"],
-            accounts=log / "accounts.jsonl",
-            store=work / "store",
-            embedder=embedder,
-            quiet=True,
+    try:
+        report = run(
+            RunConfig(
+                inputs=[log / "prompts.jsonl"],
+                accounts=log / "accounts.jsonl" if accounts else None,
+                store=work / "store",
+                embedder=embedder,
+                quiet=True,
+            )
         )
-    )
+    finally:
+        if do_ablate:
+            steps.detect = inner
     wall = time.perf_counter() - t0
     export(Store(work / "store").require(), work / "export")
-    scored = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH / "score.py"),
-            str(log),
-            str(work / "export" / "accounts.csv"),
-            "--json",
-            str(work / "score.json"),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return f"== {config.name}: {report.accepted:,} prompts, run {wall:.0f}s\n{report.summary()}\n{scored}"
+    scored = score(log, work / "export" / "accounts.csv", work / "score.json")
+    what = "" if accounts else " (no account table)"
+    out = f"== {config.name}{what}: {report.accepted:,} prompts, run {wall:.0f}s\n{report.summary()}\n{scored}"
+    if do_ablate:
+        out += "\n-- ablation (detection stage re-run on the same night)\n" + ablate(
+            seen["ctx"], seen["settings"], log, work
+        )
+    return out
 
 
 def main() -> int:
@@ -68,12 +132,16 @@ def main() -> int:
     p.add_argument("--work", type=Path, default=Path("/tmp/promptsim-bench"))
     p.add_argument("--embedder", default="static")
     p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--no-accounts", action="store_true", help="run without the account table")
+    p.add_argument("--ablate", action="store_true", help="also score the night with each evidence family left out")
     a = p.parse_args()
     if not (BENCH / "make_logs.py").exists():
         print(f"bench_detection: {BENCH} not found (../shared beside the checkout)", file=sys.stderr)
         return 2
     for cfg in a.configs:
-        print(bench(cfg.resolve(), a.work / cfg.stem, a.embedder, a.scale), flush=True)
+        out = bench(cfg.resolve(), a.work / cfg.stem, a.embedder, a.scale, not a.no_accounts, a.ablate)
+        print(out, flush=True)
+        (a.work / cfg.stem / "bench.txt").write_text(out + "\n")
     return 0
 
 

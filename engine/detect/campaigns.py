@@ -9,7 +9,8 @@ of evidence measured against the log's own bulk (``engine.detect.evidence``), ex
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -17,7 +18,7 @@ import scipy.sparse as sp
 
 from engine.detect import cohorts, evidence, explain, profiles
 from engine.detect.settings import DEFAULTS, DetectSettings
-from engine.detect.signals import AREAS, AccountSignals, Context, account_signals, text_signals
+from engine.detect.signals import AREAS, AccountSignals, Context, TextSignals, account_signals, text_signals
 from engine.store.tables import CAMPAIGNS
 from engine.text.normalize import hash64
 
@@ -58,21 +59,40 @@ class Verdicts:
         return Verdicts(remap(remap(acc, "campaign_id"), "cohort_id"), remap(camps, "campaign_id"))
 
 
-def detect(ctx: Context, s: DetectSettings = DEFAULTS) -> Verdicts:
-    """Signals → cohorts → scores and reasons → account and campaign tables."""
-    ts = text_signals(ctx, s)
+#: evidence families ``detect(without=...)`` can leave out, for the ablation table
+#: (``scripts/bench_detection.py --ablate``): three that score a cohort, three that link accounts into cohorts
+FAMILIES = ("content", "behaviour", "provenance", "wrappers", "cards", "profiles")
+
+
+def detect(
+    ctx: Context, s: DetectSettings = DEFAULTS, *, without: Collection[str] = (), ts: TextSignals | None = None
+) -> Verdicts:
+    """Signals → cohorts → scores and reasons → account and campaign tables.
+
+    ``without`` leaves evidence families out (see FAMILIES) to measure what each contributes; ``ts`` reuses text
+    signals already computed for this context (they do not depend on which families are used).
+    """
+    unknown = set(without) - set(FAMILIES)
+    if unknown:
+        raise ValueError(f"unknown evidence families {sorted(unknown)}; known: {', '.join(FAMILIES)}")
+    s = replace(s, **{f"{f}_weight": 0.0 for f in ("content", "behaviour", "provenance") if f in without})
+    ts = ts if ts is not None else text_signals(ctx, s)
     acc = account_signals(ctx, ts)
     pop = evidence.Population.measure(ctx, ts, acc, s)
     t = cohorts.segment_matrix(ctx.template)
-    linked, w = cohorts.link_accounts(ctx, acc, t, s)
+    linked, w = cohorts.link_accounts(ctx, acc, t, s, wrappers="wrappers" not in without, cards="cards" not in without)
     prof = profiles.account_profiles(ctx, ts, acc, s)
-    labels = profiles.join(linked, profiles.profile_cohorts(prof, len(acc.n_prompts), s), s)
+    use_profiles = "profiles" not in without
+    if use_profiles:
+        labels = profiles.join(linked, profiles.profile_cohorts(prof, len(acc.n_prompts), s), s)
+    else:
+        labels, prof = linked, profiles.Profiles(prof.vectors[:0], prof.accounts[:0], prof.columns)
     scored = score_cohorts(labels, ctx, acc, pop, t, w, prof, s)
     merged = cohorts.merge_bursts(labels, [c for c in scored.rows if c["flagged"]], s)
     if merged is not None:
         labels = merged
         scored = score_cohorts(labels, ctx, acc, pop, t, w, prof, s)
-    merged = profiles.merge_alike(labels, scored.rows, prof, s)
+    merged = profiles.merge_alike(labels, scored.rows, prof, s) if use_profiles else None
     if merged is not None:
         scored = score_cohorts(merged, ctx, acc, pop, t, w, prof, s)
     # accounts outside any cohort, and weak members: their own evidence, capped below any flag

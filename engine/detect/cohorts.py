@@ -96,12 +96,15 @@ def payment_edges(payment: np.ndarray, s: DetectSettings) -> tuple[np.ndarray, n
 
 
 def link_accounts(
-    ctx: Context, acc: AccountSignals, t: sp.csr_matrix, s: DetectSettings
-) -> tuple[np.ndarray, sp.csr_matrix]:
-    """Cohort label per account (-1: none) and the accounts' wrapper profiles: HDBSCAN over the account graph."""
+    ctx: Context, acc: AccountSignals, t: sp.csr_matrix, s: DetectSettings, *, wrappers: bool = True,
+    cards: bool = True,
+) -> tuple[np.ndarray, sp.csr_matrix]:  # fmt: skip
+    """Cohort label per account (-1: none) and the accounts' wrapper profiles: HDBSCAN over the account graph
+    (``wrappers`` / ``cards`` False leave that kind of link out, for the ablation table)."""
     n_acc = len(acc.n_prompts)
     w = account_segment_weights(ctx, acc.n_prompts, t)
-    parts = [wrapper_edges(w, s), payment_edges(acc.payment, s)]
+    empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    parts = [wrapper_edges(w, s) if wrappers else empty, payment_edges(acc.payment, s) if cards else empty]
     r, c, d = (np.concatenate([p[i] for p in parts]) for i in range(3))
     linked = np.unique(np.concatenate([r, c]))
     if len(linked) < s.min_cohort:

@@ -299,15 +299,17 @@ def discounts(members: np.ndarray, pidx: np.ndarray, ctx: Context, acc: AccountS
 
 
 def weights(pop: Population, s: DetectSettings) -> dict[str, float]:
-    """Family weights, summing to one. Without an account table provenance is only the ASN mix, so its weight
-    shrinks by asn_only_share and content and behaviour carry the rest."""
-    w = {
-        "content": s.content_weight,
-        "behaviour": s.behaviour_weight,
-        "provenance": s.provenance_weight * (1.0 if pop.has_accounts else s.asn_only_share),
-    }
-    total = sum(w.values())
-    return {k: v / total if total > 0 else 0.0 for k, v in w.items()}
+    """Family weights as set (they sum to one by default). Without an account table provenance is only the ASN
+    mix: its weight shrinks by asn_only_share and content and behaviour share what it lost, in proportion."""
+    w = {"content": s.content_weight, "behaviour": s.behaviour_weight, "provenance": s.provenance_weight}
+    if not pop.has_accounts:
+        lost = w["provenance"] * (1 - s.asn_only_share)
+        w["provenance"] -= lost
+        rest = w["content"] + w["behaviour"]
+        if rest > 0:
+            w["content"] += lost * w["content"] / rest
+            w["behaviour"] += lost * w["behaviour"] / rest
+    return w
 
 
 def cohort_score(
