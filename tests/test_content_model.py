@@ -41,7 +41,7 @@ def model() -> ProbeModel:
 
 
 def test_loads_from_package_data(model: ProbeModel) -> None:
-    assert DEFAULT_PATH.exists() and DEFAULT_PATH.stat().st_size < 4 * 2**20
+    assert DEFAULT_PATH.exists() and DEFAULT_PATH.stat().st_size < 2 * 2**20
     assert model.coef.shape == (2**model.bits,) and np.isfinite(model.coef).all()
 
 
@@ -96,10 +96,10 @@ def test_joint_model_and_fallback(model: ProbeModel) -> None:
 @pytest.mark.skipif(not CORPORA.exists(), reason="../shared/corpora not present")
 def test_held_out_sources_beat_chance_clearly() -> None:
     """Trained without every fifth source (by name: not chosen for how well they score), a small model tells the
-    held-out sources' probes from ordinary requests well above chance. This guards the training path and the
-    hashing, not the headline figure: the full leave-one-source-out measurement (scripts/bench_content_model.py)
-    is 0.742 balanced accuracy for the n-gram model, 0.753 for the joint n-gram + static-vector model, below the
-    0.9 the issue asks for."""
+    held-out sources' probes from ordinary requests well above chance, per prompt and per bag of 10 prompts of one
+    source. This guards the training path and the hashing, not the headline figure: the full leave-one-source-out
+    measurement (scripts/bench_content_model.py) is 0.735 balanced per prompt and 0.866 per bag of 25 for the joint
+    model, 0.728 and 0.856 for the n-gram model alone, both below the 0.9 the issue asks for."""
     sys.path.insert(0, str(ROOT / "scripts"))
     from train_content_model import fit, load_corpora
 
@@ -111,6 +111,14 @@ def test_held_out_sources_beat_chance_clearly() -> None:
     right = (p >= 0.5) == (labels[held] == 1)
     per_source = [right[owner[held] == s].mean() for s in held_sources]
     assert np.mean(per_source) >= 0.65, dict(zip([names[s] for s in held_sources], per_source, strict=True))
+    # bags of 10 prompts of one held-out source, classified by their mean probability (how detection aggregates)
+    rng = np.random.default_rng(0)
+    bags = []
+    for s in held_sources:
+        q = p[owner[held] == s]
+        mean = q[np.argsort(rng.random((100, len(q))), axis=1)[:, :10]].mean(axis=1)
+        bags.append(((mean >= 0.5) == (labels[owner == s][0] == 1)).mean())
+    assert np.mean(bags) >= 0.7, dict(zip([names[s] for s in held_sources], bags, strict=True))
     if (ROOT / "models" / "static-minilm-256").exists():  # the joint model, on the same split
         from train_content_model import fit_joint
 

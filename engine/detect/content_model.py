@@ -9,17 +9,39 @@ kinds of prompts it never saw.
 Two models share the weights file: the n-gram model alone, and a *joint* one, the same logistic regression over the
 n-grams plus the payload's static embedding vector (``engine.embed.get_embedder("static")``, which the pipeline
 already computes per payload, so it costs nothing extra; rebuilding that static model gives bit-identical vectors).
-Leave-one-source-out over the 42 corpus sources (1000 prompts a source): joint 0.753 balanced accuracy (pooled
-0.792), n-gram alone 0.742 (0.787), the old exemplar classifier 0.667 -- still below the 0.9 the issue asks for.
 ``probe_probability(texts, vectors, embedder)`` uses the joint model when given vectors from the named embedder and
 falls back to the n-gram model otherwise.
 
+Measured with whole sources held out (``OMP_NUM_THREADS=1 python scripts/bench_content_model.py``: leave-one-source-out
+over the 42 corpus sources, 1000 prompts a source at most, fixed threshold 0.5, nothing tuned on the held-out source;
+balanced = mean of the capability-source mean and the benign-source mean):
+
+* **per prompt: NOT 0.9.** Joint 0.735 balanced (capability 0.770, benign 0.699; pooled 0.792), n-gram alone 0.728
+  (0.754 / 0.702; pooled 0.787), the old exemplar classifier 0.623. Per source it ranges from 0.15 (mbpp: "write a
+  function" tasks read like ordinary coding requests) and 0.32 (copa) to 1.00 (siqa, svamp, commonsense-qa); weak
+  benign sources are vicuna 0.43 and self-instruct 0.56 (hand-written evaluation-style questions themselves).
+* **per bag of prompts of one source** (detection scores accounts and cohorts): a bag classified by its mean
+  probability, 500 seeded bags a source. Joint: bag of 10 0.842 balanced, bag of 25 0.866 (capability 0.850, benign
+  0.883; 33 of 42 sources >= 0.9) -- **also below 0.9 balanced.** Bags do not rescue sources whose mean probability
+  is on the wrong side: mbpp 0.00, copa 0.01, vicuna 0.21, ifeval 0.34, harmbench 0.41, advbench 0.49, mt-bench
+  0.50, openbook-qa 0.59, self-instruct 0.71; every other source is >= 0.95 at 25.
+
+Tried and not kept (same leave-one-source-out measure, 2026-11-29): structure features (shares and counts of
+digits, question marks, code symbols, arithmetic, line breaks, upper case, CJK; length and length buckets; ends
+with "?"), conversational cue counts ("I/my", "please", "can you", answer-option patterns), hashed word 1-2-grams,
+averaged SGD, stronger and weaker L2, a dense logistic regression on structure + embedding, and averages of these
+models: all landed within 0.72-0.75 per prompt balanced and 0.82-0.88 bag of 25, i.e. inside the spread that the
+SGD seed and epoch count alone cause (0.69-0.73 for the same n-gram model), and the structure + averaged-SGD model
+measured lower than this one (joint 0.727 per prompt, 0.829 bag of 25). What limits the model is the label, not
+the features: several benign sources are evaluation questions by origin (vicuna, self-instruct, arena-hard), and
+safety benchmarks (advbench, harmbench) are ordinary-sounding requests by design.
+
 How it is meant to be used: as a per-payload *content signal*. Score each distinct payload once
-(``ProbeModel.load().probe_probability(payloads, payload_vectors, embedder.name)``) and aggregate per account or cohort (mean probability, share
-above 0.5, spread over capability areas). A single probability is weak evidence: a real user may ask a
-benchmark-like question, and a harmful request from a safety benchmark reads like an ordinary one. Only a cohort's
-sustained, broad probing is a campaign. It is not wired into detection yet (``signals.py`` / ``evidence.py``):
-doing so changes benchmark figures and is a separate step.
+(``ProbeModel.load().probe_probability(payloads, payload_vectors, embedder.name)``) and aggregate per account or
+cohort (mean probability, share above 0.5, spread over capability areas). A single probability is weak evidence: a
+real user may ask a benchmark-like question, and a harmful request from a safety benchmark reads like an ordinary one. Only a cohort's
+sustained, broad probing is a campaign; a bag of 25 prompts of one kind is right for 33 of the 42 held-out sources
+(above). ``engine.detect.signals`` reads it per payload (``probe``).
 
 Features, and why these:
 
