@@ -159,6 +159,8 @@ ORDINARY_CLASSES: dict[str, list[str]] = {
 #: never seen before ("narrate your thinking", "articulate the reasoning"). Phrasings that only one benchmark
 #: campaign or test wrapper used (an earlier version had "false starts", "ideal answer", "line of thought", "each
 #: inference", "impartial grader", "safe alternative") were removed: a marker must be how people in general ask.
+#: The patterns are lower case and match lower-cased text (``markers_of`` lowers it once): ``re.I`` made every
+#: pattern 2-6x slower, and this runs on every distinct text of the night.
 MARKERS: dict[str, re.Pattern[str]] = {
     # asking for the reasoning itself, not only the answer
     "reasoning": re.compile(
@@ -171,7 +173,7 @@ MARKERS: dict[str, re.Pattern[str]] = {
         r"|étape par étape|raisonnement|paso a paso|razonamiento|passo a passo|passo dopo passo|ragionamento"
         r"|schritt für schritt|gedankengang|lösungsweg|пошагово|шаг за шагом|рассуждени|逐步|一步一步|思考过程|推理过程"
         r"|解题过程|段階的に|ステップバイステップ|思考過程|단계별로|adım adım",
-        re.I | re.S,
+        re.S,
     ),
     # the model asked to judge an answer (a grader for someone else's outputs)
     "grading": re.compile(
@@ -180,7 +182,7 @@ MARKERS: dict[str, re.Pattern[str]] = {
         r"|\bfrom 1 to (?:5|10)\b|\bscale of 1\b|\b(?:is|was) (?:this|the|that|my) (?:answer|solution) (?:correct|right)"
         r"|\b(?:reference|model) (?:answer|solution)\b|\bpoints? (?:deducted|off)\b"
         r"|califica|calificación|évalue|bewerte|评分|打分|採点",
-        re.I | re.S,
+        re.S,
     ),
     # probing where and why the model refuses
     "refusal": re.compile(
@@ -188,7 +190,7 @@ MARKERS: dict[str, re.Pattern[str]] = {
         r"|why (?:you (?:refuse|declined|would not|won't)|(?:can't|cannot|won't) you)"
         r"|content policy|would you refuse|refus(?:e|al) reason|(?:are|were) you (?:allowed|permitted) to"
         r"|what (?:are|is) (?:you )?not allowed|explain (?:your|the) refusal",
-        re.I | re.S,
+        re.S,
     ),
 }
 
@@ -199,14 +201,14 @@ _NON_LATIN = re.compile(
 _LATIN_STOPWORDS = re.compile(
     r"\b(?:el|los|las|una|por|para|con|que|est|les|des|une|dans|pour|avec|der|die|das|und|nicht|ist|mit|ein|eine"
     r"|wa|na|kwa|ya|ni|katika|ana|ile|não|uma|com|você|della|degli|sono|che|het|een|niet|ook)\b",
-    re.I,
 )
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def language_of(text: str) -> str:
     """'en' or 'other': enough to tell whether a family sweeps languages, without a language-id model."""
-    sample = text[:600]
-    letters = sum(ch.isalpha() for ch in sample) or 1
+    sample = text[:600].lower()  # the stopword pattern is lower case: re.I is several times slower
+    letters = len(_LETTER.findall(sample)) or 1
     if len(_NON_LATIN.findall(sample)) / letters > 0.3:
         return "other"
     words = len(sample.split()) or 1
@@ -215,4 +217,5 @@ def language_of(text: str) -> str:
 
 def markers_of(text: str) -> dict[str, bool]:
     """Which extraction markers a prompt carries."""
-    return {name: bool(p.search(text)) for name, p in MARKERS.items()}
+    low = text.lower()
+    return {name: bool(p.search(low)) for name, p in MARKERS.items()}
