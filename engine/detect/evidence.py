@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from scipy.stats import binom
 
 from engine.detect.settings import DetectSettings
-from engine.detect.signals import AREAS, AccountSignals, Context, TextSignals
+from engine.detect.signals import AREAS, AccountSignals, Context, TextSignals, value_codes
 from engine.ingest.records import epoch_seconds
 
 
@@ -68,7 +68,7 @@ class Population:
         codes = ctx.account_codes
         probe = ts.probe[rows].astype(np.float64)
         acc_probe = np.bincount(codes, probe, minlength=n_acc) / np.maximum(acc.n_prompts, 1)
-        _, model = np.unique(np.array(ctx.window["model"].to_pylist(), dtype=object).astype(str), return_inverse=True)
+        model, _ = value_codes(ctx.window["model"])
         mix = np.zeros((n_acc, int(model.max(initial=0)) + 1))
         np.add.at(mix, (codes, model), 1.0)
         mix /= np.maximum(acc.n_prompts, 1)[:, None]

@@ -28,11 +28,12 @@ from dataclasses import dataclass
 
 import faiss
 import numpy as np
+import pyarrow as pa
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from engine.detect.settings import DetectSettings
-from engine.detect.signals import AREAS, AccountSignals, Context, TextSignals
+from engine.detect.signals import AREAS, AccountSignals, Context, TextSignals, value_codes
 from engine.ingest.records import epoch_seconds
 from engine.vectors.cluster import BRIDGE_DISTANCE, bridge_components, hdbscan_precomputed
 
@@ -52,14 +53,15 @@ class Profiles:
     columns: list[str]
 
 
-def _shares(codes: np.ndarray, values: list[str], n_acc: int, n: np.ndarray) -> tuple[np.ndarray, list[str]]:
+def _shares(codes: np.ndarray, col: pa.ChunkedArray, n_acc: int, n: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Per account, the share of its requests with each of the log's TOP_VALUES commonest values (+ other)."""
-    uniq, inv, counts = np.unique(np.array(values, dtype=object).astype(str), return_inverse=True, return_counts=True)
+    inv, uniq = value_codes(col)
+    counts = np.bincount(inv, minlength=len(uniq))
     top = np.argsort(-counts, kind="stable")[:TOP_VALUES]
-    col = np.full(len(uniq), len(top), dtype=np.int64)
-    col[top] = np.arange(len(top))
+    col_of = np.full(len(uniq), len(top), dtype=np.int64)
+    col_of[top] = np.arange(len(top))
     m = np.zeros((n_acc, len(top) + 1))
-    np.add.at(m, (codes, col[inv]), 1.0)
+    np.add.at(m, (codes, col_of[inv]), 1.0)
     names = [str(uniq[i]) for i in top] + ["other"]
     return m / np.maximum(n, 1)[:, None], names
 
@@ -83,8 +85,8 @@ def account_profiles(ctx: Context, ts: TextSignals, acc: AccountSignals, s: Dete
     cnt = np.maximum(np.bincount(gc, minlength=n_acc), 1)
     mean = np.bincount(gc, lg, minlength=n_acc) / cnt
     gap_sd = np.sqrt(np.maximum(np.bincount(gc, lg**2, minlength=n_acc) / cnt - mean**2, 0))
-    models, model_names = _shares(codes, ctx.window["model"].to_pylist(), n_acc, n)
-    clients, client_names = _shares(codes, ctx.window["user_agent"].to_pylist(), n_acc, n)
+    models, model_names = _shares(codes, ctx.window["model"], n_acc, n)
+    clients, client_names = _shares(codes, ctx.window["user_agent"], n_acc, n)
     age = np.log10(np.clip(np.nan_to_num(acc.age_days, nan=365.0), 1, None))
     # (name, columns): each block weighs the same in a distance whatever its number of columns, so ten client
     # columns do not outvote the one probe column

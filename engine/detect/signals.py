@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine.detect.content_model import ProbeModel
 from engine.detect.settings import DEFAULTS, DetectSettings
@@ -176,6 +177,13 @@ def _account_attributes(ctx: Context) -> dict[str, np.ndarray]:
         return np.where(idx >= 0, vals[np.maximum(idx, 0)], "") if len(ids) else np.full(len(idx), "", dtype=object)
 
     return {"created": created, "org": col("org_id"), "payment": col("payment_fp")}
+
+
+def value_codes(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
+    """Integer code per row and the distinct values of a string column (null and empty are ""), encoded in Arrow:
+    a million rows take milliseconds, not a Python pass over a list of strings."""
+    enc = pc.dictionary_encode(pc.fill_null(col.cast(pa.string()), "")).combine_chunks()
+    return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
 
 
 def _most_common_per_account(col: pa.ChunkedArray, codes: np.ndarray, n_acc: int) -> np.ndarray:
