@@ -99,3 +99,71 @@ def test_every_campaign_account_outranks_almost_every_benign_one(small_bench) ->
     )
     threshold = neg[max(1, len(neg) // 100)]  # the benign score at a 1% false-positive rate
     assert sum(p > threshold for p in pos) / len(pos) >= 0.9
+
+
+# -- v2: sign-up waves and an aged campaign without shared wrappers (public2 shape, wrappers reworded) -------------
+
+AGED_BANKS = [
+    ["", "Item: ", "Prompt: ", "Solve: "],
+    ["{q}"],
+    ["", "\n\nBe careful.", "\n\nOne line is enough.", " Check your work."],
+]
+
+
+@pytest.fixture(scope="module")
+def wave_bench(shared_dir, tmp_path_factory):
+    """public2.json scaled down: sign-up waves (a launch day, a team's seats on one card, a course with a shared
+    problem set) beside the campaigns, and an aged campaign with one bank-built wrapper per account and its
+    question set split between accounts. Run with and without the account table."""
+    cfg = small_config(shared_dir, "public2.json", benign=500, eval_per_day=[300, 600], min_campaign=12)
+    for c in cfg["campaigns"]:
+        if c["name"] in NEW_WRAPPERS:
+            c["templates"] = NEW_WRAPPERS[c["name"]]
+        if c["name"] == "aged-sweep":
+            c["accounts"], c["banks"] = 30, AGED_BANKS
+    out = tmp_path_factory.mktemp("wave")
+    (out / "cfg.json").write_text(json.dumps(cfg))
+    subprocess.run(
+        [sys.executable, str(shared_dir / "bench" / "make_logs.py"), str(out / "cfg.json"), str(out / "log")],
+        check=True,
+        capture_output=True,
+    )
+    with open(out / "log" / "truth_accounts.csv", newline="") as f:
+        truth = {r["account_id"]: (r["label"], r["group"]) for r in csv.DictReader(f)}
+    results = {}
+    for name, accounts in (("with", out / "log" / "accounts.jsonl"), ("without", None)):
+        store = out / f"store-{name}"
+        run(RunConfig(inputs=[out / "log" / "prompts.jsonl"], accounts=accounts, store=store, quiet=True))
+        tables = Tables(Store(store).require())
+        cols = ["account_id", "score", "flagged", "campaign_id"]
+        results[name] = ({r["account_id"]: r for r in tables.accounts().select(cols).to_pylist()}, tables)
+    return truth, results
+
+
+def test_sign_up_waves_are_not_campaigns(wave_bench) -> None:
+    truth, results = wave_bench
+    for name, (verdicts, _) in results.items():
+        for group in ("launch-day", "team-rollout", "bootcamp"):
+            rows = _groups(truth, verdicts)[group]
+            assert sum(r["flagged"] for r in rows) / len(rows) <= 0.02, f"{group} flagged ({name} account table)"
+
+
+def test_an_aged_campaign_without_shared_wrappers_is_found_whole(wave_bench) -> None:
+    truth, results = wave_bench
+    for name, (verdicts, _) in results.items():
+        rows = _groups(truth, verdicts)["aged-sweep"]
+        ids = [r["campaign_id"] for r in rows if r["flagged"]]
+        assert len(ids) / len(rows) >= 0.8, f"aged-sweep: {len(ids)}/{len(rows)} flagged ({name} account table)"
+        assert max(ids.count(i) for i in set(ids)) / len(rows) >= 0.7, f"aged-sweep split ({name} account table)"
+
+
+def test_every_flagged_campaign_says_which_families_carried_it(wave_bench) -> None:
+    _, results = wave_bench
+    camps = results["with"][1].campaigns(flagged_only=True).to_pylist()
+    assert camps
+    for c in camps:
+        reasons = json.loads(c["reasons"])
+        assert any(r.startswith("carried by ") for r in reasons), reasons
+        carried = json.loads(c["evidence"])["carried"]
+        assert set(carried) == {"content", "behaviour", "provenance"}
+        assert sum(v > 0.1 for v in carried.values()) >= 2  # no family decides alone
