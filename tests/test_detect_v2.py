@@ -138,7 +138,12 @@ def test_merge_alike_joins_fragments_to_a_flagged_cohort_only() -> None:
     labels = np.repeat([0, 1, 2, 3], [10, 6, 8, 7])
 
     def row(lab: int, flagged: bool) -> dict:
-        return {"members": np.flatnonzero(labels == lab), "flagged": flagged}
+        return {
+            "members": np.flatnonzero(labels == lab),
+            "flagged": flagged,
+            "unsized": 0.9,
+            "burst": (0.0, 0.0, 0.0, 0.0),
+        }
 
     out = profiles.merge_alike(labels, [row(0, True), row(1, False), row(2, False), row(3, False)], p, DEFAULTS)
     assert out is not None
@@ -156,3 +161,24 @@ def test_detect_rejects_an_unknown_family() -> None:
     assert "profiles" in FAMILIES
     with pytest.raises(ValueError, match="unknown evidence families"):
         detect(None, DEFAULTS, without=("vibes",))  # type: ignore[arg-type]
+
+
+def test_merge_alike_keeps_a_burst_cohort_apart_from_an_aged_one() -> None:
+    p = _profiles([(12, [2, 2, 0]), (12, [2.05, 2, 0]), (12, [2.1, 2, 0])])
+    labels = np.repeat([0, 1, 2], 12)
+    day = 86400.0
+    rows = [
+        {"members": np.flatnonzero(labels == 0), "flagged": True, "unsized": 0.9, "burst": (10 * day, 3.0, 1.0, 1.0)},
+        {
+            "members": np.flatnonzero(labels == 1),
+            "flagged": True,
+            "unsized": 0.9,
+            "burst": (float("nan"), 0.0, 0.1, 0.0),
+        },
+        {"members": np.flatnonzero(labels == 2), "flagged": True, "unsized": 0.9, "burst": (30 * day, 3.0, 1.0, 1.0)},
+    ]
+    # alike in profile, but made in a burst / not / in another burst weeks later: three operations
+    assert profiles.merge_alike(labels, rows, p, DEFAULTS) is None
+    rows[2]["burst"] = (10.5 * day, 3.0, 1.0, 1.0)  # the same burst: one operation
+    out = profiles.merge_alike(labels, rows, p, DEFAULTS)
+    assert out is not None and (out[labels == 2] == out[labels == 0][0]).all() and (out[labels == 1] == 1).all()

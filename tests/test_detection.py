@@ -36,6 +36,18 @@ NEW_WRAPPERS = {
 }
 
 
+def _make_log(shared_dir, cfg: dict, out) -> dict[str, tuple[str, str]]:
+    """Generate ``out/log`` from ``cfg`` with the shared benchmark generator; its truth: account -> (label, group)."""
+    (out / "cfg.json").write_text(json.dumps(cfg))
+    subprocess.run(
+        [sys.executable, str(shared_dir / "bench" / "make_logs.py"), str(out / "cfg.json"), str(out / "log")],
+        check=True,
+        capture_output=True,
+    )
+    with open(out / "log" / "truth_accounts.csv", newline="") as f:
+        return {r["account_id"]: (r["label"], r["group"]) for r in csv.DictReader(f)}
+
+
 @pytest.fixture(scope="module")
 def small_bench(shared_dir, tmp_path_factory):
     cfg = small_config(shared_dir, "public.json", benign=500, eval_per_day=[300, 600], min_campaign=12)
@@ -43,12 +55,7 @@ def small_bench(shared_dir, tmp_path_factory):
         if c["name"] in NEW_WRAPPERS:
             c["templates"] = NEW_WRAPPERS[c["name"]]
     out = tmp_path_factory.mktemp("bench")
-    (out / "cfg.json").write_text(json.dumps(cfg))
-    subprocess.run(
-        [sys.executable, str(shared_dir / "bench" / "make_logs.py"), str(out / "cfg.json"), str(out / "log")],
-        check=True,
-        capture_output=True,
-    )
+    truth = _make_log(shared_dir, cfg, out)
     store = out / "store"
     run(
         RunConfig(
@@ -59,8 +66,6 @@ def small_bench(shared_dir, tmp_path_factory):
     verdicts = {
         r["account_id"]: r for r in accounts.select(["account_id", "score", "flagged", "campaign_id"]).to_pylist()
     }
-    with open(out / "log" / "truth_accounts.csv", newline="") as f:
-        truth = {r["account_id"]: (r["label"], r["group"]) for r in csv.DictReader(f)}
     return truth, verdicts
 
 
@@ -122,14 +127,7 @@ def wave_bench(shared_dir, tmp_path_factory):
         if c["name"] == "aged-sweep":
             c["accounts"], c["banks"] = 30, AGED_BANKS
     out = tmp_path_factory.mktemp("wave")
-    (out / "cfg.json").write_text(json.dumps(cfg))
-    subprocess.run(
-        [sys.executable, str(shared_dir / "bench" / "make_logs.py"), str(out / "cfg.json"), str(out / "log")],
-        check=True,
-        capture_output=True,
-    )
-    with open(out / "log" / "truth_accounts.csv", newline="") as f:
-        truth = {r["account_id"]: (r["label"], r["group"]) for r in csv.DictReader(f)}
+    truth = _make_log(shared_dir, cfg, out)
     results = {}
     for name, accounts in (("with", out / "log" / "accounts.jsonl"), ("without", None)):
         store = out / f"store-{name}"

@@ -174,11 +174,13 @@ def _score_cohort(
     names = sorted(ctx.account_names[a] for a in members)
     row = {
         "members": members,
-        "burst": (prov.burst.start, prov.burst.days, prov.burst.accounts / n),
+        "burst": (prov.burst.start, prov.burst.days, prov.burst.accounts / n, prov.burst.evidence),
         "hist": cont.areas,
         "campaign_id": "c" + format(int(hash64([",".join(names)])[0]) & 0xFFFFFFFF, "08x"),
         "score": round(score, 4),
         "flagged": bool(score >= s.flag_score and n >= s.min_cohort),
+        # the score without the small-cohort discount: what a fragment of an operation says on its own
+        "unsized": score / max(disc.size, 1e-9),
         "accounts": n,
         "prompts": len(pidx),
         "first_seen": int(pop.ts[pidx].min()),

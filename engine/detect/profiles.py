@@ -188,9 +188,10 @@ def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSett
     """Join cohorts whose members' mean profiles are within ``profile_merge_distance`` of a flagged one: fragments
     of one operation (a wrapper variant, a card group, a few bare-question accounts) that ask alike and behave
     alike. Flagged cohorts join each other (single linkage); an unflagged one joins only a flagged one, never
-    another unflagged one, and only when smaller than ``profile_absorb_size``, so ordinary accounts are not
-    gathered into something new here. ``rows`` carry
-    ``members`` and ``flagged``. Returns new labels, or None when none join."""
+    another unflagged one, and only a fragment: smaller than ``profile_absorb_size`` and scoring at least
+    flag_score but for the small-cohort discount (``unsized``), so ordinary accounts are not gathered in. Two cohorts of which one was created in a sign-up burst and the other not,
+    or in bursts days apart, are never joined. ``rows`` carry ``members``, ``flagged``, ``unsized`` and ``burst``
+    (start, days, share, evidence). Returns new labels, or None when none join."""
     row_of = np.full(len(labels), -1, np.int64)
     row_of[p.accounts] = np.arange(len(p.accounts))
     cents, kept = [], []
@@ -204,17 +205,26 @@ def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSett
         return None
     c = np.stack(cents)
     d = np.sqrt(np.maximum(((c[:, None, :] - c[None, flagged, :]) ** 2).sum(-1), 0))  # every cohort x flagged
-    near = d < s.profile_merge_distance
     fi = np.flatnonzero(flagged)
+    # provenance may veto: accounts made in a sign-up burst and accounts that were not, or in two bursts days
+    # apart, are two operations however alike they behave
+    burst = np.array([r["burst"][3] >= s.burst_veto for r in kept], dtype=bool)
+    start = np.array([r["burst"][0] for r in kept], dtype=float)
+    same_origin = (burst[:, None] == burst[None, fi]) & (
+        ~burst[:, None] | (np.abs(start[:, None] - start[None, fi]) <= s.merge_burst_days * 86400)
+    )
+    near = (d < s.profile_merge_distance) & same_origin
     edges = sp.coo_matrix(near, shape=(len(kept), len(fi)))
     graph = sp.csr_matrix((np.ones(edges.nnz), (edges.row, fi[edges.col])), shape=(len(kept), len(kept)))
     # an unflagged cohort attaches to its nearest flagged one only, so it cannot bridge two campaigns; and only a
-    # small one (a fragment): a large unflagged cohort is something of its own, scored on its own
+    # fragment: small (a large unflagged cohort is something of its own), and scoring as a campaign but for its
+    # size (ordinary accounts, or an old org's eval harness, that happen to behave alike are not pulled in)
     unf = np.flatnonzero(~flagged)
     graph = graph.tolil()
     for i in unf:
         graph[i, :] = 0
-        if near[i].any() and len(kept[i]["members"]) < s.profile_absorb_size:
+        fragment = len(kept[i]["members"]) < s.profile_absorb_size and kept[i]["unsized"] >= s.flag_score
+        if near[i].any() and fragment:
             graph[i, fi[int(np.argmin(np.where(near[i], d[i], np.inf)))]] = 1
     graph.setdiag(0)
     n_comp, comp = connected_components(graph.tocsr(), directed=False)

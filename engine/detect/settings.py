@@ -74,6 +74,9 @@ class DetectSettings:
         "(public2; 1.47-1.75 in holdout-c, partly left apart), two different campaigns at least 1.8, a flagged "
         "campaign and an ordinary cohort at least 2.3",
     )
+    burst_veto: float = _s(
+        0.5, "cohorts with sign-up burst evidence at least this, and those without, are not joined by profile"
+    )
     profile_absorb_size: int = _s(
         10,
         "linked cohorts smaller than this (one card's accounts, a wrapper variant) may be folded into the profile "
@@ -164,7 +167,10 @@ class DetectSettings:
     # -- campaigns across nights ---------------------------------------------------------------------------------
     match_min: float = _s(0.3, "tonight's cohort continues a known campaign when they overlap at least this much")
     continue_score: float = _s(
-        0.4, "a known campaign stays flagged while its cohort scores at least this: no flicker around flag_score"
+        0.45,
+        "a known campaign stays flagged while its cohort scores at least this: no flicker around flag_score. Set by "
+        "looking at the nightly test log: at 0.4 a 4-account cohort of an eval harness and two ordinary users "
+        "(0.43) kept a campaign's flag for a night",
     )
     partial_night_share: float = _s(
         0.25,
