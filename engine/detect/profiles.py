@@ -189,8 +189,9 @@ def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSett
     of one operation (a wrapper variant, a card group, a few bare-question accounts) that ask alike and behave
     alike. Flagged cohorts join each other (single linkage); an unflagged one joins only a flagged one, never
     another unflagged one, and only a fragment: smaller than ``profile_absorb_size`` and scoring at least
-    flag_score but for the small-cohort discount (``unsized``), so ordinary accounts are not gathered in. Two cohorts of which one was created in a sign-up burst and the other not,
-    or in bursts days apart, are never joined. ``rows`` carry ``members``, ``flagged``, ``unsized`` and ``burst``
+    flag_score but for the small-cohort discount (``unsized``), so ordinary accounts are not gathered in. Two
+    flagged cohorts of which one was created in a sign-up burst and the other not, or in bursts days apart, are
+    never joined. ``rows`` carry ``members``, ``flagged``, ``unsized`` and ``burst``
     (start, days, share, evidence). Returns new labels, or None when none join."""
     row_of = np.full(len(labels), -1, np.int64)
     row_of[p.accounts] = np.arange(len(p.accounts))
@@ -213,6 +214,7 @@ def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSett
     same_origin = (burst[:, None] == burst[None, fi]) & (
         ~burst[:, None] | (np.abs(start[:, None] - start[None, fi]) <= s.merge_burst_days * 86400)
     )
+    same_origin |= ~flagged[:, None]  # a fragment's own "burst" (a few accounts) is too small to veto anything
     near = (d < s.profile_merge_distance) & same_origin
     edges = sp.coo_matrix(near, shape=(len(kept), len(fi)))
     graph = sp.csr_matrix((np.ones(edges.nnz), (edges.row, fi[edges.col])), shape=(len(kept), len(kept)))
