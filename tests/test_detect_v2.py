@@ -155,6 +155,7 @@ def test_typicality_ranks_an_outlier_member_low() -> None:
     p = _profiles([(15, [1, 1, 1]), (1, [6, -4, 3])])
     t = profiles.typicality(np.arange(16), p)
     assert (t[:15] > 0.9).mean() > 0.9 and t[15] == 0.0
+    assert np.isnan(profiles.typicality(np.arange(2), p)).all()  # too few profiled members: nothing known
 
 
 def test_detect_rejects_an_unknown_family() -> None:

@@ -163,11 +163,7 @@ def _score_cohort(
     beh = evidence.behaviour(members, acc, pop, s)
     disc = evidence.discounts(members, pidx, ctx, acc, s)
     score, carried = evidence.cohort_score(prov, cont, beh, disc, pop, s)
-    # typical of the cohort by its wrapper text or card; an account sending no shared wrapper text at all (bare
-    # questions) by its profile instead
-    bare = np.diff(w.indptr)[members] == 0
-    strength = evidence.member_strength(members, w, t, ctx, pop, prov, acc, s)
-    strength = np.where(bare, np.maximum(strength, profiles.typicality(members, prof)), strength)
+    strength = evidence.member_strength(members, w, t, ctx, pop, prov, acc, s, profiles.typicality(members, prof))
     rows = ctx.text_row[pidx]
     top_template = float(np.asarray(t[rows].sum(axis=0)).max() / len(pidx)) if t.nnz else 0.0
     wrapped = float((ctx.template_id[rows] != 0).mean())

@@ -330,18 +330,20 @@ def cohort_score(
 
 def member_strength(
     members: np.ndarray, w: sp.csr_matrix, t: sp.csr_matrix, ctx: Context, pop: Population, prov: Provenance,
-    acc: AccountSignals, s: DetectSettings,
+    acc: AccountSignals, s: DetectSettings, typical: np.ndarray,
 ) -> np.ndarray:  # fmt: skip
     """How typical of its cohort each member is, in [0, 1].
 
-    The share of the account's prompts carrying the cohort's core wrapper segments, relative to the cohort's median
-    member (a campaign with cover traffic has a lower median), so an account that drifted in through one shared
-    sentence ranks below the operation's own accounts and is not flagged with them. A card shared with the
-    cohort's typical members ties an account to the operation whatever it sends.
+    Where the cohort has core wrapper segments: the share of the account's prompts carrying them, relative to the
+    cohort's median member (a campaign with cover traffic has a lower median), so an account that drifted in
+    through one shared sentence ranks below the operation's own accounts and is not flagged with them; an account
+    sending no shared wrapper text at all (bare questions) may instead be typical by its profile (``typical``,
+    ``engine.detect.profiles.typicality``: NaN where unknown). Where no wrapper is core (a cohort joined by
+    profile, or by cards), the profile says it alone, and an account too quiet to profile counts as typical. A
+    card shared with the cohort's typical members ties an account to the operation whatever it sends.
     """
     n = len(members)
     core = np.asarray((w[members] > 0).sum(axis=0)).ravel() >= max(2, s.core_segment_share * n)
-    strength = np.ones(n)
     if core.any():
         has_core = np.asarray(t[:, np.flatnonzero(core)].sum(axis=1)).ravel() > 0
         strength = np.array(
@@ -352,7 +354,11 @@ def member_strength(
                 for a in members
             ]
         )
-    strength = np.clip(strength / max(float(np.median(strength)), 1e-9), 0.0, 1.0)
+        strength = np.clip(strength / max(float(np.median(strength)), 1e-9), 0.0, 1.0)
+        bare = np.diff(w.indptr)[members] == 0
+        strength = np.where(bare, np.maximum(strength, np.nan_to_num(typical, nan=0.0)), strength)
+    else:
+        strength = np.where(np.isnan(typical), 1.0, typical)
     pay = acc.payment[members].astype(str)
     strong_cards = set(pay[(strength >= s.min_member_strength) & (pay != "")])
     shares_card = np.isin(pay, list(prov.shared_cards)) & np.isin(pay, list(strong_cards))

@@ -240,12 +240,13 @@ def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSett
 
 def typicality(members: np.ndarray, p: Profiles) -> np.ndarray:
     """How typical each member's profile is of its cohort, in [0, 1]: 1 within twice the median member's distance
-    from the cohort's mean profile, falling to 0 at four times it; 0 for accounts too quiet to profile."""
+    from the cohort's mean profile, falling to 0 at four times it; NaN (nothing known) for accounts too quiet to
+    profile, and for all when fewer than three members are profiled."""
     row_of = np.full(int(members.max(initial=0)) + 1, -1, np.int64)
     ok = p.accounts < len(row_of)
     row_of[p.accounts[ok]] = np.flatnonzero(ok)
     at = row_of[members]
-    out = np.zeros(len(members))
+    out = np.full(len(members), np.nan)
     if (at >= 0).sum() < 3:
         return out
     x = p.vectors[at[at >= 0]]
