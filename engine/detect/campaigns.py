@@ -81,12 +81,12 @@ def detect(
     pop = evidence.Population.measure(ctx, ts, acc, s)
     t = cohorts.segment_matrix(ctx.template)
     linked, w = cohorts.link_accounts(ctx, acc, t, s, wrappers="wrappers" not in without, cards="cards" not in without)
-    prof = profiles.account_profiles(ctx, ts, acc, s)
     use_profiles = "profiles" not in without
     if use_profiles:
+        prof = profiles.account_profiles(ctx, ts, acc, s)
         labels = profiles.join(linked, profiles.profile_cohorts(prof, len(acc.n_prompts), s), s)
-    else:
-        labels, prof = linked, profiles.Profiles(prof.vectors[:0], prof.accounts[:0], prof.columns)
+    else:  # no account is profiled: nothing joins by profile, typicality is unknown
+        labels, prof = linked, profiles.Profiles(np.zeros((0, 0), np.float32), np.zeros(0, np.int64), [])
     scored = score_cohorts(labels, ctx, acc, pop, t, w, prof, s)
     merged = cohorts.merge_bursts(labels, [c for c in scored.rows if c["flagged"]], s)
     if merged is not None:

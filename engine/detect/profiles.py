@@ -49,8 +49,14 @@ class Profiles:
     """Robust z-scored profile per eligible account, and which accounts those rows are."""
 
     vectors: np.ndarray  # (eligible accounts x columns), float32
-    accounts: np.ndarray  # account codes of the rows
+    accounts: np.ndarray  # account codes of the rows, ascending
     columns: list[str]
+
+    def rows_of(self, accounts: np.ndarray) -> np.ndarray:
+        """Row of each account in ``vectors``; -1 for an account too quiet to profile."""
+        pos = np.minimum(np.searchsorted(self.accounts, accounts), max(len(self.accounts) - 1, 0))
+        found = len(self.accounts) > 0 and self.accounts[pos] == accounts
+        return np.where(found, pos, -1)
 
 
 def _shares(codes: np.ndarray, col: pa.ChunkedArray, n_acc: int, n: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -193,11 +199,9 @@ def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSett
     flagged cohorts of which one was created in a sign-up burst and the other not, or in bursts days apart, are
     never joined. ``rows`` carry ``members``, ``flagged``, ``unsized`` and ``burst``
     (start, days, share, evidence). Returns new labels, or None when none join."""
-    row_of = np.full(len(labels), -1, np.int64)
-    row_of[p.accounts] = np.arange(len(p.accounts))
     cents, kept = [], []
     for r in rows:
-        at = row_of[r["members"]]
+        at = p.rows_of(r["members"])
         if (at >= 0).sum() >= 2:
             cents.append(p.vectors[at[at >= 0]].mean(axis=0))
             kept.append(r)
@@ -214,21 +218,27 @@ def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSett
     same_origin = (burst[:, None] == burst[None, fi]) & (
         ~burst[:, None] | (np.abs(start[:, None] - start[None, fi]) <= s.merge_burst_days * 86400)
     )
-    same_origin |= ~flagged[:, None]  # a fragment's own "burst" (a few accounts) is too small to veto anything
     near = (d < s.profile_merge_distance) & same_origin
-    edges = sp.coo_matrix(near, shape=(len(kept), len(fi)))
-    graph = sp.csr_matrix((np.ones(edges.nnz), (edges.row, fi[edges.col])), shape=(len(kept), len(kept)))
-    # an unflagged cohort attaches to its nearest flagged one only, so it cannot bridge two campaigns; and only a
-    # fragment: small (a large unflagged cohort is something of its own), and scoring as a campaign but for its
-    # size (ordinary accounts, or an old org's eval harness, that happen to behave alike are not pulled in)
-    unf = np.flatnonzero(~flagged)
-    graph = graph.tolil()
-    for i in unf:
-        graph[i, :] = 0
-        fragment = len(kept[i]["members"]) < s.profile_absorb_size and kept[i]["unsized"] >= s.flag_score
-        if near[i].any() and fragment:
-            graph[i, fi[int(np.argmin(np.where(near[i], d[i], np.inf)))]] = 1
-    graph.setdiag(0)
+    src: list[int] = []
+    dst: list[int] = []
+    for i, r in enumerate(kept):
+        if flagged[i]:
+            to = fi[near[i]]
+        elif (
+            (d[i] < s.profile_merge_distance).any()
+            and len(r["members"]) < s.profile_absorb_size
+            and (r["unsized"] >= s.flag_score)
+        ):
+            # an unflagged cohort attaches to its nearest flagged one only, so it cannot bridge two campaigns; and
+            # only a fragment: small (a large unflagged cohort is something of its own), and scoring as a campaign
+            # but for its size (ordinary accounts, or an old org's eval harness, that behave alike stay out); a
+            # fragment's own "burst" (a few accounts) is too small to veto anything
+            to = fi[[int(np.argmin(np.where(d[i] < s.profile_merge_distance, d[i], np.inf)))]]
+        else:
+            continue
+        src += [i] * len(to)
+        dst += to.tolist()
+    graph = sp.csr_matrix((np.ones(len(src)), (src, dst)), shape=(len(kept), len(kept)))
     n_comp, comp = connected_components(graph.tocsr(), directed=False)
     if n_comp == len(kept):
         return None
@@ -244,10 +254,7 @@ def typicality(members: np.ndarray, p: Profiles) -> np.ndarray:
     quiet to profile, and for all when fewer than three members are profiled. On public2 every campaign's members
     lie within 1.62 times their median (most within 1.3); an old org's eval harness placed in an aged campaign's
     cohort at 1M lay at 2.33."""
-    row_of = np.full(int(members.max(initial=0)) + 1, -1, np.int64)
-    ok = p.accounts < len(row_of)
-    row_of[p.accounts[ok]] = np.flatnonzero(ok)
-    at = row_of[members]
+    at = p.rows_of(members)
     out = np.full(len(members), np.nan)
     if (at >= 0).sum() < 3:
         return out
