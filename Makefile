@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 STORE  ?= promptsim-store
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -17,9 +17,20 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## generate the demo log, run the nightly job on it, print the campaigns
 	$(PY) scripts/make_demo_log.py --out data
 	HF_HUB_OFFLINE=1 $(VENV)/bin/promptsim run --input data/demo-prompts.jsonl --accounts data/demo-accounts.jsonl --store $(STORE)
+	@echo "web UI and API: $(VENV)/bin/promptsim serve --store $(STORE)   then open http://127.0.0.1:8000/  (API docs /docs)"
 
-test: $(STAMP)  ## the whole test suite (unit + end-to-end)
+test: $(STAMP) browser  ## the whole test suite (unit + end-to-end + headless-browser UI tests)
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
+
+# Headless Chromium and its driver for the UI tests, from Debian's packages, where missing. Needs root and apt;
+# where it cannot be installed the browser tests are skipped and say why (the rest of the suite runs as before).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver) >/dev/null \
+	      || echo "make browser: apt-get could not install chromium; the browser tests will be skipped"; \
+	  else echo "make browser: chromium/chromedriver missing and not installable here (need root + apt-get);" \
+	    "the browser tests will be skipped"; fi; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

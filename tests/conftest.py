@@ -54,3 +54,75 @@ def small_config(shared: Path, name: str, *, benign: int, eval_per_day: list[int
     for c in cfg["campaigns"]:
         c["accounts"] = max(min_campaign, c["accounts"] // 5)
     return cfg
+
+
+#: prompts whose text tries to run script wherever it is shown (the UI, the report, the API's consumers); the
+#: payloads would set ``window.__xss`` or the title, or open an alert, so a browser test can see whether any ran
+HOSTILE_TEXTS = [
+    "<script>window.__xss=1;document.title='pwned'</script> what is 2+2?",
+    '"><img src=x onerror="window.__xss=2;alert(2)"> please summarise this',
+    '<a href="javascript:window.__xss=3;alert(3)">click me</a> and explain recursion step by step',
+    '</pre></textarea><svg onload="window.__xss=4"><style>body{display:none}</style> translate to french',
+    "{{ 7*7 }} {% raw %}jinja{% endraw %} ${7*7} <iframe src=javascript:alert(5)></iframe>",
+]
+HOSTILE_ACCOUNT = "acct_<b>hostile</b>"
+
+
+@pytest.fixture(scope="session")
+def served_store(demo_log: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A store built from the demo log plus hostile prompts (and a hostile account id): what the API, the web UI
+    and the report tests serve. Returns the store path and the hostile prompt ids."""
+    from engine.pipeline import RunConfig, run
+
+    rows = read_jsonl(demo_log["prompts"])
+    first = rows[0]
+    hostile = [
+        dict(first, prompt_id=f"hostile-{i}", account_id=HOSTILE_ACCOUNT, text=t) for i, t in enumerate(HOSTILE_TEXTS)
+    ]
+    hostile.append(dict(first, prompt_id='p"><script>window.__xss=9</script>', account_id=HOSTILE_ACCOUNT))
+    out = tmp_path_factory.mktemp("served")
+    extra = out / "hostile.jsonl"
+    extra.write_text("".join(json.dumps(r) + "\n" for r in hostile))
+    store = out / "store"
+    run(RunConfig(inputs=[demo_log["prompts"], extra], accounts=demo_log["accounts"], store=store, quiet=True))
+    return {"store": store, "hostile_ids": [r["prompt_id"] for r in hostile], "extra": extra}
+
+
+class LiveServer:
+    """The real app under uvicorn in a background thread, bound to 127.0.0.1 on a free port."""
+
+    def __init__(self, store: Path, **kw: object) -> None:
+        import socket
+        import threading
+        import time
+
+        import uvicorn
+
+        from engine.app.api import create_app
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.app = create_app(store, **kw)
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(served_store: dict) -> LiveServer:
+    server = LiveServer(served_store["store"], poll_seconds=0.2)
+    yield server
+    server.close()

@@ -262,6 +262,21 @@ def cmd_export(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(a: argparse.Namespace) -> int:
+    from engine.app.api import serve
+
+    Store(a.store).require()
+    serve(a.store, host=a.host, port=a.port, api_key=a.api_key or os.environ.get("PROMPTSIM_API_KEY"), quiet=a.quiet)
+    return 0
+
+
+def cmd_report(a: argparse.Namespace) -> int:
+    from engine.app.report import html_report
+
+    print(html_report(Store(a.store).require(), a.out))
+    return 0
+
+
 def cmd_runs(a: argparse.Namespace) -> int:
     rows = Tables(Store(a.store).require()).runs().to_pylist()
     if a.json:
@@ -361,9 +376,16 @@ def build_parser() -> argparse.ArgumentParser:
     _store_arg(ac)
     ac.set_defaults(func=cmd_account)
 
-    e = sub.add_parser("export", help="write clusters, memberships, campaigns, accounts.csv, campaigns.json, report.md")
+    e = sub.add_parser(
+        "export", help="write clusters, memberships, campaigns, accounts.csv, campaigns.json, report.md, report.html"
+    )
     e.add_argument("--out", required=True, help="output directory")
-    e.add_argument("--format", choices=["csv", "parquet", "json"], default="csv")
+    e.add_argument(
+        "--format",
+        choices=["csv", "parquet", "json", "html"],
+        default="csv",
+        help="format of the tables (html: only the one-file report.html, with its plots)",
+    )
     _store_arg(e)
     e.set_defaults(func=cmd_export)
 
@@ -393,6 +415,27 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--json", action="store_true")
     _store_arg(st)
     st.set_defaults(func=cmd_settings)
+
+    sv = sub.add_parser(
+        "serve",
+        help="the web UI and read-only HTTP API over the store (docs at /docs)",
+        description="Serve the store's current snapshot over HTTP: the web UI at / and a JSON API "
+        "(/campaigns, /accounts, /prompts/{id}/similar, ...; OpenAPI docs at /docs). Follows new snapshots "
+        "as nightly runs commit, without a restart.",
+    )
+    sv.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback only)")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument(
+        "--api-key", help="require this key in the X-API-Key header (default: $PROMPTSIM_API_KEY, else none)"
+    )
+    sv.add_argument("--quiet", "-q", action="store_true", help="no access log")
+    _store_arg(sv)
+    sv.set_defaults(func=cmd_serve)
+
+    rp = sub.add_parser("report", help="write one self-contained report.html (campaign pages with plots)")
+    rp.add_argument("--out", default="report.html", help="file to write (default report.html)")
+    _store_arg(rp)
+    rp.set_defaults(func=cmd_report)
 
     rs = sub.add_parser("runs", help="the runs that built this store")
     rs.add_argument("--json", action="store_true")

@@ -84,6 +84,8 @@ class Searcher:
         self.meta = snapshot.meta()
         self._embedder = None
         self._row_of_key: dict[bytes, int] | None = None
+        self._window_accounts = w["account_id"]
+        self._by_account: tuple[dict[str, int], np.ndarray, np.ndarray] | None = None
 
     # -- public ----------------------------------------------------------------------------------------------
     def similar(self, prompt_id: str, k: int = 10) -> SimilarResult:
@@ -105,7 +107,44 @@ class Searcher:
         near, sem = self._from_text(text, k, exclude_text=-1)
         return SimilarResult({"text": text[:300]}, near, sem)
 
+    def rows_of_account(self, account_id: str) -> np.ndarray:
+        """Window prompt rows of one account, oldest first (empty for an account with none in the window)."""
+        code_of, order, bounds = self._account_index()
+        c = code_of.get(str(account_id))
+        if c is None:
+            return np.zeros(0, dtype=np.int64)
+        rows = order[bounds[c] : bounds[c + 1]]
+        return rows[np.argsort(self.times[rows], kind="stable")]
+
+    def times_of(self, account_ids: list[str]) -> np.ndarray:
+        """Epoch seconds of every window prompt the given accounts sent (a campaign's timeline)."""
+        code_of, order, bounds = self._account_index()
+        codes = [code_of[a] for a in account_ids if a in code_of]
+        if not codes:
+            return np.zeros(0, dtype=np.int64)
+        return self.times[np.concatenate([order[bounds[c] : bounds[c + 1]] for c in codes])]
+
+    def prompt_row(self, prompt_id: str) -> int | None:
+        """The window row of a prompt id, or None when it is not in the analysis window."""
+        return self.row_of.get(str(prompt_id))
+
+    def neighbour(self, prompt_row: int) -> Neighbour:
+        """One window prompt as the search results show it (ids, time, cluster, snippet)."""
+        return self._neighbour(prompt_row, 1.0)
+
     # -- internals -------------------------------------------------------------------------------------------
+    def _account_index(self) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+        """Account -> window rows, built on first use (a one-shot ``promptsim similar`` never needs it): the
+        accounts dictionary-encoded once in Arrow, rows ordered by account code with the bounds of each."""
+        if self._by_account is None:
+            enc = self._window_accounts.combine_chunks().dictionary_encode()
+            names = enc.dictionary.to_pylist()
+            codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            order = np.argsort(codes, kind="stable")
+            bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+            self._by_account = ({n: i for i, n in enumerate(names)}, order, bounds)
+        return self._by_account
+
     def _similar_outside_window(self, prompt_id: str, k: int) -> SimilarResult:
         row = self.tables.prompt(prompt_id)
         if row is None:

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from engine.store import Snapshot
 from engine.store.tables import Tables
 
-FORMATS = ("csv", "parquet", "json")
+FORMATS = ("csv", "parquet", "json", "html")
 #: columns of ``accounts.csv``: the verdict first (what ``score.py`` reads), then the signals and attributes behind it
 ACCOUNT_EXPORT = [
     "account_id",
@@ -69,6 +69,8 @@ def export(snap: Snapshot, out_dir: str | Path, fmt: str = "csv") -> list[Path]:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if fmt == "html":
+        return [html_report(snap, out / "report.html")]
     tables = Tables(snap)
     history = tables.history()
     nights_tbl = tables.nights()
@@ -154,3 +156,18 @@ def markdown_report(snap: Snapshot) -> str:
         why = "; ".join(json.loads(r["mitigations"])) or "weak evidence"
         lines.append(f"- {r['campaign_id']} ({r['accounts']} accounts, score {r['score']:.2f}): {why}")
     return "\n".join(lines) + "\n"
+
+
+def html_report(snap: Snapshot, path: str | Path) -> Path:
+    """One self-contained ``report.html`` (inline CSS and SVG plots, no script, nothing fetched): the campaign
+    pages of the web UI, for a mail or a ticket. Written to a temporary name and renamed, so a reader never opens
+    half a report."""
+    from engine.app.views import State
+    from engine.app.web import report_html
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(report_html(State.open(snap)), encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -23,6 +23,7 @@ import fcntl
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -47,6 +48,9 @@ class Snapshot:
     path: Path
     _con: duckdb.DuckDBPyConnection | None = field(default=None, repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+    _cursors: list[duckdb.DuckDBPyConnection] = field(default_factory=list, repr=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def name(self) -> str:
@@ -59,8 +63,18 @@ class Snapshot:
         return self._con
 
     def query(self, sql: str, params: list | None = None) -> pa.Table:
-        """Run SQL on the snapshot's DuckDB database and return an Arrow table."""
-        return self.con.sql(sql, params=params).to_arrow_table()
+        """Run SQL on the snapshot's DuckDB database and return an Arrow table.
+
+        Each thread queries through its own cursor: a DuckDB connection is not safe to share between threads, and
+        a server answers requests from a thread pool over one snapshot.
+        """
+        cur = getattr(self._local, "cur", None)
+        if cur is None:
+            with self._guard:
+                cur = self.con.cursor()
+                self._cursors.append(cur)
+            self._local.cur = cur
+        return cur.sql(sql, params=params).to_arrow_table()
 
     def meta(self) -> dict[str, Any]:
         return json.loads((self.path / "snapshot.json").read_text())
@@ -75,6 +89,12 @@ class Snapshot:
         return (self.path / name).exists()
 
     def close(self) -> None:
+        with self._guard:
+            for cur in self._cursors:
+                with contextlib.suppress(Exception):
+                    cur.close()
+            self._cursors.clear()
+            self._local = threading.local()
         if self._con is not None:
             self._con.close()
             self._con = None
@@ -145,12 +165,14 @@ class Store:
     # -- reading -------------------------------------------------------------------------------------------
     def current(self) -> Snapshot | None:
         """The live snapshot, or None for a store that has never committed a run."""
-        pointer = self.root / "CURRENT"
-        if not pointer.exists():
-            return None
-        path = self.root / "snapshots" / pointer.read_text().strip()
+        name = self._current_name()
+        return None if name is None else self.snapshot(name)
+
+    def snapshot(self, name: str) -> Snapshot:
+        """A committed snapshot by name (the live one or one kept for readers that still hold it)."""
+        path = self.root / "snapshots" / name
         if not (path / "snapshot.json").exists():
-            raise StoreError(f"{self.root}: CURRENT points at {path.name}, which is missing or incomplete")
+            raise StoreError(f"{self.root}: snapshot {name} is missing or incomplete")
         return Snapshot(path)
 
     def require(self) -> Snapshot:

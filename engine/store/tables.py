@@ -258,11 +258,44 @@ class Tables:
     def account(self, account_id: str) -> dict | None:
         return self._one("accounts", "account_id", str(account_id))
 
+    def accounts_page(
+        self, *, flagged: bool | None = None, campaign_id: str | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[int, pa.Table]:
+        """One page of verdicts, most suspicious first, and how many match the filters (for paging)."""
+        conds, params = [], []
+        if flagged is not None:
+            conds.append("flagged = ?")
+            params.append(flagged)
+        if campaign_id is not None:
+            conds.append("(campaign_id = ? OR cohort_id = ?)")
+            params += [campaign_id, campaign_id]
+        if not self.has("accounts"):
+            return 0, SCHEMAS["accounts"].empty_table()
+        where = (" WHERE " + " AND ".join(conds)) if conds else ""
+        total = self.snap.query(f'SELECT count(*) AS n FROM "accounts"{where}', params)["n"][0].as_py()
+        page = self.snap.query(
+            f'SELECT * FROM "accounts"{where} ORDER BY score DESC, account_id LIMIT ? OFFSET ?',
+            [*params, int(limit), int(offset)],
+        )
+        return int(total), conform("accounts", page)
+
     # -- clusters, templates, campaigns --------------------------------------------------------------------------
     def clusters(self, limit: int | None = None) -> pa.Table:
         """Prompt clusters, largest first."""
         t = self._read("clusters", order="prompts DESC, cluster_id")
         return t.slice(0, limit) if limit is not None else t
+
+    def cluster(self, cluster_id: int) -> dict | None:
+        rows = self._read("clusters", "cluster_id = ?", [int(cluster_id)]).to_pylist()
+        return rows[0] if rows else None
+
+    def template(self, template_id: int) -> dict | None:
+        rows = self._read("templates", "template_id = ?", [int(template_id)]).to_pylist()
+        return rows[0] if rows else None
+
+    def text_rows(self, rows: list[int]) -> pa.Table:
+        """The ``texts`` rows (skeleton, template, near-duplicate group, cluster) of the given text rows."""
+        return self._read("texts", "text_row IN (SELECT unnest(?))", [[int(r) for r in rows]], order="text_row")
 
     def templates(self) -> pa.Table:
         """Wrapper templates shared across accounts, the most used first."""

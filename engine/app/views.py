@@ -1,0 +1,361 @@
+"""What the web UI, the HTTP API and the HTML report show: one function per page, returning plain JSON-ready dicts.
+
+The API returns these dicts as they are, the UI and the report render them with the templates in
+``engine/app/templates``: one place decides what a campaign page contains, so the three never disagree. Reading
+goes through :class:`engine.store.tables.Tables` (SQL lives there) and :class:`engine.app.query.Searcher` (the
+in-memory window: prompt ids, accounts, times, vectors, signatures); nothing here writes.
+
+Unknown ids raise :class:`NotFound` (the API answers 404 with its message); nothing here trusts prompt text: it
+is returned as data and escaped by whoever renders it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.app import plots
+from engine.app.query import Searcher
+from engine.detect.history import diff_events
+from engine.store import Snapshot
+from engine.store.tables import Tables
+
+#: how many member accounts a campaign page lists (the rest are a page of ``/accounts?campaign_id=``)
+MEMBERS_SHOWN = 200
+#: prompts shown on an account page, newest first
+ACCOUNT_PROMPTS_SHOWN = 30
+#: slots of a template skeleton (engine.text.normalize masks): highlighted in the UI
+SLOT = re.compile(r"<(SLOT|NUM|CODE|STR|TEXT|URL|EMAIL)>")
+
+
+class NotFound(LookupError):
+    """An id that is not in the current snapshot; the message names it."""
+
+
+def iso(v: Any) -> str | None:
+    """A timestamp as ``2026-11-20T13:45:00Z`` (naive ones are UTC); None stays None."""
+    if v is None:
+        return None
+    if isinstance(v, datetime):
+        if v.tzinfo is None:
+            v = v.replace(tzinfo=timezone.utc)
+        return v.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(v)
+
+
+def _plain(row: dict) -> dict:
+    """A table row with timestamps as ISO strings and bytes as hex: safe for ``json.dumps`` as it is."""
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, datetime):
+            v = iso(v)
+        elif isinstance(v, bytes):
+            v = v.hex()
+        elif isinstance(v, float) and not np.isfinite(v):
+            v = None
+        out[k] = v
+    return out
+
+
+def template_parts(template: str) -> list[dict]:
+    """A template skeleton cut into literal text and slots, so a renderer can highlight what varies."""
+    parts, pos = [], 0
+    for m in SLOT.finditer(template):
+        if m.start() > pos:
+            parts.append({"text": template[pos : m.start()], "slot": False})
+        parts.append({"text": m.group(0), "slot": True})
+        pos = m.end()
+    if pos < len(template):
+        parts.append({"text": template[pos:], "slot": False})
+    return parts
+
+
+@dataclass
+class State:
+    """One committed snapshot, opened for reading: its tables, its searcher and what pages derive from them."""
+
+    snapshot: Snapshot
+    tables: Tables
+    searcher: Searcher
+    _map: dict | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, snapshot: Snapshot) -> State:
+        return cls(snapshot, Tables(snapshot), Searcher(snapshot))
+
+    @property
+    def name(self) -> str:
+        return self.snapshot.name
+
+    # -- campaigns -------------------------------------------------------------------------------------------
+    def _status(self) -> dict[str, str]:
+        hist = self.tables.history()
+        return dict(zip(hist["campaign_id"].to_pylist(), hist["status"].to_pylist(), strict=True))
+
+    def campaigns(
+        self,
+        *,
+        flagged: bool | None = None,
+        status: str | None = None,
+        min_score: float = 0.0,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> dict:
+        """Scored cohorts ranked by score, with status and reasons; filters and a page of them."""
+        status_of = self._status()
+        rows = []
+        for r in self.tables.campaigns().to_pylist():
+            st = status_of.get(r["campaign_id"], "untracked")
+            if flagged is not None and r["flagged"] != flagged:
+                continue
+            if status is not None and st != status:
+                continue
+            if r["score"] < min_score:
+                continue
+            rows.append(self._summary(r, st))
+        return {"total": len(rows), "limit": limit, "offset": offset, "items": rows[offset : offset + limit]}
+
+    @staticmethod
+    def _summary(r: dict, status: str) -> dict:
+        evidence = json.loads(r["evidence"] or "{}")
+        return {
+            "campaign_id": r["campaign_id"],
+            "score": r["score"],
+            "flagged": r["flagged"],
+            "status": status,
+            "accounts": r["accounts"],
+            "prompts": r["prompts"],
+            "first_seen": iso(r["first_seen"]),
+            "last_seen": iso(r["last_seen"]),
+            "carried": evidence.get("carried", {}),
+            "reasons": json.loads(r["reasons"] or "[]"),
+            "mitigations": json.loads(r["mitigations"] or "[]"),
+        }
+
+    def campaign(self, campaign_id: str) -> dict:
+        """A campaign page: evidence, timeline, areas, templates with slots, clusters, samples, history, members."""
+        r = self.tables.campaign(campaign_id)
+        if r is None:
+            raise NotFound(f"no campaign {campaign_id!r} in snapshot {self.name}")
+        hist = self.tables.history(campaign_id).to_pylist()
+        out = self._summary(r, hist[0]["status"] if hist else "untracked")
+        members = list(r["member_ids"] or [])
+        times = self.searcher.times_of(members)
+        total, page = self.tables.accounts_page(campaign_id=campaign_id, limit=MEMBERS_SHOWN)
+        clusters = []
+        for cid in r["clusters"] or []:
+            c = self.tables.cluster(cid)
+            if c is not None:
+                clusters.append({"cluster_id": cid, "prompts": c["prompts"], "top_terms": c["top_terms"]})
+        out |= {
+            "evidence": json.loads(r["evidence"] or "{}"),
+            "areas": json.loads(r["areas"] or "{}"),
+            "templates": [{"template": t, "parts": template_parts(t)} for t in r["templates"] or []],
+            "clusters": clusters,
+            "samples": list(r["samples"] or []),
+            "history": {
+                **(
+                    {k: _plain(hist[0])[k] for k in ("first_seen_run", "last_seen_run", "accounts_ever")}
+                    if hist
+                    else {}
+                ),
+                "nights": [_plain(n) for n in self.tables.nights(campaign_id).to_pylist()],
+                "events": self.tables.events(campaign_id).to_pylist(),
+            },
+            "member_ids": members,
+            "members": {"total": total, "shown": [_account_brief(a) for a in page.to_pylist()]},
+            "timeline": _timeline(times),
+        }
+        return out
+
+    # -- accounts --------------------------------------------------------------------------------------------
+    def accounts(
+        self, *, flagged: bool | None = None, campaign_id: str | None = None, limit: int = 50, offset: int = 0
+    ) -> dict:
+        total, page = self.tables.accounts_page(flagged=flagged, campaign_id=campaign_id, limit=limit, offset=offset)
+        return {
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+            "items": [_account_brief(a) for a in page.to_pylist()],
+        }
+
+    def account(self, account_id: str) -> dict:
+        """An account page: verdict, the signals and reasons behind it, its recent prompts and its timeline."""
+        r = self.tables.account(account_id)
+        rows = self.searcher.rows_of_account(account_id)
+        if r is None and not len(rows):
+            raise NotFound(f"no account {account_id!r} in snapshot {self.name}")
+        out = _plain(r) if r is not None else {"account_id": account_id, "flagged": False}
+        out["reasons"] = json.loads(out.get("reasons") or "[]")
+        out["recent_prompts"] = [
+            _neighbour_dict(self.searcher.neighbour(int(i))) for i in rows[::-1][:ACCOUNT_PROMPTS_SHOWN]
+        ]
+        out["window_prompts"] = int(len(rows))
+        out["timeline"] = _timeline(self.searcher.times[rows])
+        return out
+
+    # -- prompts ---------------------------------------------------------------------------------------------
+    def prompt(self, prompt_id: str) -> dict:
+        """A stored prompt: its text and request fields, its text's cluster, template and near-duplicate group."""
+        r = self.tables.prompt(prompt_id)
+        if r is None:
+            raise NotFound(f"no prompt {prompt_id!r} in snapshot {self.name}")
+        out = _plain(r)
+        out.pop("text_key", None)
+        row = self.searcher.prompt_row(prompt_id)
+        out["in_window"] = row is not None
+        if row is not None:
+            tr = int(self.searcher.text_of_prompt[row])
+            t = self.tables.text_rows([tr]).to_pylist()[0]
+            tpl = self.tables.template(t["template_id"]) if t["template_id"] else None
+            out |= {
+                "cluster_id": t["cluster_id"],
+                "dup_group": t["dup_group"],
+                "same_text_prompts": self.searcher.neighbour(row).same_text_prompts,
+                "template": {"template": tpl["template"], "parts": template_parts(tpl["template"])} if tpl else None,
+            }
+        acc = self.tables.account(r["account_id"])
+        out["account"] = _account_brief(acc) if acc else None
+        return out
+
+    def similar(self, prompt_id: str, k: int) -> dict:
+        if self.searcher.prompt_row(prompt_id) is None and self.tables.prompt(prompt_id) is None:
+            raise NotFound(f"no prompt {prompt_id!r} in snapshot {self.name}")
+        return self.searcher.similar(prompt_id, k).to_dict()
+
+    def similar_text(self, text: str, k: int) -> dict:
+        return self.searcher.similar_text(text, k).to_dict()
+
+    # -- clusters --------------------------------------------------------------------------------------------
+    def clusters(self, *, limit: int = 50, offset: int = 0) -> dict:
+        t = self.tables.clusters()
+        return {
+            "total": t.num_rows,
+            "limit": limit,
+            "offset": offset,
+            "items": [_plain(c) for c in t.slice(offset, limit).to_pylist()],
+        }
+
+    def cluster(self, cluster_id: int) -> dict:
+        """A cluster: size, terms, representatives, dominant template, sample prompt ids, campaigns it feeds."""
+        c = self.tables.cluster(cluster_id)
+        if c is None:
+            raise NotFound(f"no cluster {cluster_id} in snapshot {self.name}")
+        out = _plain(c)
+        tpl = c["dominant_template"] or ""
+        out["dominant_template_parts"] = template_parts(tpl)
+        s = self.searcher
+        texts = np.flatnonzero(s.cluster == cluster_id)[:20]
+        out["sample_prompts"] = [_neighbour_dict(s.neighbour(int(s.text_start[t]))) for t in texts]
+        out["campaigns"] = [
+            r["campaign_id"]
+            for r in self.tables.campaigns(flagged_only=True).to_pylist()
+            if cluster_id in (r["clusters"] or [])
+        ]
+        return out
+
+    def cluster_map(self) -> dict:
+        """Cluster centroids projected to 2-D, sized by prompts, coloured by the flagged campaign they feed.
+
+        Centroids are the mean stored vector of each cluster's distinct texts (one sparse product over the window),
+        projected by PCA (``plots.project_2d``); computed once per snapshot.
+        """
+        if self._map is None:
+            s = self.searcher
+            lab = np.asarray(s.cluster)
+            keep = lab >= 0
+            ids, inv = np.unique(lab[keep], return_inverse=True)
+            vec = np.asarray(s.vectors, dtype=np.float32)[keep] if keep.any() else np.zeros((0, 1), np.float32)
+            cent = np.zeros((len(ids), vec.shape[1]), np.float32)
+            np.add.at(cent, inv, vec)
+            cent /= np.maximum(np.linalg.norm(cent, axis=1, keepdims=True), 1e-9)
+            xy = plots.project_2d(cent)
+            prompts = np.diff(s.text_start)[keep]
+            size = np.bincount(inv, weights=prompts, minlength=len(ids)) if len(ids) else np.zeros(0)
+            camp: dict[int, str] = {}
+            for r in self.tables.campaigns(flagged_only=True).to_pylist():
+                for cid in r["clusters"] or []:
+                    camp.setdefault(int(cid), r["campaign_id"])
+            self._map = {
+                "clusters": [
+                    {
+                        "cluster_id": int(c),
+                        "x": round(float(x), 4),
+                        "y": round(float(y), 4),
+                        "prompts": int(n),
+                        "campaign_id": camp.get(int(c)),
+                    }
+                    for c, (x, y), n in zip(ids, xy, size, strict=True)
+                ]
+            }
+        return self._map
+
+    # -- runs ------------------------------------------------------------------------------------------------
+    def runs(self) -> dict:
+        items = []
+        for r in self.tables.runs().to_pylist():
+            r = _plain(r)
+            r["inputs"] = json.loads(r["inputs"] or "[]")
+            r["report"] = json.loads(r["report"] or "{}")
+            items.append(r)
+        return {"snapshot": self.name, "items": items}
+
+    def diff(self, since: str | None = None) -> dict:
+        runs = self.tables.run_ids()
+        if since is not None and since not in runs:
+            raise NotFound(f"no run {since!r} in this store's lineage (see /runs)")
+        return {
+            "since": since or (runs[-2] if len(runs) > 1 else None),
+            "latest": runs[-1] if runs else None,
+            "events": diff_events(self.tables.events(), runs, since),
+        }
+
+    def health(self) -> dict:
+        meta = self.snapshot.meta()
+        return {
+            "snapshot": self.name,
+            "prompts": meta.get("prompts"),
+            "texts": meta.get("texts"),
+            "embedder": meta.get("embedder"),
+            "store": str(Path(self.snapshot.path).parent.parent),
+        }
+
+
+def _account_brief(a: dict) -> dict:
+    keys = ("account_id", "score", "flagged", "campaign_id", "cohort_id", "member_strength", "prompts", "per_day")
+    return {k: _plain(a).get(k) for k in keys}
+
+
+def _neighbour_dict(n: Any) -> dict:
+    from dataclasses import asdict
+
+    return asdict(n)
+
+
+def _timeline(times: np.ndarray, bin_seconds: int = 3600) -> dict:
+    """Prompts per hour (and per UTC day) over the given epoch seconds: what the UI and report plot."""
+    times = np.asarray(times, dtype=np.int64)
+    if not len(times):
+        return {"bin_seconds": bin_seconds, "start": None, "counts": [], "days": {}}
+    t0 = int(times.min()) // bin_seconds * bin_seconds
+    counts = np.bincount((times - t0) // bin_seconds)
+    day0 = int(times.min()) // 86400
+    per_day = np.bincount(times // 86400 - day0)
+    days = {
+        datetime.fromtimestamp((day0 + i) * 86400, timezone.utc).strftime("%Y-%m-%d"): int(n)
+        for i, n in enumerate(per_day)
+        if n
+    }
+    return {
+        "bin_seconds": bin_seconds,
+        "start": iso(datetime.fromtimestamp(t0, timezone.utc)),
+        "counts": counts.tolist(),
+        "days": days,
+    }
