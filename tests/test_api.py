@@ -90,7 +90,9 @@ def test_accounts_prompts_similar_clusters_runs_diff(client: httpx.Client, ids: 
     assert runs["items"] and runs["items"][-1]["run_id"] == client.get("/health").json()["snapshot"]
     assert client.get("/diff").json()["latest"] == runs["items"][-1]["run_id"]
     assert "/campaigns/{campaign_id}" in client.get("/openapi.json").json()["paths"]
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "cdn." not in docs.text  # served offline
+    assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 
 from engine.app import web
@@ -34,7 +35,7 @@ from engine.store import StoreError
 log = logging.getLogger("promptsim.serve")
 # ids are taken whole (``:path``): a prompt or account id may hold a "/" (sent percent-encoded); the similar route
 # is declared before the prompt route so ``/prompts/{id}/similar`` is never read as an id
-OPEN_PATHS = ("/docs", "/openapi.json", "/docs/oauth2-redirect", "/redoc")
+OPEN_PATHS = ("/docs", "/openapi.json", "/docs/oauth2-redirect", "/redoc", "/static-offline-docs/")
 #: every page and answer but the docs forbids scripts, frames and outside resources: prompt text is hostile, and
 #: the UI needs no script at all, so a missed escape still could not run anything
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -77,7 +78,9 @@ class TextQuery(BaseModel):
 def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: float = 1.0) -> FastAPI:
     """The app for one store directory; it follows the store's CURRENT snapshot (see engine.app.live)."""
     live = LiveStore(store, poll_seconds=poll_seconds)
-    app = FastAPI(
+    # the docs pages' Swagger UI / ReDoc assets are shipped by fastapi-offline: FastAPI's own pages load them from
+    # a CDN, which an analyst's offline network cannot reach
+    app = FastAPIOffline(
         title="promptsim",
         version="0.1.0",
         description="Read-only API over a promptsim store: suspected campaigns, account verdicts, clusters and "
