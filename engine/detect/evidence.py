@@ -338,7 +338,8 @@ def member_strength(
     cohort's median member (a campaign with cover traffic has a lower median), so an account that drifted in
     through one shared sentence ranks below the operation's own accounts and is not flagged with them; an account
     sending no shared wrapper text at all (bare questions) may instead be typical by its profile (``typical``,
-    ``engine.detect.profiles.typicality``: NaN where unknown). Where no wrapper is core (a cohort joined by
+    ``engine.detect.profiles.typicality``: NaN where unknown), and one whose profile is far from the cohort's is
+    not made typical by shared text alone. Where no wrapper is core (a cohort joined by
     profile, or by cards), the profile says it alone, and an account too quiet to profile counts as typical. A
     card shared with the cohort's typical members ties an account to the operation whatever it sends.
     """
@@ -357,6 +358,11 @@ def member_strength(
         strength = np.clip(strength / max(float(np.median(strength)), 1e-9), 0.0, 1.0)
         bare = np.diff(w.indptr)[members] == 0
         strength = np.where(bare, np.maximum(strength, np.nan_to_num(typical, nan=0.0)), strength)
+        # shared wrapper text does not make a member of an account whose profile is far from the cohort's
+        # (typicality under 1/2: beyond 2x the median member's distance): at 1M prompts an eval harness whose
+        # benchmark template shared sentences with a campaign's wrappers sat in its cohort and was flagged with it
+        far = np.nan_to_num(typical, nan=1.0) < 0.5
+        strength = np.where(far, np.minimum(strength, typical), strength)
     else:
         strength = np.where(np.isnan(typical), 1.0, typical)
     pay = acc.payment[members].astype(str)
