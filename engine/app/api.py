@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -26,6 +27,9 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.app import web
 from engine.app.live import LiveStore
@@ -57,8 +61,9 @@ def _finite(v: Any) -> Any:
 
 
 class Json(Response):
-    """Compact JSON straight from ``json.dumps`` (the view dicts are already plain): no per-field re-encoding on
-    the hot similar-by-id path."""
+    """Compact JSON straight from ``json.dumps`` (the view dicts are already plain). Endpoints return it themselves:
+    a returned dict would first go through FastAPI's ``jsonable_encoder``, which walks every field and cost more
+    than the similar-by-id search itself."""
 
     media_type = "application/json"
 
@@ -68,6 +73,41 @@ class Json(Response):
         except ValueError:
             text = json.dumps(_finite(content), ensure_ascii=False, separators=(",", ":"), default=str)
         return text.encode("utf-8")
+
+
+class Guard:
+    """The API key check and the security headers, as plain ASGI middleware: Starlette's ``@app.middleware``
+    wrapper costs about a millisecond a request, most of the similar-by-id budget."""
+
+    def __init__(self, app: ASGIApp, api_key: str | None) -> None:
+        self.app, self.key = app, api_key
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(OPEN_PATHS):
+            await self.app(scope, receive, send)
+            return
+        if self.key:
+            request = Request(scope)
+            login = scope["path"] == "/" and request.query_params.get("key")
+            given = login or request.headers.get("x-api-key") or request.cookies.get("promptsim_key") or ""
+            if not secrets.compare_digest(given.encode(), self.key.encode()):
+                reply: Response = Json({"detail": "missing or wrong API key (header X-API-Key)"}, status_code=401)
+                await reply(scope, receive, send)
+                return
+            if login:  # the UI: the key once in the URL, then an HTTP-only cookie, and the URL without it
+                reply = RedirectResponse("/", status_code=303)
+                reply.set_cookie("promptsim_key", self.key, httponly=True, samesite="strict")
+                await reply(scope, receive, send)
+                return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = CSP
+                headers["X-Content-Type-Options"] = "nosniff"
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 class TextQuery(BaseModel):
@@ -89,23 +129,7 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
     )
     app.state.live = live
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next):  # noqa: ANN001, ANN202 - Starlette's middleware signature
-        if api_key and not request.url.path.startswith(OPEN_PATHS):
-            given = request.headers.get("x-api-key") or request.cookies.get("promptsim_key") or ""
-            if request.url.path == "/" and request.query_params.get("key"):
-                given = request.query_params["key"]
-            if not secrets.compare_digest(given.encode(), api_key.encode()):
-                return Json({"detail": "missing or wrong API key (header X-API-Key)"}, status_code=401)
-            if request.url.path == "/" and request.query_params.get("key"):
-                resp = RedirectResponse("/", status_code=303)
-                resp.set_cookie("promptsim_key", api_key, httponly=True, samesite="strict")
-                return resp
-        response = await call_next(request)
-        if not request.url.path.startswith(OPEN_PATHS):
-            response.headers["Content-Security-Policy"] = CSP
-            response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+    app.add_middleware(Guard, api_key=api_key)
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
@@ -123,9 +147,12 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
         return Json({"detail": "internal error; the server log has the traceback"}, status_code=500)
 
     # -- JSON API ----------------------------------------------------------------------------------------------
+    # The hot, short answers (about a millisecond of work, most of it FAISS, which releases the GIL) run on the event
+    # loop: a thread-pool hop would cost more than the work. Page builds, free-text embedding and anything that
+    # queries DuckDB stay plain functions, which FastAPI runs in its thread pool.
     @app.get("/health", tags=["store"])
-    def health() -> Any:
-        return live.get().health()
+    async def health() -> Any:
+        return Json(live.get().health())
 
     @app.get("/campaigns", tags=["campaigns"])
     def campaigns(
@@ -136,62 +163,67 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
         offset: Offset = 0,
     ) -> Any:
         """Scored cohorts, highest score first: flagged ones are the suspected campaigns."""
-        return live.get().campaigns(flagged=flagged, status=status, min_score=min_score, limit=limit, offset=offset)
+        return Json(
+            live.get().campaigns(flagged=flagged, status=status, min_score=min_score, limit=limit, offset=offset)
+        )
 
     @app.get("/campaigns/{campaign_id:path}", tags=["campaigns"])
     def campaign(campaign_id: str) -> Any:
         """Evidence, reasons, timeline, capability areas, templates (slots marked), clusters, history, members."""
-        return live.get().campaign(campaign_id)
+        return Json(live.get().campaign(campaign_id))
 
     @app.get("/accounts", tags=["accounts"])
     def accounts(
         flagged: bool | None = None, campaign_id: str | None = None, limit: Limit = 50, offset: Offset = 0
     ) -> Any:
         """Account verdicts, most suspicious first; ``campaign_id`` lists a cohort's accounts."""
-        return live.get().accounts(flagged=flagged, campaign_id=campaign_id, limit=limit, offset=offset)
+        return Json(live.get().accounts(flagged=flagged, campaign_id=campaign_id, limit=limit, offset=offset))
 
     @app.get("/accounts/{account_id:path}", tags=["accounts"])
     def account(account_id: str) -> Any:
         """Verdict, signals and reasons of one account, with its recent prompts and timeline."""
-        return live.get().account(account_id)
+        return Json(live.get().account(account_id))
 
     @app.get("/prompts/{prompt_id:path}/similar", tags=["prompts"])
-    def similar(prompt_id: str, k: K = 10) -> Any:
+    async def similar(prompt_id: str, k: K = 10) -> Any:
         """Near-duplicates (MinHash Jaccard) and semantic neighbours (FAISS cosine) of a stored prompt."""
-        return live.get().similar(prompt_id, k)
+        state = live.get()
+        if state.searcher.prompt_row(prompt_id) is None:  # outside the window: a query and an embedding, off the loop
+            return Json(await run_in_threadpool(state.similar, prompt_id, k))
+        return Json(state.similar(prompt_id, k))
 
     @app.get("/prompts/{prompt_id:path}", tags=["prompts"])
     def prompt(prompt_id: str) -> Any:
         """A stored prompt with its cluster, template and near-duplicate group."""
-        return live.get().prompt(prompt_id)
+        return Json(live.get().prompt(prompt_id))
 
     @app.post("/similar", tags=["prompts"])
     def similar_text(q: TextQuery) -> Any:
         """The same for free text, embedded with the model that built the store."""
-        return live.get().similar_text(q.text, q.k)
+        return Json(live.get().similar_text(q.text, q.k))
 
     @app.get("/clusters", tags=["clusters"])
     def clusters(limit: Limit = 50, offset: Offset = 0) -> Any:
         """Prompt clusters, largest first: top terms, representatives, dominant template."""
-        return live.get().clusters(limit=limit, offset=offset)
+        return Json(live.get().clusters(limit=limit, offset=offset))
 
     @app.get("/clusters/{cluster_id}", tags=["clusters"])
     def cluster(cluster_id: int) -> Any:
-        return live.get().cluster(cluster_id)
+        return Json(live.get().cluster(cluster_id))
 
     @app.get("/cluster-map", tags=["clusters"])
     def cluster_map() -> Any:
         """Cluster centroids in 2-D (PCA), sized by prompts, with the flagged campaign each feeds."""
-        return live.get().cluster_map()
+        return Json(live.get().cluster_map())
 
     @app.get("/runs", tags=["store"])
     def runs() -> Any:
-        return live.get().runs()
+        return Json(live.get().runs())
 
     @app.get("/diff", tags=["store"])
     def diff(since: str | None = None) -> Any:
         """Campaign events since a run (default: tonight's): new, grown, new accounts, quiet, merged, split."""
-        return live.get().diff(since)
+        return Json(live.get().diff(since))
 
     # -- web UI ------------------------------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -225,13 +257,39 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
     return app
 
 
+def app_from_env() -> FastAPI:
+    """The app for each worker process of ``serve(workers=N)``: uvicorn starts workers from an import string, so
+    the store and key travel in the environment."""
+    _one_thread_per_query()
+    return create_app(os.environ["PROMPTSIM_STORE"], api_key=os.environ.get("PROMPTSIM_API_KEY") or None)
+
+
+def _one_thread_per_query() -> None:
+    """One request is one query: FAISS's OpenMP threads would only fight the other requests for the cores
+    (measured: with 8 clients similar-by-id got no more throughput than with 1, at 8x the latency)."""
+    import faiss
+
+    faiss.omp_set_num_threads(1)
+
+
 def serve(store: str | Path, *, host: str = "127.0.0.1", port: int = 8000, api_key: str | None = None,
-          quiet: bool = False) -> None:  # fmt: skip
-    """Run the app under uvicorn until interrupted."""
+          workers: int = 1, quiet: bool = False) -> None:  # fmt: skip
+    """Run the app under uvicorn until interrupted.
+
+    ``workers`` > 1 runs that many processes on one port, each with its own copy of the snapshot in memory (about
+    3 GB at 1M prompts): answers are CPU-bound Python, so processes, not threads, use more cores.
+    """
     import uvicorn
 
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = create_app(store, api_key=api_key)
+    opts = {"host": host, "port": port, "log_level": "warning" if quiet else "info", "access_log": not quiet}
     if not quiet:
-        print(f"promptsim: serving {store} (snapshot {app.state.live.loaded}) at http://{host}:{port}/  API docs /docs")
-    uvicorn.run(app, host=host, port=port, log_level="warning" if quiet else "info", access_log=not quiet)
+        print(f"promptsim: serving {store} at http://{host}:{port}/  (API docs /docs; {workers} worker(s))")
+    if workers > 1:
+        os.environ["PROMPTSIM_STORE"] = str(store)
+        if api_key:
+            os.environ["PROMPTSIM_API_KEY"] = api_key
+        uvicorn.run("engine.app.api:app_from_env", factory=True, workers=workers, **opts)
+        return
+    _one_thread_per_query()
+    uvicorn.run(create_app(store, api_key=api_key), **opts)

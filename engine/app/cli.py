@@ -266,7 +266,8 @@ def cmd_serve(a: argparse.Namespace) -> int:
     from engine.app.api import serve
 
     Store(a.store).require()
-    serve(a.store, host=a.host, port=a.port, api_key=a.api_key or os.environ.get("PROMPTSIM_API_KEY"), quiet=a.quiet)
+    key = a.api_key or os.environ.get("PROMPTSIM_API_KEY")
+    serve(a.store, host=a.host, port=a.port, api_key=key, workers=a.workers, quiet=a.quiet)
     return 0
 
 
@@ -427,6 +428,9 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--port", type=int, default=8000)
     sv.add_argument(
         "--api-key", help="require this key in the X-API-Key header (default: $PROMPTSIM_API_KEY, else none)"
+    )
+    sv.add_argument(
+        "--workers", type=int, default=1, help="server processes, each with the snapshot in memory (default 1)"
     )
     sv.add_argument("--quiet", "-q", action="store_true", help="no access log")
     _store_arg(sv)

@@ -17,7 +17,7 @@ can see in the store would be wrong.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -52,10 +52,12 @@ class SimilarResult:
     semantic: list[Neighbour]
 
     def to_dict(self) -> dict:
+        # vars() copies a flat dataclass in a fraction of asdict's time (asdict deep-copies every field): this is
+        # the server's hottest path
         return {
             "query": self.query,
-            "near_duplicates": [asdict(n) for n in self.near_duplicates],
-            "semantic": [asdict(n) for n in self.semantic],
+            "near_duplicates": [dict(vars(n)) for n in self.near_duplicates],
+            "semantic": [dict(vars(n)) for n in self.semantic],
         }
 
 
@@ -95,11 +97,10 @@ class Searcher:
         if i is None:
             return self._similar_outside_window(str(prompt_id), k)
         tr = int(self.text_of_prompt[i])
-        query = {**asdict(self._neighbour(i, 1.0)), "in_window": True}
-        near = self._near_duplicates(
-            self.sigs[tr], np.asarray(self.vectors[tr], np.float32), k, exclude=i, self_text=tr
-        )
-        sem = self._semantic(np.asarray(self.vectors[tr], np.float32), k, exclude_text=tr)
+        query = {**vars(self._neighbour(i, 1.0)), "in_window": True}
+        sims, ids = self._search(np.asarray(self.vectors[tr], np.float32), k)
+        near = self._near_duplicates(self.sigs[tr], ids, k, exclude=i, self_text=tr)
+        sem = self._semantic(sims, ids, k, exclude_text=tr)
         return SimilarResult(query, near, sem)
 
     def similar_text(self, text: str, k: int = 10) -> SimilarResult:
@@ -173,10 +174,10 @@ class Searcher:
     def _from_text(self, text: str, k: int, *, exclude_text: int) -> tuple[list[Neighbour], list[Neighbour]]:
         """Near-duplicates and semantic neighbours of a text that has no stored vector or signature."""
         norm = normalize(text)
-        vec = self._embed(norm)
+        sims, ids = self._search(self._embed(norm), k)
         sig = MinHasher().signatures([norm])[0]
-        near = self._near_duplicates(sig, vec, k, exclude=-1, self_text=-1)
-        sem = self._semantic(vec, k, exclude_text=exclude_text)
+        near = self._near_duplicates(sig, ids, k, exclude=-1, self_text=-1)
+        sem = self._semantic(sims, ids, k, exclude_text=exclude_text)
         return near, sem
 
     def _embed(self, norm: str) -> np.ndarray:
@@ -199,55 +200,71 @@ class Searcher:
         return self._row_of_key
 
     def _neighbour(self, prompt_row: int, score: float) -> Neighbour:
-        tr = int(self.text_of_prompt[prompt_row])
-        ts = _iso(datetime.fromtimestamp(int(self.times[prompt_row]), timezone.utc))
-        text = self.texts[prompt_row].as_py()
-        return Neighbour(
-            prompt_id=self.prompt_ids[prompt_row],
-            account_id=self.accounts[prompt_row],
-            timestamp=ts,
-            cluster_id=int(self.cluster[tr]),
-            score=round(float(score), 4),
-            same_text_prompts=int(self.text_start[tr + 1] - self.text_start[tr]),
-            snippet=" ".join(text[:200].split()),
-        )
+        return self._neighbours([prompt_row], [score])[0]
+
+    def _neighbours(self, prompt_rows: list[int], scores: list[float]) -> list[Neighbour]:
+        """Window prompts as results, built together: one Arrow take for the texts and one vectorised timestamp
+        conversion instead of a lookup and a strftime per neighbour (this is most of a similar-by-id answer)."""
+        if not len(prompt_rows):
+            return []
+        rows = np.asarray(prompt_rows, dtype=np.int64)
+        tr = self.text_of_prompt[rows]
+        stamps = np.datetime_as_string(self.times[rows].astype("datetime64[s]"), unit="s")
+        same = self.text_start[tr + 1] - self.text_start[tr]
+        texts = self.texts.take(rows).to_pylist()
+        return [
+            Neighbour(
+                prompt_id=self.prompt_ids[r],
+                account_id=self.accounts[r],
+                timestamp=f"{ts}Z",
+                cluster_id=int(c),
+                score=round(float(sc), 4),
+                same_text_prompts=int(n),
+                snippet=" ".join(t[:200].split()),
+            )
+            for r, ts, c, sc, n, t in zip(rows, stamps, self.cluster[tr], scores, same, texts, strict=True)
+        ]
 
     def _prompts_of(self, text_row: int) -> range:
         return range(int(self.text_start[text_row]), int(self.text_start[text_row + 1]))
 
-    def _near_duplicates(self, sig: np.ndarray, vec: np.ndarray, k: int, *, exclude: int, self_text: int) -> list:
+    def _search(self, vec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """One ANN search serves both kinds of neighbour: the semantic top k (+1 for the query's own text) and the
+        near-duplicate candidates (top 50)."""
+        if self.index.size == 0:
+            return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        sims, ids = self.index.search(vec[None, :], min(max(50, k + 1), self.index.size))
+        return sims[0], ids[0]
+
+    def _near_duplicates(self, sig: np.ndarray, ann: np.ndarray, k: int, *, exclude: int, self_text: int) -> list:
+        """Candidates (the query text's near-duplicate group, up to 500, plus the ANN top 50) ranked by MinHash
+        Jaccard estimate."""
         if self.index.size == 0:
             return []
-        cands: set[int] = set()
+        parts = [ann[:50][ann[:50] >= 0].astype(np.int64)]
         if self_text >= 0:
             g = self.dup_group[self_text]
             lo, hi = np.searchsorted(self.group_sorted, [g, g + 1])
-            cands.update(int(x) for x in self.group_order[lo:hi][:500])
-        _, ids = self.index.search(vec[None, :], min(50, self.index.size))
-        cands.update(int(x) for x in ids[0] if x >= 0)
-        cand = np.array(sorted(cands), dtype=np.int64)
+            parts.append(np.asarray(self.group_order[lo:hi][:500], dtype=np.int64))
+        cand = np.unique(np.concatenate(parts))
         if not len(cand):
             return []
         est = jaccard(np.asarray(self.sigs[cand]), np.asarray(sig))
-        out: list[Neighbour] = []
+        rows: list[int] = []
+        scores: list[float] = []
         for j in np.argsort(-est, kind="stable"):
-            if est[j] < MIN_JACCARD or len(out) >= k:
+            if est[j] < MIN_JACCARD or len(rows) >= k:
                 break
             for p in self._prompts_of(int(cand[j])):
-                if p != exclude and len(out) < k:
-                    out.append(self._neighbour(p, est[j]))
-        return out
+                if p != exclude and len(rows) < k:
+                    rows.append(p)
+                    scores.append(float(est[j]))
+        return self._neighbours(rows, scores)
 
-    def _semantic(self, vec: np.ndarray, k: int, *, exclude_text: int) -> list[Neighbour]:
-        if self.index.size == 0:
-            return []
-        sims, ids = self.index.search(vec[None, :], min(k + 1, self.index.size))
-        out = []
-        for s, t in zip(sims[0], ids[0], strict=True):
-            if t < 0 or t == exclude_text or len(out) >= k:
-                continue
-            out.append(self._neighbour(int(self.text_start[t]), s))
-        return out
+    def _semantic(self, sims: np.ndarray, ids: np.ndarray, k: int, *, exclude_text: int) -> list[Neighbour]:
+        keep = (ids[: k + 1] >= 0) & (ids[: k + 1] != exclude_text)
+        texts, scores = ids[: k + 1][keep][:k], sims[: k + 1][keep][:k]
+        return self._neighbours(self.text_start[texts].tolist(), scores.tolist())
 
 
 def _iso(ts: datetime) -> str:

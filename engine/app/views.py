@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +32,8 @@ from engine.store.tables import Tables
 MEMBERS_SHOWN = 200
 #: prompts shown on an account page, newest first
 ACCOUNT_PROMPTS_SHOWN = 30
+#: campaign and account pages kept per snapshot (a few hundred KB each at most)
+PAGE_CACHE = 512
 #: slots of a template skeleton (engine.text.normalize masks): highlighted in the UI
 SLOT = re.compile(r"<(SLOT|NUM|CODE|STR|TEXT|URL|EMAIL)>")
 
@@ -84,6 +88,19 @@ class State:
     tables: Tables
     searcher: Searcher
     _map: dict | None = field(default=None, repr=False)
+    _pages: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _meta: dict | None = field(default=None, repr=False)
+
+    def _cached(self, key: tuple, build: Callable[[], dict]) -> dict:
+        """A page built once per snapshot (a snapshot never changes), the most recent ``PAGE_CACHE`` kept: a
+        campaign page is a dozen queries, and an analyst team opens the same campaigns all morning."""
+        page = self._pages.get(key)
+        if page is None:
+            page = build()
+            self._pages[key] = page
+            while len(self._pages) > PAGE_CACHE:
+                self._pages.popitem(last=False)
+        return page
 
     @classmethod
     def open(cls, snapshot: Snapshot) -> State:
@@ -140,6 +157,9 @@ class State:
 
     def campaign(self, campaign_id: str) -> dict:
         """A campaign page: evidence, timeline, areas, templates with slots, clusters, samples, history, members."""
+        return self._cached(("campaign", str(campaign_id)), lambda: self._campaign(str(campaign_id)))
+
+    def _campaign(self, campaign_id: str) -> dict:
         r = self.tables.campaign(campaign_id)
         if r is None:
             raise NotFound(f"no campaign {campaign_id!r} in snapshot {self.name}")
@@ -148,11 +168,12 @@ class State:
         members = list(r["member_ids"] or [])
         times = self.searcher.times_of(members)
         total, page = self.tables.accounts_page(campaign_id=campaign_id, limit=MEMBERS_SHOWN)
-        clusters = []
-        for cid in r["clusters"] or []:
-            c = self.tables.cluster(cid)
-            if c is not None:
-                clusters.append({"cluster_id": cid, "prompts": c["prompts"], "top_terms": c["top_terms"]})
+        found = {c["cluster_id"]: c for c in self.tables.clusters_by_id(list(r["clusters"] or []))}
+        clusters = [
+            {"cluster_id": cid, "prompts": found[cid]["prompts"], "top_terms": found[cid]["top_terms"]}
+            for cid in r["clusters"] or []
+            if cid in found
+        ]
         out |= {
             "evidence": json.loads(r["evidence"] or "{}"),
             "areas": json.loads(r["areas"] or "{}"),
@@ -188,6 +209,9 @@ class State:
 
     def account(self, account_id: str) -> dict:
         """An account page: verdict, the signals and reasons behind it, its recent prompts and its timeline."""
+        return self._cached(("account", str(account_id)), lambda: self._account(str(account_id)))
+
+    def _account(self, account_id: str) -> dict:
         r = self.tables.account(account_id)
         rows = self.searcher.rows_of_account(account_id)
         if r is None and not len(rows):
@@ -318,7 +342,9 @@ class State:
         }
 
     def health(self) -> dict:
-        meta = self.snapshot.meta()
+        if self._meta is None:
+            self._meta = self.snapshot.meta()
+        meta = self._meta
         return {
             "snapshot": self.name,
             "prompts": meta.get("prompts"),
@@ -328,9 +354,11 @@ class State:
         }
 
 
+BRIEF = ("account_id", "score", "flagged", "campaign_id", "cohort_id", "member_strength", "prompts", "per_day")
+
+
 def _account_brief(a: dict) -> dict:
-    keys = ("account_id", "score", "flagged", "campaign_id", "cohort_id", "member_strength", "prompts", "per_day")
-    return {k: _plain(a).get(k) for k in keys}
+    return _plain({k: a.get(k) for k in BRIEF})
 
 
 def _neighbour_dict(n: Any) -> dict:
