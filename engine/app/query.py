@@ -129,9 +129,11 @@ class Searcher:
         """The window row of a prompt id, or None when it is not in the analysis window."""
         return self.row_of.get(str(prompt_id))
 
-    def neighbour(self, prompt_row: int) -> Neighbour:
-        """One window prompt as the search results show it (ids, time, cluster, snippet)."""
-        return self._neighbour(prompt_row, 1.0)
+    def rows_as_results(self, prompt_rows: list[int] | np.ndarray) -> list[dict]:
+        """Window prompts as the search results show them (ids, time, cluster, snippet): account and cluster
+        pages list prompts this way."""
+        rows = [int(r) for r in prompt_rows]
+        return [dict(vars(n)) for n in self._neighbours(rows, [1.0] * len(rows))]
 
     # -- internals -------------------------------------------------------------------------------------------
     def _account_index(self) -> tuple[dict[str, int], np.ndarray, np.ndarray]:

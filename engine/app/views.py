@@ -125,18 +125,23 @@ class State:
         offset: int = 0,
     ) -> dict:
         """Scored cohorts ranked by score, with status and reasons; filters and a page of them."""
-        status_of = self._status()
-        rows = []
-        for r in self.tables.campaigns().to_pylist():
-            st = status_of.get(r["campaign_id"], "untracked")
-            if flagged is not None and r["flagged"] != flagged:
-                continue
-            if status is not None and st != status:
-                continue
-            if r["score"] < min_score:
-                continue
-            rows.append(self._summary(r, st))
+        everything = self._cached(("campaigns",), self._summaries)["items"]
+        rows = [
+            c
+            for c in everything
+            if (flagged is None or c["flagged"] == flagged)
+            and (status is None or c["status"] == status)
+            and c["score"] >= min_score
+        ]
         return {"total": len(rows), "limit": limit, "offset": offset, "items": rows[offset : offset + limit]}
+
+    def _summaries(self) -> dict:
+        """Every scored cohort's summary, ranked, with its tracked status (read once per snapshot)."""
+        status_of = self._status()
+        items = [
+            self._summary(r, status_of.get(r["campaign_id"], "untracked")) for r in self.tables.campaigns().to_pylist()
+        ]
+        return {"items": items}
 
     @staticmethod
     def _summary(r: dict, status: str) -> dict:
@@ -218,9 +223,7 @@ class State:
             raise NotFound(f"no account {account_id!r} in snapshot {self.name}")
         out = _plain(r) if r is not None else {"account_id": account_id, "flagged": False}
         out["reasons"] = json.loads(out.get("reasons") or "[]")
-        out["recent_prompts"] = [
-            _neighbour_dict(self.searcher.neighbour(int(i))) for i in rows[::-1][:ACCOUNT_PROMPTS_SHOWN]
-        ]
+        out["recent_prompts"] = self.searcher.rows_as_results(rows[::-1][:ACCOUNT_PROMPTS_SHOWN])
         out["window_prompts"] = int(len(rows))
         out["timeline"] = _timeline(self.searcher.times[rows])
         return out
@@ -242,7 +245,7 @@ class State:
             out |= {
                 "cluster_id": t["cluster_id"],
                 "dup_group": t["dup_group"],
-                "same_text_prompts": self.searcher.neighbour(row).same_text_prompts,
+                "same_text_prompts": self.searcher.rows_as_results([row])[0]["same_text_prompts"],
                 "template": {"template": tpl["template"], "parts": template_parts(tpl["template"])} if tpl else None,
             }
         acc = self.tables.account(r["account_id"])
@@ -277,7 +280,7 @@ class State:
         out["dominant_template_parts"] = template_parts(tpl)
         s = self.searcher
         texts = np.flatnonzero(s.cluster == cluster_id)[:20]
-        out["sample_prompts"] = [_neighbour_dict(s.neighbour(int(s.text_start[t]))) for t in texts]
+        out["sample_prompts"] = s.rows_as_results(s.text_start[texts])
         out["campaigns"] = [
             r["campaign_id"]
             for r in self.tables.campaigns(flagged_only=True).to_pylist()
@@ -359,12 +362,6 @@ BRIEF = ("account_id", "score", "flagged", "campaign_id", "cohort_id", "member_s
 
 def _account_brief(a: dict) -> dict:
     return _plain({k: a.get(k) for k in BRIEF})
-
-
-def _neighbour_dict(n: Any) -> dict:
-    from dataclasses import asdict
-
-    return asdict(n)
 
 
 def _timeline(times: np.ndarray, bin_seconds: int = 3600) -> dict:
