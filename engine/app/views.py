@@ -104,7 +104,7 @@ class State:
 
     @classmethod
     def open(cls, snapshot: Snapshot) -> State:
-        return cls(snapshot, Tables(snapshot), Searcher(snapshot))
+        return cls(snapshot, Tables(snapshot), Searcher(snapshot, preload=True))
 
     @property
     def name(self) -> str:
