@@ -34,6 +34,8 @@ MEMBERS_SHOWN = 200
 ACCOUNT_PROMPTS_SHOWN = 30
 #: campaign and account pages kept per snapshot (a few hundred KB each at most)
 PAGE_CACHE = 512
+#: similar-by-id answers kept per snapshot (a few KB each)
+SIMILAR_CACHE = 20_000
 #: slots of a template skeleton (engine.text.normalize masks): highlighted in the UI
 SLOT = re.compile(r"<(SLOT|NUM|CODE|STR|TEXT|URL|EMAIL)>")
 
@@ -89,6 +91,7 @@ class State:
     searcher: Searcher
     _map: dict | None = field(default=None, repr=False)
     _pages: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _similar: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _meta: dict | None = field(default=None, repr=False)
 
     def _cached(self, key: tuple, build: Callable[[], dict]) -> dict:
@@ -253,9 +256,19 @@ class State:
         return out
 
     def similar(self, prompt_id: str, k: int) -> dict:
+        """Neighbours of a stored prompt. Answers are kept per snapshot (the most recent ``SIMILAR_CACHE``): the
+        prompt page, the API and an analyst's clicks ask for the same prompts again and again."""
+        key = (str(prompt_id), int(k))
+        hit = self._similar.get(key)
+        if hit is not None:
+            return hit
         if self.searcher.prompt_row(prompt_id) is None and self.tables.prompt(prompt_id) is None:
             raise NotFound(f"no prompt {prompt_id!r} in snapshot {self.name}")
-        return self.searcher.similar(prompt_id, k).to_dict()
+        out = self.searcher.similar(prompt_id, k).to_dict()
+        self._similar[key] = out
+        while len(self._similar) > SIMILAR_CACHE:
+            self._similar.popitem(last=False)
+        return out
 
     def similar_text(self, text: str, k: int) -> dict:
         return self.searcher.similar_text(text, k).to_dict()
