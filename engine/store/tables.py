@@ -289,6 +289,10 @@ class Tables:
         rows = self._read("clusters", "cluster_id = ?", [int(cluster_id)]).to_pylist()
         return rows[0] if rows else None
 
+    def clusters_by_id(self, cluster_ids: list[int]) -> list[dict]:
+        """The given clusters' rows, in one query."""
+        return self._read("clusters", "cluster_id IN (SELECT unnest(?))", [[int(c) for c in cluster_ids]]).to_pylist()
+
     def template(self, template_id: int) -> dict | None:
         rows = self._read("templates", "template_id = ?", [int(template_id)]).to_pylist()
         return rows[0] if rows else None
