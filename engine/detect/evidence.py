@@ -359,9 +359,11 @@ def member_strength(
         bare = np.diff(w.indptr)[members] == 0
         strength = np.where(bare, np.maximum(strength, np.nan_to_num(typical, nan=0.0)), strength)
         # shared wrapper text does not make a member of an account whose profile is far from the cohort's
-        # (typicality under 1/2: beyond 2x the median member's distance): at 1M prompts an eval harness whose
-        # benchmark template shared sentences with a campaign's wrappers sat in its cohort and was flagged with it
-        far = np.nan_to_num(typical, nan=1.0) < 0.5
+        # (typicality under 1/2: beyond 2x the median member's distance), where the cohort is large enough for a
+        # median to mean something: at 1M prompts an eval harness whose benchmark template shared sentences with a
+        # campaign's wrappers sat in its cohort and was flagged with it
+        profiled = int(np.isfinite(typical).sum())
+        far = (np.nan_to_num(typical, nan=1.0) < 0.5) & (profiled >= s.far_member_min_profiled)
         strength = np.where(far, np.minimum(strength, typical), strength)
     else:
         strength = np.where(np.isnan(typical), 1.0, typical)

@@ -155,6 +155,13 @@ class DetectSettings:
         0.5, "an account is flagged with its cohort when at least this typical of it (share of core wrapper text)"
     )
     core_segment_share: float = _s(0.3, "a wrapper sentence is core to a cohort when this share of its accounts use it")
+    far_member_min_profiled: int = _s(
+        20,
+        "a member whose profile is far from its cohort's (typicality < 1/2) is not made typical by shared wrapper "
+        "text, in cohorts with at least this many profiled members: fewer give no stable median distance (set "
+        "between the 8-account demo campaign, whose one outlying member is genuine, and the 1,082-account cohort "
+        "an eval harness joined at 1M public2)",
+    )
     member_score_floor: float = _s(0.6, "an atypical member's score is at least this share of its cohort's score")
     solo_cap: float = _s(0.35, "an account alone (no cohort) is ranked by its own evidence capped here: never flagged")
     solo_young_days: float = _s(60.0, "for a lone account: younger than this adds to its own evidence (linear)")
