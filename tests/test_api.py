@@ -166,7 +166,9 @@ def test_api_key_guards_everything_but_the_docs(served_store: dict) -> None:
             assert c.get("/campaigns", headers={"X-API-Key": "s3cret"}).status_code == 200
             assert c.get("/").status_code == 401
             assert c.get("/openapi.json").status_code == 200
-            login = c.get("/", params={"key": "s3cret"}, follow_redirects=True)  # the UI: the key once in the URL, then a cookie
+            login = c.get(
+                "/", params={"key": "s3cret"}, follow_redirects=True
+            )  # the UI: the key once in the URL, then a cookie
             assert login.status_code == 200 and c.get("/ui/clusters").status_code == 200
     finally:
         server.close()
@@ -227,3 +229,23 @@ def test_html_report_is_one_self_contained_file(served_store: dict, tmp_path: Pa
     assert "http://" not in bare and "https://" not in bare
     assert main(["report", "--store", str(served_store["store"]), "--out", str(tmp_path / "r2.html")]) == 0
     assert (tmp_path / "r2.html").stat().st_size > 10_000
+
+
+def test_answers_are_kept_per_snapshot_errors_are_not(served_store: dict) -> None:
+    """A repeated GET is answered from the snapshot's answer cache (the view is not asked again), with the same
+    bytes and the security headers; an error is never kept."""
+    server = LiveServer(served_store["store"])
+    live, asked = server.app.state.live, []
+    real = live.get
+    live.get = lambda: asked.append(1) or real()  # type: ignore[method-assign]
+    camp = Tables(Store(served_store["store"]).require()).campaigns(flagged_only=True)["campaign_id"][0].as_py()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as c:
+            first, again = c.get(f"/campaigns/{camp}"), c.get(f"/campaigns/{camp}")
+            assert first.status_code == again.status_code == 200 and first.content == again.content
+            assert len(asked) == 1 and "default-src 'none'" in again.headers["content-security-policy"]
+            assert c.get("/campaigns/nope").status_code == c.get("/campaigns/nope").status_code == 404
+            assert len(asked) == 3
+            assert c.get(f"/campaigns/{camp}", params={"x": 1}).status_code == 200 and len(asked) == 4  # another URL
+    finally:
+        server.close()

@@ -20,6 +20,7 @@ import logging
 import math
 import os
 import secrets
+from collections import OrderedDict
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -110,6 +111,45 @@ class Guard:
         await self.app(scope, receive, with_headers)
 
 
+class AnswerCache:
+    """Finished answers to GET requests, kept per snapshot: a snapshot never changes, so the same URL gets the same
+    bytes until the next run commits, and a repeated campaign page or similar-by-id costs a dictionary lookup
+    instead of a search, a page build and an encoding. Only complete 200 answers under ``max_body`` are kept, the
+    most recent ``max_entries`` of them; the key holds the snapshot name, so a swap starts afresh."""
+
+    def __init__(self, app: ASGIApp, live: LiveStore, max_entries: int = 20_000, max_body: int = 1 << 20) -> None:
+        self.app, self.live, self.max_entries, self.max_body = app, live, max_entries, max_body
+        self.answers: OrderedDict[tuple, tuple[list[Message], int]] = OrderedDict()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        name = self.live.poll() if scope["type"] == "http" and scope["method"] == "GET" else None
+        if name is None:
+            await self.app(scope, receive, send)
+            return
+        key = (name, scope["path"], scope.get("query_string", b""))
+        hit = self.answers.get(key)
+        if hit is not None:
+            for message in hit[0]:  # copies: whoever sends them on may add headers
+                await send({**message, "headers": list(message["headers"])} if "headers" in message else message)
+            return
+        kept: list[Message] = []
+        size = 0
+
+        async def keep(message: Message) -> None:
+            nonlocal size
+            kept.append(message)
+            if message["type"] == "http.response.body":
+                size += len(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, keep)
+        done = kept and kept[-1]["type"] == "http.response.body" and not kept[-1].get("more_body", False)
+        if done and kept[0].get("status") == 200 and size <= self.max_body:
+            self.answers[key] = (kept, size)
+            while len(self.answers) > self.max_entries:
+                self.answers.popitem(last=False)
+
+
 class TextQuery(BaseModel):
     text: str = Field(min_length=1, max_length=20_000, description="any text: normalised, MinHashed and embedded")
     k: int = Field(10, ge=1, le=100)
@@ -129,6 +169,8 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
     )
     app.state.live = live
 
+    # outermost first: the key is checked and the security headers added on cached answers too
+    app.add_middleware(AnswerCache, live=live)
     app.add_middleware(Guard, api_key=api_key)
 
     @app.exception_handler(NotFound)

@@ -42,12 +42,18 @@ class LiveStore:
         if snap is not None:
             self._state = self._open(snap)
 
-    def get(self) -> State:
-        """The newest fully loaded state; starts loading a newer snapshot in the background when there is one."""
+    def poll(self) -> str | None:
+        """Look at CURRENT (at most every ``poll_seconds``), start loading a newer snapshot in the background when
+        there is one, and return the name of the snapshot being served now."""
         now = time.monotonic()
         if now - self._checked >= self.poll_seconds:
             self._checked = now
             self._maybe_reload()
+        return self.loaded
+
+    def get(self) -> State:
+        """The newest fully loaded state; starts loading a newer snapshot in the background when there is one."""
+        self.poll()
         state = self._state
         if state is None:
             raise StoreError(f"no committed snapshot in {self.store.root} yet: run `promptsim run` first")
