@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from engine.app.views import State
@@ -27,20 +26,17 @@ log = logging.getLogger("promptsim.serve")
 class LiveStore:
     """The current :class:`State` of a store directory, kept up to date with its ``CURRENT`` snapshot."""
 
-    def __init__(
-        self, root: str | Path, *, poll_seconds: float = 1.0, opener: Callable[..., State] = State.open
-    ) -> None:
+    def __init__(self, root: str | Path, *, poll_seconds: float = 1.0) -> None:
         self.store = Store(root)
         self.poll_seconds = poll_seconds
-        self._open = opener
         self._state: State | None = None
         self._loading: str | None = None
-        self._failed: dict[str, str] = {}
+        self._failed: set[str] = set()  # snapshots that would not open: not tried again
         self._checked = 0.0
         self._lock = threading.Lock()
         snap = self.store.current()
         if snap is not None:
-            self._state = self._open(snap)
+            self._state = State.open(snap)
 
     def poll(self) -> str | None:
         """Look at CURRENT (at most every ``poll_seconds``), start loading a newer snapshot in the background when
@@ -85,11 +81,11 @@ class LiveStore:
 
     def _load(self, name: str) -> None:
         try:
-            state = self._open(self.store.snapshot(name))
+            state = State.open(self.store.snapshot(name))
         except Exception as e:  # a damaged or vanished snapshot: keep serving the one we have, say why
             log.error("could not open snapshot %s (%s); still serving %s", name, e, self.loaded)
             with self._lock:
-                self._failed[name] = str(e)
+                self._failed.add(name)
                 self._loading = None
             return
         with self._lock:

@@ -131,9 +131,25 @@ def timeline(
 ) -> str:
     """Bars of prompts per time bin (epoch seconds, UTC); bins are widened to keep at most ~2,000 bars."""
     t0, step, counts = timeline_counts(times, bin_seconds)
+    return timeline_bars(t0, step, counts, asked_seconds=bin_seconds, title=title, width=width, height=height)
+
+
+def timeline_bars(
+    t0: int,
+    step: int,
+    counts: np.ndarray,
+    *,
+    asked_seconds: int = 3600,
+    title: str = "prompts per hour",
+    width: int = 720,
+    height: int = 160,
+) -> str:
+    """The timeline from counts ``timeline_counts`` made (a view keeps those, not every timestamp); the title says
+    the bin when it is not the one asked for."""
+    counts = np.asarray(counts, dtype=np.int64)
     if title == "prompts per hour":
         title = f"prompts per {_duration(step)}"
-    elif step != int(bin_seconds):
+    elif step != int(asked_seconds):
         title = f"{title} (per {_duration(step)})"
     if counts.size == 0:
         return _no_data(title, width)

@@ -173,7 +173,7 @@ class Searcher:
         query = {
             "prompt_id": row["prompt_id"],
             "account_id": row["account_id"],
-            "timestamp": _iso(row["timestamp"]),
+            "timestamp": iso(row["timestamp"]),
             "cluster_id": None,
             "score": 1.0,
             # window prompts with this text (the prompt itself, outside the window, is not one of them)
@@ -299,8 +299,13 @@ class Searcher:
         return self.text_start[texts].tolist(), scores.tolist()
 
 
-def _iso(ts: datetime) -> str:
-    """A UTC timestamp as the CLI and JSON show it (``2026-11-20T13:45:00Z``); a naive one is taken as UTC."""
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=timezone.utc)
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def iso(v: object) -> str | None:
+    """A timestamp as the JSON, the API and the UI show it (``2026-11-20T13:45:00Z``; a naive one is taken as
+    UTC); None stays None and anything else is shown as it is."""
+    if v is None:
+        return None
+    if isinstance(v, datetime):
+        if v.tzinfo is None:
+            v = v.replace(tzinfo=timezone.utc)
+        return v.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(v)

@@ -18,12 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from engine.app import plots
-from engine.app.query import Searcher
+from engine.app.query import Searcher, iso
 from engine.detect.history import diff_events
 from engine.store import Snapshot
 from engine.store.tables import Tables
@@ -34,25 +33,12 @@ MEMBERS_SHOWN = 200
 ACCOUNT_PROMPTS_SHOWN = 30
 #: campaign and account pages kept per snapshot (a few hundred KB each at most)
 PAGE_CACHE = 512
-#: similar-by-id answers kept per snapshot (a few KB each)
-SIMILAR_CACHE = 20_000
 #: slots of a template skeleton (engine.text.normalize masks): highlighted in the UI
 SLOT = re.compile(r"<(SLOT|NUM|CODE|STR|TEXT|URL|EMAIL)>")
 
 
 class NotFound(LookupError):
     """An id that is not in the current snapshot; the message names it."""
-
-
-def iso(v: Any) -> str | None:
-    """A timestamp as ``2026-11-20T13:45:00Z`` (naive ones are UTC); None stays None."""
-    if v is None:
-        return None
-    if isinstance(v, datetime):
-        if v.tzinfo is None:
-            v = v.replace(tzinfo=timezone.utc)
-        return v.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return str(v)
 
 
 def _plain(row: dict) -> dict:
@@ -91,7 +77,6 @@ class State:
     searcher: Searcher
     _map: dict | None = field(default=None, repr=False)
     _pages: OrderedDict = field(default_factory=OrderedDict, repr=False)
-    _similar: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _meta: dict | None = field(default=None, repr=False)
 
     def _cached(self, key: tuple, build: Callable[[], dict]) -> dict:
@@ -256,19 +241,11 @@ class State:
         return out
 
     def similar(self, prompt_id: str, k: int) -> dict:
-        """Neighbours of a stored prompt. Answers are kept per snapshot (the most recent ``SIMILAR_CACHE``): the
-        prompt page, the API and an analyst's clicks ask for the same prompts again and again."""
-        key = (str(prompt_id), int(k))
-        hit = self._similar.get(key)
-        if hit is not None:
-            return hit
+        """Neighbours of a stored prompt (a repeated request is answered by the server's per-snapshot answer
+        cache, engine.app.api.AnswerCache, before it gets here)."""
         if self.searcher.prompt_row(prompt_id) is None and self.tables.prompt(prompt_id) is None:
             raise NotFound(f"no prompt {prompt_id!r} in snapshot {self.name}")
-        out = self.searcher.similar(prompt_id, k).to_dict()
-        self._similar[key] = out
-        while len(self._similar) > SIMILAR_CACHE:
-            self._similar.popitem(last=False)
-        return out
+        return self.searcher.similar(prompt_id, k).to_dict()
 
     def similar_text(self, text: str, k: int) -> dict:
         return self.searcher.similar_text(text, k).to_dict()
@@ -378,12 +355,12 @@ def _account_brief(a: dict) -> dict:
 
 
 def _timeline(times: np.ndarray, bin_seconds: int = 3600) -> dict:
-    """Prompts per hour (and per UTC day) over the given epoch seconds: what the UI and report plot."""
+    """Prompts per hour (binned by ``plots.timeline_counts``, which the plot draws as they are) and per UTC day,
+    over the given epoch seconds."""
     times = np.asarray(times, dtype=np.int64)
     if not len(times):
         return {"bin_seconds": bin_seconds, "start": None, "counts": [], "days": {}}
-    t0 = int(times.min()) // bin_seconds * bin_seconds
-    counts = np.bincount((times - t0) // bin_seconds)
+    t0, step, counts = plots.timeline_counts(times, bin_seconds)
     day0 = int(times.min()) // 86400
     per_day = np.bincount(times // 86400 - day0)
     days = {
@@ -392,7 +369,7 @@ def _timeline(times: np.ndarray, bin_seconds: int = 3600) -> dict:
         if n
     }
     return {
-        "bin_seconds": bin_seconds,
+        "bin_seconds": step,
         "start": iso(datetime.fromtimestamp(t0, timezone.utc)),
         "counts": counts.tolist(),
         "days": days,
