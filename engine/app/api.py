@@ -63,8 +63,7 @@ def _finite(v: Any) -> Any:
 
 class Json(Response):
     """Compact JSON straight from ``json.dumps`` (the view dicts are already plain). Endpoints return it themselves:
-    a returned dict would first go through FastAPI's ``jsonable_encoder``, which walks every field and cost more
-    than the similar-by-id search itself."""
+    a returned dict would first go through FastAPI's ``jsonable_encoder``, which walks every field again."""
 
     media_type = "application/json"
 
@@ -78,7 +77,7 @@ class Json(Response):
 
 class Guard:
     """The API key check and the security headers, as plain ASGI middleware: Starlette's ``@app.middleware``
-    wrapper costs about a millisecond a request, most of the similar-by-id budget."""
+    wrapper adds a task and a body stream to every request, on the similar-by-id hot path too."""
 
     def __init__(self, app: ASGIApp, api_key: str | None) -> None:
         self.app, self.key = app, api_key
@@ -115,17 +114,30 @@ class AnswerCache:
     """Finished answers to GET requests, kept per snapshot: a snapshot never changes, so the same URL gets the same
     bytes until the next run commits, and a repeated campaign page or similar-by-id costs a dictionary lookup
     instead of a search, a page build and an encoding. Only complete 200 answers under ``max_body`` are kept, the
-    most recent ``max_entries`` of them; the key holds the snapshot name, so a swap starts afresh."""
+    oldest dropped beyond ``max_entries`` answers or ``max_bytes`` of bodies; a new snapshot empties it."""
 
-    def __init__(self, app: ASGIApp, live: LiveStore, max_entries: int = 20_000, max_body: int = 1 << 20) -> None:
-        self.app, self.live, self.max_entries, self.max_body = app, live, max_entries, max_body
+    def __init__(
+        self,
+        app: ASGIApp,
+        live: LiveStore,
+        max_entries: int = 20_000,
+        max_body: int = 1 << 20,
+        max_bytes: int = 1 << 28,
+    ) -> None:
+        self.app, self.live = app, live
+        self.max_entries, self.max_body, self.max_bytes = max_entries, max_body, max_bytes
         self.answers: OrderedDict[tuple, tuple[list[Message], int]] = OrderedDict()
+        self.snapshot: str | None = None
+        self.bytes = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         name = self.live.poll() if scope["type"] == "http" and scope["method"] == "GET" else None
         if name is None:
             await self.app(scope, receive, send)
             return
+        if name != self.snapshot:  # answers of the snapshot before are never asked for again
+            self.answers.clear()
+            self.snapshot, self.bytes = name, 0
         key = (name, scope["path"], scope.get("query_string", b""))
         hit = self.answers.get(key)
         if hit is not None:
@@ -144,10 +156,12 @@ class AnswerCache:
 
         await self.app(scope, receive, keep)
         done = kept and kept[-1]["type"] == "http.response.body" and not kept[-1].get("more_body", False)
-        if done and kept[0].get("status") == 200 and size <= self.max_body:
+        if done and kept[0].get("status") == 200 and size <= self.max_body and key[0] == self.snapshot:
+            old = self.answers.pop(key, None)
+            self.bytes += size - (old[1] if old else 0)
             self.answers[key] = (kept, size)
-            while len(self.answers) > self.max_entries:
-                self.answers.popitem(last=False)
+            while len(self.answers) > self.max_entries or self.bytes > self.max_bytes:
+                self.bytes -= self.answers.popitem(last=False)[1][1]
 
 
 class TextQuery(BaseModel):
