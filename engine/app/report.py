@@ -168,6 +168,6 @@ def html_report(snap: Snapshot, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(report_html(State.open(snap)), encoding="utf-8")
+    tmp.write_text(report_html(State.open(snap, serving=False)), encoding="utf-8")
     tmp.replace(path)
     return path

@@ -91,8 +91,10 @@ class State:
         return page
 
     @classmethod
-    def open(cls, snapshot: Snapshot) -> State:
-        return cls(snapshot, Tables(snapshot), Searcher(snapshot, preload=True))
+    def open(cls, snapshot: Snapshot, *, serving: bool = True) -> State:
+        """``serving``: a server answering many queries preloads the searcher's arrays and snippets
+        (``Searcher(preload=True)``); a one-shot reader such as the report does not need to."""
+        return cls(snapshot, Tables(snapshot), Searcher(snapshot, preload=serving))
 
     @property
     def name(self) -> str:
