@@ -208,7 +208,7 @@ class Tables:
         sql = f'SELECT * FROM "{name}"' + (f" WHERE {where}" if where else "") + (f" ORDER BY {order}" if order else "")
         return conform(name, self.snap.query(sql, params))
 
-    def _one(self, name: str, key: str, value: str) -> dict | None:
+    def _one(self, name: str, key: str, value: object) -> dict | None:
         rows = self._read(name, f"{key} = ?", [value]).to_pylist()
         return rows[0] if rows else None
 
@@ -286,16 +286,14 @@ class Tables:
         return t.slice(0, limit) if limit is not None else t
 
     def cluster(self, cluster_id: int) -> dict | None:
-        rows = self._read("clusters", "cluster_id = ?", [int(cluster_id)]).to_pylist()
-        return rows[0] if rows else None
+        return self._one("clusters", "cluster_id", int(cluster_id))
 
     def clusters_by_id(self, cluster_ids: list[int]) -> list[dict]:
         """The given clusters' rows, in one query."""
         return self._read("clusters", "cluster_id IN (SELECT unnest(?))", [[int(c) for c in cluster_ids]]).to_pylist()
 
     def template(self, template_id: int) -> dict | None:
-        rows = self._read("templates", "template_id = ?", [int(template_id)]).to_pylist()
-        return rows[0] if rows else None
+        return self._one("templates", "template_id", int(template_id))
 
     def text_rows(self, rows: list[int]) -> pa.Table:
         """The ``texts`` rows (skeleton, template, near-duplicate group, cluster) of the given text rows."""
