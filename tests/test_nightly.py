@@ -34,12 +34,30 @@ def nights(shared_dir, tmp_path_factory) -> dict:
         truth = {r["account_id"]: r["group"] for r in csv.DictReader(f)}
     files = sorted(log.glob("prompts-*.jsonl"))
     store = out / "store"
-    diffs = {}
+    diffs, written = {}, []
     for f in files:
-        run(RunConfig(inputs=[f], accounts=log / "accounts.jsonl", store=store, quiet=True))
+        report = run(RunConfig(inputs=[f], accounts=log / "accounts.jsonl", store=store, quiet=True))
+        written.append(report.bytes_written)
         tables = Tables(Store(store).require())
         diffs[f.stem.removeprefix("prompts-")] = diff_events(tables.events(), tables.run_ids())
-    return {"log": log, "files": files, "store": store, "truth": truth, "diffs": diffs}
+    return {"log": log, "files": files, "store": store, "truth": truth, "diffs": diffs, "written": written}
+
+
+def test_each_night_writes_its_own_partition_and_lists_the_earlier_ones(nights) -> None:
+    store = Store(nights["store"])
+    snap = store.require()
+    listed = [p["file"] for p in snap.parts["prompts"]]
+    assert len(listed) == len(nights["files"])  # one partition per night, none rewritten
+    parent = store.snapshot(snap.meta()["parent"])
+    assert [p["file"] for p in parent.parts["prompts"]] == listed[:-1]
+    assert sum(p["rows"] for p in snap.parts["prompts"]) == Tables(snap).prompts().num_rows
+    # what the last night wrote is its own prompts and texts plus the per-night tables, not the history
+    history_bytes = sum(p["bytes"] for p in snap.parts["prompts"]) + sum(s["bytes"] for s in snap.parts["texts"])
+    assert nights["written"][-1] < history_bytes
+    on_disk = {p.relative_to(store.root / "parts").as_posix() for p in (store.root / "parts").rglob("*.*")}
+    from engine.store.parts import referenced
+
+    assert on_disk == referenced(snap.meta()) | referenced(parent.meta())  # nothing unreferenced is left behind
 
 
 def _flagged(snap) -> list[dict]:
@@ -145,6 +163,9 @@ def test_prune_drops_prompts_and_keeps_history(nights, tmp_path: Path) -> None:
     tables = Tables(Store(store).require())
     assert report.pruned > 0
     assert pc.min(tables.prompts()["timestamp"]).as_py() >= cut
+    listed = tables.snap.parts["prompts"]
+    assert all(p["min_ts"] >= cut.timestamp() for p in listed)  # older partitions dropped, the straddling one cut
+    assert len(listed) < len(nights["files"])
     assert sorted(tables.history()["campaign_id"].to_pylist()) == hist_before
     known = set(hist_before)
     flagged_ids = set(tables.campaigns(flagged_only=True)["campaign_id"].to_pylist())

@@ -404,8 +404,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser(
         "prune",
         help="remove prompts before a date (campaign history is kept)",
-        description="Remove stored prompts older than --before, with their texts, vectors and index "
-        "entries, and re-derive clusters and campaigns; campaign history is kept.",
+        description="Remove stored prompts older than --before (whole nightly partitions are dropped, the one "
+        "straddling the date is rewritten), with their texts, vectors and index entries, and re-derive clusters "
+        "and campaigns; campaign history is kept.",
     )
     pr.add_argument("--before", required=True, help="YYYY-MM-DD (UTC)")
     pr.add_argument("--quiet", "-q", action="store_true")

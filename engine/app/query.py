@@ -87,12 +87,13 @@ class Searcher:
         self.cluster, self.dup_group = self.tables.text_labels()
         order = np.argsort(self.dup_group, kind="stable")
         self.group_order, self.group_sorted = order, self.dup_group[order]
-        self.index = VectorIndex.load(snapshot.path / "index.faiss")
         self.vectors = snapshot.array("vectors")
         self.sigs = snapshot.array("signatures")
         self._snippets: list[str] | None = None
         if preload:
             self.vectors, self.sigs = np.array(self.vectors), np.array(self.sigs)
+        self.index = VectorIndex.open(snapshot.path, self.vectors)
+        if preload:
             # each result row's snippet made once (a few seconds at 1M prompts, ~250 MB) rather than per answer
             heads = pc.utf8_slice_codeunits(self.texts, 0, 200).to_pylist()
             self._snippets = [" ".join(t.split()) for t in heads]

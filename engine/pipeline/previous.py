@@ -1,7 +1,8 @@
 """The previous night's state, read once at the start of a run.
 
 A run starts from the live snapshot: its prompts (tonight's are added to them), its distinct texts in row order
-(whose signatures and vectors are reused by content key, and whose index grows in place), its account attributes,
+(whose signatures and vectors are reused by content key, and whose index grows in place), the partitions it lists
+(tonight's snapshot lists them again and adds its own), its account attributes,
 its campaign history and its run log. Everything is read here, in one place, so no step goes back to the store.
 """
 
@@ -25,8 +26,11 @@ class Previous:
     prompts: pa.Table | None = None
     text_keys: list[bytes] = field(default_factory=list)
     norm_by_key: dict[bytes, str] = field(default_factory=dict)
-    signatures: np.ndarray | None = None  # memory-mapped, one row per text key
-    index_path: Path | None = None
+    signatures: np.ndarray | None = None  # one row per text key (memory-mapped where stored in order)
+    index_dir: Path | None = None  # the snapshot directory whose saved index tonight may grow in place
+    prompt_parts: list[dict[str, Any]] = field(default_factory=list)  # partitions it lists (engine.store.parts)
+    text_segments: list[dict[str, Any]] = field(default_factory=list)
+    text_locations: dict[bytes, tuple[str, int]] = field(default_factory=dict)  # text key -> (segment, row)
     accounts: pa.Table | None = None
     history: pa.Table = field(default_factory=CAMPAIGN_HISTORY.empty_table)
     nights: pa.Table = field(default_factory=CAMPAIGN_NIGHTS.empty_table)
@@ -44,8 +48,11 @@ class Previous:
             prompts=t.prompts(),
             text_keys=keys,
             norm_by_key=dict(zip(keys, norm, strict=True)),
-            signatures=snap.array("signatures") if snap.has("signatures.npy") else None,
-            index_path=snap.path / "index.faiss" if snap.has("index.faiss") else None,
+            signatures=snap.array("signatures") if snap.has_array("signatures") else None,
+            index_dir=snap.path,
+            prompt_parts=list((snap.parts or {}).get("prompts", [])),
+            text_segments=list((snap.parts or {}).get("texts", [])),
+            text_locations=t.text_locations(),
             accounts=t.account_attributes(),
             history=t.history(),
             nights=t.nights(),

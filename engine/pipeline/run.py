@@ -23,7 +23,7 @@ from engine.pipeline import steps
 from engine.pipeline.config import DEFAULT_STORE, RunConfig
 from engine.pipeline.executor import InjectedFailure, LocalExecutor
 from engine.pipeline.previous import Previous
-from engine.store import Store
+from engine.store import Store, parts
 from engine.store.tables import SnapshotData, write_snapshot
 
 __all__ = ["DEFAULT_STORE", "InjectedFailure", "RunConfig", "RunReport", "run"]
@@ -46,6 +46,7 @@ class RunReport:
     clusters: int
     campaigns: int
     flagged_accounts: int
+    bytes_written: int = 0  # by the commit: tonight's partitions and the snapshot's own files
     timings: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
 
@@ -58,7 +59,7 @@ class RunReport:
             f"  window: {self.prompts_in_window:,} prompts, {self.texts:,} distinct texts "
             f"({self.new_embeddings:,} embedded, {self.cached_embeddings:,} from cache)\n"
             f"  {self.clusters:,} clusters, {self.campaigns:,} suspected campaigns, "
-            f"{self.flagged_accounts:,} flagged accounts\n  timings: {t}"
+            f"{self.flagged_accounts:,} flagged accounts; wrote {self.bytes_written / 1e6:,.1f} MB\n  timings: {t}"
         )
 
 
@@ -104,7 +105,11 @@ def run(cfg: RunConfig) -> RunReport:
         )
         report.timings, report.peak_rss_mb = dict(ex.timings), dict(ex.peak_rss_mb)  # so far: the runs table's copy
         data = _snapshot_data(cfg, run_id, started, prev, texts, tmpl, sig, emb, cl, det, report)
-        ex.step("commit", _commit, store, run_id, data, idx, ex)
+        # tonight's prompts are the merged table's tail; a store from before partitions hands over all it held
+        new = texts.prompts.slice(texts.prompts.num_rows - ing.accepted) if prev.prompt_parts else texts.prompts
+        report.bytes_written = ex.step(
+            "commit", _commit, store, run_id, data, idx, ex, prev, new, texts, emb, sig, cfg.prune_before
+        )
         if cfg.prune_before is not None:
             # the cache is content-addressed and shared by snapshots: after a prune keep only what is still referenced
             emb.cache.reset(
@@ -120,12 +125,10 @@ def _snapshot_data(
     sig: steps.Signatures, emb: steps.Embedded, cl: steps.Clusters, det: steps.Detected, report: RunReport,
 ) -> SnapshotData:  # fmt: skip
     """Everything tonight commits, table by table (schemas in engine.store.tables)."""
-    texts_tbl = pa.table(
+    labels = pa.table(
         {
             "text_row": np.arange(len(texts.keys), dtype=np.int64),
             "text_key": pa.array(texts.keys, pa.binary(16)),
-            "norm_text": texts.norm,
-            "skeleton": texts.skeleton,
             "template_id": tmpl.result.template_id,
             "dup_group": sig.dup_group.astype(np.int64),
             "cluster_id": cl.result.labels.astype(np.int64),
@@ -141,8 +144,7 @@ def _snapshot_data(
         "report": json.dumps(asdict(report), default=str),
     }
     tables = {
-        "prompts": texts.prompts,
-        "texts": texts_tbl,
+        "text_labels": labels,  # completed with where each text is stored by the commit
         "window_prompts": pa.table({"prompt_id": texts.window["prompt_id"], "text_row": texts.text_row}),
         "accounts": det.verdicts.accounts,
         "clusters": cl.table,
@@ -163,17 +165,36 @@ def _snapshot_data(
         "window_days": cfg.window_days,
         "config": cfg.persisted(),
     }
-    return SnapshotData(tables=tables, vectors=emb.vectors, signatures=sig.signatures, meta=meta)
+    return SnapshotData(tables=tables, meta=meta)
 
 
-def _commit(store: Store, run_id: str, data: SnapshotData, idx: steps.Indexed, ex: LocalExecutor) -> None:
-    """Write the snapshot under a temporary name and make it live; on any failure remove it, changing nothing."""
+def _commit(
+    store: Store, run_id: str, data: SnapshotData, idx: steps.Indexed, ex: LocalExecutor, prev: Previous,
+    new_prompts: pa.Table, texts: steps.Texts, emb: steps.Embedded, sig: steps.Signatures, prune_before: datetime | None,
+) -> int:  # fmt: skip
+    """Write tonight's partitions and the snapshot under a temporary name and make it live; on any failure remove
+    what was written, changing nothing. Returns the bytes written."""
     writer = store.begin(run_id)
     try:
+        root = writer.parts_root
+        prompts = parts.plan_prompts(root, prev.prompt_parts, new_prompts, run_id, prune_before)
+        writer.part_files += prompts.written
+        txt = parts.plan_texts(
+            root, prev.text_segments, prev.text_locations, texts.keys, texts.norm, texts.skeleton, emb.vectors,
+            sig.signatures, run_id,
+        )  # fmt: skip
+        writer.part_files += txt.written
+        labels = data.tables["text_labels"]
+        data.tables["text_labels"] = labels.append_column("seg", pa.array(txt.seg, pa.string())).append_column(
+            "off", pa.array(txt.off)
+        )
+        data.meta["parts"] = {"prompts": prompts.parts, "texts": txt.segments}
         write_snapshot(writer, data)
-        idx.index.save(writer.path("index.faiss"))
+        idx.index.save(writer.tmp)
         ex.check("commit-tables")
-        writer.commit(data.meta)
+        written = writer.bytes_written()
+        writer.commit({**data.meta, "bytes_written": written})
     except BaseException:
         writer.abort()
         raise
+    return written

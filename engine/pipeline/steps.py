@@ -257,10 +257,10 @@ def index(texts: Texts, emb: Embedded, prev: Previous) -> Indexed:
     it is built anew.
     """
     old, keys = texts.old_keys, texts.keys
-    if prev.index_path is not None and prev.meta.get("embedder") == emb.embedder.name:
+    if prev.index_dir is not None and prev.meta.get("embedder") == emb.embedder.name:
         fits = VectorIndex.kind_for(len(keys)) == VectorIndex.kind_for(len(old))
         if fits and len(old) <= len(keys) and keys[: len(old)] == old:
-            idx = VectorIndex.load(prev.index_path)
+            idx = VectorIndex.open(prev.index_dir, emb.vectors[: len(old)])
             if idx.size == len(old):
                 idx.add(emb.vectors[len(old) :])
                 return Indexed(idx, len(keys) - len(old))

@@ -3,8 +3,11 @@
 Layout of a store directory::
 
     CURRENT                 name of the live snapshot (replaced with os.replace: atomic on POSIX)
-    snapshots/<run_id>/     one complete, immutable state: db.duckdb (the tables of engine.store.tables),
-                            index.faiss, vectors.npy (float16), signatures.npy (uint32 MinHash), snapshot.json
+    snapshots/<run_id>/     one complete, immutable state: db.duckdb (the per-night tables of engine.store.tables),
+                            index.hnsw (the HNSW graph, without the vectors it links), snapshot.json (which lists
+                            the partitions it reads)
+    parts/                  prompts and texts (with vectors and signatures), written once by the night that first
+                            saw them and shared by the snapshots that list them (engine.store.parts)
     cache/<embedder>/       content-addressed embedding cache shared by all snapshots (see engine.embed)
     quarantine/<run_id>.jsonl   rows a run rejected
     lock                    held (flock) by the one run allowed to write at a time
@@ -34,6 +37,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from engine.store import parts as parts_mod
+
 KEEP_SNAPSHOTS = 2
 
 
@@ -60,7 +65,39 @@ class Snapshot:
     def con(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
             self._con = duckdb.connect(str(self.path / "db.duckdb"), read_only=True)
+            self._attach_parts(self._con)
         return self._con
+
+    @property
+    def parts(self) -> dict[str, Any] | None:
+        """The partitions this snapshot reads (``snapshot.json`` → ``parts``); None for a snapshot that predates
+        them and holds every table itself."""
+        if "parts" not in self._cache:
+            self._cache["parts"] = self.meta().get("parts")
+        return self._cache["parts"]
+
+    def _attach_parts(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Expose the partitioned tables to SQL as ``prompts`` and ``texts``, as if the snapshot held them.
+
+        Temporary views, made on every connection and cursor (DuckDB keeps temporary objects per connection): the
+        database file is opened read-only, and absolute paths must not be baked into a store that may be moved.
+        """
+        parts = self.parts
+        if not parts:
+            return
+        root = parts_mod.parts_root(self.path.parent.parent)
+        prompt_files = parts_mod.sql_list(root, [p["file"] for p in parts["prompts"]])
+        con.execute(f"CREATE TEMP VIEW prompts AS SELECT * FROM read_parquet({prompt_files})")
+        seg_files = [f"texts/{s['seg']}.parquet" for s in parts["texts"]]
+        segs = f"read_parquet({parts_mod.sql_list(root, seg_files)})" if seg_files else (
+            "(SELECT NULL::VARCHAR AS seg, NULL::BIGINT AS off, NULL::VARCHAR AS norm_text, NULL::VARCHAR AS skeleton"
+            " WHERE false)"
+        )  # fmt: skip
+        con.execute(
+            "CREATE TEMP VIEW texts AS SELECT l.text_row, l.text_key, s.norm_text, s.skeleton, l.template_id, "
+            f"l.dup_group, l.cluster_id, l.cluster_prob FROM text_labels l JOIN {segs} s ON s.seg = l.seg AND "
+            "s.off = l.off"
+        )
 
     def query(self, sql: str, params: list | None = None) -> pa.Table:
         """Run SQL on the snapshot's DuckDB database and return an Arrow table.
@@ -72,6 +109,7 @@ class Snapshot:
         if cur is None:
             with self._guard:
                 cur = self.con.cursor()
+                self._attach_parts(cur)
                 self._cursors.append(cur)
             self._local.cur = cur
         return cur.sql(sql, params=params).to_arrow_table()
@@ -80,10 +118,26 @@ class Snapshot:
         return json.loads((self.path / "snapshot.json").read_text())
 
     def array(self, name: str) -> np.ndarray:
-        """A stored array, memory-mapped: opening a 1M-row snapshot costs nothing until rows are read."""
+        """A per-text array (``vectors`` float16, ``signatures`` uint32) in text-row order.
+
+        Read from the text segments the snapshot lists (memory-mapped; one segment holding the window in order, as
+        on a store's first night, is returned as the memory map itself), or from the snapshot's own ``.npy`` in a
+        snapshot that predates partitions.
+        """
         if name not in self._cache:
-            self._cache[name] = np.load(self.path / f"{name}.npy", mmap_mode="r")
+            if self.parts:
+                if "_locs" not in self._cache:
+                    loc = self.query("SELECT seg, off FROM text_labels ORDER BY text_row")
+                    self._cache["_locs"] = (np.array(loc["seg"].to_pylist(), dtype=object), loc["off"].to_numpy())
+                seg, off = self._cache["_locs"]
+                self._cache[name] = parts_mod.gather(parts_mod.parts_root(self.path.parent.parent), seg, off, name)
+            else:
+                self._cache[name] = np.load(self.path / f"{name}.npy", mmap_mode="r")
         return self._cache[name]
+
+    def has_array(self, name: str) -> bool:
+        """Whether the snapshot stores the per-text array ``name`` (every snapshot since the first release does)."""
+        return bool(self.parts) or (self.path / f"{name}.npy").exists()
 
     def has(self, name: str) -> bool:
         return (self.path / name).exists()
@@ -110,6 +164,16 @@ class SnapshotWriter:
             shutil.rmtree(self.tmp)
         self.tmp.mkdir(parents=True)
         self.con = duckdb.connect(str(self.tmp / "db.duckdb"))
+        self.part_files: list[Path] = []  # partitions this run wrote (engine.store.parts), made durable at commit
+
+    @property
+    def parts_root(self) -> Path:
+        return parts_mod.parts_root(self.store.root)
+
+    def bytes_written(self) -> int:
+        """Bytes this run wrote: its snapshot directory and the partitions it added (what a night costs the disk)."""
+        files = [p for p in self.tmp.iterdir() if p.is_file()] + [p for p in self.part_files if p.exists()]
+        return sum(p.stat().st_size for p in files)
 
     def table(self, name: str, data: pa.Table) -> None:
         """Write (replace) a DuckDB table from an Arrow table."""
@@ -135,8 +199,10 @@ class SnapshotWriter:
         self.con.close()
         parent = self.store._current_name()
         (self.tmp / "snapshot.json").write_text(json.dumps({**meta, "parent": parent}, indent=1, default=str))
-        for p in self.tmp.iterdir():
+        for p in [*self.tmp.iterdir(), *self.part_files]:
             _fsync(p)
+        for d in {p.parent for p in self.part_files}:
+            _fsync(d)
         final = self.store.root / "snapshots" / self.run_id
         os.replace(self.tmp, final)
         _fsync(final.parent)
@@ -151,9 +217,14 @@ class SnapshotWriter:
         return Snapshot(final)
 
     def abort(self) -> None:
+        """Remove everything this run wrote: its temporary snapshot and its partitions (no snapshot lists them)."""
         with contextlib.suppress(Exception):
             self.con.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.store._current_name() == self.run_id:
+            return  # it went live before the failure (in the clean-up after the swap): its partitions are in use
+        for p in self.part_files:
+            p.unlink(missing_ok=True)
 
 
 class Store:
@@ -263,6 +334,22 @@ class Store:
         for p in (self.root / "snapshots").iterdir():
             if p.name not in keep:
                 shutil.rmtree(p, ignore_errors=True)
+        self._gc_parts(keep)
+
+    def _gc_parts(self, keep: set[str]) -> None:
+        """Delete partition files no kept snapshot lists (superseded, pruned, compacted, or left by a dead run)."""
+        root = parts_mod.parts_root(self.root)
+        if not root.exists():
+            return
+        used: set[str] = set()
+        for name in keep:
+            try:
+                used |= parts_mod.referenced(json.loads((self.root / "snapshots" / name / "snapshot.json").read_text()))
+            except (OSError, ValueError):
+                return  # a kept snapshot we cannot read: delete nothing rather than something it needs
+        for p in root.rglob("*"):
+            if p.is_file() and p.relative_to(root).as_posix() not in used:
+                p.unlink(missing_ok=True)
 
 
 def _fsync(path: Path) -> None:

@@ -7,9 +7,11 @@ tables or plain dicts and never expose SQL. A table missing from an older snapsh
 
 Tables (one snapshot = one night's complete state):
 
-* ``prompts``: every stored request (the ingest record plus its content key); grows night by night.
+* ``prompts``: every stored request (the ingest record plus its content key); grows night by night, so it is
+  stored as partitions, one per night (engine.store.parts), and read through a view of the same name.
 * ``texts``: one row per distinct normalised text of the analysis window; ``text_row`` is its vector, signature and
-  index id.
+  index id. A view: the night's ``text_labels`` (template, near-duplicate group, cluster; where the text is stored)
+  joined with the text segments that hold each text's content once.
 * ``window_prompts``: the prompts of the analysis window and their text row.
 * ``accounts``: the account table's attributes plus tonight's verdict and the signals behind it.
 * ``clusters``, ``templates``, ``campaigns``: tonight's prompt clusters, wrapper templates and scored cohorts.
@@ -39,6 +41,18 @@ TEXTS = pa.schema(
         ("text_key", pa.binary(16)),
         ("norm_text", pa.string()),
         ("skeleton", pa.string()),
+        ("template_id", pa.int64()),
+        ("dup_group", pa.int64()),
+        ("cluster_id", pa.int64()),
+        ("cluster_prob", pa.float32()),
+    ]
+)
+TEXT_LABELS = pa.schema(
+    [
+        ("text_row", pa.int64()),
+        ("text_key", pa.binary(16)),
+        ("seg", pa.string()),  # the text segment holding its text, vector and signature (engine.store.parts)
+        ("off", pa.int64()),  # its row there
         ("template_id", pa.int64()),
         ("dup_group", pa.int64()),
         ("cluster_id", pa.int64()),
@@ -139,9 +153,13 @@ RUNS = pa.schema(
     ]
 )
 
+#: tables a snapshot reads through views over partitions rather than holding (see engine.store.parts)
+VIEWS = frozenset({"prompts", "texts"})
+
 SCHEMAS: dict[str, pa.Schema] = {
     "prompts": PROMPTS,
     "texts": TEXTS,
+    "text_labels": TEXT_LABELS,
     "window_prompts": WINDOW_PROMPTS,
     "accounts": ACCOUNTS,
     "clusters": CLUSTERS,
@@ -168,25 +186,21 @@ def conform(name: str, tbl: pa.Table) -> pa.Table:
 class SnapshotData:
     """Everything one night commits: the tables above, the arrays, and the snapshot's meta (see snapshot.json)."""
 
-    tables: dict[str, pa.Table]
-    vectors: np.ndarray  # (texts, dim) unit rows, stored as float16
-    signatures: np.ndarray  # (texts, num_perm) uint32 MinHash
-    meta: dict[str, Any]
+    tables: dict[str, pa.Table]  # every table but the views (prompts and texts live in partitions)
+    meta: dict[str, Any]  # holds ``parts``: the partitions the snapshot reads
 
 
 def write_snapshot(writer: SnapshotWriter, data: SnapshotData) -> None:
-    """Write every table (checked against its schema) and array into the writer's temporary snapshot.
+    """Write every table (checked against its schema) into the writer's temporary snapshot.
 
-    The FAISS index is saved by its owner to ``writer.path("index.faiss")``; ``writer.commit(meta)`` then makes the
-    whole snapshot live at once.
+    The partitions were written by ``engine.store.parts`` and the HNSW graph by its owner
+    (``writer.path("index.hnsw")``); ``writer.commit(meta)`` then makes the whole snapshot live at once.
     """
-    unknown = set(data.tables) - set(SCHEMAS)
+    unknown = set(data.tables) - (set(SCHEMAS) - VIEWS)
     if unknown:
         raise ValueError(f"unknown tables {sorted(unknown)}")
     for name, tbl in data.tables.items():
         writer.table(name, conform(name, tbl))
-    writer.array("vectors", np.asarray(data.vectors, dtype=np.float16))
-    writer.array("signatures", np.asarray(data.signatures, dtype=np.uint32))
 
 
 class Tables:
@@ -199,7 +213,12 @@ class Tables:
     def has(self, name: str) -> bool:
         """Whether this snapshot holds table ``name`` (older snapshots lack tables added since)."""
         if self._names is None:
-            self._names = set(self.snap.query("SELECT table_name FROM duckdb_tables()")["table_name"].to_pylist())
+            self._names = set(
+                self.snap.query(
+                    "SELECT table_name AS n FROM duckdb_tables() UNION ALL "
+                    "SELECT view_name AS n FROM duckdb_views() WHERE NOT internal"
+                )["n"].to_pylist()
+            )
         return name in self._names
 
     def _read(self, name: str, where: str = "", params: list | None = None, order: str = "") -> pa.Table:
@@ -221,6 +240,15 @@ class Tables:
         """One stored prompt by id, whether or not it lies in the analysis window."""
         return self._one("prompts", "prompt_id", str(prompt_id))
 
+    def text_locations(self) -> dict[bytes, tuple[str, int]]:
+        """Where each window text is stored (segment, row): what the next night reuses instead of writing it again.
+        Empty for a snapshot that predates partitions (the next night then writes every text once)."""
+        if not self.has("text_labels"):
+            return {}
+        t = self.snap.query("SELECT text_key, seg, off FROM text_labels")
+        return dict(zip(t["text_key"].to_pylist(), zip(t["seg"].to_pylist(), t["off"].to_pylist(), strict=True),
+                        strict=True))  # fmt: skip
+
     def text_index(self) -> tuple[list[bytes], list[str]]:
         """Content keys and normalised texts of the window's distinct texts, in text-row order."""
         t = self.snap.query("SELECT text_key, norm_text FROM texts ORDER BY text_row")
@@ -228,7 +256,8 @@ class Tables:
 
     def text_labels(self) -> tuple[np.ndarray, np.ndarray]:
         """Cluster id and near-duplicate group of each distinct text, in text-row order."""
-        t = self.snap.query("SELECT cluster_id, dup_group FROM texts ORDER BY text_row")
+        labels = "text_labels" if self.has("text_labels") else "texts"
+        t = self.snap.query(f"SELECT cluster_id, dup_group FROM {labels} ORDER BY text_row")
         return t["cluster_id"].to_numpy(), t["dup_group"].to_numpy()
 
     def window(self) -> pa.Table:

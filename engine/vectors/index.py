@@ -19,6 +19,7 @@ import numpy as np
 
 FLAT_MAX = 20_000
 HNSW_M = 32
+GRAPH_FILE = "index.hnsw"
 
 
 @dataclass
@@ -80,13 +81,42 @@ class VectorIndex:
                 sims[start : start + batch, width:], ids[start : start + batch, width:] = -1.0, -1
         return sims, ids
 
-    def save(self, path: Path) -> None:
-        faiss.write_index(self.index, str(path))
+    def save(self, directory: Path) -> Path | None:
+        """Save what cannot be rebuilt cheaply: the HNSW graph, without the vectors it links (``index.hnsw``).
+
+        The vectors are stored once already, as float16, with the texts (engine.store.parts); writing them again
+        inside the index was ~80% of its file, rewritten every night. An exact flat index is just its vectors, so
+        nothing is saved for it.
+        """
+        if not isinstance(self.index, faiss.IndexHNSW):
+            return None
+        path = directory / GRAPH_FILE
+        faiss.write_index(self.index, str(path), faiss.IO_FLAG_SKIP_STORAGE)
+        return path
 
     @classmethod
-    def load(cls, path: Path, *, mmap: bool = False) -> VectorIndex:
-        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
-        index = faiss.read_index(str(path), flags)
-        if isinstance(index, faiss.IndexHNSW):
+    def open(cls, directory: Path, vectors: np.ndarray) -> VectorIndex:
+        """The index a snapshot saved, linked to its vectors (float16 or float32 unit rows, in text-row order).
+
+        Reads the graph-only ``index.hnsw`` and gives it a flat storage of the vectors; a snapshot without a graph
+        had a flat index, rebuilt here from the vectors. A snapshot written before graphs were saved alone has a
+        complete ``index.faiss``, read as it is.
+        """
+        graph, legacy = directory / GRAPH_FILE, directory / "index.faiss"
+        if graph.exists():
+            index = faiss.read_index(str(graph), faiss.IO_FLAG_SKIP_STORAGE)
+            x = np.ascontiguousarray(vectors, dtype=np.float32)
+            if index.ntotal != len(x):
+                raise ValueError(f"{graph}: graph of {index.ntotal} vectors, but {len(x)} stored")
+            storage = faiss.IndexFlatIP(x.shape[1])
+            storage.add(x)
+            storage.this.disown()  # the HNSW index owns and frees it
+            index.storage, index.own_fields = storage, True
             index.hnsw.efSearch = 64
-        return cls(index)
+            return cls(index)
+        if legacy.exists():
+            index = faiss.read_index(str(legacy))
+            if isinstance(index, faiss.IndexHNSW):
+                index.hnsw.efSearch = 64
+            return cls(index)
+        return cls.build(vectors)
