@@ -12,6 +12,9 @@ MiniLM, MinHash of millions of new texts) or spread over several machines. Every
 store and its result back (the driver holds input and output once each, as with the local executor, plus the
 object store's copy, which Ray spills to disk past its limit).
 
+The per-step ``peak_rss_mb`` is the driver's, as with the local executor; Ray's processes (raylet, workers,
+object store) are not in it (``scripts/bench_scale.py`` samples the whole process tree).
+
 A remote cluster (``address``) must run the same promptsim version with the same models directory on its workers;
 a local instance's workers inherit this process's environment (``PYTHONPATH``, ``PROMPTSIM_MODELS_DIR``).
 """
@@ -19,6 +22,7 @@ a local instance's workers inherit this process's environment (``PYTHONPATH``, `
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -133,17 +137,21 @@ class RayExecutor(Executor):
             concurrency = self.cluster_gpus if num_gpus else self._workers
         blocks = _blocks(table, batch_size)
         # no more actors than blocks (each loads a model); no restarts: a failed actor fails the run, which then
-        # changes nothing in the store (and Ray warns about restarting actors whose arguments are in the store)
+        # changes nothing in the store (and Ray logs an error about restarting actors whose constructor arguments
+        # are in the object store). ``max_restarts`` is the kwarg Ray 2.60 itself names for this, while warning
+        # that such kwargs go in 2.64: the warning is silenced here; revisit when the pin in pyproject moves.
         pool = self._ray.data.ActorPoolStrategy(size=max(1, min(int(concurrency), len(blocks))))
-        ds = self._ray.data.from_arrow(blocks).map_batches(
-            cls,
-            fn_constructor_kwargs=ctor_kwargs or {},
-            batch_format="pyarrow",
-            batch_size=batch_size,
-            compute=pool,
-            num_gpus=num_gpus,
-            max_restarts=0,
-        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated")
+            ds = self._ray.data.from_arrow(blocks).map_batches(
+                cls,
+                fn_constructor_kwargs=ctor_kwargs or {},
+                batch_format="pyarrow",
+                batch_size=batch_size,
+                compute=pool,
+                num_gpus=num_gpus,
+                max_restarts=0,
+            )
         yield from ds.iter_batches(batch_format="pyarrow", batch_size=None)
 
     def group_aggregate(self, table: pa.Table, keys: Sequence[str], aggs: Sequence[Aggregation]) -> pa.Table:
