@@ -61,10 +61,21 @@ def _config(a: argparse.Namespace, **given: object) -> RunConfig:
 def cmd_run(a: argparse.Namespace) -> int:
     from engine.pipeline import run
 
+    if a.ray_address and a.executor != "ray":
+        raise SystemExit("promptsim run: --ray-address needs --executor ray")
+    if a.workers is not None and a.workers < 1:
+        raise SystemExit("promptsim run: --workers must be at least 1")
     cfg = _config(
         a, inputs=a.input, accounts=a.accounts, embedder=a.embedder, models_dir=a.models_dir, window_days=a.window_days
     )
-    report = run(cfg)
+    # where the work runs is not a setting the store remembers: it must not change results
+    cfg.executor, cfg.workers, cfg.ray_address = a.executor, a.workers, a.ray_address
+    try:
+        report = run(cfg)
+    except ImportError as e:
+        if a.executor != "ray":
+            raise
+        raise SystemExit(f"promptsim run: {e}") from None
     print(report.summary())
     if report.campaigns and not a.quiet:
         print()
@@ -335,6 +346,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--settings", help="JSON file of detection settings to override (see `promptsim settings`)")
     r.add_argument("--set", action="append", metavar="NAME=VALUE", help="override one detection setting (repeatable)")
+    r.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        default="local",
+        help="where the per-prompt work (normalise, MinHash, embed) runs: this process (default) or Ray "
+        '(needs pip install "promptsim[ray]"); results are the same either way',
+    )
+    r.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="with --executor ray: 'auto' or HOST:PORT of a running Ray cluster (default: start a local one)",
+    )
+    r.add_argument(
+        "--workers", type=int, help="parallel workers (Ray tasks and embedding actors; default: the cluster's CPUs)"
+    )
     r.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     _store_arg(r)
     r.set_defaults(func=cmd_run)

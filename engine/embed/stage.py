@@ -9,8 +9,9 @@ texts/s on a 2-core CPU, GUIDE §3): never doing it twice is the whole point.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -56,6 +57,7 @@ def embed_texts(
     batch_size: int = 4096,
     flush_rows: int = 65536,
     flush_seconds: float = 60.0,
+    encoder: Callable[[list[str], int], Iterator[np.ndarray]] | None = None,
 ) -> tuple[np.ndarray, EmbedStats]:
     """Vectors for ``texts`` (float32, unit rows, aligned with the input), embedding each distinct key once ever.
 
@@ -65,6 +67,10 @@ def embed_texts(
     cache every ``flush_rows`` vectors or ``flush_seconds``, and on the way out even if embedding fails, so an
     interrupted night keeps the work it did. Every vector goes through float16 (the cache's precision) whether or
     not it came from the cache, so the output does not depend on what was cached.
+
+    ``encoder(todo_texts, batch_size)``, when given, does the encoding instead of ``embedder.encode`` here: it
+    yields the vectors of consecutive runs of ``todo_texts`` (already length-sorted) in order, as they are done,
+    and may run them elsewhere (the pipeline's executor: a Ray actor pool). Dedupe, cache and flushing stay here.
     """
     t0 = time.perf_counter()
     n = len(texts)
@@ -98,12 +104,15 @@ def embed_texts(
             pending, n_pending, last_flush = [], 0, time.monotonic()
 
         bar = tqdm(total=len(todo), desc=f"embed {embedder.name}", unit="text", disable=not show_progress)
+        todo_texts = [texts[first[u]] for u in todo]
+        chunks = (encoder or partial(_encode_here, embedder))(todo_texts, batch_size)
+        done = 0
         try:
-            for s in range(0, len(todo), batch_size):
-                rows = todo[s : s + batch_size]
-                out = embedder.encode([texts[first[u]] for u in rows], show_progress=False)
+            for out in chunks:
+                rows = todo[done : done + len(out)]
                 if out.shape != (len(rows), embedder.dim):
                     raise ValueError(f"{embedder.name} returned {out.shape} for {len(rows)} texts")
+                done += len(rows)
                 out16 = np.asarray(out, dtype=np.float16)
                 vecs[rows] = _from_f16(out16)
                 pending.append((rows, out16))
@@ -111,6 +120,8 @@ def embed_texts(
                 bar.update(len(rows))
                 if n_pending >= flush_rows or time.monotonic() - last_flush >= flush_seconds:
                     flush()
+            if done != len(todo):
+                raise ValueError(f"{embedder.name} returned {done} vectors for {len(todo)} texts")
         finally:
             flush()
             bar.close()
@@ -118,3 +129,13 @@ def embed_texts(
         new=len(todo), cached=n_cached, duplicate_in_batch=n - len(uniq), seconds=time.perf_counter() - t0
     )
     return vecs[inverse], stats
+
+
+def _encode_here(embedder: Embedder, texts: list[str], batch_size: int) -> Iterator[np.ndarray]:
+    """``embedder.encode`` in this process, ``batch_size`` texts at a time (``embed_texts``'s default encoder)."""
+    for s in range(0, len(texts), batch_size):
+        part = texts[s : s + batch_size]
+        out = embedder.encode(part, show_progress=False)
+        if out.shape != (len(part), embedder.dim):
+            raise ValueError(f"{embedder.name} returned {out.shape} for {len(part)} texts")
+        yield out

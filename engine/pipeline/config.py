@@ -38,6 +38,10 @@ class RunConfig:
     quiet: bool = False
     prune_before: datetime | None = None  # drop stored prompts older than this (``promptsim prune``)
     fail_after: str | None = None  # test hook: raise after this step, to prove a failed run changes nothing
+    # where the per-batch work runs (engine.pipeline.executor): never persisted, since it must not change results
+    executor: str = "local"  # "local" or "ray"
+    workers: int | None = None  # parallel workers (Ray tasks / actors); None: the cluster's CPUs
+    ray_address: str | None = None  # "auto" or HOST:PORT of a running Ray cluster; None: a local Ray instance
 
     def persisted(self) -> dict[str, Any]:
         """The settings a later run on this store reuses (written into the snapshot's meta)."""

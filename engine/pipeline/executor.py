@@ -1,33 +1,104 @@
-"""How steps run: the in-process executor, with per-step wall time, peak memory and a progress line.
+"""How steps run: an executor records each step's cost, and runs the steps' per-batch work where it chooses.
 
-The steps (``engine.pipeline.steps``) are plain functions; an executor decides where they run and records what
-each cost. ``LocalExecutor`` runs them here, one after the other; another executor only has to keep the ``step``
-contract (a name, a function, its inputs; the function's result back).
+The steps (``engine.pipeline.steps``) are plain functions; an executor decides where they and their data-parallel
+parts run, and records what each step cost. Two things make up an executor:
+
+* ``step(name, fn, *args)``: run one step (on the driver, the process that called ``run``), record its wall
+  seconds and the peak RSS so far, print a progress line unless quiet, and raise at ``fail_after`` (tests).
+* the data-parallel contract below, which steps call for their per-prompt / per-text work. Every method takes a
+  top-level (picklable) function or class, so a distributed executor can ship it to workers, and returns its
+  rows in input order, so that where the work ran never changes a result:
+
+  - ``map_batches(fn, table, *, batch_size) -> pa.Table``: ``fn(pa.Table) -> pa.Table`` (same number of rows, in
+    order) over consecutive slices of ``table``; the outputs concatenated in input order. For stateless work
+    (normalise and mask, MinHash).
+  - ``iter_batches_actor(cls, table, *, batch_size, ctor_kwargs, concurrency, num_gpus) -> Iterator[pa.Table]``:
+    the same with a stateful callable: ``cls(**ctor_kwargs)`` is built once per worker (an embedding model), then
+    called on slices; output batches are yielded in input order *as they are done*, so the caller can act on
+    partial results (the embed step writes them to the cache as they come: an interrupted night keeps its work).
+    ``map_batches_actor`` is the same, collected into one table.
+  - ``group_aggregate(table, keys, aggs) -> pa.Table``: ``Table.group_by(keys).aggregate(aggs)`` semantics,
+    sorted by ``keys`` (groupby output order is not something either engine promises).
+
+``LocalExecutor`` runs all of it here, in-process, calling the very same functions over the same slices: it is the
+reference, and a night run with it is bit-identical to one run before executors had a data-parallel contract.
+``engine.pipeline.ray_executor.RayExecutor`` runs the same calls as Ray Data ``map_batches`` (tasks, or an actor
+pool for ``iter_batches_actor``) on a local or remote Ray cluster.
+
+What stays on the driver, whatever the executor, and what it costs (n = window prompts, t = distinct texts):
+
+* reading the input files (``steps.ingest``): one pass over the bytes, O(batch) memory; sequential because the
+  quarantine is one ordered file (file, line, field) and the duplicate-id check spans files (see ``steps.ingest``);
+* merging with the stored prompts, the window cut, distinct texts: Arrow hash passes, O(n) time and memory;
+* template mining (``engine.text.templates``): counts over all texts and accounts, O(t) time, O(t) memory;
+* LSH grouping (``engine.text.minhash.lsh_groups``): a sort per band of the (t, 128) uint32 signatures, O(t log t)
+  time, 512 bytes of signature per text in memory;
+* the embedding cache lookup and writes: O(t) keys, the new vectors streamed to disk as they come;
+* index build / growth (FAISS): O(t d) memory (d = 256 with the static embedder), HNSW build ~O(t log t);
+* kNN graph + HDBSCAN (``engine.vectors.cluster``): O(t k) graph, HDBSCAN's MST ~O(t log t) to O(t^2) worst case
+  — the global step that bounds one machine (GUIDE §5);
+* per-account signals, profiles, cohorts and campaign scoring (``engine.detect``): vectorised group-bys over the
+  window's arrays, O(n) time, O(n + accounts) memory; profile HDBSCAN over accounts (thousands).
+
+Why the per-account aggregation does not go through ``group_aggregate`` (which both executors implement and test):
+its natural group-bys (prompts, first request, requests per day per account) are ``np.bincount`` /
+``np.minimum.at`` passes over integer account codes that take milliseconds at 1M prompts, beside others that are
+not plain aggregates (longest empty stretch of the day, most common ASN, minute-of-hour concentration; float sums
+whose result would depend on the order a shuffle adds them in). The window must be on the driver anyway for the
+global steps that follow, and on Ray a groupby is a hash shuffle through aggregator actors (~9 s even for 3,000
+rows on the 2-core test machine). Sending a part of ``account_signals`` through a shuffle would cost seconds and
+split one stage function in two for no gain; ``group_aggregate`` is there for a detect stage that outgrows one
+machine's memory.
 """
 
 from __future__ import annotations
 
 import resource
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    from engine.pipeline.config import RunConfig
 
 T = TypeVar("T")
+
+#: an aggregation as ``Table.group_by().aggregate`` takes it: (column, function), e.g. ("timestamp", "min")
+Aggregation = tuple[str, str]
 
 
 class InjectedFailure(RuntimeError):
     """Raised after the step named by ``RunConfig.fail_after``: lets tests kill a run at a chosen point."""
 
 
-class LocalExecutor:
-    """Runs each step in this process; records its seconds and the peak RSS so far, prints a line unless quiet."""
+def concat(parts: Sequence[pa.Table], empty: pa.Table) -> pa.Table:
+    """``parts`` concatenated (in order), or ``empty`` when there are none; chunks are kept (no copy)."""
+    return pa.concat_tables(list(parts)) if parts else empty
 
-    def __init__(self, *, quiet: bool = False, fail_after: str | None = None) -> None:
-        self.quiet, self.fail_after = quiet, fail_after
+
+def sorted_groups(table: pa.Table, keys: Sequence[str]) -> pa.Table:
+    """A group-by result in key order, so two engines' answers compare equal row by row."""
+    return table.sort_by([(k, "ascending") for k in keys])
+
+
+class Executor:
+    """What every executor shares: step timing, peak memory, progress lines, injected failures.
+
+    Subclasses implement the data-parallel contract (module doc); ``workers`` is how many parallel workers (tasks
+    or actors) they may use, None meaning "what the machine or cluster has".
+    """
+
+    name = "base"
+
+    def __init__(self, *, quiet: bool = False, fail_after: str | None = None, workers: int | None = None) -> None:
+        self.quiet, self.fail_after, self.workers = quiet, fail_after, workers
         self.timings: dict[str, float] = {}
         self.peak_rss_mb: dict[str, float] = {}
 
     def step(self, name: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn(*args, **kwargs)`` on the driver; record its seconds and the driver's peak RSS so far."""
         t0 = time.perf_counter()
         out = fn(*args, **kwargs)
         self.timings[name] = round(time.perf_counter() - t0, 3)
@@ -47,3 +118,115 @@ class LocalExecutor:
     def say(self, msg: str) -> None:
         if not self.quiet:
             print(msg, flush=True)
+
+    def close(self) -> None:
+        """Release what the executor holds (a Ray connection); a no-op here."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the data-parallel contract -------------------------------------------------------------------------------
+
+    def map_batches(self, fn: Callable[[pa.Table], pa.Table], table: pa.Table, *, batch_size: int) -> pa.Table:
+        raise NotImplementedError
+
+    def iter_batches_actor(
+        self,
+        cls: type,
+        table: pa.Table,
+        *,
+        batch_size: int,
+        ctor_kwargs: dict[str, Any] | None = None,
+        concurrency: int | None = None,
+        num_gpus: float | None = None,
+    ) -> Iterator[pa.Table]:
+        raise NotImplementedError
+
+    def map_batches_actor(
+        self,
+        cls: type,
+        table: pa.Table,
+        *,
+        batch_size: int,
+        ctor_kwargs: dict[str, Any] | None = None,
+        concurrency: int | None = None,
+        num_gpus: float | None = None,
+    ) -> pa.Table:
+        """``iter_batches_actor`` collected into one table (input order). An empty input gives an empty table with
+        the output's schema, from one call of a driver-side instance on the empty input."""
+        parts = list(
+            self.iter_batches_actor(
+                cls, table, batch_size=batch_size, ctor_kwargs=ctor_kwargs, concurrency=concurrency, num_gpus=num_gpus
+            )
+        )
+        if parts:
+            return pa.concat_tables(parts)
+        return cls(**(ctor_kwargs or {}))(table)
+
+    def group_aggregate(self, table: pa.Table, keys: Sequence[str], aggs: Sequence[Aggregation]) -> pa.Table:
+        raise NotImplementedError
+
+
+class LocalExecutor(Executor):
+    """Runs each step and all of its per-batch work in this process, one slice after the other.
+
+    The slices bound the temporaries of one call (``batch_size`` rows at a time); the functions called are the
+    ones a Ray run ships to its workers, on the same slices, so the two cannot drift apart.
+    """
+
+    name = "local"
+
+    def map_batches(self, fn: Callable[[pa.Table], pa.Table], table: pa.Table, *, batch_size: int) -> pa.Table:
+        """``fn`` over consecutive slices of ``batch_size`` rows (zero-copy), outputs concatenated in order."""
+        if table.num_rows == 0:
+            return fn(table)
+        return pa.concat_tables([fn(table.slice(s, batch_size)) for s in range(0, table.num_rows, batch_size)])
+
+    def iter_batches_actor(
+        self,
+        cls: type,
+        table: pa.Table,
+        *,
+        batch_size: int,
+        ctor_kwargs: dict[str, Any] | None = None,
+        concurrency: int | None = None,
+        num_gpus: float | None = None,
+    ) -> Iterator[pa.Table]:
+        """One ``cls(**ctor_kwargs)`` here, called on consecutive slices; ``concurrency``/``num_gpus`` unused."""
+        if table.num_rows == 0:
+            return
+        actor = cls(**(ctor_kwargs or {}))
+        for s in range(0, table.num_rows, batch_size):
+            yield actor(table.slice(s, batch_size))
+
+    def group_aggregate(self, table: pa.Table, keys: Sequence[str], aggs: Sequence[Aggregation]) -> pa.Table:
+        """``table.group_by(keys).aggregate(aggs)`` (columns named ``{column}_{function}``), sorted by ``keys``."""
+        return sorted_groups(table.group_by(list(keys)).aggregate(list(aggs)), keys)
+
+
+def make_executor(
+    kind: str = "local",
+    *,
+    quiet: bool = False,
+    fail_after: str | None = None,
+    workers: int | None = None,
+    ray_address: str | None = None,
+) -> Executor:
+    """The executor a run asked for: ``"local"`` (default) or ``"ray"`` (needs ``pip install "promptsim[ray]"``)."""
+    if kind == "local":
+        return LocalExecutor(quiet=quiet, fail_after=fail_after, workers=workers)
+    if kind == "ray":
+        from engine.pipeline.ray_executor import RayExecutor
+
+        return RayExecutor(quiet=quiet, fail_after=fail_after, workers=workers, address=ray_address)
+    raise ValueError(f"unknown executor {kind!r}: use 'local' or 'ray'")
+
+
+def executor_for(cfg: RunConfig) -> Executor:
+    """The executor ``cfg`` asks for (``executor``, ``workers``, ``ray_address``, ``quiet``, ``fail_after``)."""
+    return make_executor(
+        cfg.executor, quiet=cfg.quiet, fail_after=cfg.fail_after, workers=cfg.workers, ray_address=cfg.ray_address
+    )

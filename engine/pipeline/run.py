@@ -21,7 +21,7 @@ import pyarrow as pa
 from engine.embed import as_keys
 from engine.pipeline import steps
 from engine.pipeline.config import DEFAULT_STORE, RunConfig
-from engine.pipeline.executor import InjectedFailure, LocalExecutor
+from engine.pipeline.executor import InjectedFailure, LocalExecutor, executor_for
 from engine.pipeline.previous import Previous
 from engine.store import Store, parts
 from engine.store.tables import SnapshotData, write_snapshot
@@ -70,18 +70,18 @@ def new_run_id() -> str:
 def run(cfg: RunConfig) -> RunReport:
     """Run the nightly job and commit one new snapshot (or, on any failure, leave the store as it was)."""
     store = Store(cfg.store)
-    with store.lock():
+    with store.lock(), executor_for(cfg) as ex:
         run_id, started = new_run_id(), datetime.now(timezone.utc)
-        ex = LocalExecutor(quiet=cfg.quiet, fail_after=cfg.fail_after)
         prev = Previous.load(store.current())
         models = Path(cfg.models_dir) if cfg.models_dir else None
 
         ing = ex.step("ingest", steps.ingest, cfg.inputs, cfg.accounts, prev, store.quarantine_path(run_id),
                       cfg.prune_before)  # fmt: skip
-        texts = ex.step("normalize", steps.normalize_texts, ing, prev, cfg.window_days)
+        texts = ex.step("normalize", steps.normalize_texts, ing, prev, cfg.window_days, ex=ex)
         tmpl = ex.step("templates", steps.templates, texts)
-        sig = ex.step("minhash", steps.minhash, texts, tmpl, prev)
-        emb = ex.step("embed", steps.embed, texts, tmpl, cfg.embedder, models, store.root, show_progress=not cfg.quiet)
+        sig = ex.step("minhash", steps.minhash, texts, tmpl, prev, ex=ex)
+        emb = ex.step("embed", steps.embed, texts, tmpl, cfg.embedder, models, store.root, show_progress=not cfg.quiet,
+                      ex=ex)  # fmt: skip
         idx = ex.step("index", steps.index, texts, emb, prev)
         cl = ex.step("cluster", steps.cluster_texts, texts, tmpl, emb, idx, cfg.knn, cfg.min_cluster_size)
         det = ex.step("score", steps.detect_campaigns, texts, tmpl, sig, emb, cl, prev, cfg, run_id)

@@ -5,11 +5,17 @@ store or a global, so each can be run and tested alone, and an executor (``engin
 and where it runs. The stage logic itself lives in the stage packages (``engine.ingest``, ``engine.text``,
 ``engine.embed``, ``engine.vectors``, ``engine.detect``); these functions only connect them.
 
+The per-text work (normalise and mask, MinHash, embedding) goes through the executor's data-parallel contract
+(``ex.map_batches`` / ``ex.iter_batches_actor``) with the batch functions at the end of this module, so a Ray run
+calls exactly the functions a local run calls; ``ex`` defaults to an in-process ``LocalExecutor``. Everything else
+runs on the driver (costs listed in ``engine.pipeline.executor``).
+
     ingest → normalize → templates → minhash → embed → index → cluster → detect → commit
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +30,7 @@ from engine.detect.signals import Context
 from engine.embed import Embedder, EmbeddingCache, embed_texts, get_embedder
 from engine.ingest import ACCOUNT_SCHEMA, InputError, Quarantine, epoch_seconds, read_accounts, read_prompts
 from engine.pipeline.config import RunConfig
+from engine.pipeline.executor import Executor, LocalExecutor
 from engine.pipeline.previous import Previous
 from engine.store import StoreError
 from engine.store.tables import PROMPTS, TEMPLATES
@@ -63,7 +70,15 @@ def ingest(
     quarantine_path: Path,
     prune_before: datetime | None = None,
 ) -> Ingested:
-    """Read tonight's files (bad rows to the quarantine), drop prompts already stored, apply a prune."""
+    """Read tonight's files (bad rows to the quarantine), drop prompts already stored, apply a prune.
+
+    Reading stays on the driver whatever the executor: the quarantine is one file whose records name the file,
+    line and field of each bad row in reading order, and the duplicate-id check (``seen``) spans files, so the
+    first occurrence of an id wins across the whole night. Reading files in parallel would need a second pass to
+    dedupe ids across workers and a merge of per-worker quarantine files in order. Cost: one pass over the input
+    bytes on one core (the JSONL path is ~1 s per 100k prompts here), memory O(one batch) while reading plus the
+    accepted prompts as Arrow tables.
+    """
     quarantine = Quarantine(quarantine_path)
     batches: list[pa.Table] = []
     seen: set[str] = set()
@@ -124,13 +139,15 @@ class Texts:
         return f"  window {self.window.num_rows:,} prompts, {len(self.keys):,} distinct texts"
 
 
-def normalize_texts(ing: Ingested, prev: Previous, window_days: float) -> Texts:
+def normalize_texts(ing: Ingested, prev: Previous, window_days: float, *, ex: Executor | None = None) -> Texts:
     """Normalise tonight's prompts, merge them with the stored ones, cut the window, list its distinct texts.
 
     Consumes ``ing.new`` and ``ing.stored`` (set to None): the merged table holds its own copy, and at 1M prompts
-    the ingest batches are ~0.7 GB that no later step needs.
+    the ingest batches are ~0.7 GB that no later step needs. Normalising and masking run through ``ex``; the
+    merge, window and distinct texts are Arrow hash passes on the driver (O(prompts)).
     """
-    new_keys, new_norm = _normalise_new(ing.new)
+    ex = ex or LocalExecutor(quiet=True)
+    new_keys, new_norm = _normalise_new(ing.new, ex)
     prompts = _merge_prompts(ing.stored, ing.new, new_keys)
     ing.new = ing.stored = None
     accounts = _merge_accounts(prev.accounts, ing.accounts, prompts)
@@ -145,7 +162,7 @@ def normalize_texts(ing: Ingested, prev: Previous, window_days: float) -> Texts:
         window=window,
         keys=keys,
         norm=norm,
-        skeleton=[mask(t) for t in norm],
+        skeleton=_skeletons(norm, ex),
         text_row=text_row,
         old_keys=prev.text_keys,
     )
@@ -187,18 +204,20 @@ class Signatures:
     payload_group: np.ndarray  # ... of each text's payload (slot contents)
 
 
-def minhash(texts: Texts, tmpl: Templates, prev: Previous) -> Signatures:
+def minhash(texts: Texts, tmpl: Templates, prev: Previous, *, ex: Executor | None = None) -> Signatures:
     """Signatures (reused by content key from the previous night), near-duplicate groups of texts and payloads.
 
     Payload groups answer "how many different things does a cohort ask?" without the wrapper, which makes every
-    prompt of a long template look alike.
+    prompt of a long template look alike. Signatures are computed through ``ex``; LSH grouping is global and runs
+    on the driver (a sort per band of the signatures: O(t log t) time, 512 bytes per text).
     """
-    sigs = _signatures(prev, texts.keys, texts.norm)
+    ex = ex or LocalExecutor(quiet=True)
+    sigs = _signatures(prev, texts.keys, texts.norm, ex)
     dup_group = lsh_groups(sigs, min_jaccard=0.5)
     templated = tmpl.templated
     payload_sigs = sigs.copy()
     if len(templated):
-        payload_sigs[templated] = MinHasher().signatures([tmpl.result.payload[i] for i in templated])
+        payload_sigs[templated] = _minhash_texts([tmpl.result.payload[i] for i in templated], ex)
     return Signatures(sigs, dup_group, lsh_groups(payload_sigs, min_jaccard=0.5))
 
 
@@ -220,15 +239,36 @@ class Embedded:
 
 
 def embed(texts: Texts, tmpl: Templates, embedder_spec: str, models_dir: Path | None, store_root: Path, *,
-          show_progress: bool) -> Embedded:  # fmt: skip
-    """Vectors of the window's texts and of the templated texts' payloads (for the capability taxonomy)."""
+          show_progress: bool, ex: Executor | None = None) -> Embedded:  # fmt: skip
+    """Vectors of the window's texts and of the templated texts' payloads (for the capability taxonomy).
+
+    The cache lookup and writes stay on the driver (``embed_texts``); only the texts the cache lacks are encoded,
+    through ``ex.iter_batches_actor`` with one model per actor (``EmbedBatches``), streamed back so the cache is
+    written as vectors arrive. The driver keeps its own embedder for the cache namespace, the dimension and the
+    detect stage's few exemplar encodings; in-process (local executor) the actor reuses it rather than loading
+    the model twice.
+    """
+    ex = ex or LocalExecutor(quiet=True)
     embedder = get_embedder(embedder_spec, models_dir)
     cache = EmbeddingCache.for_embedder(store_root, embedder)
-    vectors, s1 = embed_texts(texts.norm, list(texts.keys), embedder, cache, show_progress=show_progress)
-    templated = tmpl.templated
-    p_texts = [tmpl.result.payload[i] for i in templated]
-    p_keys = [text_hash(t) for t in p_texts]
-    p_vecs, s2 = embed_texts(p_texts, p_keys, embedder, cache, show_progress=False)
+    ctor = {"spec": embedder_spec, "models_dir": str(models_dir) if models_dir is not None else None}
+
+    def encoder(todo: list[str], batch_size: int) -> Iterator[np.ndarray]:
+        table = pa.table({"text": pa.array(todo, pa.string())})
+        for out in ex.iter_batches_actor(EmbedBatches, table, batch_size=batch_size, ctor_kwargs=ctor):
+            yield _matrix(out["vector"], embedder.dim, np.float16)
+
+    _LOADED[(ctor["spec"], ctor["models_dir"])] = embedder
+    try:
+        vectors, s1 = embed_texts(
+            texts.norm, list(texts.keys), embedder, cache, show_progress=show_progress, encoder=encoder
+        )
+        templated = tmpl.templated
+        p_texts = [tmpl.result.payload[i] for i in templated]
+        p_keys = [text_hash(t) for t in p_texts]
+        p_vecs, s2 = embed_texts(p_texts, p_keys, embedder, cache, show_progress=False, encoder=encoder)
+    finally:
+        _LOADED.pop((ctor["spec"], ctor["models_dir"]), None)
     payload_vectors = vectors.copy()
     payload_vectors[templated] = p_vecs
     return Embedded(embedder, cache, vectors, payload_vectors, p_keys, s1.new + s2.new, s1.cached + s2.cached)
@@ -345,22 +385,23 @@ def detect_campaigns(
 # -- helpers -----------------------------------------------------------------------------------------------------
 
 
-def _normalise_new(new: pa.Table | None) -> tuple[pa.Array, dict[bytes, str]]:
+def _normalise_new(new: pa.Table | None, ex: Executor) -> tuple[pa.Array, dict[bytes, str]]:
     """Normalise the new prompts once: their content keys, and the normalised text of each new key.
 
-    Each distinct raw text is normalised and hashed once (Arrow's dictionary encoding finds them in C++): a night
-    repeats itself a lot (templated traffic, retries, viral prompts; ~2.4x at 1M benchmark prompts), and
-    ``normalize`` is a Python call of a few regexes.
+    Each distinct raw text is normalised and hashed once (Arrow's dictionary encoding finds them in C++, on the
+    driver): a night repeats itself a lot (templated traffic, retries, viral prompts; ~2.4x at 1M benchmark
+    prompts), and ``normalize`` is a Python call of a few regexes, run by ``ex`` (``_normalise_batch``).
     """
     if new is None or new.num_rows == 0:
         return pa.array([], pa.binary(16)), {}
     enc = pc.dictionary_encode(new["text"]).combine_chunks()
-    norm_u = [normalize(raw) for raw in enc.dictionary.to_pylist()]
-    keys_u = [text_hash(t) for t in norm_u]
+    out = ex.map_batches(_normalise_batch, pa.table({"raw": enc.dictionary}), batch_size=TEXT_BATCH)
+    norm_u = out["norm"].to_pylist()
+    keys = out["key"].combine_chunks()
     norm_by_key: dict[bytes, str] = {}
-    for k, t in zip(keys_u, norm_u, strict=True):
+    for k, t in zip(keys.to_pylist(), norm_u, strict=True):
         norm_by_key.setdefault(k, t)
-    return pa.array(keys_u, pa.binary(16)).take(enc.indices), norm_by_key
+    return keys.take(enc.indices), norm_by_key
 
 
 def _merge_prompts(old: pa.Table | None, new: pa.Table | None, new_keys: pa.Array) -> pa.Table:
@@ -412,7 +453,7 @@ def _distinct_texts(keys: pa.ChunkedArray | pa.Array) -> tuple[list[bytes], np.n
     return enc.dictionary.to_pylist(), enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _signatures(prev: Previous, keys: list[bytes], norm: list[str]) -> np.ndarray:
+def _signatures(prev: Previous, keys: list[bytes], norm: list[str], ex: Executor) -> np.ndarray:
     """MinHash signatures: reused from the previous snapshot by content key, computed for new texts only."""
     hasher = MinHasher()
     sigs = np.empty((len(keys), hasher.num_perm), dtype=np.uint32)
@@ -426,7 +467,7 @@ def _signatures(prev: Previous, keys: list[bytes], norm: list[str]) -> np.ndarra
             todo &= ~found
     if todo.any():
         idx = np.flatnonzero(todo)
-        sigs[idx] = hasher.signatures([norm[i] for i in idx])
+        sigs[idx] = _minhash_texts([norm[i] for i in idx], ex)
     return sigs
 
 
@@ -447,3 +488,74 @@ def _templates_table(tmpl: TemplateResult, text_row: np.ndarray, acc_codes: np.n
     rows_with = np.flatnonzero(has)
     names = [tmpl.template[text_row[rows_with[f]]] for f in first]
     return pa.table({"template_id": uniq, "template": names, "prompts": counts, "accounts": n_acc})
+
+
+# -- per-batch functions (what an executor runs, locally or on Ray workers) ----------------------------------------
+
+#: rows per batch of the per-text functions: big enough that a batch's Python work dwarfs its scheduling (on Ray,
+#: a task and two object-store copies), small enough that a batch's temporaries stay a few tens of MB
+TEXT_BATCH = 16_384
+
+
+def _normalise_batch(batch: pa.Table) -> pa.Table:
+    """Raw texts (``raw``) to their normalised text (``norm``) and content key (``key``, ``text_hash``)."""
+    norm = [normalize(raw) for raw in batch["raw"].to_pylist()]
+    return pa.table({"norm": pa.array(norm, pa.string()), "key": pa.array([text_hash(t) for t in norm], pa.binary(16))})
+
+
+def _mask_batch(batch: pa.Table) -> pa.Table:
+    """Normalised texts (``norm``) to their skeletons (``skeleton``: literals masked)."""
+    return pa.table({"skeleton": pa.array([mask(t) for t in batch["norm"].to_pylist()], pa.string())})
+
+
+def _minhash_batch(batch: pa.Table) -> pa.Table:
+    """Texts (``text``) to their MinHash signatures (``sig``: fixed-size lists of ``num_perm`` uint32)."""
+    hasher = MinHasher()
+    sigs = hasher.signatures(batch["text"].to_pylist())
+    flat = pa.array(np.ascontiguousarray(sigs).reshape(-1), pa.uint32())
+    return pa.table({"sig": pa.FixedSizeListArray.from_arrays(flat, hasher.num_perm)})
+
+
+#: embedders already loaded in this process, by (spec, models_dir): ``embed`` registers the driver's own for the
+#: duration of the step, so an in-process ``EmbedBatches`` reuses it instead of loading the model a second time
+_LOADED: dict[tuple[str, str | None], Embedder] = {}
+
+
+class EmbedBatches:
+    """One embedder per worker (a Ray actor, or this process), encoding batches of texts to float16 vectors.
+
+    float16 is the cache's precision, and ``embed_texts`` rounds every vector through it anyway: converting in
+    the worker halves what travels back.
+    """
+
+    def __init__(self, spec: str, models_dir: str | None) -> None:
+        loaded = _LOADED.get((spec, models_dir))
+        self.embedder = loaded or get_embedder(spec, Path(models_dir) if models_dir is not None else None)
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        texts = batch["text"].to_pylist()
+        out = np.asarray(self.embedder.encode(texts, show_progress=False), dtype=np.float16)
+        if out.shape != (len(texts), self.embedder.dim):
+            raise ValueError(f"{self.embedder.name} returned {out.shape} for {len(texts)} texts")
+        flat = pa.array(np.ascontiguousarray(out).reshape(-1), pa.float16())
+        return pa.table({"vector": pa.FixedSizeListArray.from_arrays(flat, self.embedder.dim)})
+
+
+def _matrix(col: pa.ChunkedArray | pa.Array, width: int, dtype: type) -> np.ndarray:
+    """A column of fixed-size lists as a (rows, width) numpy array."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if len(arr) == 0:
+        return np.empty((0, width), dtype=dtype)
+    return np.asarray(arr.flatten().to_numpy(zero_copy_only=False), dtype=dtype).reshape(len(arr), width)
+
+
+def _minhash_texts(texts: list[str], ex: Executor) -> np.ndarray:
+    """``MinHasher().signatures(texts)`` through ``ex`` (``_minhash_batch``), as a (texts, num_perm) uint32 array."""
+    out = ex.map_batches(_minhash_batch, pa.table({"text": pa.array(texts, pa.string())}), batch_size=TEXT_BATCH)
+    return _matrix(out["sig"], MinHasher().num_perm, np.uint32)
+
+
+def _skeletons(norm: list[str], ex: Executor) -> list[str]:
+    """``mask`` of every text, through ``ex`` (``_mask_batch``)."""
+    out = ex.map_batches(_mask_batch, pa.table({"norm": pa.array(norm, pa.string())}), batch_size=TEXT_BATCH)
+    return out["skeleton"].to_pylist()
