@@ -239,16 +239,22 @@ def main(argv: list[str] | None = None) -> int:
             results.append(r)
             print(f"[{size}] {ex}: {r['prompts']:,} prompts, {r['total_s']:.1f}s, peak RSS {r['peak_rss_mb']} MB "
                   f"(tree {r['tree_rss_mb']} MB)", flush=True)  # fmt: skip
+            write(a.out, results, executors)  # after every run: a long benchmark cut short keeps what it measured
         if not a.keep_logs:
             shutil.rmtree(log, ignore_errors=True)
             for ex in executors:
                 shutil.rmtree(a.workdir / "stores" / f"{size}-{ex}", ignore_errors=True)
+    print(write(a.out, results, executors))
+    return 0
+
+
+def write(out: Path, results: list[dict], executors: list[str]) -> str:
+    """Write ``bench_scale.json`` and ``bench_scale.md`` for the runs so far; return the markdown table."""
     k = fits(results, executors)
     table = markdown(results, k, executors)
-    (a.out / "bench_scale.json").write_text(json.dumps({"results": results, "growth_exponent": k}, indent=1))
-    (a.out / "bench_scale.md").write_text(table + "\n")
-    print(table)
-    return 0
+    (out / "bench_scale.json").write_text(json.dumps({"results": results, "growth_exponent": k}, indent=1))
+    (out / "bench_scale.md").write_text(table + "\n")
+    return table
 
 
 if __name__ == "__main__":

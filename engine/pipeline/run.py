@@ -21,7 +21,7 @@ import pyarrow as pa
 from engine.embed import as_keys
 from engine.pipeline import steps
 from engine.pipeline.config import DEFAULT_STORE, RunConfig
-from engine.pipeline.executor import InjectedFailure, LocalExecutor, executor_for
+from engine.pipeline.executor import Executor, InjectedFailure, executor_for
 from engine.pipeline.previous import Previous
 from engine.store import Store, parts
 from engine.store.tables import SnapshotData, write_snapshot
@@ -169,7 +169,7 @@ def _snapshot_data(
 
 
 def _commit(
-    store: Store, run_id: str, data: SnapshotData, idx: steps.Indexed, ex: LocalExecutor, prev: Previous,
+    store: Store, run_id: str, data: SnapshotData, idx: steps.Indexed, ex: Executor, prev: Previous,
     new_prompts: pa.Table, texts: steps.Texts, emb: steps.Embedded, sig: steps.Signatures, prune_before: datetime | None,
 ) -> int:  # fmt: skip
     """Write tonight's partitions and the snapshot under a temporary name and make it live; on any failure remove
