@@ -88,15 +88,12 @@ class Snapshot:
         root = parts_mod.parts_root(self.path.parent.parent)
         prompt_files = parts_mod.sql_list(root, [p["file"] for p in parts["prompts"]])
         con.execute(f"CREATE TEMP VIEW prompts AS SELECT * FROM read_parquet({prompt_files})")
-        seg_files = [f"texts/{s['seg']}.parquet" for s in parts["texts"]]
-        segs = f"read_parquet({parts_mod.sql_list(root, seg_files)})" if seg_files else (
-            "(SELECT NULL::VARCHAR AS seg, NULL::BIGINT AS off, NULL::VARCHAR AS norm_text, NULL::VARCHAR AS skeleton"
-            " WHERE false)"
-        )  # fmt: skip
+        # every snapshot has texts (a run with no prompt to keep fails before committing), so it lists a segment
+        segs = parts_mod.sql_list(root, [f"texts/{s['seg']}.parquet" for s in parts["texts"]])
         con.execute(
             "CREATE TEMP VIEW texts AS SELECT l.text_row, l.text_key, s.norm_text, s.skeleton, l.template_id, "
-            f"l.dup_group, l.cluster_id, l.cluster_prob FROM text_labels l JOIN {segs} s ON s.seg = l.seg AND "
-            "s.off = l.off"
+            f"l.dup_group, l.cluster_id, l.cluster_prob FROM text_labels l JOIN read_parquet({segs}) s "
+            "ON s.seg = l.seg AND s.off = l.off"
         )
 
     def query(self, sql: str, params: list | None = None) -> pa.Table:
