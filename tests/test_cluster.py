@@ -3,6 +3,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from engine.vectors.cluster import class_tfidf_terms, cluster_vectors, knn_distance_matrix
 from engine.vectors.index import VectorIndex
+from engine.vectors.knn import knn_graph, merge_top_k
 
 
 def _planted(n_clusters: int = 20, per: int = 60, noise: int = 300, dim: int = 32, seed: int = 0):
@@ -31,7 +32,7 @@ def test_disconnected_graph_is_bridged_not_rejected() -> None:
 
 def test_distance_matrix_is_symmetric() -> None:
     x, _ = _planted(n_clusters=4, per=20, noise=10)
-    sims, ids = VectorIndex.build(x).knn_graph(6)
+    sims, ids = knn_graph(x, 6)
     m = knn_distance_matrix(sims, ids)
     assert abs(m - m.T).max() < 1e-6
 
@@ -49,7 +50,7 @@ def test_fast_hdbscan_equals_the_estimator_on_a_knn_graph() -> None:
 
     x, _ = _planted(n_clusters=12, per=40, noise=200, seed=3)
     x[:25] = x[0]  # exact duplicates: distance ties and a separate component, bridged
-    sims, ids = VectorIndex.build(x).knn_graph(12)
+    sims, ids = knn_graph(x, 12)
     dist = knn_distance_matrix(sims, ids)
     ref = hdbscan.HDBSCAN(metric="precomputed", min_cluster_size=10, min_samples=5, core_dist_n_jobs=1).fit(dist)
     labels, probabilities = hdbscan_precomputed(dist, min_cluster_size=10, min_samples=5)
@@ -86,3 +87,42 @@ def test_fast_hdbscan_equals_the_estimator_on_an_account_graph() -> None:
         assert ref.labels_.max() >= 3  # a real clustering, not all noise
         assert np.array_equal(labels, ref.labels_)
         assert np.allclose(probabilities, ref.probabilities_)
+
+
+# -- the kNN graph over shards of the index -----------------------------------------------------------------------
+
+
+def test_sharded_knn_graph_equals_the_unsharded_exact_graph() -> None:
+    # exact (flat) shards merged by similarity are exactly one flat index's answer: 4 shards, one of 1 row
+    x, _ = _planted(n_clusters=6, per=30, noise=61, seed=5)
+    whole_s, whole_i = knn_graph(x, 9, index=VectorIndex.build(x))
+    for rows in (60, len(x) - 1):
+        s, i = knn_graph(x, 9, shard_rows=rows)
+        assert np.array_equal(i, whole_i)
+        assert np.allclose(s, whole_s, atol=1e-6)
+    assert (whole_i[:, 0] == np.arange(len(x))).all()  # self first
+
+
+def test_shards_smaller_than_k_still_give_k_neighbours() -> None:
+    # every shard alone has fewer rows than k (its answer padded with -1); merged, each row has all k
+    x, _ = _planted(n_clusters=1, per=7, noise=0)
+    s, i = knn_graph(x, 5, shard_rows=2)
+    whole_s, whole_i = knn_graph(x, 5)
+    assert (i >= 0).all() and np.array_equal(i, whole_i) and np.allclose(s, whole_s, atol=1e-6)
+
+
+def test_merge_top_k_orders_by_similarity_then_row() -> None:
+    sims = np.array([[0.9, 0.5, -1.0]], np.float32)
+    ids = np.array([[4, 7, -1]])
+    more_s = np.array([[0.5, 0.7, 0.1]], np.float32)
+    more_i = np.array([[2, 9, 11]])
+    s, i = merge_top_k(sims, ids, more_s, more_i, 4)
+    assert i.tolist() == [[4, 9, 2, 7]] and np.allclose(s, [[0.9, 0.7, 0.5, 0.5]])
+
+
+def test_knn_graph_rejects_an_index_of_other_vectors() -> None:
+    x, _ = _planted(n_clusters=2, per=10, noise=0)
+    import pytest
+
+    with pytest.raises(ValueError, match="index holds"):
+        knn_graph(x, 3, index=VectorIndex.build(x[:5]))

@@ -114,6 +114,26 @@ def test_group_aggregate_matches_arrow(ex: Executor) -> None:
 # -- Ray missing ---------------------------------------------------------------------------------------------------
 
 
+def test_knn_graph_over_index_shards(ex: Executor) -> None:
+    # one shard (the window's own HNSW index, shipped whole to each worker) and three exact shards merged: both the
+    # same on every executor, and the exact shards the same as one exact index
+    from engine.vectors.index import VectorIndex
+    from engine.vectors.knn import knn_graph
+
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(25_000, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    hnsw = VectorIndex.build(x)
+    assert VectorIndex.kind_for(len(x)) == "hnsw"
+    s, i = knn_graph(x, 8, ex=ex, index=hnsw, batch=4_000)
+    ref_s, ref_i = knn_graph(x, 8, index=hnsw, batch=4_000)
+    assert np.array_equal(i, ref_i) and np.array_equal(s, ref_s)
+    small = x[:3_000]
+    s, i = knn_graph(small, 8, ex=ex, shard_rows=1_000, batch=700)
+    ref_s, ref_i = knn_graph(small, 8)
+    assert np.array_equal(i, ref_i) and np.allclose(s, ref_s, atol=1e-6)
+
+
 def test_missing_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     from engine.pipeline.ray_executor import MissingRay
 
@@ -141,11 +161,16 @@ def test_cli_ray_address_needs_ray_executor(demo_log, tmp_path: Path) -> None:
 # -- a night on both executors -------------------------------------------------------------------------------------
 
 
-def _night(demo_log, store: Path, executor: str, monkeypatch: pytest.MonkeyPatch):
+def _night(demo_log, store: Path, executor: str, monkeypatch: pytest.MonkeyPatch, **cfg_fields):
     # campaign ids hash the run id (random per run): the same id on both sides, so they must come out equal
     monkeypatch.setattr(sys.modules["engine.pipeline.run"], "new_run_id", lambda: "r20260101T000000Z-test")
     cfg = RunConfig(
-        inputs=[demo_log["prompts"]], accounts=demo_log["accounts"], store=store, quiet=True, executor=executor
+        inputs=[demo_log["prompts"]],
+        accounts=demo_log["accounts"],
+        store=store,
+        quiet=True,
+        executor=executor,
+        **cfg_fields,
     )
     report = run(cfg)
     snap = Store(store).require()
@@ -162,8 +187,10 @@ def _night(demo_log, store: Path, executor: str, monkeypatch: pytest.MonkeyPatch
 
 
 def test_ray_night_equals_local_night(demo_log, ray_cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    local = _night(demo_log, tmp_path / "local", "local", monkeypatch)
-    on_ray = _night(demo_log, tmp_path / "ray", "ray", monkeypatch)
+    # the kNN graph is searched over three index shards (exact, so the same on both sides), by actors on Ray
+    local = _night(demo_log, tmp_path / "local", "local", monkeypatch, knn_shard_rows=700)
+    on_ray = _night(demo_log, tmp_path / "ray", "ray", monkeypatch, knn_shard_rows=700)
+    assert 1_400 < local["report"].texts <= 2_100  # three shards of 700
     assert ray_cluster.is_initialized()  # the executor used the test's instance and left it running
     assert np.array_equal(local["signatures"], on_ray["signatures"])
     assert np.array_equal(local["vectors"], on_ray["vectors"])

@@ -65,11 +65,15 @@ def cmd_run(a: argparse.Namespace) -> int:
         raise SystemExit("promptsim run: --ray-address needs --executor ray")
     if a.workers is not None and a.workers < 1:
         raise SystemExit("promptsim run: --workers must be at least 1")
+    if a.knn_shard_rows is not None and a.knn_shard_rows < 1:
+        raise SystemExit("promptsim run: --knn-shard-rows must be at least 1")
     cfg = _config(
         a, inputs=a.input, accounts=a.accounts, embedder=a.embedder, models_dir=a.models_dir, window_days=a.window_days
     )
     # where the work runs is not a setting the store remembers: it must not change results
     cfg.executor, cfg.workers, cfg.ray_address = a.executor, a.workers, a.ray_address
+    if a.knn_shard_rows is not None:
+        cfg.knn_shard_rows = a.knn_shard_rows
     try:
         report = run(cfg)
     except ImportError as e:
@@ -360,6 +364,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument(
         "--workers", type=int, help="parallel workers (Ray tasks and embedding actors; default: the cluster's CPUs)"
+    )
+    r.add_argument(
+        "--knn-shard-rows",
+        type=int,
+        metavar="N",
+        help="search the kNN graph over index shards of N vectors each, one worker per shard copy "
+        "(default 2,000,000: a window that fits one shard is searched in its own index)",
     )
     r.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     _store_arg(r)

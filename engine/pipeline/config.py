@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.detect.settings import DetectSettings
+from engine.vectors.knn import SHARD_ROWS
 
 DEFAULT_STORE = "promptsim-store"
 
@@ -42,6 +43,10 @@ class RunConfig:
     executor: str = "local"  # "local" or "ray"
     workers: int | None = None  # parallel workers (Ray tasks / actors); None: the cluster's CPUs
     ray_address: str | None = None  # "auto" or HOST:PORT of a running Ray cluster; None: a local Ray instance
+    # vectors per index shard of the kNN graph search (engine.vectors.knn); a window that fits one is searched in
+    # the index itself. Not persisted: exact shards give the unsharded graph; approximate (HNSW) shards, a graph
+    # of the same quality, not the same edges
+    knn_shard_rows: int = SHARD_ROWS
 
     def persisted(self) -> dict[str, Any]:
         """The settings a later run on this store reuses (written into the snapshot's meta)."""

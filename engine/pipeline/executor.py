@@ -35,8 +35,10 @@ What stays on the driver, whatever the executor, and what it costs (n = window p
   time, 512 bytes of signature per text in memory;
 * the embedding cache lookup and writes: O(t) keys, the new vectors streamed to disk as they come;
 * index build / growth (FAISS): O(t d) memory (d = 256 with the static embedder), HNSW build ~O(t log t);
-* kNN graph + HDBSCAN (``engine.vectors.cluster``): O(t k) graph, HDBSCAN's MST ~O(t log t) to O(t^2) worst case
-  — the global step that bounds one machine (GUIDE §5);
+* HDBSCAN over the kNN graph (``engine.vectors.cluster``): O(t k) graph in memory, HDBSCAN's MST ~O(t log t) to
+  O(t^2) worst case — the global step that bounds one machine (GUIDE §5). The graph's search is not global: its
+  queries go through ``iter_batches_actor`` to workers that each hold a shard of the index, merged by similarity
+  on the driver (``engine.vectors.knn``, which writes down its costs);
 * per-account signals, profiles, cohorts and campaign scoring (``engine.detect``): vectorised group-bys over the
   window's arrays, O(n) time, O(n + accounts) memory; profile HDBSCAN over accounts (thousands).
 

@@ -83,7 +83,8 @@ def run(cfg: RunConfig) -> RunReport:
         emb = ex.step("embed", steps.embed, texts, tmpl, cfg.embedder, models, store.root, show_progress=not cfg.quiet,
                       ex=ex)  # fmt: skip
         idx = ex.step("index", steps.index, texts, emb, prev)
-        cl = ex.step("cluster", steps.cluster_texts, texts, tmpl, emb, idx, cfg.knn, cfg.min_cluster_size)
+        cl = ex.step("cluster", steps.cluster_texts, texts, tmpl, emb, idx, cfg.knn, cfg.min_cluster_size, ex=ex,
+                    shard_rows=cfg.knn_shard_rows)  # fmt: skip
         det = ex.step("score", steps.detect_campaigns, texts, tmpl, sig, emb, cl, prev, cfg, run_id)
 
         report = RunReport(

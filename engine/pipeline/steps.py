@@ -39,6 +39,7 @@ from engine.text.normalize import mask, normalize, text_hash
 from engine.text.templates import TemplateResult, mine_templates
 from engine.vectors import cluster
 from engine.vectors.index import VectorIndex
+from engine.vectors.knn import SHARD_ROWS
 
 # -- 1. ingest ---------------------------------------------------------------------------------------------------
 
@@ -319,9 +320,18 @@ class Clusters:
         return f"  {self.result.n_clusters:,} clusters"
 
 
-def cluster_texts(texts: Texts, tmpl: Templates, emb: Embedded, idx: Indexed, knn: int, min_size: int) -> Clusters:
-    """HDBSCAN over the texts' kNN graph, and one summary row per cluster."""
-    result = cluster.cluster_vectors(idx.index, k=knn, min_cluster_size=min_size, vectors=emb.vectors)
+def cluster_texts(
+    texts: Texts, tmpl: Templates, emb: Embedded, idx: Indexed, knn: int, min_size: int, *,
+    ex: Executor | None = None, shard_rows: int = SHARD_ROWS,
+) -> Clusters:  # fmt: skip
+    """HDBSCAN over the texts' kNN graph, and one summary row per cluster.
+
+    The graph's queries are searched through ``ex`` over shards of the index (``engine.vectors.knn``: in parallel on
+    Ray); HDBSCAN itself is global and runs here (its cost: executor module doc).
+    """
+    result = cluster.cluster_vectors(
+        idx.index, k=knn, min_cluster_size=min_size, vectors=emb.vectors, ex=ex, shard_rows=shard_rows
+    )
     table = cluster.summarize(
         result, texts.norm, emb.vectors, texts.text_row, tmpl.account_codes, tmpl.result.template,
         tmpl.result.template_id,

@@ -13,6 +13,7 @@ same as clustering each component alone, in one call.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import hdbscan
 import numpy as np
@@ -22,6 +23,10 @@ from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
 from engine.text.minhash import unique_sorted
 from engine.vectors.index import VectorIndex
+from engine.vectors.knn import SHARD_ROWS, knn_graph
+
+if TYPE_CHECKING:
+    from engine.pipeline.executor import Executor
 
 BRIDGE_DISTANCE = 4.0
 
@@ -65,13 +70,17 @@ def cluster_vectors(
     min_cluster_size: int = 10,
     min_samples: int = 5,
     vectors: np.ndarray | None = None,
+    ex: Executor | None = None,
+    shard_rows: int = SHARD_ROWS,
 ) -> ClusterResult:
-    """Cluster every vector of ``index`` with HDBSCAN on its kNN graph."""
+    """Cluster every vector of ``index`` with HDBSCAN on its kNN graph (searched through ``ex``: ``knn_graph``)."""
     n = index.size
     if n < max(min_cluster_size, 3):
         return ClusterResult(np.full(n, -1, np.int64), np.zeros(n, np.float32), 0)
     k = min(k, n)
-    sims, ids = index.knn_graph(k, vectors=vectors)
+    if vectors is None:
+        vectors = index.index.reconstruct_n(0, n)
+    sims, ids = knn_graph(vectors, k, ex=ex, index=index, shard_rows=shard_rows)
     dist = knn_distance_matrix(sims, ids)
     del sims, ids
     labels, probabilities = hdbscan_precomputed(

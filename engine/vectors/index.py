@@ -65,22 +65,6 @@ class VectorIndex:
         sims, ids = self.index.search(q, k)
         return sims, ids
 
-    def knn_graph(
-        self, k: int, *, batch: int = 20_000, vectors: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """k nearest neighbours of every indexed vector (self included), in batches to bound memory."""
-        if vectors is None:
-            vectors = self.index.reconstruct_n(0, self.size)
-        sims = np.empty((self.size, k), dtype=np.float32)
-        ids = np.empty((self.size, k), dtype=np.int64)
-        for start in range(0, self.size, batch):
-            s, i = self.search(vectors[start : start + batch], k)
-            width = s.shape[1]
-            sims[start : start + batch, :width], ids[start : start + batch, :width] = s, i
-            if width < k:
-                sims[start : start + batch, width:], ids[start : start + batch, width:] = -1.0, -1
-        return sims, ids
-
     def save(self, directory: Path) -> Path | None:
         """Save what cannot be rebuilt cheaply: the HNSW graph, without the vectors it links (``index.hnsw``).
 
