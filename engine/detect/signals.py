@@ -11,7 +11,7 @@ reductions), so the stage is linear in prompts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -21,6 +21,9 @@ from engine.detect.content_model import ProbeModel
 from engine.detect.settings import DEFAULTS, DetectSettings
 from engine.detect.taxonomy import CAPABILITY_AREAS, MARKERS, ORDINARY_CLASSES, language_of, markers_of
 from engine.ingest.records import epoch_seconds
+
+if TYPE_CHECKING:
+    from engine.pipeline.executor import Executor
 
 AREAS = list(CAPABILITY_AREAS)
 
@@ -42,6 +45,8 @@ class Context:
     payload_group: np.ndarray
     text_cluster: np.ndarray
     embedder: Any
+    #: where the per-account aggregates run (engine.pipeline.executor); None: in this process
+    executor: Executor | None = None
 
 
 @dataclass
@@ -106,16 +111,22 @@ class AccountSignals:
 
 
 def account_signals(ctx: Context, ts: TextSignals) -> AccountSignals:
+    """Per-account measurements over the window's prompts.
+
+    The plain aggregates (prompts, first request, capability and marked prompts per account) are one group-by
+    through the context's executor (a Ray groupby on Ray). The rest are not plain aggregates (longest empty stretch
+    of the day, minute-of-hour concentration, most common ASN) and are vectorised passes here; executor module doc.
+    """
     codes = ctx.account_codes
     n_acc = len(ctx.account_names)
     t = epoch_seconds(ctx.window["timestamp"])
-    n = np.bincount(codes, minlength=n_acc).astype(np.float64)
     span_days = max(1.0, (t.max() - t.min()) / 86400.0) if len(t) else 1.0
 
     cap = ts.area[ctx.text_row] >= 0
     marked = np.zeros(len(codes), dtype=bool)
     for m in ts.markers.values():
         marked |= m[ctx.text_row]
+    n, first_ts, n_cap, n_marked = _plain_aggregates(ctx, codes, t, cap, marked)
 
     # clock: longest empty stretch of the (UTC) day, and minute-of-hour concentration
     hour = (t % 86400) / 3600.0
@@ -139,9 +150,6 @@ def account_signals(ctx: Context, ts: TextSignals) -> AccountSignals:
     sn = np.bincount(codes, weights=np.sin(ang), minlength=n_acc)
     minute_r = np.hypot(cs, sn) / np.maximum(n, 1)
 
-    first_ts = np.full(n_acc, np.iinfo(np.int64).max)
-    np.minimum.at(first_ts, codes, t)
-
     acc = _account_attributes(ctx)
     created = acc["created"]
     age = (first_ts - created) / 86400.0
@@ -150,8 +158,8 @@ def account_signals(ctx: Context, ts: TextSignals) -> AccountSignals:
     return AccountSignals(
         n_prompts=n,
         per_day=n / span_days,
-        capability_share=np.bincount(codes[cap], minlength=n_acc) / np.maximum(n, 1),
-        marker_share=np.bincount(codes[marked], minlength=n_acc) / np.maximum(n, 1),
+        capability_share=n_cap / np.maximum(n, 1),
+        marker_share=n_marked / np.maximum(n, 1),
         max_hour_gap=max_gap,
         minute_r=minute_r,
         created=created,
@@ -160,6 +168,27 @@ def account_signals(ctx: Context, ts: TextSignals) -> AccountSignals:
         payment=acc["payment"],
         asn=asn,
     )
+
+
+def _plain_aggregates(
+    ctx: Context, codes: np.ndarray, t: np.ndarray, cap: np.ndarray, marked: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Prompts (float), first request (epoch s; int64 max when none), capability and marked prompts per account
+    code: integer counts, sums and minima, so any executor's group-by gives them exactly."""
+    from engine.pipeline.executor import LocalExecutor
+
+    n_acc = len(ctx.account_names)
+    table = pa.table({"account": codes, "t": t, "cap": cap.astype(np.int64), "marked": marked.astype(np.int64)})
+    aggs = [("t", "count"), ("t", "min"), ("cap", "sum"), ("marked", "sum")]
+    got = (ctx.executor or LocalExecutor(quiet=True)).group_aggregate(table, ["account"], aggs)
+    at = got["account"].to_numpy()
+    n, n_cap, n_marked = np.zeros(n_acc), np.zeros(n_acc), np.zeros(n_acc)
+    first_ts = np.full(n_acc, np.iinfo(np.int64).max)
+    n[at] = got["t_count"].to_numpy()
+    first_ts[at] = got["t_min"].to_numpy()
+    n_cap[at] = got["cap_sum"].to_numpy()
+    n_marked[at] = got["marked_sum"].to_numpy()
+    return n, first_ts, n_cap, n_marked
 
 
 def _account_attributes(ctx: Context) -> dict[str, np.ndarray]:

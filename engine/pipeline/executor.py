@@ -42,15 +42,13 @@ What stays on the driver, whatever the executor, and what it costs (n = window p
 * per-account signals, profiles, cohorts and campaign scoring (``engine.detect``): vectorised group-bys over the
   window's arrays, O(n) time, O(n + accounts) memory; profile HDBSCAN over accounts (thousands).
 
-Why the per-account aggregation does not go through ``group_aggregate`` (which both executors implement and test):
-its natural group-bys (prompts, first request, requests per day per account) are ``np.bincount`` /
-``np.minimum.at`` passes over integer account codes that take milliseconds at 1M prompts, beside others that are
-not plain aggregates (longest empty stretch of the day, most common ASN, minute-of-hour concentration; float sums
-whose result would depend on the order a shuffle adds them in). The window must be on the driver anyway for the
-global steps that follow, and on Ray a groupby is a hash shuffle through aggregator actors (~9 s even for 3,000
-rows on the 2-core test machine). Sending a part of ``account_signals`` through a shuffle would cost seconds and
-split one stage function in two for no gain; ``group_aggregate`` is there for a detect stage that outgrows one
-machine's memory.
+The per-account aggregation goes through ``group_aggregate`` for its plain aggregates (prompts, first request,
+capability and marked prompts per account: integer counts, sums and minima, so a shuffle cannot change them;
+``engine.detect.signals.account_signals``). The measures that are not plain aggregates (longest empty stretch of
+the day, minute-of-hour concentration, most common ASN; float sums whose result would depend on the order a shuffle
+adds them in) stay vectorised passes on the driver, which holds the window anyway for the global steps that
+follow. On Ray a groupby is a hash shuffle through aggregator actors: ~9 s even for 3,000 rows on the 2-core test
+machine, a fixed cost a cluster amortises over millions of prompts.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ def run(cfg: RunConfig) -> RunReport:
         idx = ex.step("index", steps.index, texts, emb, prev)
         cl = ex.step("cluster", steps.cluster_texts, texts, tmpl, emb, idx, cfg.knn, cfg.min_cluster_size, ex=ex,
                     shard_rows=cfg.knn_shard_rows)  # fmt: skip
-        det = ex.step("score", steps.detect_campaigns, texts, tmpl, sig, emb, cl, prev, cfg, run_id)
+        det = ex.step("score", steps.detect_campaigns, texts, tmpl, sig, emb, cl, prev, cfg, run_id, ex=ex)
 
         report = RunReport(
             run_id=run_id,

@@ -361,9 +361,11 @@ class Detected:
 
 def detect_campaigns(
     texts: Texts, tmpl: Templates, sig: Signatures, emb: Embedded, cl: Clusters, prev: Previous, cfg: RunConfig,
-    run_id: str,
+    run_id: str, *, ex: Executor | None = None,
 ) -> Detected:  # fmt: skip
-    """Signals → cohorts → scored campaigns with reasons, then matched to the campaigns of earlier nights."""
+    """Signals → cohorts → scored campaigns with reasons, then matched to the campaigns of earlier nights.
+
+    The per-account aggregates go through ``ex`` (``account_signals``); the rest of scoring runs here."""
     ctx = Context(
         window=texts.window,
         accounts=texts.accounts,
@@ -377,6 +379,7 @@ def detect_campaigns(
         payload_vectors=emb.payload_vectors,
         payload_group=sig.payload_group,
         text_cluster=cl.result.labels,
+        executor=ex,
         embedder=emb.embedder,
     )
     verdicts = detect(ctx, cfg.detect)
