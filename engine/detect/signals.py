@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from engine.pipeline.executor import Executor
 
 AREAS = list(CAPABILITY_AREAS)
+#: texts per batch of the per-text signals (the pipeline's per-text batch size)
+SIGNAL_BATCH = 16_384
 
 
 @dataclass
@@ -45,8 +47,12 @@ class Context:
     payload_group: np.ndarray
     text_cluster: np.ndarray
     embedder: Any
-    #: where the per-account aggregates run (engine.pipeline.executor); None: in this process
+    #: where the per-text signals and per-account aggregates run (engine.pipeline.executor); None: this process
     executor: Executor | None = None
+
+    @property
+    def embedder_name(self) -> str | None:
+        return getattr(self.embedder, "name", None)
 
 
 @dataclass
@@ -62,35 +68,94 @@ class TextSignals:
 def classify_areas(payload_vectors: np.ndarray, embedder: Any, min_sim: float = DEFAULTS.min_area_sim) -> np.ndarray:
     """Nearest class by mean of the top-3 exemplar cosines; capability areas get their index, the rest -1
     (also when no class comes within ``min_sim``: too short or too odd to place)."""
-    names = AREAS + list(ORDINARY_CLASSES)
-    exemplars = [CAPABILITY_AREAS[a] for a in AREAS] + [ORDINARY_CLASSES[c] for c in ORDINARY_CLASSES]
-    flat = [e for ex in exemplars for e in ex]
-    owner = np.repeat(np.arange(len(names)), [len(ex) for ex in exemplars])
-    ev = np.asarray(embedder.encode(flat), dtype=np.float32)
+    exemplars, owner = exemplar_vectors(embedder)
     out = np.full(len(payload_vectors), -1, dtype=np.int64)
     for start in range(0, len(payload_vectors), 50_000):
-        v = np.asarray(payload_vectors[start : start + 50_000], dtype=np.float32)
-        sims = v @ ev.T
-        per_class = np.full((len(v), len(names)), -1.0, dtype=np.float32)
-        for c in range(len(names)):
-            s = np.sort(sims[:, owner == c], axis=1)[:, -3:]
-            per_class[:, c] = s.mean(axis=1)
-        best = per_class.argmax(axis=1)
-        ok = (per_class.max(axis=1) >= min_sim) & (best < len(AREAS))
-        out[start : start + len(v)] = np.where(ok, best, -1)
+        out[start : start + 50_000] = nearest_area(payload_vectors[start : start + 50_000], exemplars, owner, min_sim)
     return out
+
+
+def exemplar_vectors(embedder: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The class exemplars' vectors (capability areas first, then ordinary classes) and each one's class index."""
+    exemplars = [CAPABILITY_AREAS[a] for a in AREAS] + [ORDINARY_CLASSES[c] for c in ORDINARY_CLASSES]
+    flat = [e for ex in exemplars for e in ex]
+    owner = np.repeat(np.arange(len(exemplars)), [len(ex) for ex in exemplars])
+    return np.asarray(embedder.encode(flat), dtype=np.float32), owner
+
+
+def nearest_area(vectors: np.ndarray, exemplars: np.ndarray, owner: np.ndarray, min_sim: float) -> np.ndarray:
+    """``classify_areas`` for one block of vectors, given the exemplars' vectors and classes."""
+    n_classes = int(owner.max()) + 1 if len(owner) else 0
+    v = np.asarray(vectors, dtype=np.float32)
+    sims = v @ exemplars.T
+    per_class = np.full((len(v), n_classes), -1.0, dtype=np.float32)
+    for c in range(n_classes):
+        s = np.sort(sims[:, owner == c], axis=1)[:, -3:]
+        per_class[:, c] = s.mean(axis=1)
+    if not len(v) or not n_classes:
+        return np.full(len(v), -1, dtype=np.int64)
+    best = per_class.argmax(axis=1)
+    ok = (per_class.max(axis=1) >= min_sim) & (best < len(AREAS))
+    return np.where(ok, best, -1).astype(np.int64)
+
+
+class TextSignalBatches:
+    """The per-text signals of one batch of texts: a worker's state (the probe model and the class exemplars).
+
+    Called on batches with ``norm`` and ``payload`` (strings, payload "" when the text is not templated) and ``v``
+    (the payloads' vectors as fixed-size lists), it returns ``area``, ``foreign``, ``probe`` and one ``marker:NAME``
+    column per marker. Every output depends on its own row only, so batching never changes a result.
+    """
+
+    def __init__(self, exemplars: np.ndarray, owner: np.ndarray, min_sim: float, embedder: str | None) -> None:
+        self.exemplars, self.owner, self.min_sim, self.embedder = exemplars, owner, min_sim, embedder
+        self.model = ProbeModel.load()
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        norm = batch.column("norm").to_pylist()
+        payloads = [p or t for p, t in zip(batch.column("payload").to_pylist(), norm, strict=True)]
+        col = batch.column("v").combine_chunks()
+        v = col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), col.type.list_size)
+        marks = [markers_of(t) for t in norm]
+        out = {
+            "area": nearest_area(v, self.exemplars, self.owner, self.min_sim),
+            "foreign": np.array([language_of(p) != "en" for p in payloads], dtype=bool),
+            "probe": np.asarray(self.model.probe_probability(payloads, v, self.embedder), dtype=np.float32),
+        }
+        out.update({f"marker:{m}": np.array([d[m] for d in marks], dtype=bool) for m in MARKERS})
+        return pa.table(out)
 
 
 def text_signals(ctx: Context, s: DetectSettings = DEFAULTS) -> TextSignals:
     """Capability area of each text's payload, whether it is not English, which markers it carries, and how likely
-    it is a capability probe (the content model reads the payload: the question, not the wrapper)."""
-    area = classify_areas(ctx.payload_vectors, ctx.embedder, s.min_area_sim)
-    foreign = np.array([language_of(p or t) != "en" for p, t in zip(ctx.payload, ctx.norm, strict=True)])
-    marks = [markers_of(t) for t in ctx.norm]
-    payloads = [p or t for p, t in zip(ctx.payload, ctx.norm, strict=True)]
-    probe = ProbeModel.load().probe_probability(payloads, ctx.payload_vectors, getattr(ctx.embedder, "name", None))
-    markers = {m: np.array([d[m] for d in marks], dtype=bool) for m in MARKERS}
-    return TextSignals(area, foreign, markers, np.asarray(probe, dtype=np.float32))
+    it is a capability probe (the content model reads the payload: the question, not the wrapper).
+
+    Per text and independent of the others, so computed in batches through the context's executor (Ray tasks on
+    Ray), one ``TextSignalBatches`` per worker.
+    """
+    from engine.pipeline.executor import LocalExecutor
+
+    exemplars, owner = exemplar_vectors(ctx.embedder)
+    v = np.ascontiguousarray(ctx.payload_vectors)
+    if v.dtype not in (np.float16, np.float32):
+        v = v.astype(np.float32)
+    table = pa.table(
+        {
+            "norm": pa.array(ctx.norm, pa.string()),
+            "payload": pa.array([p or "" for p in ctx.payload], pa.string()),
+            "v": pa.FixedSizeListArray.from_arrays(pa.array(v.reshape(-1)), v.shape[1]),
+        }
+    )
+    ctor = {"exemplars": exemplars, "owner": owner, "min_sim": s.min_area_sim, "embedder": ctx.embedder_name}
+    ex = ctx.executor or LocalExecutor(quiet=True)
+    out = ex.map_batches_actor(TextSignalBatches, table, batch_size=SIGNAL_BATCH, ctor_kwargs=ctor)
+    markers = {m: out.column(f"marker:{m}").to_numpy(zero_copy_only=False) for m in MARKERS}
+    return TextSignals(
+        area=out.column("area").to_numpy(),
+        foreign=out.column("foreign").to_numpy(zero_copy_only=False),
+        markers=markers,
+        probe=out.column("probe").to_numpy(),
+    )
 
 
 @dataclass
