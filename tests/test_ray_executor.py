@@ -111,6 +111,23 @@ def test_group_aggregate_matches_arrow(ex: Executor) -> None:
         assert out[name].to_pylist() == want[name].to_pylist(), name
 
 
+def _sorted_block(batch: pa.Table) -> pa.Table:
+    """What ``map_sorted`` handed over: the block's rows and its size."""
+    return batch.append_column("block_rows", pa.array(np.full(batch.num_rows, batch.num_rows, dtype=np.int64)))
+
+
+def test_map_sorted_hands_sorted_blocks_in_order(ex: Executor) -> None:
+    rng = np.random.default_rng(1)
+    table = pa.table({"g": rng.integers(0, 5, 5_000).astype(np.int16), "k": rng.integers(-(2**62), 2**62, 5_000)})
+    parts = ex.map_sorted(_sorted_block, table, ["g", "k"], batch_size=700)
+    out = pa.concat_tables(parts)
+    assert 0 < max(out["block_rows"].to_pylist()) <= 700  # fn saw blocks of at most batch_size, not the table
+    want = table.sort_by([("g", "ascending"), ("k", "ascending")])
+    assert out.select(["g", "k"]).equals(want)  # every row once, in sorted order, outputs in sorted order
+    empty = ex.map_sorted(_sorted_block, table.slice(0, 0), ["g"], batch_size=10)
+    assert [p.num_rows for p in empty] == [0] and empty[0].column_names == ["g", "k", "block_rows"]
+
+
 # -- Ray missing ---------------------------------------------------------------------------------------------------
 
 

@@ -61,6 +61,7 @@ class RayExecutor(Executor):
     """
 
     name = "ray"
+    distributed = True
 
     def __init__(
         self,
@@ -172,6 +173,25 @@ class RayExecutor(Executor):
         grouped = ds.groupby(list(keys) if len(keys) > 1 else keys[0], num_partitions=self._workers)
         out = self._collect(grouped.aggregate(*agg_fns))
         return sorted_groups(out.select(schema.names).cast(schema), keys)
+
+    def map_sorted(
+        self, fn: Callable[[pa.Table], pa.Table], table: pa.Table, by: Sequence[str], *, batch_size: int
+    ) -> list[pa.Table]:
+        """``Dataset.sort(by)``, then ``fn`` as Ray tasks over batches of at most ``batch_size`` consecutive sorted
+        rows; the output blocks in sorted order (Ray may merge the outputs of consecutive calls into one block).
+
+        The sort is Ray Data's: sample the keys for range bounds, partition every input block by them, merge each
+        partition. It makes one partition per input block, and each costs scheduling (the map-side pieces grow as
+        partitions squared), so the input goes in as one block per worker, not per batch: partitions of
+        ``rows / workers``, cut into batches of ``batch_size`` for ``fn`` inside each task.
+        """
+        if table.num_rows == 0:
+            return [fn(table)]
+        blocks = _blocks(table, max(batch_size, -(-table.num_rows // self._workers)))
+        pool = self._ray.data.TaskPoolStrategy(size=min(self._workers, len(blocks)))
+        ds = self._ray.data.from_arrow(blocks).sort(list(by))
+        ds = ds.map_batches(fn, batch_format="pyarrow", batch_size=batch_size, compute=pool)
+        return self._ray.get(ds.to_arrow_refs())
 
     def _collect(self, ds: Any) -> pa.Table:
         """A dataset's blocks fetched from the object store and concatenated in order (no copy of the rows)."""
