@@ -128,6 +128,19 @@ def test_map_sorted_hands_sorted_blocks_in_order(ex: Executor) -> None:
     assert [p.num_rows for p in empty] == [0] and empty[0].column_names == ["g", "k", "block_rows"]
 
 
+def test_lsh_on_ray_equals_numpy_path(ray_cluster) -> None:
+    """LSH buckets by Ray Data's sort give the numpy path's edges. One call (a Ray Data sort costs ~10 s here), on
+    real near-duplicate signatures cut into blocks so small that the biggest buckets span many of them; the local
+    executor runs the same cases and more in tests/test_minhash.py."""
+    from engine.pipeline.ray_executor import RayExecutor
+    from engine.text.minhash import lsh_pairs, lsh_pairs_sorted
+    from tests.test_minhash import near_duplicate_signatures
+
+    sigs = near_duplicate_signatures()
+    got = lsh_pairs_sorted(sigs, RayExecutor(quiet=True), min_jaccard=0.5, sig_batch=100, sort_batch=97)
+    assert np.array_equal(got, lsh_pairs(sigs, min_jaccard=0.5))
+
+
 # -- Ray missing ---------------------------------------------------------------------------------------------------
 
 

@@ -39,8 +39,10 @@ What stays on the driver, whatever the executor, and what it costs (n = window p
   quarantine is one ordered file (file, line, field) and the duplicate-id check spans files (see ``steps.ingest``);
 * merging with the stored prompts, the window cut, distinct texts: Arrow hash passes, O(n) time and memory;
 * template mining (``engine.text.templates``): counts over all texts and accounts, O(t) time, O(t) memory;
-* LSH grouping (``engine.text.minhash.lsh_groups``): a sort per band of the (t, 128) uint32 signatures, O(t log t)
-  time, 512 bytes of signature per text in memory;
+* LSH grouping (``engine.text.minhash.lsh_groups``): with a local executor, a numpy sort per band of the (t, 128)
+  uint32 signatures, O(t log t) time, 512 bytes of signature per text; with a distributed one only the Jaccard check
+  of candidate edges and the connected components (O(edges)) run here, the buckets being formed by ``map_sorted``
+  (``engine.text.minhash.lsh_pairs_sorted``);
 * the embedding cache lookup and writes: O(t) keys, the new vectors streamed to disk as they come;
 * index build / growth (FAISS): O(t d) memory (d = 256 with the static embedder), HNSW build ~O(t log t);
 * kNN graph + HDBSCAN (``engine.vectors.cluster``): O(t k) graph, HDBSCAN's MST ~O(t log t) to O(t^2) worst case

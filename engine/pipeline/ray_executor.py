@@ -4,7 +4,8 @@ Same contract as ``LocalExecutor`` (``engine.pipeline.executor``), same function
 function (or class) and an Arrow table; here the table is cut into blocks of ``batch_size`` rows, put in Ray's
 object store, mapped by Ray Data tasks (or by an actor pool, one instance per actor, for the embedding model) and
 collected back in input order (``DataContext.execution_options.preserve_order``). Steps themselves, and every global
-stage, still run on the driver (costs in the executor module's doc).
+stage but the LSH buckets (formed by ``map_sorted``: Ray Data's sort), still run on the driver (costs in the
+executor module's doc).
 
 Costs specific to Ray: starting a local instance takes ~10 s on the 2-core test machine (raylet, GCS, workers) and
 each ``map_batches`` pays ~1 s of scheduling, so Ray only pays off when the per-batch work is large (embedding with
