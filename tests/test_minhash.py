@@ -210,3 +210,83 @@ def test_unique_sorted_matches_numpy_unique() -> None:
     rng = np.random.default_rng(0)
     for x in (rng.integers(0, 50, 1000), rng.integers(-(2**40), 2**40, 1000), np.array([], dtype=np.int64)):
         assert np.array_equal(unique_sorted(x), np.unique(x))
+
+
+# -- LSH buckets by a sort on band keys (the distributed path), on the local executor ------------------------------
+
+
+def near_duplicate_signatures(seed: int = 0) -> np.ndarray:
+    """Real signatures of a shuffled mix: 120 identical copies of LONG (a bucket of every key far bigger than the
+    tiny blocks the tests force), 150 one-word variants of it (big band buckets, chained), 40 variants of each of
+    the other texts, 30 unrelated texts, after one variant of LONG. Also imported by tests/test_ray_executor.py."""
+    rng = np.random.default_rng(seed)
+    words = LONG.split()
+
+    def variant(text: str) -> str:
+        w = text.split() or ["x"]
+        w[int(rng.integers(len(w)))] = f"w{int(rng.integers(10**6))}"
+        return " ".join(w)
+
+    texts = [LONG] * 120 + [variant(LONG) for _ in range(150)]
+    texts += [variant(t) for t in TEXTS[:4] for _ in range(40)]
+    texts += [" ".join(rng.permutation(words)[:20]) for _ in range(30)]
+    first = [variant(LONG)]  # a bucket head older than the identical copies: their band edges must be dropped
+    return MinHasher().signatures(first + [texts[i] for i in rng.permutation(len(texts))])
+
+
+@pytest.mark.parametrize("min_jaccard", [None, 0.5, 0.9])
+def test_sorted_lsh_equals_numpy_lsh(min_jaccard: float | None) -> None:
+    from engine.pipeline.executor import LocalExecutor
+    from engine.text.minhash import lsh_pairs_sorted
+
+    sigs = near_duplicate_signatures()
+    want = lsh_pairs(sigs, min_jaccard=min_jaccard)
+    assert len(want) > len(sigs) // 2  # buckets of every size, not a trivial case
+    ex = LocalExecutor(quiet=True)
+    for sort_batch in (7, 97, 1 << 19):  # runs over many blocks (120 copies / 7), over a few, in one block
+        got = lsh_pairs_sorted(sigs, ex, min_jaccard=min_jaccard, sig_batch=64, sort_batch=sort_batch)
+        assert np.array_equal(got, want), sort_batch
+    assert len(np.unique(lsh_groups(sigs, min_jaccard=min_jaccard))) < len(sigs) // 2  # real groups formed
+
+
+def test_sorted_lsh_edge_cases() -> None:
+    from engine.pipeline.executor import LocalExecutor
+    from engine.text.minhash import lsh_pairs_sorted
+
+    ex = LocalExecutor(quiet=True)
+    rng = np.random.default_rng(3)
+    base = rng.integers(0, 2**32, size=(4, NUM_PERM), dtype=np.uint64).astype(np.uint32)
+    half = base[1].copy()
+    half[64:] = base[2][64:]  # shares bands 0-15 with row 1, 16-31 with row 2: bridges them
+    cases = [
+        base[:0],
+        base[:1],
+        base[[0, 0, 0, 0, 0]],
+        np.vstack([base[[1, 2, 1, 3]], half[None], base[[2, 0]]]),
+        np.vstack([half[None], base[[1, 2, 1, 2]]]),  # duplicates whose bucket head is not their representative
+    ]
+    for sigs in cases:
+        for sort_batch in (1, 2, 3, 1000):
+            got = lsh_pairs_sorted(sigs, ex, sig_batch=2, sort_batch=sort_batch)
+            assert np.array_equal(got, lsh_pairs(sigs)), (len(sigs), sort_batch)
+            assert got.dtype == np.int64 and got.shape[1:] == (2,)
+    with pytest.raises(ValueError, match="exceeds"):
+        lsh_pairs_sorted(base, ex, bands=40)
+
+
+def test_a_distributed_executor_forms_buckets_by_its_sort(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.pipeline.executor import LocalExecutor
+
+    class Distributed(LocalExecutor):
+        distributed = True  # what RayExecutor says: lsh_pairs must take the sort path
+
+    sorts: list[int] = []
+    real = LocalExecutor.map_sorted
+    monkeypatch.setattr(LocalExecutor, "map_sorted", lambda self, *a, **k: sorts.append(1) or real(self, *a, **k))
+    sigs = near_duplicate_signatures()
+    want = lsh_groups(sigs, min_jaccard=0.5)
+    assert not sorts  # no executor: the numpy path
+    assert np.array_equal(lsh_groups(sigs, min_jaccard=0.5, ex=LocalExecutor(quiet=True)), want)
+    assert not sorts  # the local executor: the numpy path (faster in one process)
+    assert np.array_equal(lsh_groups(sigs, min_jaccard=0.5, ex=Distributed(quiet=True)), want)
+    assert sorts == [1]  # one sort: identical-signature and band buckets together

@@ -111,6 +111,36 @@ def test_group_aggregate_matches_arrow(ex: Executor) -> None:
         assert out[name].to_pylist() == want[name].to_pylist(), name
 
 
+def _sorted_block(batch: pa.Table) -> pa.Table:
+    """What ``map_sorted`` handed over: the block's rows and its size."""
+    return batch.append_column("block_rows", pa.array(np.full(batch.num_rows, batch.num_rows, dtype=np.int64)))
+
+
+def test_map_sorted_hands_sorted_blocks_in_order(ex: Executor) -> None:
+    rng = np.random.default_rng(1)
+    table = pa.table({"g": rng.integers(0, 5, 5_000).astype(np.int16), "k": rng.integers(-(2**62), 2**62, 5_000)})
+    parts = ex.map_sorted(_sorted_block, table, ["g", "k"], batch_size=700)
+    out = pa.concat_tables(parts)
+    assert 0 < max(out["block_rows"].to_pylist()) <= 700  # fn saw blocks of at most batch_size, not the table
+    want = table.sort_by([("g", "ascending"), ("k", "ascending")])
+    assert out.select(["g", "k"]).equals(want)  # every row once, in sorted order, outputs in sorted order
+    empty = ex.map_sorted(_sorted_block, table.slice(0, 0), ["g"], batch_size=10)
+    assert [p.num_rows for p in empty] == [0] and empty[0].column_names == ["g", "k", "block_rows"]
+
+
+def test_lsh_on_ray_equals_numpy_path(ray_cluster) -> None:
+    """LSH buckets by Ray Data's sort give the numpy path's edges. One call (a Ray Data sort costs ~10 s here), on
+    real near-duplicate signatures cut into blocks so small that the biggest buckets span many of them; the local
+    executor runs the same cases and more in tests/test_minhash.py."""
+    from engine.pipeline.ray_executor import RayExecutor
+    from engine.text.minhash import lsh_pairs, lsh_pairs_sorted
+    from tests.test_minhash import near_duplicate_signatures
+
+    sigs = near_duplicate_signatures()
+    got = lsh_pairs_sorted(sigs, RayExecutor(quiet=True), min_jaccard=0.5, sig_batch=100, sort_batch=97)
+    assert np.array_equal(got, lsh_pairs(sigs, min_jaccard=0.5))
+
+
 # -- Ray missing ---------------------------------------------------------------------------------------------------
 
 

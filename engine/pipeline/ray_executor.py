@@ -4,7 +4,8 @@ Same contract as ``LocalExecutor`` (``engine.pipeline.executor``), same function
 function (or class) and an Arrow table; here the table is cut into blocks of ``batch_size`` rows, put in Ray's
 object store, mapped by Ray Data tasks (or by an actor pool, one instance per actor, for the embedding model) and
 collected back in input order (``DataContext.execution_options.preserve_order``). Steps themselves, and every global
-stage, still run on the driver (costs in the executor module's doc).
+stage but the LSH buckets (formed by ``map_sorted``: Ray Data's sort), still run on the driver (costs in the
+executor module's doc).
 
 Costs specific to Ray: starting a local instance takes ~10 s on the 2-core test machine (raylet, GCS, workers) and
 each ``map_batches`` pays ~1 s of scheduling, so Ray only pays off when the per-batch work is large (embedding with
@@ -61,6 +62,7 @@ class RayExecutor(Executor):
     """
 
     name = "ray"
+    distributed = True
 
     def __init__(
         self,
@@ -172,6 +174,25 @@ class RayExecutor(Executor):
         grouped = ds.groupby(list(keys) if len(keys) > 1 else keys[0], num_partitions=self._workers)
         out = self._collect(grouped.aggregate(*agg_fns))
         return sorted_groups(out.select(schema.names).cast(schema), keys)
+
+    def map_sorted(
+        self, fn: Callable[[pa.Table], pa.Table], table: pa.Table, by: Sequence[str], *, batch_size: int
+    ) -> list[pa.Table]:
+        """``Dataset.sort(by)``, then ``fn`` as Ray tasks over batches of at most ``batch_size`` consecutive sorted
+        rows; the output blocks in sorted order (Ray may merge the outputs of consecutive calls into one block).
+
+        The sort is Ray Data's: sample the keys for range bounds, partition every input block by them, merge each
+        partition. It makes one partition per input block, and each costs scheduling (the map-side pieces grow as
+        partitions squared), so the input goes in as one block per worker, not per batch: partitions of
+        ``rows / workers``, cut into batches of ``batch_size`` for ``fn`` inside each task.
+        """
+        if table.num_rows == 0:
+            return [fn(table)]
+        blocks = _blocks(table, max(batch_size, -(-table.num_rows // self._workers)))
+        pool = self._ray.data.TaskPoolStrategy(size=min(self._workers, len(blocks)))
+        ds = self._ray.data.from_arrow(blocks).sort(list(by))
+        ds = ds.map_batches(fn, batch_format="pyarrow", batch_size=batch_size, compute=pool)
+        return self._ray.get(ds.to_arrow_refs())
 
     def _collect(self, ds: Any) -> pa.Table:
         """A dataset's blocks fetched from the object store and concatenated in order (no copy of the rows)."""

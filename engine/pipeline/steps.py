@@ -209,17 +209,19 @@ def minhash(texts: Texts, tmpl: Templates, prev: Previous, *, ex: Executor | Non
     """Signatures (reused by content key from the previous night), near-duplicate groups of texts and payloads.
 
     Payload groups answer "how many different things does a cohort ask?" without the wrapper, which makes every
-    prompt of a long template look alike. Signatures are computed through ``ex``; LSH grouping is global and runs
-    on the driver (a sort per band of the signatures: O(t log t) time, 512 bytes per text).
+    prompt of a long template look alike. Signatures are computed through ``ex``, and so are LSH buckets: by a
+    numpy sort per band here with a local executor, by the executor's distributed sort on band keys with a
+    distributed one (Ray), the same groups either way (``engine.text.minhash.lsh_pairs``). The Jaccard check of
+    candidate edges and the connected components run here: O(t) signatures (512 bytes per text) and O(edges).
     """
     ex = ex or LocalExecutor(quiet=True)
     sigs = _signatures(prev, texts.keys, texts.norm, ex)
-    dup_group = lsh_groups(sigs, min_jaccard=0.5)
+    dup_group = lsh_groups(sigs, min_jaccard=0.5, ex=ex)
     templated = tmpl.templated
     payload_sigs = sigs.copy()
     if len(templated):
         payload_sigs[templated] = _minhash_texts([tmpl.result.payload[i] for i in templated], ex)
-    return Signatures(sigs, dup_group, lsh_groups(payload_sigs, min_jaccard=0.5))
+    return Signatures(sigs, dup_group, lsh_groups(payload_sigs, min_jaccard=0.5, ex=ex))
 
 
 # -- 5. embed ----------------------------------------------------------------------------------------------------

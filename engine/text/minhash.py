@@ -24,7 +24,9 @@ the padded runs; see :meth:`MinHasher._fill` for the block layout. Work items ar
 releases the GIL in the array work.
 
 LSH (:func:`lsh_pairs`, :func:`lsh_groups`) buckets rows per band by sorting one 64-bit key per band and links each
-row to its bucket's first member, so its cost is linear in the number of rows whatever the bucket sizes.
+row to its bucket's first member, so its cost is linear in the number of rows whatever the bucket sizes. On a
+distributed executor the same buckets are formed by its sort on (band, key, row) (:func:`lsh_pairs_sorted`); both
+forms make their edges with one function (:func:`_star_edges`), and give the same edges.
 """
 
 from __future__ import annotations
@@ -33,13 +35,28 @@ import os
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow as pa
 from datasketch import MinHash
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["NUM_PERM", "MinHasher", "hash_shingle", "jaccard", "lsh_groups", "lsh_pairs", "unique_sorted"]
+if TYPE_CHECKING:
+    from engine.pipeline.executor import Executor
+
+__all__ = [
+    "NUM_PERM",
+    "MinHasher",
+    "hash_shingle",
+    "jaccard",
+    "lsh_groups",
+    "lsh_pairs",
+    "lsh_pairs_sorted",
+    "unique_sorted",
+]
 
 #: Permutations per signature. 128 with 32 bands of 4 rows puts the LSH threshold near Jaccard 0.42
 #: (``(1/32) ** (1/4)``) while a pair at 0.8 collides in some band with probability > 0.9999.
@@ -374,18 +391,36 @@ def _as_words(sigs: np.ndarray, rows: int) -> tuple[np.ndarray, int]:
     return sigs.astype(np.uint64), rows
 
 
+def _run_starts(*cols: np.ndarray) -> np.ndarray:
+    """Where a run of equal values begins in columns sorted together: True at 0 and wherever any column changes."""
+    new = np.empty(len(cols[0]), dtype=bool)
+    new[:1] = True
+    np.not_equal(cols[0][1:], cols[0][:-1], out=new[1:])
+    for col in cols[1:]:
+        new[1:] |= col[1:] != col[:-1]
+    return new
+
+
+def _star_edges(new: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Star edges of sorted runs: ``(head, row)`` for every member but the head, the head being the run's smallest row.
+
+    ``new`` marks where each run starts (:func:`_run_starts`) and ``rows`` is the row index at each position; the
+    third array marks the positions that got an edge, for callers that carry other columns along. This is the one
+    place bucket edges are made, for the in-memory path (:func:`_first_members`) and the sorted blocks of the
+    distributed one (:func:`_bucket_block`), so both give the same edges by construction.
+    """
+    if new.all():
+        return rows[:0], rows[:0], np.zeros(len(rows), dtype=bool)
+    firsts = np.minimum.reduceat(rows, np.flatnonzero(new))[np.cumsum(new) - 1]
+    linked = rows != firsts
+    return firsts[linked], rows[linked], linked
+
+
 def _first_members(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For rows sharing a key with an earlier-sorted row: ``(first, row)`` where ``first`` is the smallest index."""
     order = np.argsort(keys)
-    ks = keys[order]
-    new = np.empty(len(keys), dtype=bool)
-    new[:1] = True
-    np.not_equal(ks[1:], ks[:-1], out=new[1:])
-    if new.all():
-        return order[:0], order[:0]
-    firsts = np.minimum.reduceat(order, np.flatnonzero(new))[np.cumsum(new) - 1]
-    linked = order != firsts
-    return firsts[linked], order[linked]
+    first, row, _ = _star_edges(_run_starts(keys[order]), order)
+    return first, row
 
 
 def unique_sorted(values: np.ndarray) -> np.ndarray:
@@ -401,30 +436,21 @@ def unique_sorted(values: np.ndarray) -> np.ndarray:
     return values[keep]
 
 
-def lsh_pairs(sigs: np.ndarray, bands: int = 32, rows: int = 4, min_jaccard: float | None = None) -> np.ndarray:
-    """Candidate near-duplicate edges ``(m, 2)`` int64, each ``(first, row)`` with ``first < row``, sorted.
+def _key_consts(columns: int) -> np.ndarray:
+    """The odd multipliers of :func:`_row_keys` / :func:`_band_keys` for ``columns`` uint64 columns."""
+    return np.array(_position_constants(columns + 1)[1:], dtype=np.uint64)
 
-    Rows whose band of ``rows`` slots is equal in any of ``bands`` bands share a bucket; each row is linked to its
-    bucket's first (smallest-index) member rather than to every member, so a bucket of 10,000 identical prompts is
-    9,999 edges, not 50 million, and the edges still connect the bucket. Identical signatures are collapsed before
-    banding (they would collide in every band), and edges repeated across bands are kept once. With
-    ``min_jaccard`` an edge survives only if the estimated Jaccard of its two rows reaches it.
-    """
+
+def _check_bands(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     sigs = np.asarray(sigs)
-    n, p = sigs.shape
-    if bands * rows > p:
-        raise ValueError(f"bands * rows = {bands * rows} exceeds the {p} signature slots")
-    words, per_band = _as_words(sigs, rows)
-    consts = np.array(_position_constants(words.shape[1] + 1)[1:], dtype=np.uint64)
-    dup_first, dup_row = _first_members(_row_keys(words, consts))
-    reps = np.ones(n, dtype=bool)
-    reps[dup_row] = False
-    reps = np.flatnonzero(reps)  # ascending, so rep-level edges keep first < row
-    codes = [dup_first * n + dup_row]
-    band_consts = consts[:per_band]
-    for keys in _band_keys(words[reps] if len(reps) < n else words, bands, per_band, band_consts):
-        first, row = _first_members(keys)
-        codes.append(reps[first] * n + reps[row])
+    if bands * rows > sigs.shape[1]:
+        raise ValueError(f"bands * rows = {bands * rows} exceeds the {sigs.shape[1]} signature slots")
+    return sigs
+
+
+def _edges(codes: list[np.ndarray], n: int, sigs: np.ndarray, min_jaccard: float | None) -> np.ndarray:
+    """Edge codes ``first * n + row`` to sorted distinct ``(first, row)`` pairs, kept if their Jaccard estimate
+    reaches ``min_jaccard`` (checked in slices, to bound the two gathered signature blocks)."""
     code = unique_sorted(np.concatenate(codes))
     edges = np.stack((code // n, code % n), axis=1)
     if min_jaccard is not None and len(edges):
@@ -437,14 +463,162 @@ def lsh_pairs(sigs: np.ndarray, bands: int = 32, rows: int = 4, min_jaccard: flo
     return edges
 
 
-def lsh_groups(sigs: np.ndarray, bands: int = 32, rows: int = 4, min_jaccard: float | None = None) -> np.ndarray:
-    """Near-duplicate group of every row: int64 label = smallest row index in its group.
+def lsh_pairs(
+    sigs: np.ndarray,
+    bands: int = 32,
+    rows: int = 4,
+    min_jaccard: float | None = None,
+    *,
+    ex: Executor | None = None,
+) -> np.ndarray:
+    """Candidate near-duplicate edges ``(m, 2)`` int64, each ``(first, row)`` with ``first < row``, sorted.
 
-    Groups are the connected components of :func:`lsh_pairs` edges, so near-duplicates chain (A~B, B~C puts A and C
-    together even if A and C differ more); ``min_jaccard`` keeps weak LSH collisions from bridging groups.
+    Rows whose band of ``rows`` slots is equal in any of ``bands`` bands share a bucket; each row is linked to its
+    bucket's first (smallest-index) member rather than to every member, so a bucket of 10,000 identical prompts is
+    9,999 edges, not 50 million, and the edges still connect the bucket. Identical signatures are collapsed before
+    banding (they would collide in every band), and edges repeated across bands are kept once. With
+    ``min_jaccard`` an edge survives only if the estimated Jaccard of its two rows reaches it.
+
+    Buckets are formed here, by a numpy sort per band, unless ``ex`` is a distributed executor
+    (``ex.distributed``): then by :func:`lsh_pairs_sorted`, its distributed sort on band keys. Same edges either way.
     """
+    if ex is not None and ex.distributed:
+        return lsh_pairs_sorted(sigs, ex, bands, rows, min_jaccard)
+    sigs = _check_bands(sigs, bands, rows)
     n = len(sigs)
-    edges = lsh_pairs(sigs, bands, rows, min_jaccard)
+    words, per_band = _as_words(sigs, rows)
+    consts = _key_consts(words.shape[1])
+    dup_first, dup_row = _first_members(_row_keys(words, consts))
+    reps = np.ones(n, dtype=bool)
+    reps[dup_row] = False
+    reps = np.flatnonzero(reps)  # ascending, so rep-level edges keep first < row
+    codes = [dup_first * n + dup_row]
+    band_consts = consts[:per_band]
+    for keys in _band_keys(words[reps] if len(reps) < n else words, bands, per_band, band_consts):
+        first, row = _first_members(keys)
+        codes.append(reps[first] * n + reps[row])
+    return _edges(codes, n, sigs, min_jaccard)
+
+
+#: signatures per batch of the key computation (8 MiB of signatures in, 4 MiB of keys out)
+SIG_BATCH = 16_384
+#: (band, key, row) rows per sorted block: 14 MiB a block, ~25 blocks for 400k signatures x 33 keys
+SORT_BATCH = 1 << 19
+#: the columns buckets are sorted by: a run of equal (band, key) is a bucket, its rows ascending, its head first
+_BUCKET_SORT = ["band", "key", "row"]
+#: the ``band`` of whole-signature keys, which collapse identical signatures
+_WHOLE = -1
+
+
+def _sig_matrix(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A column of fixed-size uint32 lists (signatures) as a (rows, num_perm) array."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    width = arr.type.list_size
+    return np.asarray(arr.flatten().to_numpy(zero_copy_only=False), dtype=np.uint32).reshape(len(arr), width)
+
+
+def _lsh_keys_batch(batch: pa.Table, *, bands: int, rows: int) -> pa.Table:
+    """Signatures (``sig``) to their bucket keys (``keys``: the whole-row key, then one key per band), one row each.
+
+    The keys are the numpy path's (:func:`_row_keys`, :func:`_band_keys`), as int64 bit patterns: only equality
+    matters to bucketing, and signed keys sort alike on every engine.
+    """
+    words, per_band = _as_words(_sig_matrix(batch["sig"]), rows)
+    consts = _key_consts(words.shape[1])
+    keys = np.empty((len(words), bands + 1), dtype=np.uint64)
+    keys[:, 0] = _row_keys(words, consts)
+    keys[:, 1:] = _band_keys(words, bands, per_band, consts[:per_band]).T
+    return pa.table({"keys": pa.FixedSizeListArray.from_arrays(pa.array(keys.view(np.int64).reshape(-1)), bands + 1)})
+
+
+def _bucket_block(batch: pa.Table) -> pa.Table:
+    """Star edges of one block of (``band``, ``key``, ``row``) rows sorted by those columns, plus what the driver
+    needs to finish the runs (buckets) that cross the block's edges.
+
+    A bucket's head is its first row in sorted order, its smallest row, and every other member is linked to it
+    (:func:`_star_edges`, as in memory). The block's first run may have begun in an earlier block, where its head
+    is: its members are passed on unlinked. Its last run may go on in later blocks: its head is passed on too.
+    Passed-on rows have ``head`` -1 and keep their key; edge rows have ``head`` >= 0 and key 0; both keep their band.
+    The passed-on rows of consecutive blocks are themselves sorted, so one more :func:`_star_edges` over them links
+    each crossing run (over any number of blocks) to its true head (:func:`_sorted_buckets`).
+    """
+    band, key, row = (batch[c].to_numpy() for c in _BUCKET_SORT)
+    new = _run_starts(band, key)
+    starts = np.flatnonzero(new)
+    lead = int(starts[1]) if len(starts) > 1 else len(row)  # end of the first run
+    head, member, linked = _star_edges(new[lead:], row[lead:])
+    passed = np.arange(lead) if lead == len(row) else np.append(np.arange(lead), starts[-1])
+    return pa.table(
+        {
+            "band": pa.array(np.concatenate((band[passed], band[lead:][linked]))),
+            "key": pa.array(np.concatenate((key[passed], np.zeros(len(head), dtype=key.dtype)))),
+            "head": pa.array(np.concatenate((np.full(len(passed), -1, dtype=np.int64), head))),
+            "row": pa.array(np.concatenate((row[passed], member))),
+        }
+    )
+
+
+def _sorted_buckets(ex: Executor, table: pa.Table, batch_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Star edges ``(band, head, row)`` of the buckets of (``band``, ``key``, ``row``) rows, by ``ex``'s sort."""
+    out = pa.concat_tables(ex.map_sorted(_bucket_block, table, _BUCKET_SORT, batch_size=batch_size))
+    band, head, row = (out[c].to_numpy() for c in ("band", "head", "row"))
+    passed = head < 0
+    new = _run_starts(band[passed], out["key"].to_numpy()[passed])
+    first, member, linked = _star_edges(new, row[passed])
+    edge = ~passed
+    return (
+        np.concatenate((band[edge], band[passed][linked])),
+        np.concatenate((head[edge], first)),
+        np.concatenate((row[edge], member)),
+    )
+
+
+def lsh_pairs_sorted(
+    sigs: np.ndarray,
+    ex: Executor,
+    bands: int = 32,
+    rows: int = 4,
+    min_jaccard: float | None = None,
+    *,
+    sig_batch: int = SIG_BATCH,
+    sort_batch: int = SORT_BATCH,
+) -> np.ndarray:
+    """:func:`lsh_pairs` with its buckets formed by ``ex``'s sort on band keys (``Executor.map_sorted``).
+
+    Keys per block of signatures (``ex.map_batches``), then one distributed sort of ``n * (bands + 1)`` rows
+    (band, key, row) of 18 bytes: the whole-signature key (band -1) and the ``bands`` band keys of every row, each
+    run of equal (band, key) star-linked to its smallest row. Only the fix-up of runs that cross blocks, the
+    Jaccard check and the components run here.
+
+    The edges are exactly the numpy path's, which collapses identical signatures and then bands only their
+    representatives (each group's smallest row): the band -1 edges are the collapse; a band bucket over all rows
+    holds whole groups of identical signatures (they share every key), so its smallest row is a representative,
+    the numpy path's head too, and dropping the band edges whose member is a duplicate leaves the numpy path's
+    edges. Banding every row costs ``n - n_reps`` rows per band more than banding representatives, and saves a
+    second sort (each Ray Data sort costs seconds of scheduling whatever its size).
+    """
+    sigs = _check_bands(sigs, bands, rows)
+    n, p = sigs.shape
+    flat = pa.array(np.ascontiguousarray(sigs, dtype=np.uint32).reshape(-1), pa.uint32())
+    table = pa.table({"sig": pa.FixedSizeListArray.from_arrays(flat, p)})
+    keys = ex.map_batches(partial(_lsh_keys_batch, bands=bands, rows=rows), table, batch_size=sig_batch)
+    table = pa.table(
+        {
+            "band": pa.array(np.tile(np.arange(_WHOLE, bands, dtype=np.int16), n)),
+            "key": keys["keys"].combine_chunks().flatten() if n else pa.array([], pa.int64()),
+            "row": pa.array(np.repeat(np.arange(n, dtype=np.int64), bands + 1)),
+        }
+    )
+    band, first, row = _sorted_buckets(ex, table, sort_batch)
+    whole = band == _WHOLE
+    dup = np.zeros(n, dtype=bool)
+    dup[row[whole]] = True
+    keep = whole | ~dup[row]
+    return _edges([first[keep] * n + row[keep]], n, sigs, min_jaccard)
+
+
+def _components(edges: np.ndarray, n: int) -> np.ndarray:
+    """Label of each of ``n`` rows: the smallest row of its connected component under ``edges``."""
     if not len(edges):
         return np.arange(n, dtype=np.int64)
     graph = coo_matrix((np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(n, n))
@@ -452,3 +626,20 @@ def lsh_groups(sigs: np.ndarray, bands: int = 32, rows: int = 4, min_jaccard: fl
     smallest = np.full(comp.max() + 1, n, dtype=np.int64)
     np.minimum.at(smallest, comp, np.arange(n, dtype=np.int64))
     return smallest[comp]
+
+
+def lsh_groups(
+    sigs: np.ndarray,
+    bands: int = 32,
+    rows: int = 4,
+    min_jaccard: float | None = None,
+    *,
+    ex: Executor | None = None,
+) -> np.ndarray:
+    """Near-duplicate group of every row: int64 label = smallest row index in its group.
+
+    Groups are the connected components of :func:`lsh_pairs` edges, so near-duplicates chain (A~B, B~C puts A and C
+    together even if A and C differ more); ``min_jaccard`` keeps weak LSH collisions from bridging groups. ``ex``
+    chooses where buckets are formed (see :func:`lsh_pairs`); the components are taken here.
+    """
+    return _components(lsh_pairs(sigs, bands, rows, min_jaccard, ex=ex), len(sigs))
