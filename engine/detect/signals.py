@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.batches import column_matrix, vector_column
 from engine.detect.content_model import ProbeModel
 from engine.detect.settings import DEFAULTS, DetectSettings
 from engine.detect.taxonomy import CAPABILITY_AREAS, MARKERS, ORDINARY_CLASSES, language_of, markers_of
@@ -114,8 +115,7 @@ class TextSignalBatches:
     def __call__(self, batch: pa.Table) -> pa.Table:
         norm = batch.column("norm").to_pylist()
         payloads = [p or t for p, t in zip(batch.column("payload").to_pylist(), norm, strict=True)]
-        col = batch.column("v").combine_chunks()
-        v = col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), col.type.list_size)
+        v = column_matrix(batch.column("v"))
         marks = [markers_of(t) for t in norm]
         out = {
             "area": nearest_area(v, self.exemplars, self.owner, self.min_sim),
@@ -136,14 +136,11 @@ def text_signals(ctx: Context, s: DetectSettings = DEFAULTS) -> TextSignals:
     from engine.pipeline.executor import LocalExecutor
 
     exemplars, owner = exemplar_vectors(ctx.embedder)
-    v = np.ascontiguousarray(ctx.payload_vectors)
-    if v.dtype not in (np.float16, np.float32):
-        v = v.astype(np.float32)
     table = pa.table(
         {
             "norm": pa.array(ctx.norm, pa.string()),
             "payload": pa.array([p or "" for p in ctx.payload], pa.string()),
-            "v": pa.FixedSizeListArray.from_arrays(pa.array(v.reshape(-1)), v.shape[1]),
+            "v": vector_column(ctx.payload_vectors),
         }
     )
     ctor = {"exemplars": exemplars, "owner": owner, "min_sim": s.min_area_sim, "embedder": ctx.embedder_name}

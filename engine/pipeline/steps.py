@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.batches import column_matrix, matrix_column
 from engine.detect import history
 from engine.detect.campaigns import Verdicts, detect
 from engine.detect.signals import Context
@@ -259,7 +260,7 @@ def embed(texts: Texts, tmpl: Templates, embedder_spec: str, models_dir: Path | 
     def encoder(todo: list[str], batch_size: int) -> Iterator[np.ndarray]:
         table = pa.table({"text": pa.array(todo, pa.string())})
         for out in ex.iter_batches_actor(EmbedBatches, table, batch_size=batch_size, ctor_kwargs=ctor):
-            yield _matrix(out["vector"], embedder.dim, np.float16)
+            yield column_matrix(out["vector"], np.float16)
 
     _LOADED[(ctor["spec"], ctor["models_dir"])] = embedder
     try:
@@ -527,8 +528,7 @@ def _minhash_batch(batch: pa.Table) -> pa.Table:
     """Texts (``text``) to their MinHash signatures (``sig``: fixed-size lists of ``num_perm`` uint32)."""
     hasher = MinHasher()
     sigs = hasher.signatures(batch["text"].to_pylist())
-    flat = pa.array(np.ascontiguousarray(sigs).reshape(-1), pa.uint32())
-    return pa.table({"sig": pa.FixedSizeListArray.from_arrays(flat, hasher.num_perm)})
+    return pa.table({"sig": matrix_column(sigs, np.uint32)})
 
 
 #: embedders already loaded in this process, by (spec, models_dir): ``embed`` registers the driver's own for the
@@ -552,22 +552,13 @@ class EmbedBatches:
         out = np.asarray(self.embedder.encode(texts, show_progress=False), dtype=np.float16)
         if out.shape != (len(texts), self.embedder.dim):
             raise ValueError(f"{self.embedder.name} returned {out.shape} for {len(texts)} texts")
-        flat = pa.array(np.ascontiguousarray(out).reshape(-1), pa.float16())
-        return pa.table({"vector": pa.FixedSizeListArray.from_arrays(flat, self.embedder.dim)})
-
-
-def _matrix(col: pa.ChunkedArray | pa.Array, width: int, dtype: type) -> np.ndarray:
-    """A column of fixed-size lists as a (rows, width) numpy array."""
-    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    if len(arr) == 0:
-        return np.empty((0, width), dtype=dtype)
-    return np.asarray(arr.flatten().to_numpy(zero_copy_only=False), dtype=dtype).reshape(len(arr), width)
+        return pa.table({"vector": matrix_column(out)})
 
 
 def _minhash_texts(texts: list[str], ex: Executor) -> np.ndarray:
     """``MinHasher().signatures(texts)`` through ``ex`` (``_minhash_batch``), as a (texts, num_perm) uint32 array."""
     out = ex.map_batches(_minhash_batch, pa.table({"text": pa.array(texts, pa.string())}), batch_size=TEXT_BATCH)
-    return _matrix(out["sig"], MinHasher().num_perm, np.uint32)
+    return column_matrix(out["sig"], np.uint32)
 
 
 def _skeletons(norm: list[str], ex: Executor) -> list[str]:

@@ -44,6 +44,8 @@ from datasketch import MinHash
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from engine.batches import column_matrix, matrix_column
+
 if TYPE_CHECKING:
     from engine.pipeline.executor import Executor
 
@@ -510,25 +512,18 @@ _BUCKET_SORT = ["band", "key", "row"]
 _WHOLE = -1
 
 
-def _sig_matrix(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """A column of fixed-size uint32 lists (signatures) as a (rows, num_perm) array."""
-    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    width = arr.type.list_size
-    return np.asarray(arr.flatten().to_numpy(zero_copy_only=False), dtype=np.uint32).reshape(len(arr), width)
-
-
 def _lsh_keys_batch(batch: pa.Table, *, bands: int, rows: int) -> pa.Table:
     """Signatures (``sig``) to their bucket keys (``keys``: the whole-row key, then one key per band), one row each.
 
     The keys are the numpy path's (:func:`_row_keys`, :func:`_band_keys`), as int64 bit patterns: only equality
     matters to bucketing, and signed keys sort alike on every engine.
     """
-    words, per_band = _as_words(_sig_matrix(batch["sig"]), rows)
+    words, per_band = _as_words(column_matrix(batch["sig"], np.uint32), rows)
     consts = _key_consts(words.shape[1])
     keys = np.empty((len(words), bands + 1), dtype=np.uint64)
     keys[:, 0] = _row_keys(words, consts)
     keys[:, 1:] = _band_keys(words, bands, per_band, consts[:per_band]).T
-    return pa.table({"keys": pa.FixedSizeListArray.from_arrays(pa.array(keys.view(np.int64).reshape(-1)), bands + 1)})
+    return pa.table({"keys": matrix_column(keys.view(np.int64))})
 
 
 def _bucket_block(batch: pa.Table) -> pa.Table:
@@ -599,8 +594,7 @@ def lsh_pairs_sorted(
     """
     sigs = _check_bands(sigs, bands, rows)
     n, p = sigs.shape
-    flat = pa.array(np.ascontiguousarray(sigs, dtype=np.uint32).reshape(-1), pa.uint32())
-    table = pa.table({"sig": pa.FixedSizeListArray.from_arrays(flat, p)})
+    table = pa.table({"sig": matrix_column(sigs, np.uint32)})
     keys = ex.map_batches(partial(_lsh_keys_batch, bands=bands, rows=rows), table, batch_size=sig_batch)
     table = pa.table(
         {

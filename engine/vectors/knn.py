@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
+from engine.batches import column_matrix, matrix_column, vector_column
 from engine.vectors.index import VectorIndex
 
 if TYPE_CHECKING:
@@ -50,15 +51,14 @@ class ShardSearch:
         self.index, self.offset, self.k = index, offset, k
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        col = batch.column("v").combine_chunks()
-        q = col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), col.type.list_size)
+        q = column_matrix(batch.column("v"))
         sims = np.full((len(q), self.k), -np.inf, dtype=np.float32)
         ids = np.full((len(q), self.k), -1, dtype=np.int64)
         if len(q):
             s, i = self.index.search(q, self.k)
             width = s.shape[1]
             sims[:, :width], ids[:, :width] = s, np.where(i >= 0, i + self.offset, -1)
-        return pa.table({"sims": _fixed(sims), "ids": _fixed(ids)})
+        return pa.table({"sims": matrix_column(sims), "ids": matrix_column(ids)})
 
 
 def knn_graph(
@@ -84,7 +84,7 @@ def knn_graph(
     if index is not None and index.size != t:
         raise ValueError(f"index holds {index.size} vectors, but the window has {t}")
     bounds = [(a, min(a + shard_rows, t)) for a in range(0, t, max(1, shard_rows))]
-    queries = _as_table(vectors)
+    queries = pa.table({"v": vector_column(vectors)})
     sims = ids = None
     for a, b in bounds:
         shard = index if (index is not None and len(bounds) == 1) else VectorIndex.build(vectors[a:b])
@@ -95,8 +95,8 @@ def knn_graph(
             ShardSearch, queries, batch_size=batch, ctor_kwargs={"index": shard, "offset": a, "k": k}
         ):
             n = out.num_rows
-            part_s[row : row + n] = _matrix(out.column("sims"), k)
-            part_i[row : row + n] = _matrix(out.column("ids"), k)
+            part_s[row : row + n] = column_matrix(out.column("sims"))
+            part_i[row : row + n] = column_matrix(out.column("ids"))
             row += n
         del shard
         sims, ids = (part_s, part_i) if sims is None else merge_top_k(sims, ids, part_s, part_i, k)
@@ -122,21 +122,3 @@ def merge_top_k(
         out_s[a : a + block] = np.take_along_axis(s, order, axis=1)
         out_i[a : a + block] = np.take_along_axis(i, order, axis=1)
     return out_s, out_i
-
-
-def _as_table(vectors: np.ndarray) -> pa.Table:
-    """The query vectors as one fixed-size-list column (float16 stays float16: half the bytes to ship)."""
-    x = np.asarray(vectors)
-    if x.dtype not in (np.float16, np.float32):
-        x = x.astype(np.float32)
-    x = np.ascontiguousarray(x)
-    return pa.table({"v": pa.FixedSizeListArray.from_arrays(pa.array(x.reshape(-1)), x.shape[1])})
-
-
-def _fixed(m: np.ndarray) -> pa.FixedSizeListArray:
-    return pa.FixedSizeListArray.from_arrays(pa.array(np.ascontiguousarray(m).reshape(-1)), m.shape[1])
-
-
-def _matrix(col: pa.ChunkedArray, k: int) -> np.ndarray:
-    arr = col.combine_chunks()
-    return arr.flatten().to_numpy(zero_copy_only=False).reshape(len(arr), k)
