@@ -369,8 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--knn-shard-rows",
         type=int,
         metavar="N",
-        help="search the kNN graph over index shards of N vectors each, one worker per shard copy "
-        "(default 2,000,000: a window that fits one shard is searched in its own index)",
+        help="search the kNN graph over index shards of N vectors each, merged by similarity "
+        "(default 2,000,000; a window that fits one shard is searched in its own index)",
     )
     r.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     _store_arg(r)

@@ -368,7 +368,8 @@ def detect_campaigns(
 ) -> Detected:  # fmt: skip
     """Signals → cohorts → scored campaigns with reasons, then matched to the campaigns of earlier nights.
 
-    The per-account aggregates go through ``ex`` (``account_signals``); the rest of scoring runs here."""
+    The per-text signals and the per-account aggregates go through ``ex`` (``engine.detect.signals``); cohorts and
+    campaign scoring run here."""
     ctx = Context(
         window=texts.window,
         accounts=texts.accounts,
