@@ -15,7 +15,7 @@ once: O(t d / s) bytes, float32); the queries travel once per shard as float16/f
 blocks. Search time is t/w queries per worker per shard at ~0.2 ms (HNSW, GUIDE §3); shards multiply the queries
 (each query visits every shard), so they are for windows that do not fit one machine's memory, not for speed
 (``scripts/SCALING.md`` §3). Measured on Ray on the 2-core test machine: the cluster step 100 s against 80 s local at
-1M prompts (420k texts), and the driver's peak +4 GB at 3M (830k texts: the pickled index, ~1.1 GB, and its
+1M prompts (420k texts), and the driver's peak +4 GB at 3M (830k texts: the pickled index, ~1.1 GB by arithmetic, and its
 object-store copy). The shards are built on the driver here; a window too big for the driver builds them
 per night where they fit (not built yet, see SCALING.md).
 """
