@@ -126,3 +126,22 @@ def test_knn_graph_rejects_an_index_of_other_vectors() -> None:
 
     with pytest.raises(ValueError, match="index holds"):
         knn_graph(x, 3, index=VectorIndex.build(x[:5]))
+
+
+def test_flat_shard_search_does_not_depend_on_the_thread_count() -> None:
+    # a Ray actor runs with one thread, the local executor with all cores: BLAS sums in another order would change
+    # the last bit of similarities and so which of two tied neighbours is kept (seen on a demo night)
+    import faiss
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(3_000, 256)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    before = faiss.omp_get_max_threads()
+    try:
+        faiss.omp_set_num_threads(1)
+        one = knn_graph(x, 16, shard_rows=1_000)
+        faiss.omp_set_num_threads(max(2, before))
+        many = knn_graph(x, 16, shard_rows=1_000)
+    finally:
+        faiss.omp_set_num_threads(before)
+    assert np.array_equal(one[0], many[0]) and np.array_equal(one[1], many[1])
