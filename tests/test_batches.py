@@ -30,3 +30,26 @@ def test_vectors_keep_half_precision_and_other_types_become_float32() -> None:
     assert column_matrix(vector_column(np.ones((2, 3))), np.float64).dtype == np.float64
     with pytest.raises(ValueError, match="2-d"):
         matrix_column(np.ones(3))
+
+
+def test_capability_areas_do_not_depend_on_the_blas_thread_count() -> None:
+    # a Ray actor has one BLAS thread, the local executor all cores: float32 products sum in another order (up to
+    # 4e-5 here), enough to move a text across the area threshold or between two near classes
+    from threadpoolctl import threadpool_limits
+
+    from engine.detect.signals import AREAS, TextSignalBatches
+
+    rng = np.random.default_rng(5)
+    n_classes = len(AREAS) + 3
+    owner = np.repeat(np.arange(n_classes), 12)
+    # every class's exemplars the same up to 1e-6: which class is nearest rests on the products' last bits
+    base = rng.normal(size=(12, 256))
+    exemplars = (np.tile(base, (n_classes, 1)) + 1e-6 * rng.normal(size=(len(owner), 256))).astype(np.float32)
+    v = rng.normal(size=(8_000, 256)).astype(np.float32)
+    batch = pa.table({"norm": ["q"] * len(v), "payload": [""] * len(v), "v": vector_column(v)})
+    signals = TextSignalBatches(exemplars, owner, min_sim=-1e9, embedder=None)
+    with threadpool_limits(1, user_api="blas"):
+        one = signals(batch)["area"].to_numpy()
+    many = signals(batch)["area"].to_numpy()
+    assert len(np.unique(one)) > 1
+    assert np.array_equal(one, many)

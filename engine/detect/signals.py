@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.batches import column_matrix, vector_column
+from engine.batches import column_matrix, one_blas_thread, vector_column
 from engine.detect.content_model import ProbeModel
 from engine.detect.settings import DEFAULTS, DetectSettings
 from engine.detect.taxonomy import CAPABILITY_AREAS, MARKERS, ORDINARY_CLASSES, language_of, markers_of
@@ -117,8 +117,10 @@ class TextSignalBatches:
         payloads = [p or t for p, t in zip(batch.column("payload").to_pylist(), norm, strict=True)]
         v = column_matrix(batch.column("v"))
         marks = [markers_of(t) for t in norm]
+        with one_blas_thread():  # an area at its threshold must not depend on where the batch ran
+            area = nearest_area(v, self.exemplars, self.owner, self.min_sim)
         out = {
-            "area": nearest_area(v, self.exemplars, self.owner, self.min_sim),
+            "area": area,
             "foreign": np.array([language_of(p) != "en" for p in payloads], dtype=bool),
             "probe": np.asarray(self.model.probe_probability(payloads, v, self.embedder), dtype=np.float32),
         }

@@ -6,8 +6,8 @@ The queries are independent, so the search is data-parallel: query batches go th
 ``shard_rows`` vectors is cut into contiguous shards (rows ``[a, b)``, each its own FAISS index, exact below
 ``FLAT_MAX`` and HNSW above); every query batch is searched against every shard and the per-shard answers are
 merged by similarity (ties by row), which for exact shards is exactly the unsharded answer. A window that fits one
-shard searches the index the index step already built, so with the local executor the graph is the one
-``VectorIndex.search`` gives in 20k-row batches, as before shards existed.
+shard searches the index the index step already built, in the 20k-row batches the graph always used (an exact
+index on one BLAS thread, so a Ray actor and this process compute the same sums: ``engine.batches``).
 
 Costs (t texts, d dimensions, s shards, w workers): each worker holds one shard (a Ray actor receives it pickled,
 once: O(t d / s) bytes, float32); the queries travel once per shard as float16/float32 rows, the answers back as
@@ -28,7 +28,7 @@ import faiss
 import numpy as np
 import pyarrow as pa
 
-from engine.batches import column_matrix, matrix_column, vector_column
+from engine.batches import column_matrix, matrix_column, one_blas_thread, vector_column
 from engine.vectors.index import VectorIndex
 
 if TYPE_CHECKING:
@@ -65,22 +65,12 @@ class ShardSearch:
 
 
 def _search(index: VectorIndex, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """``index.search``, with an exact (flat) index pinned to one thread.
-
-    A flat index scores queries with BLAS matrix products, whose float sums come out in a different order (last bit
-    of a similarity, ~1e-7) with another thread count; a tie at the k-th neighbour then breaks differently and
-    HDBSCAN can cut elsewhere. A Ray actor has one thread, this process all cores: pinned, both compute the same
-    sums (measured: 3.2 s instead of 2.2 s for 20k queries against 20k vectors, the largest flat shard). HNSW scores
-    each pair on its own and gives the same answer with any thread count.
-    """
+    """``index.search``; an exact (flat) index scores by BLAS products, so on one thread (``one_blas_thread``), while
+    HNSW scores each pair on its own and gives the same answer with any thread count."""
     if not isinstance(index.index, faiss.IndexFlat):
         return index.search(q, k)
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
+    with one_blas_thread():
         return index.search(q, k)
-    finally:
-        faiss.omp_set_num_threads(threads)
 
 
 def knn_graph(
