@@ -450,6 +450,12 @@ class Trial:
     case: str
     index: int
     mode: str  # "uniform" or "aimed:<stage>"
+
+    @property
+    def target(self) -> str | None:
+        """The stage an aimed kill was meant for (None for a uniform one)."""
+        return self.mode.split(":", 1)[1] if self.mode.startswith("aimed:") else None
+
     delay: float = 0.0  # seconds from start to the kill
     killed: bool = False  # False: the run had ended before the kill was due
     stage: str = "?"  # stage in progress at the kill, from the markers printed before it
@@ -494,7 +500,10 @@ def run_trial(fx: Fixture, case: Case, index: int, mode: str, rng: random.Random
     names = [s for s, _ in case.stages]
     p = Launched(run_args(store, case.inputs, fx.accounts, quiet=False), store.parent / f"{store.name}.err")
     if mode == "uniform":
-        due = p.t0 + rng.uniform(0.0, case.duration)
+        # anywhere in the run up to the end of its commit (in the first AIM_SHARE of it, for a trial that runs
+        # faster than the reference): a kill after the run has ended would test nothing
+        end = case.stages[-1][1] if case.stages else case.duration
+        due = p.t0 + rng.uniform(0.0, AIM_SHARE * end)
     else:
         target = mode.split(":", 1)[1]
         i = names.index(target)

@@ -6,8 +6,9 @@
 
 For each config (default: ../shared/bench/public.json) it runs ``make_logs.py CONFIG DIR/log``, then
 ``promptsim run`` over the log (and its account table, unless ``--no-accounts``) into a fresh store,
-``promptsim export``, and ``score.py DIR/log DIR/export/accounts.csv``, printing score.py's output and the run's
-stage timings. The engine never reads the truth files; only score.py does.
+``promptsim export``, and ``score.py DIR/log DIR/export/accounts.csv``, printing score.py's output (stdout: only
+figures of the verdicts, identical on every machine with the pinned environment) and the run's stage timings
+(stderr). The engine never reads the truth files; only score.py does.
 
 ``--ablate`` then re-runs the detection stage alone on the same night (the same prompts, templates, vectors and
 text signals) with each evidence family left out in turn (``engine.detect.campaigns.FAMILIES``: content,
@@ -73,7 +74,8 @@ def ablate(ctx, settings, log: Path, work: Path) -> str:  # noqa: ANN001 - Conte
         slug = name.replace(" ", "-")
         out = score(log, write_verdicts(v.accounts, work / f"ablate-{slug}.csv"), work / f"ablate-{slug}.json")
         summary = out.strip().splitlines()[-1]
-        lines.append(f"{name:<22} {summary}  ({time.perf_counter() - t0:.0f}s)")
+        lines.append(f"{name:<22} {summary}")
+        print(f"ablation {name}: {time.perf_counter() - t0:.0f}s", file=sys.stderr, flush=True)
     return "\n".join(lines)
 
 
@@ -118,7 +120,14 @@ def bench(config: Path, work: Path, embedder: str, scale: float, accounts: bool,
     export(Store(work / "store").require(), work / "export")
     scored = score(log, work / "export" / "accounts.csv", work / "score.json")
     what = "" if accounts else " (no account table)"
-    out = f"== {config.name}{what}: {report.accepted:,} prompts, run {wall:.0f}s\n{report.summary()}\n{scored}"
+    # stdout is the verdicts' figures only, the same on every machine with the pinned environment (two clones give
+    # identical output); what depends on the machine and the moment (timings, run id, bytes) goes to stderr
+    print(f"{config.name}: run {wall:.0f}s\n{report.summary()}", file=sys.stderr, flush=True)
+    out = (
+        f"== {config.name}{what}: {report.accepted:,} prompts, {report.texts:,} distinct texts, "
+        f"{report.clusters:,} clusters, {report.campaigns:,} suspected campaigns, {report.flagged_accounts:,} flagged "
+        f"accounts\n{scored}"
+    )
     if do_ablate:
         out += "\n-- ablation (detection stage re-run on the same night)\n" + ablate(
             seen["ctx"], seen["settings"], log, work

