@@ -2,7 +2,7 @@
 
 Matrices as Arrow columns: how signatures, vectors and neighbour lists travel through an executor.
 
-The executor contract (``engine.pipeline.executor``) moves Arrow tables, so that a Ray worker gets them from the
+The executor contract (``engine.executor``) moves Arrow tables, so that a Ray worker gets them from the
 object store without a pickle of every row. A (rows, width) numpy matrix goes as one fixed-size-list column, built
 without a copy of its values, and comes back as a matrix the same way (one copy when the column arrived in chunks).
 

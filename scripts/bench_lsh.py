@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"numpy path: {secs:.2f} s, {len(np.unique(want)):,} groups", flush=True)
     if args.executor == "local":
         return 0
-    from engine.pipeline.executor import LocalExecutor, make_executor
+    from engine.executor import LocalExecutor, make_executor
     from engine.text.minhash import _components, lsh_pairs_sorted
 
     ex = LocalExecutor(quiet=True) if args.executor == "local-sorted" else make_executor("ray", quiet=True)

@@ -236,7 +236,7 @@ def near_duplicate_signatures(seed: int = 0) -> np.ndarray:
 
 @pytest.mark.parametrize("min_jaccard", [None, 0.5, 0.9])
 def test_sorted_lsh_equals_numpy_lsh(min_jaccard: float | None) -> None:
-    from engine.pipeline.executor import LocalExecutor
+    from engine.executor import LocalExecutor
     from engine.text.minhash import lsh_pairs_sorted
 
     sigs = near_duplicate_signatures()
@@ -250,7 +250,7 @@ def test_sorted_lsh_equals_numpy_lsh(min_jaccard: float | None) -> None:
 
 
 def test_sorted_lsh_edge_cases() -> None:
-    from engine.pipeline.executor import LocalExecutor
+    from engine.executor import LocalExecutor
     from engine.text.minhash import lsh_pairs_sorted
 
     ex = LocalExecutor(quiet=True)
@@ -275,7 +275,7 @@ def test_sorted_lsh_edge_cases() -> None:
 
 
 def test_a_distributed_executor_forms_buckets_by_its_sort(monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine.pipeline.executor import LocalExecutor
+    from engine.executor import LocalExecutor
 
     class Distributed(LocalExecutor):
         distributed = True  # what RayExecutor says: lsh_pairs must take the sort path

@@ -15,8 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from engine.executor import Executor, LocalExecutor, make_executor
 from engine.pipeline import RunConfig, run
-from engine.pipeline.executor import Executor, LocalExecutor, make_executor
 from engine.store import Store
 from engine.store.tables import Tables
 
@@ -46,7 +46,7 @@ def ex(request) -> Executor:
     if request.param == "local":
         return LocalExecutor(quiet=True)
     request.getfixturevalue("ray_cluster")
-    from engine.pipeline.ray_executor import RayExecutor
+    from engine.executor.ray import RayExecutor
 
     return RayExecutor(quiet=True)
 
@@ -133,7 +133,7 @@ def test_lsh_on_ray_equals_numpy_path(ray_cluster) -> None:
     """LSH buckets by Ray Data's sort give the numpy path's edges. One call (a Ray Data sort costs ~10 s here), on
     real near-duplicate signatures cut into blocks so small that the biggest buckets span many of them; the local
     executor runs the same cases and more in tests/test_minhash.py."""
-    from engine.pipeline.ray_executor import RayExecutor
+    from engine.executor.ray import RayExecutor
     from engine.text.minhash import lsh_pairs, lsh_pairs_sorted
     from tests.test_minhash import near_duplicate_signatures
 
@@ -166,7 +166,7 @@ def test_knn_graph_over_index_shards(ex: Executor) -> None:
 
 
 def test_missing_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine.pipeline.ray_executor import MissingRay
+    from engine.executor.ray import MissingRay
 
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
     with pytest.raises(MissingRay, match=r'pip install "promptsim\[ray\]"'):

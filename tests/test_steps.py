@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from engine.detect.settings import DetectSettings
+from engine.executor import InjectedFailure, LocalExecutor
 from engine.pipeline import steps
 from engine.pipeline.config import RunConfig
-from engine.pipeline.executor import InjectedFailure, LocalExecutor
 from engine.pipeline.previous import Previous
 
 

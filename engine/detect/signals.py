@@ -24,7 +24,7 @@ from engine.detect.taxonomy import CAPABILITY_AREAS, MARKERS, ORDINARY_CLASSES, 
 from engine.ingest.records import epoch_seconds
 
 if TYPE_CHECKING:
-    from engine.pipeline.executor import Executor
+    from engine.executor import Executor
 
 AREAS = list(CAPABILITY_AREAS)
 #: texts per batch of the per-text signals (the pipeline's per-text batch size)
@@ -48,7 +48,7 @@ class Context:
     payload_group: np.ndarray
     text_cluster: np.ndarray
     embedder: Any
-    #: where the per-text signals and per-account aggregates run (engine.pipeline.executor); None: this process
+    #: where the per-text signals and per-account aggregates run (engine.executor); None: this process
     executor: Executor | None = None
 
     @property
@@ -62,8 +62,9 @@ class TextSignals:
 
     area: np.ndarray
     foreign: np.ndarray
-    markers: dict[str, np.ndarray]
+    markers: dict[str, np.ndarray]  # ... in the whole text (its wrapper included)
     probe: np.ndarray  # probability the payload is a capability probe (engine.detect.content_model)
+    payload_markers: dict[str, np.ndarray] | None = None  # ... in the payload alone (what the slot asks)
 
 
 def classify_areas(payload_vectors: np.ndarray, embedder: Any, min_sim: float = DEFAULTS.min_area_sim) -> np.ndarray:
@@ -117,6 +118,7 @@ class TextSignalBatches:
         payloads = [p or t for p, t in zip(batch.column("payload").to_pylist(), norm, strict=True)]
         v = column_matrix(batch.column("v"))
         marks = [markers_of(t) for t in norm]
+        pmarks = [markers_of(p) if p != t else m for p, t, m in zip(payloads, norm, marks, strict=True)]
         with one_blas_thread():  # an area at its threshold must not depend on where the batch ran
             area = nearest_area(v, self.exemplars, self.owner, self.min_sim)
         out = {
@@ -125,6 +127,7 @@ class TextSignalBatches:
             "probe": np.asarray(self.model.probe_probability(payloads, v, self.embedder), dtype=np.float32),
         }
         out.update({f"marker:{m}": np.array([d[m] for d in marks], dtype=bool) for m in MARKERS})
+        out.update({f"pmarker:{m}": np.array([d[m] for d in pmarks], dtype=bool) for m in MARKERS})
         return pa.table(out)
 
 
@@ -135,7 +138,7 @@ def text_signals(ctx: Context, s: DetectSettings = DEFAULTS) -> TextSignals:
     Per text and independent of the others, so computed in batches through the context's executor (Ray tasks on
     Ray), one ``TextSignalBatches`` per worker.
     """
-    from engine.pipeline.executor import LocalExecutor
+    from engine.executor import LocalExecutor
 
     exemplars, owner = exemplar_vectors(ctx.embedder)
     table = pa.table(
@@ -149,11 +152,13 @@ def text_signals(ctx: Context, s: DetectSettings = DEFAULTS) -> TextSignals:
     ex = ctx.executor or LocalExecutor(quiet=True)
     out = ex.map_batches_actor(TextSignalBatches, table, batch_size=SIGNAL_BATCH, ctor_kwargs=ctor)
     markers = {m: out.column(f"marker:{m}").to_numpy(zero_copy_only=False) for m in MARKERS}
+    payload_markers = {m: out.column(f"pmarker:{m}").to_numpy(zero_copy_only=False) for m in MARKERS}
     return TextSignals(
         area=out.column("area").to_numpy(),
         foreign=out.column("foreign").to_numpy(zero_copy_only=False),
         markers=markers,
         probe=out.column("probe").to_numpy(),
+        payload_markers=payload_markers,
     )
 
 
@@ -239,7 +244,7 @@ def _plain_aggregates(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Prompts (float), first request (epoch s; int64 max when none), capability and marked prompts per account
     code: integer counts, sums and minima, so any executor's group-by gives them exactly."""
-    from engine.pipeline.executor import LocalExecutor
+    from engine.executor import LocalExecutor
 
     n_acc = len(ctx.account_names)
     table = pa.table({"account": codes, "t": t, "cap": cap.astype(np.int64), "marked": marked.astype(np.int64)})

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.detect.settings import DetectSettings
+from engine.executor import Executor, make_executor
 from engine.vectors.knn import SHARD_ROWS
 
 DEFAULT_STORE = "promptsim-store"
@@ -39,7 +40,7 @@ class RunConfig:
     quiet: bool = False
     prune_before: datetime | None = None  # drop stored prompts older than this (``promptsim prune``)
     fail_after: str | None = None  # test hook: raise after this step, to prove a failed run changes nothing
-    # where the per-batch work runs (engine.pipeline.executor): never persisted, since it must not change results
+    # where the per-batch work runs (engine.executor): never persisted, since it must not change results
     executor: str = "local"  # "local" or "ray"
     workers: int | None = None  # parallel workers (Ray tasks / actors); None: the cluster's CPUs
     ray_address: str | None = None  # "auto" or HOST:PORT of a running Ray cluster; None: a local Ray instance
@@ -74,3 +75,10 @@ class RunConfig:
         known = {f.name for f in fields(cls)}
         cfg = cls(**{k: v for k, v in values.items() if k in known})
         return replace(cfg, detect=detect.with_values(overrides) if overrides else detect)
+
+
+def executor_for(cfg: RunConfig) -> Executor:
+    """The executor ``cfg`` asks for (``executor``, ``workers``, ``ray_address``, ``quiet``, ``fail_after``)."""
+    return make_executor(
+        cfg.executor, quiet=cfg.quiet, fail_after=cfg.fail_after, workers=cfg.workers, ray_address=cfg.ray_address
+    )

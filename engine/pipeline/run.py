@@ -19,9 +19,9 @@ import numpy as np
 import pyarrow as pa
 
 from engine.embed import as_keys
+from engine.executor import Executor, InjectedFailure
 from engine.pipeline import steps
-from engine.pipeline.config import DEFAULT_STORE, RunConfig
-from engine.pipeline.executor import Executor, InjectedFailure, executor_for
+from engine.pipeline.config import DEFAULT_STORE, RunConfig, executor_for
 from engine.pipeline.previous import Previous
 from engine.store import Store, parts
 from engine.store.tables import SnapshotData, write_snapshot

@@ -1,14 +1,14 @@
 """The nightly run's steps: plain functions with explicit inputs and outputs, in pipeline order.
 
 Each step takes what earlier steps produced (small dataclasses below) and returns its own result; none reads the
-store or a global, so each can be run and tested alone, and an executor (``engine.pipeline.executor``) decides how
+store or a global, so each can be run and tested alone, and an executor (``engine.executor``) decides how
 and where it runs. The stage logic itself lives in the stage packages (``engine.ingest``, ``engine.text``,
 ``engine.embed``, ``engine.vectors``, ``engine.detect``); these functions only connect them.
 
 The per-text work (normalise and mask, MinHash, embedding) goes through the executor's data-parallel contract
 (``ex.map_batches`` / ``ex.iter_batches_actor``) with the batch functions at the end of this module, so a Ray run
 calls exactly the functions a local run calls; ``ex`` defaults to an in-process ``LocalExecutor``. Everything else
-runs on the driver (costs listed in ``engine.pipeline.executor``).
+runs on the driver (costs listed in ``engine.executor``).
 
     ingest → normalize → templates → minhash → embed → index → cluster → detect → commit
 """
@@ -29,9 +29,9 @@ from engine.detect import history
 from engine.detect.campaigns import Verdicts, detect
 from engine.detect.signals import Context
 from engine.embed import Embedder, EmbeddingCache, embed_texts, get_embedder
+from engine.executor import Executor, LocalExecutor
 from engine.ingest import ACCOUNT_SCHEMA, InputError, Quarantine, epoch_seconds, read_accounts, read_prompts
 from engine.pipeline.config import RunConfig
-from engine.pipeline.executor import Executor, LocalExecutor
 from engine.pipeline.previous import Previous
 from engine.store import StoreError
 from engine.store.tables import PROMPTS, TEMPLATES

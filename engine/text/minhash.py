@@ -47,7 +47,7 @@ from scipy.sparse.csgraph import connected_components
 from engine.batches import column_matrix, matrix_column
 
 if TYPE_CHECKING:
-    from engine.pipeline.executor import Executor
+    from engine.executor import Executor
 
 __all__ = [
     "NUM_PERM",

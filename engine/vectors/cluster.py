@@ -26,7 +26,7 @@ from engine.vectors.index import VectorIndex
 from engine.vectors.knn import SHARD_ROWS, knn_graph
 
 if TYPE_CHECKING:
-    from engine.pipeline.executor import Executor
+    from engine.executor import Executor
 
 BRIDGE_DISTANCE = 4.0
 

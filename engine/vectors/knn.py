@@ -32,7 +32,7 @@ from engine.batches import column_matrix, matrix_column, one_blas_thread, vector
 from engine.vectors.index import VectorIndex
 
 if TYPE_CHECKING:
-    from engine.pipeline.executor import Executor
+    from engine.executor import Executor
 
 #: vectors per index shard: a window with more is searched over several shards. 2M float32 vectors of 256
 #: dimensions (the static embedder) are 2 GB plus ~0.5 GB of HNSW graph per worker; below it (every window this
@@ -88,7 +88,7 @@ def knn_graph(
     fits ``shard_rows``; otherwise, or without it, shards are built from ``vectors``. Rows with fewer than ``k``
     neighbours end in ``ids == -1`` (similarity -1), as ``knn_distance_matrix`` expects.
     """
-    from engine.pipeline.executor import LocalExecutor
+    from engine.executor import LocalExecutor
 
     ex = ex or LocalExecutor(quiet=True)
     t = len(vectors)

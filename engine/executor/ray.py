@@ -1,6 +1,6 @@
 """The Ray executor: the steps' per-batch work as Ray Data ``map_batches``, on a local or remote Ray cluster.
 
-Same contract as ``LocalExecutor`` (``engine.pipeline.executor``), same functions: a step hands a top-level
+Same contract as ``LocalExecutor`` (``engine.executor``), same functions: a step hands a top-level
 function (or class) and an Arrow table; here the table is cut into blocks of ``batch_size`` rows, put in Ray's
 object store, mapped by Ray Data tasks (or by an actor pool, one instance per actor, for the embedding model) and
 collected back in input order (``DataContext.execution_options.preserve_order``). Steps themselves, and every global
@@ -29,7 +29,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from engine.pipeline.executor import Aggregation, Executor, sorted_groups
+from engine.executor import Aggregation, Executor, sorted_groups
 
 INSTALL_HINT = 'the ray executor needs Ray: pip install "promptsim[ray]"'
 

@@ -30,7 +30,7 @@ in-memory form when it is False, being faster on one machine.
 
 ``LocalExecutor`` runs all of it here, in-process, calling the very same functions over the same slices: it is the
 reference, and a night run with it is bit-identical to one run before executors had a data-parallel contract.
-``engine.pipeline.ray_executor.RayExecutor`` runs the same calls as Ray Data ``map_batches`` (tasks, or an actor
+``engine.executor.ray.RayExecutor`` runs the same calls as Ray Data ``map_batches`` (tasks, or an actor
 pool for ``iter_batches_actor``) on a local or remote Ray cluster.
 
 What stays on the driver, whatever the executor, and what it costs (n = window prompts, t = distinct texts):
@@ -82,14 +82,11 @@ from __future__ import annotations
 import resource
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
-if TYPE_CHECKING:
-    from engine.pipeline.config import RunConfig
 
 T = TypeVar("T")
 
@@ -278,14 +275,7 @@ def make_executor(
     if kind == "local":
         return LocalExecutor(quiet=quiet, fail_after=fail_after, workers=workers)
     if kind == "ray":
-        from engine.pipeline.ray_executor import RayExecutor
+        from engine.executor.ray import RayExecutor
 
         return RayExecutor(quiet=quiet, fail_after=fail_after, workers=workers, address=ray_address)
     raise ValueError(f"unknown executor {kind!r}: use 'local' or 'ray'")
-
-
-def executor_for(cfg: RunConfig) -> Executor:
-    """The executor ``cfg`` asks for (``executor``, ``workers``, ``ray_address``, ``quiet``, ``fail_after``)."""
-    return make_executor(
-        cfg.executor, quiet=cfg.quiet, fail_after=cfg.fail_after, workers=cfg.workers, ray_address=cfg.ray_address
-    )
