@@ -4,8 +4,10 @@
     python scripts/bench_content_model.py [--per-source N] [--bags N] [--no-exemplars]
 
 Leave-one-source-out over ../shared/corpora: for each corpus source, the models are trained (exactly as
-``train_content_model.py`` does: same features, weights and seed) on all *other* sources and score a sample of the
-held-out one, so every source's figure comes from a model that never saw that source. Nothing is tuned on the
+``train_content_model.py`` does: same features, weights and seed) on all *other* trainable sources and score a
+sample of the held-out one, so every source's figure comes from a model that never saw that source. Sources whose
+licence forbids training shipped weights (``NOT_FOR_TRAINING``) are never trained on: they are scored by the model
+of every trainable source. Nothing is tuned on the
 held-out source: the threshold is a fixed 0.5. Both shipped models are measured: the joint one (n-grams + the
 payload's static embedding vector) and the n-gram ("text") model alone (the fallback without vectors).
 
@@ -35,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from train_content_model import CORPORA, EMBEDDER, fit, fit_joint, load_corpora  # noqa: E402
+from train_content_model import CORPORA, EMBEDDER, NOT_FOR_TRAINING, fit, fit_joint, load_corpora, trainable  # noqa: E402
 
 from engine.detect.content_model import ProbeModel, feature_matrix  # noqa: E402
 
@@ -70,12 +72,21 @@ def main() -> int:
     vec = np.asarray(emb.encode(texts), dtype=np.float32)
     probs = {"joint": np.empty(len(texts)), "text": np.empty(len(texts))}
     t0 = time.perf_counter()
+    may_train = trainable(names, owner)
+    full = None  # the model of every trainable source: what scores the sources it may not be trained on
     for src in range(len(names)):
         held = owner == src
-        model = fit(None, labels[~held], owner[~held], features=x[~held])
+        train = ~held & may_train
         held_texts = [texts[i] for i in np.flatnonzero(held)]
-        probs["text"][held] = model.probe_probability(held_texts)
-        model = fit_joint(model, labels[~held], owner[~held], vec[~held], emb.name, x[~held])
+        if names[src] in NOT_FOR_TRAINING and full is not None:
+            model = full
+        else:
+            model = fit(None, labels[train], owner[train], features=x[train])
+            model = fit_joint(model, labels[train], owner[train], vec[train], emb.name, x[train])
+            if names[src] in NOT_FOR_TRAINING:
+                full = model
+        text_only = ProbeModel(coef=model.coef, intercept=model.intercept, bits=model.bits)
+        probs["text"][held] = text_only.probe_probability(held_texts)
         probs["joint"][held] = model.probe_probability(held_texts, vec[held], emb.name)
     fit_s = time.perf_counter() - t0
     if not a.no_exemplars:

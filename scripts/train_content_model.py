@@ -30,6 +30,10 @@ from engine.detect.content_model import DEFAULT_PATH, ProbeModel, feature_matrix
 from engine.embed import get_embedder  # noqa: E402
 from engine.text.normalize import normalize  # noqa: E402
 
+#: sources whose licence does not allow training weights that ship (../shared/corpora/README.md: non-commercial,
+#: C-UDA, no licence stated). They are loaded so that the benchmark can hold them out and measure on them, never
+#: trained on.
+NOT_FOR_TRAINING = frozenset({"code-alpaca", "quora", "msmarco", "cosqa", "qbqtc"})
 SEED = 0
 #: L2 strength of the logistic regression. Chosen on held-out-source accuracy (bench_content_model.py), the only
 #: measure: stronger regularisation keeps the model from memorising source-specific formatting.
@@ -59,6 +63,12 @@ def load_corpora(
             labels += [label] * len(pick)
             owner += [len(names) - 1] * len(pick)
     return texts, np.asarray(labels, dtype=np.int64), names, np.asarray(owner, dtype=np.int64)
+
+
+def trainable(names: list[str], owner: np.ndarray) -> np.ndarray:
+    """Per row: whether its source may train shipped weights (not in NOT_FOR_TRAINING)."""
+    ok = np.array([n not in NOT_FOR_TRAINING for n in names], dtype=bool)
+    return ok[owner]
 
 
 def balanced_weights(labels: np.ndarray, owner: np.ndarray) -> np.ndarray:
@@ -113,6 +123,10 @@ def main() -> int:
         print(f"train_content_model: {CORPORA} not found", file=sys.stderr)
         return 2
     texts, labels, names, owner = load_corpora(a.per_source)
+    keep = trainable(names, owner)
+    texts = [t for t, k in zip(texts, keep, strict=True) if k]
+    labels, owner = labels[keep], owner[keep]
+    names = [n for n in names if n not in NOT_FOR_TRAINING]
     x = feature_matrix(texts)
     model = fit(None, labels, owner, features=x)
     emb = get_embedder(EMBEDDER)
@@ -121,7 +135,7 @@ def main() -> int:
     nonzero = int(np.count_nonzero(model.coef.astype(np.float16)))
     print(
         f"wrote {a.out} ({a.out.stat().st_size / 1024:.0f} KiB): {len(names)} sources, {int(labels.sum())} probes / "
-        f"{int((labels == 0).sum())} ordinary prompts, {nonzero} of {model.coef.size} weights non-zero, "
+        f"{int((labels == 0).sum())} ordinary prompts (not trained on, by licence: {', '.join(sorted(NOT_FOR_TRAINING))}), {nonzero} of {model.coef.size} weights non-zero, "
         f"intercept {model.intercept:+.3f}; joint model on {model.embedder} vectors"
     )
     return 0

@@ -62,3 +62,32 @@ def test_account_counting_in_slices_gives_the_same_templates(monkeypatch) -> Non
     sliced, _ = _mine(texts, accounts)
     assert np.array_equal(whole.template_id, sliced.template_id) and whole.template_id[rows[0]] != 0
     assert whole.template == sliced.template and whole.payload == sliced.payload
+
+
+def test_a_question_several_accounts_drew_stays_in_the_payload() -> None:
+    # one wrapper around 90 different questions from 30 accounts, and one question that three accounts drew (under
+    # slightly different closings): it recurs across accounts like wrapper text, but in 3 texts, not ~90
+    rng = np.random.default_rng(0)
+    words = [
+        "river",
+        "lantern",
+        "copper",
+        "violet",
+        "orbit",
+        "meadow",
+        "quartz",
+        "ember",
+        "falcon",
+        "harbor",
+        "tundra",
+        "cobalt",
+    ]
+    asked = [" ".join(rng.choice(words, 6)) + "?" for _ in range(90)]
+    wrap = "Answer as a careful expert would.\n{q}"
+    texts = [wrap.format(q=q) for q in asked]
+    repeated = "Why does the tide rise twice a day"
+    texts += [wrap.format(q=f"{repeated}?") + end for end in ("", "\nBe brief.", "\nBe concise.")]
+    res, rows = _mine(texts, [i % 30 for i in range(90)] + [0, 1, 2])
+    assert "answer as a careful expert would" in res.template[rows[0]]
+    for r in rows[90:]:
+        assert "tide rise twice" in res.payload[r]  # what it asks, not its wrapper

@@ -17,6 +17,7 @@ import pyarrow as pa
 import scipy.sparse as sp
 
 from engine.detect import cohorts, evidence, explain, profiles
+from engine.detect.null import Surprise
 from engine.detect.settings import DEFAULTS, DetectSettings
 from engine.detect.signals import AREAS, AccountSignals, Context, TextSignals, account_signals, text_signals
 from engine.store.tables import CAMPAIGNS
@@ -83,7 +84,7 @@ def detect(
     linked, w = cohorts.link_accounts(ctx, acc, t, s, wrappers="wrappers" not in without, cards="cards" not in without)
     use_profiles = "profiles" not in without
     if use_profiles:
-        prof = profiles.account_profiles(ctx, ts, acc, s)
+        prof = profiles.account_profiles(ctx, ts, acc, s, pop)
         labels = profiles.join(linked, profiles.profile_cohorts(prof, len(acc.n_prompts), s), s)
     else:  # no account is profiled: nothing joins by profile, typicality is unknown
         labels, prof = linked, profiles.Profiles(np.zeros((0, 0), np.float32), np.zeros(0, np.int64), [])
@@ -94,9 +95,23 @@ def detect(
         scored = score_cohorts(labels, ctx, acc, pop, t, w, prof, s)
     merged = profiles.merge_alike(labels, scored.rows, prof, s) if use_profiles else None
     if merged is not None:
-        scored = score_cohorts(merged, ctx, acc, pop, t, w, prof, s)
-    # accounts outside any cohort, and weak members: their own evidence, capped below any flag
-    scored.account_score = np.maximum(scored.account_score, s.solo_cap * evidence.solo_evidence(acc, pop, s))
+        labels = merged
+        scored = score_cohorts(labels, ctx, acc, pop, t, w, prof, s)
+    attached = (
+        profiles.attach_rounds(
+            labels, lambda lab: score_cohorts(lab, ctx, acc, pop, t, w, prof, s).rows, prof, s, free=linked < 0
+        )
+        if use_profiles
+        else None
+    )
+    if attached is not None:
+        scored = score_cohorts(attached, ctx, acc, pop, t, w, prof, s)
+    # accounts outside any cohort, and weak members, are ranked (never flagged) by their own evidence or by how
+    # nearly a flagged campaign's fingerprint claimed them, whichever is more, capped below any flag
+    near = profiles.resemblance(scored.rows, prof, s, len(acc.n_prompts)) if use_profiles else 0.0
+    scored.account_score = np.maximum(
+        scored.account_score, np.minimum(s.solo_cap, np.maximum(s.solo_cap * pop.solo, near))
+    )
     return scored.verdicts(ctx, acc, s)
 
 
@@ -159,9 +174,9 @@ def _score_cohort(
     n = len(members)
     pidx = pop.prompts_of(members)
     prov = evidence.provenance(members, acc, pop, s)
-    cont = evidence.content(pidx, n, pop, s)
+    cont = evidence.content(pidx, members, pop, s)
     beh = evidence.behaviour(members, acc, pop, s)
-    disc = evidence.discounts(members, pidx, ctx, acc, s)
+    disc = evidence.discounts(members, pidx, ctx, acc, cont, s)
     score, carried = evidence.cohort_score(prov, cont, beh, disc, pop, s)
     strength = evidence.member_strength(members, w, t, ctx, pop, prov, acc, s, profiles.typicality(members, prof))
     rows = ctx.text_row[pidx]
@@ -188,24 +203,36 @@ def _score_cohort(
                 "provenance": prov.evidence,
                 "content": cont.evidence,
                 "probe": cont.probe,
+                # each statistic against random crowds of the same sizes: observed, expected, effect d, surprise z
+                "against_random": {
+                    k: _surprise(v)
+                    for k, v in {
+                        **cont.surprise,
+                        "machine_clock": beh.clock,
+                        "volume": beh.volume,
+                        f"model:{beh.choice_model}": beh.choice,
+                        "adoption": beh.adoption,
+                        "adopted": beh.uniform,
+                    }.items()
+                    if np.isfinite(v.observed)
+                },
+                "content_parts": cont.parts,
+                "behaviour_parts": beh.parts,
+                "distinct": cont.distinct,
                 "shared_pool": cont.shared_pool,
                 "breadth": cont.breadth,
                 "area_entropy": cont.area_entropy,
-                "outside_overlap": cont.outside_overlap,
-                "machine_clock": beh.machine,
-                "volume": beh.volume,
-                "model_mix_distance": beh.mix_distance,
                 "behaviour": beh.evidence,
                 "carried": carried,
                 "size": disc.size,
-                "distinct": disc.distinct,
-                "one_old_org": disc.one_old_org,
+                "copied": disc.distinct,
+                "transparent_org": disc.transparent,
             }
         ),
         "reasons": json.dumps(
-            explain.reasons(n, len(pidx), wrapped, top_template, prov, cont, beh, carried, s.min_accounts_for_asn)
+            explain.reasons(n, len(pidx), wrapped, top_template, prov, cont, beh, carried, pop, s.min_accounts_for_asn)
         ),
-        "mitigations": json.dumps(explain.mitigations(n, prov, cont, disc)),
+        "mitigations": json.dumps(explain.mitigations(n, prov, cont, beh, disc)),
         "areas": json.dumps({a: int(c) for a, c in zip([*AREAS, "languages"], cont.areas, strict=True) if c}),
         # the operation's own accounts: members at least min_member_strength typical of the cohort
         "member_ids": [
@@ -216,6 +243,10 @@ def _score_cohort(
         "samples": [ctx.norm[ctx.text_row[i]][:400] for i in pidx[:: max(1, len(pidx) // 5)][:5]],
     }
     return row, score, strength
+
+
+def _surprise(x: Surprise) -> dict[str, float]:
+    return {"observed": round(x.observed, 4), "expected": round(x.expected, 4), "d": round(x.d, 2), "z": round(x.z, 1)}
 
 
 def _top_templates(ctx: Context, pidx: np.ndarray, top: int = 3) -> list[str]:

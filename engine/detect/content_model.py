@@ -12,19 +12,27 @@ already computes per payload, so it costs nothing extra; rebuilding that static 
 ``probe_probability(texts, vectors, embedder)`` uses the joint model when given vectors from the named embedder and
 falls back to the n-gram model otherwise.
 
-Measured with whole sources held out (``OMP_NUM_THREADS=1 python scripts/bench_content_model.py``: leave-one-source-out
-over the 42 corpus sources, 1000 prompts a source at most, fixed threshold 0.5, nothing tuned on the held-out source;
-balanced = mean of the capability-source mean and the benign-source mean):
+Measured with whole sources held out (``OMP_NUM_THREADS=1 python scripts/bench_content_model.py``, 2026-12-02, on
+the pinned static model: leave-one-source-out over the 50 corpus sources (32 capability, 18 benign, the benign ones
+now including coding and homework help), 1000 prompts a source at most, fixed threshold 0.5, nothing tuned on the
+held-out source; the 5 sources whose licence forbids training shipped weights (code-alpaca, quora, msmarco, cosqa,
+qbqtc) are never trained on and are scored by the full model; balanced = mean of the capability-source mean and the
+benign-source mean):
 
-* **per prompt: NOT 0.9.** Joint 0.735 balanced (capability 0.770, benign 0.699; pooled 0.792), n-gram alone 0.728
-  (0.754 / 0.702; pooled 0.787), the old exemplar classifier 0.623. Per source it ranges from 0.15 (mbpp: "write a
-  function" tasks read like ordinary coding requests) and 0.32 (copa) to 1.00 (siqa, svamp, commonsense-qa); weak
-  benign sources are vicuna 0.43 and self-instruct 0.56 (hand-written evaluation-style questions themselves).
+* **per prompt: NOT 0.9.** Joint 0.713 balanced (capability 0.730, benign 0.696; pooled 0.747), n-gram alone 0.694
+  (0.706 / 0.682; pooled 0.733), the exemplar classifier 0.576. Per source from 0.03 (mbpp: "write a function"
+  tasks read like ordinary coding requests), 0.17 (ifeval), 0.36 (copa), 0.38 (harmbench, mgsm) to 1.00 (siqa,
+  svamp, commonsense-qa); weak benign sources are oasst1-multilingual 0.33, nq-open 0.49, vicuna 0.51, quora 0.52,
+  self-instruct 0.57, prompts-chat 0.59 (evaluation-style and short factual questions themselves).
 * **per bag of prompts of one source** (detection scores accounts and cohorts): a bag classified by its mean
-  probability, 500 seeded bags a source. Joint: bag of 10 0.842 balanced, bag of 25 0.866 (capability 0.850, benign
-  0.883; 33 of 42 sources >= 0.9) -- **also below 0.9 balanced.** Bags do not rescue sources whose mean probability
-  is on the wrong side: mbpp 0.00, copa 0.01, vicuna 0.21, ifeval 0.34, harmbench 0.41, advbench 0.49, mt-bench
-  0.50, openbook-qa 0.59, self-instruct 0.71; every other source is >= 0.95 at 25.
+  probability, 500 seeded bags a source. Joint: bag of 10 0.793 balanced, bag of 25 0.812 (capability 0.770, benign
+  0.854; 35 of 50 sources >= 0.9) -- **also below 0.9 balanced.** Bags do not rescue sources whose mean probability
+  is on the wrong side: mbpp, ifeval, oasst1-multilingual ~0, copa, harmbench, mgsm, openbook-qa, advbench,
+  truthfulqa, nq-open, quora and mt-bench 0.04-0.59 at 25.
+
+That is why detection never reads the probability as a verdict: ``engine.detect.evidence`` compares a cohort's mean
+with what random sets of the log's own accounts show (``engine.detect.null``), so a log whose ordinary users ask
+homework questions raises the bar for every cohort, and only a cohort unlike the log's bulk counts.
 
 Tried and not kept (same leave-one-source-out measure, 2026-11-29): structure features (shares and counts of
 digits, question marks, code symbols, arithmetic, line breaks, upper case, CJK; length and length buckets; ends
@@ -40,7 +48,7 @@ How it is meant to be used: as a per-payload *content signal*. Score each distin
 (``ProbeModel.load().probe_probability(payloads, payload_vectors, embedder.name)``) and aggregate per account or
 cohort (mean probability, share above 0.5, spread over capability areas). A single probability is weak evidence: a
 real user may ask a benchmark-like question, and a harmful request from a safety benchmark reads like an ordinary one. Only a cohort's
-sustained, broad probing is a campaign; a bag of 25 prompts of one kind is right for 33 of the 42 held-out sources
+sustained, broad probing is a campaign; a bag of 25 prompts of one kind is right for 35 of the 50 held-out sources
 (above). ``engine.detect.signals`` reads it per payload (``probe``).
 
 Features, and why these:

@@ -1,45 +1,112 @@
-"""Evidence that a cohort is an extraction campaign, one family at a time, each measured against the log's bulk.
+"""Evidence that a cohort is an extraction campaign, one family at a time, each measured against random crowds.
 
-* **provenance**: accounts created in a burst (binomial tail of the densest window against the sign-up rate of all
-  accounts), payment cards shared across accounts, few network ASNs for many accounts;
-* **content**: how probe-like its payloads are (content model) and how many areas they cover, and requests for
-  reasoning, grading or refusal explanations, each above the log's median account -- scaled by the *sweep*: a
-  campaign splits its questions between accounts, a course or a viral prompt has them all ask the same few;
-* **behaviour**: round-the-clock or lockstep clocks, volume per account above the median, a model mix unlike the
-  median account's.
+A cohort's every statistic is compared with what random sets of the log's accounts of the same sizes would show
+(``engine.detect.null``): a crowd that shares one coincidence -- a sign-up day, a stock system prompt, one card, a
+new model -- is a random sample of the log in everything else, so it scores near zero on everything else. Each
+statistic gives an effect (how far, in spreads of ordinary accounts) and a surprise (how unlike a random crowd, z);
+a family's evidence needs both.
+
+* **content** (what it asks): probe-like payloads (content model), requests for reasoning, grading or refusal
+  explanations, non-English payloads, each against random crowds -- scaled by the *sweep*: a campaign asks many
+  different questions, a course, a classroom or a viral prompt a small pool again and again;
+* **behaviour** (how): machine clocks (round the clock, or the same minute every hour), volume per account, a model
+  choice unlike random crowds', and how fast the cohort moved to a model released during the window compared with
+  the log's ordinary adoption (``NewModel``);
+* **provenance** (where from): accounts created in a burst (binomial tail of the densest window against the sign-up
+  rate of all accounts), payment cards shared across accounts, few network ASNs for many accounts.
 
 ``cohort_score`` weighs the three families (``content_weight`` ...) so that none reaches the flag score alone.
 
-Legitimate look-alikes are discounted for reasons an analyst recognises: one org of old accounts (a customer's
-eval harness or classroom), one text copied by many (a viral prompt), few accounts. Each function returns a small
-record of numbers that both the score and the reasons (``engine.detect.explain``) read.
+Legitimate look-alikes are discounted for reasons an analyst recognises: one organisation's own ordinary traffic
+(a team, a course, a customer's harness on one org or card), one text copied by many (a viral prompt), few
+accounts. Each function returns a small record of numbers that both the score and the reasons
+(``engine.detect.explain``) read.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.stats import binom
 
+from engine.detect.null import RateNull, Surprise
 from engine.detect.settings import DetectSettings
 from engine.detect.signals import AREAS, AccountSignals, Context, TextSignals, value_codes
 from engine.ingest.records import epoch_seconds
 
+#: the per-prompt content statistics every cohort is tested on (markers are named as in the taxonomy)
+CONTENT_STATS = ("probe", "reasoning", "grading", "refusal", "foreign")
+MARKER_STATS = ("reasoning", "grading", "refusal")
+HOUR = 3600.0
+
+
+@dataclass
+class NewModel:
+    """A model released during the window: its name, when its use jumped, and each account's use of it after."""
+
+    name: str
+    release: float  # epoch seconds: the change point of its share of requests
+    share_before: float  # its share of all requests before the release (stray or early requests)
+    share_after: float  # ... after
+
+
+def find_new_model(model: np.ndarray, names: list[str], t: np.ndarray, s: DetectSettings) -> NewModel | None:
+    """The model whose share of requests grew most during the window, if it grew enough to be a release.
+
+    Shares are counted per hour; a model is new when its share over the last quarter of the window is at least
+    ``new_model_min_share`` and at least ``new_model_growth`` times its share over the first quarter. Its release
+    is the change point of its hourly share (the step that best explains the counts, binomial likelihood), so it
+    does not depend on a stray early request to it.
+    """
+    if len(t) == 0 or len(names) < 2:
+        return None
+    t0, t1 = float(t.min()), float(t.max())
+    if t1 - t0 < 4 * HOUR:
+        return None
+    hour = ((t - t0) // HOUR).astype(np.int64)
+    n_hours = int(hour.max()) + 1
+    per_hour = np.bincount(hour, minlength=n_hours).astype(np.float64)
+    q = max(1, n_hours // 4)
+    best, best_growth = None, 0.0
+    for j, name in enumerate(names):
+        c = np.bincount(hour[model == j], minlength=n_hours).astype(np.float64)
+        first = c[:q].sum() / max(per_hour[:q].sum(), 1.0)
+        last = c[-q:].sum() / max(per_hour[-q:].sum(), 1.0)
+        growth = last / max(first, 1e-6)
+        if last >= s.new_model_min_share and growth >= s.new_model_growth and growth > best_growth:
+            best, best_growth = (j, name, c), growth
+    if best is None:
+        return None
+    j, name, c = best
+    # change point: the split of the hours maximising the two-rate binomial log-likelihood
+    cc, nn = np.cumsum(c), np.cumsum(per_hour)
+    k_tot, n_tot = cc[-1], nn[-1]
+
+    def loglik(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+        p = np.clip(k / np.maximum(n, 1e-12), 1e-9, 1 - 1e-9)
+        return k * np.log(p) + (n - k) * np.log(1 - p)
+
+    split = np.arange(1, n_hours)
+    ll = loglik(cc[:-1], nn[:-1]) + loglik(k_tot - cc[:-1], n_tot - nn[:-1])
+    h = int(split[int(np.argmax(ll))]) if len(split) else 0
+    before = cc[h - 1] / max(nn[h - 1], 1.0) if h else 0.0
+    after = (k_tot - (cc[h - 1] if h else 0.0)) / max(n_tot - (nn[h - 1] if h else 0.0), 1.0)
+    return NewModel(str(name), t0 + h * HOUR, float(before), float(after))
+
 
 @dataclass
 class Population:
-    """The log's bulk, measured once: the baselines every cohort is compared with, and per-prompt lookups."""
+    """The log's accounts as the null for every cohort: each statistic's random-crowd model, and per-prompt lookups."""
 
-    med_per_day: float
-    cap_base: float  # median account's share of capability probes
-    mk_base: float  # ... of reasoning / grading / refusal requests
-    probe_base: float  # ... mean probe probability (content model)
+    rates: dict[str, RateNull]  # per-prompt statistics (content, model choice, new model), by name
+    volume: RateNull  # per account: log10 requests a day
+    machine: RateNull  # per account with enough requests for a clock: 1 = round the clock or lockstep
+    new_model: NewModel | None
     has_accounts: bool  # an account table gave sign-up dates or cards
-    model_mix: np.ndarray  # per account: share of requests to each model (columns: the log's models)
-    bulk_mix: np.ndarray  # the median account's model mix
+    model_names: list[str]
     probe: np.ndarray  # per window prompt: probe probability
     group: np.ndarray  # per window prompt: payload group (near-duplicate questions share one)
     codes: np.ndarray  # per window prompt: account code
@@ -52,35 +119,56 @@ class Population:
     ts: np.ndarray  # per window prompt: epoch seconds
     prompts_by_acc: np.ndarray
     acc_bounds: np.ndarray
+    solo: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per account: its own evidence (solo_evidence)
 
     @classmethod
     def measure(cls, ctx: Context, ts: TextSignals, acc: AccountSignals, s: DetectSettings) -> Population:
         n_acc = len(acc.n_prompts)
-        # the median account: campaigns are a minority of accounts even where they are most of the prompts, so
-        # content evidence is "more than usual here", not a fixed cut-off
-        regular = acc.n_prompts >= s.baseline_min_prompts
-        _, asn_counts = np.unique(acc.asn.astype(str), return_counts=True)
         rows = ctx.text_row
+        codes = ctx.account_codes
+        _, asn_counts = np.unique(acc.asn.astype(str), return_counts=True)
         marked = np.zeros(len(rows), dtype=bool)
         for m in ts.markers.values():
             marked |= m[rows]
-        order = np.argsort(ctx.account_codes, kind="stable")
-        codes = ctx.account_codes
+        order = np.argsort(codes, kind="stable")
+        t = epoch_seconds(ctx.window["timestamp"]).astype(np.float64)
         probe = ts.probe[rows].astype(np.float64)
-        acc_probe = np.bincount(codes, probe, minlength=n_acc) / np.maximum(acc.n_prompts, 1)
-        model, _ = value_codes(ctx.window["model"])
-        mix = np.zeros((n_acc, int(model.max(initial=0)) + 1))
-        np.add.at(mix, (codes, model), 1.0)
-        mix /= np.maximum(acc.n_prompts, 1)[:, None]
-        bulk = np.median(mix[regular], axis=0) if regular.any() else mix.mean(axis=0)
-        return cls(
-            med_per_day=float(np.median(acc.per_day)) if n_acc else 1.0,
-            cap_base=float(np.median(acc.capability_share[regular])) if regular.any() else 0.0,
-            mk_base=float(np.median(acc.marker_share[regular])) if regular.any() else 0.0,
-            probe_base=float(np.median(acc_probe[regular])) if regular.any() else 0.0,
+        model, model_names = value_codes(ctx.window["model"])
+
+        def rate(name: str, x: np.ndarray, where: np.ndarray | None = None) -> RateNull:
+            x = x.astype(np.float64)
+            c = codes if where is None else codes[where]
+            x = x if where is None else x[where]
+            return RateNull.fit(
+                name, np.bincount(c, x, n_acc), np.bincount(c, x * x, n_acc), np.bincount(c, minlength=n_acc)
+            )
+
+        rates = {"probe": rate("probe", probe), "foreign": rate("foreign", ts.foreign[rows])}
+        for m in ("reasoning", "grading", "refusal"):
+            if m in ts.markers:
+                rates[m] = rate(m, ts.markers[m][rows])
+                pm = ts.payload_markers.get(m) if ts.payload_markers else None
+                rates[f"payload:{m}"] = rate(f"payload:{m}", (pm if pm is not None else ts.markers[m])[rows])
+        for j, name in enumerate(model_names):
+            rates[f"model:{name}"] = rate(f"model:{name}", model == j)
+        new = find_new_model(model, model_names, t, s)
+        if new is not None:
+            # the share of each account's requests to the new model within adoption_hours of its release
+            soon = (t >= new.release) & (t < new.release + s.adoption_hours * HOUR)
+            rates["adoption"] = rate("adoption", model == model_names.index(new.name), soon)
+            # ... and whether it used it at all then (of the accounts active then): how uniformly a cohort moved
+            used = rates["adoption"]
+            moved = np.nan_to_num(used.mean) >= s.adopted_min_share
+            rates["adopted"] = RateNull.per_account("adopted", moved, used.n > 0)
+        eligible = acc.n_prompts >= s.min_prompts_for_clock
+        machine = (acc.max_hour_gap < s.quiet_hours) | (acc.minute_r > s.lockstep_r)
+        pop = cls(
+            rates=rates,
+            volume=RateNull.per_account("volume", np.log10(np.maximum(acc.per_day, 1e-3))),
+            machine=RateNull.per_account("machine", machine.astype(np.float64), eligible),
+            new_model=new,
             has_accounts=bool(np.isfinite(acc.created).any() or (acc.payment.astype(str) != "").any()),
-            model_mix=mix,
-            bulk_mix=bulk / max(float(bulk.sum()), 1e-12),
+            model_names=[str(m) for m in model_names],
             probe=probe,
             group=ctx.payload_group[rows],
             codes=codes,
@@ -90,14 +178,20 @@ class Population:
             foreign=ts.foreign[rows],
             marked=marked,
             markers={k: v[rows] for k, v in ts.markers.items()},
-            ts=epoch_seconds(ctx.window["timestamp"]),
+            ts=t,
             prompts_by_acc=order,
-            acc_bounds=np.searchsorted(ctx.account_codes[order], np.arange(n_acc + 1)),
+            acc_bounds=np.searchsorted(codes[order], np.arange(n_acc + 1)),
         )
+        pop.solo = solo_evidence(pop, s)
+        return pop
 
     def prompts_of(self, members: np.ndarray) -> np.ndarray:
         """Window prompt indices of the given accounts."""
         return np.concatenate([self.prompts_by_acc[self.acc_bounds[a] : self.acc_bounds[a + 1]] for a in members])
+
+
+def _evidence(x: Surprise, s: DetectSettings) -> float:
+    return x.evidence(s.effect_lo, s.effect_hi, s.surprise_lo, s.surprise_hi)
 
 
 # -- provenance ------------------------------------------------------------------------------------------------
@@ -182,48 +276,74 @@ class Content:
     area_entropy: float  # spread of its probes over the areas, 0 (one area) .. 1 (even over all)
     marker_share: float
     marker_shares: dict[str, float]
-    shared_pool: float  # sweep: average share of the cohort's other accounts that send the same question
-    breadth: float  # sweep multiplier: 1 = non-repeating, 0 = one shared pool
-    outside_overlap: float  # share of its prompts whose question accounts outside the cohort also send
+    surprise: dict[str, Surprise]  # each content statistic against random crowds of the same sizes
+    parts: dict[str, float]  # each statistic's evidence (effect and surprise ramped)
+    distinct: float  # distinct questions (payload groups) / prompts
+    shared_pool: float  # average share of the cohort's other accounts that send the same question
+    breadth: float  # sweep multiplier: 1 = many different questions, 0 = one small pool asked again and again
     evidence: float
 
 
-def content(pidx: np.ndarray, n_accounts: int, pop: Population, s: DetectSettings) -> Content:
-    """What the cohort asks: probes above the log's median, over several areas, with reasoning / grading / refusal
-    requests, *as a sweep*: a campaign splits its questions between accounts, a course or a viral prompt has every
-    account ask the same few, so content evidence is scaled by how little the cohort's accounts share questions."""
+def content(pidx: np.ndarray, members: np.ndarray, pop: Population, s: DetectSettings) -> Content:
+    """What the cohort asks against random crowds: probe-like payloads, reasoning / grading / refusal requests and
+    non-English payloads, each as effect x surprise (``engine.detect.null``); probes and markers combine as
+    independent evidence (noisy-or, markers and languages counting ``marker_weight`` / ``language_weight``), scaled
+    by the sweep: few questions shared between its accounts (``shared_pool``: in a course of 80 asking 60 problems
+    the average problem is sent by a third of the class; a campaign drawing a benchmark with repeats spreads them
+    over a handful of its hundreds of accounts), and only as much as the cohort repeats itself (``distinct``:
+    distinct questions / prompts, at most ``sweep_distinct`` for one small pool): a small operation sampling a
+    benchmark with replacement shares questions between its few accounts, yet most of its prompts are new."""
     area = pop.area[pidx]
     cap = area >= 0
-    s_cap = float(cap.mean())
     hist = np.r_[np.bincount(area[cap], minlength=len(AREAS)).astype(float), pop.foreign[pidx].sum()]
     covered = int((hist >= s.area_min_share * max(cap.sum(), 1)).sum()) if cap.any() else 0
-    coverage = 0.5 + 0.5 * min(1.0, max(covered - 1, 0) / max(s.full_coverage_areas - 1, 1))
     h = hist[: len(AREAS)][hist[: len(AREAS)] > 0] / max(hist[: len(AREAS)].sum(), 1)
     entropy = float(-(h * np.log(h)).sum() / np.log(len(AREAS))) if len(h) > 1 else 0.0
-    mk = float(pop.marked[pidx].mean())
-    probe = float(pop.probe[pidx].mean())
-    p_rel = max(0.0, (probe - pop.probe_base) / max(1 - pop.probe_base, 1e-9))
-    mk_rel = max(0.0, (mk - pop.mk_base) / max(1 - pop.mk_base, 1e-9))
-    # sweep: for each prompt, how many *other* accounts of the cohort send the same question
-    g = pop.group[pidx]
-    pairs = np.unique(np.stack([g, pop.codes[pidx]], axis=1), axis=0)
+    surprise = {k: pop.rates[k].test(members) for k in CONTENT_STATS if k in pop.rates}
+    surprise.update(
+        {f"payload:{k}": pop.rates[f"payload:{k}"].test(members) for k in MARKER_STATS if f"payload:{k}" in pop.rates}
+    )
+    parts = {k: _evidence(v, s) for k, v in surprise.items()}
+    # a marker in the slot (the question itself asks for reasoning) counts as it is; one in the wrapper around it
+    # counts as much as the questions are probe-like: a stock system prompt that says "think step by step" is the
+    # coincidence its unrelated users share, and their questions are the log's ordinary ones
+    in_payload = max((parts.get(f"payload:{k}", 0.0) for k in MARKER_STATS), default=0.0)
+    in_text = max((parts.get(k, 0.0) for k in MARKER_STATS), default=0.0)
+    marker = max(in_payload, in_text * parts.get("probe", 0.0))
+    g, who = pop.group[pidx], pop.codes[pidx]
+    pairs = np.unique(np.stack([g, who], axis=1), axis=0)
     uq, senders = np.unique(pairs[:, 0], return_counts=True)
     inside = senders[np.searchsorted(uq, g)]
-    shared_pool = float((inside - 1).mean() / max(n_accounts - 1, 1))
-    breadth = float(np.clip(1 - shared_pool / s.shared_pool_full, 0, 1))
-    outside = pop.senders[g] > inside
+    # both sweep measures weigh every account alike, so that one heavy member (a customer's harness on the course's
+    # card) does not stand for the cohort: the pool is averaged per account, and distinct questions are counted
+    # over each account's first m prompts (m: the median member's count)
+    o = np.argsort(who, kind="stable")
+    _, first, per = np.unique(who[o], return_index=True, return_counts=True)
+    share = np.add.reduceat((inside[o] - 1) / max(len(members) - 1, 1), first) / per if len(pidx) else np.zeros(0)
+    shared_pool = float(share.mean()) if len(share) else 0.0
+    m = max(int(np.median(per)), 1) if len(per) else 1
+    kept = g[o][np.arange(len(o)) - np.repeat(first, per) < m]
+    distinct = len(np.unique(kept)) / max(len(kept), 1)
+    pooled = float(np.clip(shared_pool / s.shared_pool_full, 0, 1))
+    repeats = float(np.clip((1 - distinct) / (1 - s.sweep_distinct), 0, 1))
+    breadth = 1 - pooled * repeats
+    combined = 1 - (1 - parts.get("probe", 0.0)) * (1 - s.marker_weight * marker) * (
+        1 - s.language_weight * parts.get("foreign", 0.0)
+    )
     return Content(
-        capability_share=s_cap,
-        probe=probe,
+        capability_share=float(cap.mean()) if len(cap) else 0.0,
+        probe=float(pop.probe[pidx].mean()) if len(pidx) else 0.0,
         areas=hist,
         covered=covered,
         area_entropy=entropy,
-        marker_share=mk,
+        marker_share=float(pop.marked[pidx].mean()) if len(pidx) else 0.0,
         marker_shares={k: float(v[pidx].mean()) for k, v in pop.markers.items()},
+        surprise=surprise,
+        parts=parts,
+        distinct=distinct,
         shared_pool=shared_pool,
         breadth=breadth,
-        outside_overlap=float(outside.mean()),
-        evidence=min(1.0, p_rel * coverage + s.marker_weight * mk_rel) * breadth,
+        evidence=float(combined * breadth),
     )
 
 
@@ -235,31 +355,49 @@ class Behaviour:
     eligible: int  # accounts with enough prompts to judge a clock
     flat: float  # share of those sending round the clock
     lockstep: float  # share of those firing at one minute of the hour
-    machine: float
-    volume_ratio: float  # median requests per account per day / the log's median
-    per_day: float
-    volume: float
-    mix_distance: float  # total variation between the cohort's model mix and the median account's
-    mix: float
+    clock: Surprise  # machine clocks (either kind) against random crowds
+    volume: Surprise  # log requests a day against random crowds
+    per_day: float  # median requests per account per day
+    choice: Surprise  # the model the cohort favours most against random crowds
+    choice_model: str
+    adoption: Surprise  # share of requests to a model released in the window, soon after its release
+    uniform: Surprise  # share of members active soon after the release that used the new model then
+    adopted: float  # ... that share
+    parts: dict[str, float]
     evidence: float
 
 
 def behaviour(members: np.ndarray, acc: AccountSignals, pop: Population, s: DetectSettings) -> Behaviour:
-    """How the cohort asks: machine clocks, heavy use, a model mix unlike the log's, combined as independent
-    evidence (noisy-or); heavy use counts only volume_weight, since power users and teams are heavy too."""
+    """How the cohort asks, against random crowds: machine clocks, volume, model choice and how fast it moved to a
+    newly released model, combined as independent evidence (noisy-or). Volume and model choice count only
+    ``volume_weight`` / ``model_choice_weight``: power users, teams and companies pinning a model are common; a
+    fast, uniform move to a new model counts fully (``adoption``), since ordinary accounts adopt gradually."""
     eligible = members[acc.n_prompts[members] >= s.min_prompts_for_clock]
     flat = float((acc.max_hour_gap[eligible] < s.quiet_hours).mean()) if len(eligible) else 0.0
     lock = float((acc.minute_r[eligible] > s.lockstep_r).mean()) if len(eligible) else 0.0
-    machine = max(flat, lock) * len(eligible) / len(members)
-    per_day = float(np.median(acc.per_day[members]))
-    ratio = per_day / max(pop.med_per_day, 1e-9)
-    volume = float(np.clip(math.log10(max(ratio, 1e-9)), 0, 1))  # 10x the median is full evidence
-    w = acc.n_prompts[members]
-    mix = (pop.model_mix[members] * w[:, None]).sum(axis=0) / max(float(w.sum()), 1e-12)
-    tv = 0.5 * float(np.abs(mix - pop.bulk_mix).sum())
-    e_mix = float(np.clip(tv / s.mix_full_distance, 0, 1))
-    ev = 1 - (1 - machine) * (1 - s.volume_weight * volume) * (1 - e_mix)
-    return Behaviour(len(eligible), flat, lock, machine, ratio, per_day, volume, tv, e_mix, ev)
+    clock = pop.machine.test(members)
+    volume = pop.volume.test(members)
+    choices = {k[6:]: pop.rates[k].test(members) for k in pop.rates if k.startswith("model:")}
+    choice_model, choice = max(choices.items(), key=lambda kv: _evidence(kv[1], s), default=("", Surprise.none()))
+    adoption = pop.rates["adoption"].test(members) if "adoption" in pop.rates else Surprise.none()
+    uniform = pop.rates["adopted"].test(members) if "adopted" in pop.rates else Surprise.none()
+    adopted = uniform.observed if np.isfinite(uniform.observed) else 0.0
+    parts = {
+        "clock": _evidence(clock, s),
+        "volume": _evidence(volume, s),
+        "model_choice": _evidence(choice, s),
+        # fast (its share of requests) or uniform (its share of accounts): either way unlike gradual adoption
+        "adoption": max(_evidence(adoption, s), _evidence(uniform, s)),
+    }
+    ev = 1 - (
+        (1 - parts["clock"])
+        * (1 - s.volume_weight * parts["volume"])
+        * (1 - s.model_choice_weight * parts["model_choice"])
+        * (1 - parts["adoption"])
+    )
+    per_day = float(np.median(acc.per_day[members])) if len(members) else 0.0
+    return Behaviour(len(eligible), flat, lock, clock, volume, per_day, choice, choice_model, adoption, uniform, adopted,
+                     parts, float(ev))  # fmt: skip
 
 
 # -- look-alike discounts --------------------------------------------------------------------------------------
@@ -269,18 +407,29 @@ def behaviour(members: np.ndarray, acc: AccountSignals, pop: Population, s: Dete
 class Discounts:
     top_share: float  # share of prompts in the cohort's commonest slot contents
     distinct: float  # multiplier: one prompt copied by many
-    top_org_share: float
+    top_org_share: float  # share of accounts in the cohort's commonest org, or on its commonest card if more
     median_age: float
-    one_old_org: bool
-    org: float  # multiplier: one customer's own traffic
+    transparent: str  # why it looks like one organisation's own traffic ("" when it does not)
+    org: float  # multiplier: one organisation's own ordinary traffic
     size: float  # multiplier: few accounts
 
     @property
     def factor(self) -> float:
         return self.size * self.distinct * self.org
 
+    @property
+    def one_old_org(self) -> bool:  # kept for the evidence record's readers
+        return bool(self.transparent)
 
-def discounts(members: np.ndarray, pidx: np.ndarray, ctx: Context, acc: AccountSignals, s: DetectSettings) -> Discounts:
+
+def discounts(
+    members: np.ndarray, pidx: np.ndarray, ctx: Context, acc: AccountSignals, cont: Content, s: DetectSettings
+) -> Discounts:
+    """Look-alikes an analyst recognises. A *transparent organisation* -- most accounts in one org or on one card,
+    whatever their age -- is one team's, course's or customer's own traffic when its content is ordinary for this
+    log (content evidence below ``org_content_max``); an operation that shares one card gets no discount when what
+    it asks is a sweep. A long-standing customer (median account older than ``old_org_days``) on one org is
+    discounted whatever it asks (its own evaluation harness), as before."""
     n = len(members)
     # one prompt copied by many (viral, homework): a handful of slot contents make most of the traffic. Measured as
     # the share of the commonest few, not as distinct/total, which a big campaign drawing from a finite question
@@ -288,14 +437,24 @@ def discounts(members: np.ndarray, pidx: np.ndarray, ctx: Context, acc: AccountS
     _, group_sizes = np.unique(ctx.payload_group[ctx.text_row[pidx]], return_counts=True)
     top = float(np.sort(group_sizes)[-s.copy_top_texts :].sum() / len(pidx))
     distinct = float(np.clip((1.0 - top) / s.copy_full_share, 0.0, 1.0))
-    orgs = acc.org[members].astype(str)
-    _, per_org = np.unique(orgs[orgs != ""], return_counts=True)
-    top_org = float(per_org.max() / n) if len(per_org) else 0.0
+
+    def top_share(values: np.ndarray) -> float:
+        v = values.astype(str)
+        _, per = np.unique(v[v != ""], return_counts=True)
+        return float(per.max() / n) if len(per) else 0.0
+
+    top_org = max(top_share(acc.org[members]), top_share(acc.payment[members]))
     ages = acc.age_days[members]
     median_age = float(np.nanmedian(ages)) if np.isfinite(ages).any() else float("nan")
-    one_old_org = top_org >= s.one_org_share and (not math.isfinite(median_age) or median_age > s.old_org_days)
+    transparent = ""
+    if top_org >= s.one_org_share and n >= 2:
+        if cont.evidence < s.org_content_max:
+            transparent = "ordinary"
+        elif math.isfinite(median_age) and median_age > s.old_org_days:
+            transparent = "old"
     size = min(1.0, math.log(n) / math.log(s.full_size))
-    return Discounts(top, distinct, top_org, median_age, one_old_org, s.one_org_factor if one_old_org else 1.0, size)
+    org = s.one_org_factor if transparent else 1.0
+    return Discounts(top, distinct, top_org, median_age, transparent, org, size)
 
 
 def weights(pop: Population, s: DetectSettings) -> dict[str, float]:
@@ -334,20 +493,20 @@ def member_strength(
 ) -> np.ndarray:  # fmt: skip
     """How typical of its cohort each member is, in [0, 1].
 
-    Where the cohort has core wrapper segments: the share of the account's prompts carrying them, relative to the
-    cohort's median member (a campaign with cover traffic has a lower median), so an account that drifted in
-    through one shared sentence ranks below the operation's own accounts and is not flagged with them; an account
-    sending no shared wrapper text at all (bare questions) may instead be typical by its profile (``typical``,
-    ``engine.detect.profiles.typicality``: NaN where unknown), and one whose profile is far from the cohort's is
-    not made typical by shared text alone. Where no wrapper is core (a cohort joined by
-    profile, or by cards), the profile says it alone, and an account too quiet to profile counts as typical. A
-    card shared with the cohort's typical members ties an account to the operation whatever it sends.
+    A profiled member's strength is its typicality (``engine.detect.profiles.typicality``: the posterior that its
+    profile is one of the cohort's rather than one of the log's), so an account that drifted in through one shared
+    sentence, or an eval harness placed in a campaign's cohort by shared wrapper text, ranks below the operation's
+    own accounts and is not flagged with them. Where the profile says nothing (too quiet to profile, or too few
+    profiled members), the cohort's core wrapper segments do: the share of the account's prompts carrying them,
+    relative to the cohort's median member (a campaign with cover traffic has a lower median); with no core wrapper
+    either, the account counts as typical. A card shared with the cohort's typical members ties an account to the
+    operation whatever it sends.
     """
     n = len(members)
     core = np.asarray((w[members] > 0).sum(axis=0)).ravel() >= max(2, s.core_segment_share * n)
     if core.any():
         has_core = np.asarray(t[:, np.flatnonzero(core)].sum(axis=1)).ravel() > 0
-        strength = np.array(
+        by_text = np.array(
             [
                 has_core[ctx.text_row[pop.prompts_by_acc[pop.acc_bounds[a] : pop.acc_bounds[a + 1]]]].mean()
                 if pop.acc_bounds[a + 1] > pop.acc_bounds[a]
@@ -355,28 +514,23 @@ def member_strength(
                 for a in members
             ]
         )
-        strength = np.clip(strength / max(float(np.median(strength)), 1e-9), 0.0, 1.0)
-        bare = np.diff(w.indptr)[members] == 0
-        strength = np.where(bare, np.maximum(strength, np.nan_to_num(typical, nan=0.0)), strength)
-        # shared wrapper text does not make a member of an account whose profile is far from the cohort's
-        # (typicality under 1/2: beyond 2x the median member's distance), where the cohort is large enough for a
-        # median to mean something: at 1M prompts an eval harness whose benchmark template shared sentences with a
-        # campaign's wrappers sat in its cohort and was flagged with it
-        profiled = int(np.isfinite(typical).sum())
-        far = (np.nan_to_num(typical, nan=1.0) < 0.5) & (profiled >= s.far_member_min_profiled)
-        strength = np.where(far, np.minimum(strength, typical), strength)
+        by_text = np.clip(by_text / max(float(np.median(by_text)), 1e-9), 0.0, 1.0)
     else:
-        strength = np.where(np.isnan(typical), 1.0, typical)
+        by_text = np.ones(n)
+    strength = np.where(np.isnan(typical), by_text, typical)
     pay = acc.payment[members].astype(str)
     strong_cards = set(pay[(strength >= s.min_member_strength) & (pay != "")])
     shares_card = np.isin(pay, list(prov.shared_cards)) & np.isin(pay, list(strong_cards))
     return np.where(shares_card, 1.0, strength)
 
 
-def solo_evidence(acc: AccountSignals, pop: Population, s: DetectSettings) -> np.ndarray:
-    """An account's own suspicion in [0, 1]: young, capability-heavy, marker-heavy, machine clock, high volume."""
-    young = np.where(np.isfinite(acc.age_days), np.clip(1 - acc.age_days / s.solo_young_days, 0, 1), 0)
-    eligible = acc.n_prompts >= s.min_prompts_for_clock
-    machine = np.where(eligible, np.maximum(acc.max_hour_gap < s.quiet_hours, acc.minute_r > s.lockstep_r), 0)
-    vol = np.clip(np.log10(np.maximum(acc.per_day, 1e-9) / max(pop.med_per_day, 1e-9)), 0, 1)
-    return (young + acc.capability_share + acc.marker_share + machine.astype(float) + vol) / 5
+def solo_evidence(pop: Population, s: DetectSettings) -> np.ndarray:
+    """An account's own evidence in [0, 1], for ranking accounts outside any cohort (never enough to flag one): the
+    content and behaviour statistics of the account alone against random single accounts (effect only: one account
+    is never a surprise), averaged. Its probes, markers and languages; its clock, volume and move to a new model."""
+    n_acc = len(pop.volume.n)
+    parts = []
+    for r in [*(pop.rates[k] for k in CONTENT_STATS if k in pop.rates), pop.machine, pop.volume]:
+        d = (r.shrunk() - r.mu) / math.sqrt(r.tau2)
+        parts.append(np.clip((d - s.effect_lo) / (s.effect_hi - s.effect_lo), 0, 1))
+    return np.mean(parts, axis=0) if parts else np.zeros(n_acc)

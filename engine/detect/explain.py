@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.detect.evidence import Behaviour, Content, Discounts, Provenance
+from engine.detect.evidence import Behaviour, Content, Discounts, Population, Provenance
+from engine.detect.null import Surprise
 from engine.detect.signals import AREAS
 
 #: reason lines are shown when: the sign-up burst's chance is below this
@@ -20,34 +21,39 @@ SAY_WRAPPED = 0.3
 SAY_FEW_ASN = 0.5
 #: ... this share of prompts is a capability probe
 SAY_CAPABILITY = 0.3
-#: ... this share of prompts asks for reasoning, grading or refusals
-SAY_MARKER = 0.2
-#: ... this share of busy accounts run a machine clock
-SAY_CLOCK = 0.5
-#: ... volume is this many times the log's median
-SAY_VOLUME = 3.0
-#: ... the model-mix evidence is at least this
-SAY_MIX = 0.5
+#: ... a statistic's evidence against random crowds (effect x surprise) is at least this
+SAY_EVIDENCE = 0.2
 #: a mitigation says "ordinary content" when provenance and content are both below these
 ORDINARY_PROVENANCE, ORDINARY_CONTENT = 0.2, 0.4
 #: a mitigation says "only N accounts" below this
 FEW_ACCOUNTS = 10
 
-_MARKER_WORDS = (
-    ("reasoning", "ask for step-by-step reasoning"),
-    ("grading", "ask the model to grade an answer"),
-    ("refusal", "probe refusals"),
-)
+_MARKER_WORDS = {
+    "reasoning": "ask for step-by-step reasoning",
+    "grading": "ask the model to grade an answer",
+    "refusal": "probe refusals",
+    "foreign": "are not in English",
+}
+
+
+def _versus(x: Surprise, n: int, pct: bool = True) -> str:
+    """'54% where random sets of 400 of this log's accounts give 27% (z 20, 1.0 spreads)'."""
+    fmt = (lambda v: f"{v:.0%}") if pct else (lambda v: f"{v:.2f}")
+    return (
+        f"{fmt(x.observed)} where random sets of {n:,} of this log's accounts give {fmt(x.expected)} "
+        f"(z {x.z:.0f}, {x.d:.1f} spreads)"
+    )
 
 
 def reasons(
     n: int, n_prompts: int, wrapped: float, top_template: float, prov: Provenance, cont: Content, beh: Behaviour,
-    carried: dict[str, float], min_accounts_for_asn: int,
+    carried: dict[str, float], pop: Population, min_accounts_for_asn: int,
 ) -> list[str]:  # fmt: skip
     """Human-readable evidence lines, strongest first, each with its numbers.
 
     The second line says which evidence families carried the score (weight x evidence of each), so an analyst
-    sees at once whether content, behaviour or provenance made the case."""
+    sees at once whether content, behaviour or provenance made the case; each statistic is said against what random
+    sets of the log's accounts of the same sizes show (its surprise z and its effect in spreads)."""
     out = [f"{n} accounts, {n_prompts:,} prompts"]
     order = sorted(carried, key=lambda k: -carried[k])
     out.append(
@@ -68,13 +74,26 @@ def reasons(
         out.append(f"{prov.shared_pay:.0%} of accounts share a payment fingerprint ({prov.n_cards} cards)")
     if n >= min_accounts_for_asn and prov.n_asn < SAY_FEW_ASN * prov.expected_asn:
         out.append(f"{prov.n_asn} network ASNs where {prov.expected_asn:.0f} would be expected for {n} accounts")
-    if cont.probe >= SAY_CAPABILITY:
+    if cont.parts.get("probe", 0) >= SAY_EVIDENCE:
         out.append(
-            f"mean probe probability {cont.probe:.0%}; the average question is also sent by {cont.shared_pool:.0%} of "
-            "the other accounts (a sweep split between accounts is near 0%, a course or viral prompt far above)"
+            f"mean probe probability {_versus(cont.surprise['probe'], n)}; {cont.distinct:.0%} of its prompts are "
+            "distinct questions (a sweep; a course or viral prompt asks a few again and again)"
         )
-    if beh.mix >= SAY_MIX:
-        out.append(f"model mix {beh.mix_distance:.0%} (total variation) away from the median account's")
+    for name, label in _MARKER_WORDS.items():
+        if cont.parts.get(name, 0) >= SAY_EVIDENCE and (
+            name == "foreign"
+            or cont.parts.get("probe", 0) >= SAY_EVIDENCE
+            or cont.parts.get(f"payload:{name}", 0) >= SAY_EVIDENCE
+        ):
+            out.append(f"{label[0].upper()}{label[1:]}: {_versus(cont.surprise[name], n)} of prompts")
+    if beh.parts.get("adoption", 0) >= SAY_EVIDENCE and pop.new_model is not None:
+        nm = pop.new_model
+        out.append(
+            f"moved to {nm.name} (released in the window) at once: {_versus(beh.adoption, n)} of requests in the "
+            f"first hours after its release; {beh.adopted:.0%} of its active accounts used it"
+        )
+    if beh.parts.get("model_choice", 0) >= SAY_EVIDENCE:
+        out.append(f"requests to {beh.choice_model}: {_versus(beh.choice, n)}")
     if cont.capability_share >= SAY_CAPABILITY:
         hist = cont.areas
         names = [*AREAS, "languages"]
@@ -82,38 +101,49 @@ def reasons(
         out.append(
             f"{cont.capability_share:.0%} of prompts are capability probes over {cont.covered} areas ({', '.join(top)})"
         )
-    for name, label in _MARKER_WORDS:
-        if cont.marker_shares.get(name, 0) >= SAY_MARKER:
-            out.append(f"{cont.marker_shares[name]:.0%} of prompts {label}")
-    if beh.eligible and beh.flat >= SAY_CLOCK:
-        out.append(f"{beh.flat:.0%} of busy accounts send round the clock (no quiet 6 hours in the day)")
-    if beh.eligible and beh.lockstep >= SAY_CLOCK:
-        out.append(f"{beh.lockstep:.0%} of busy accounts fire at the same minute of the hour (lockstep)")
-    if beh.volume_ratio >= SAY_VOLUME:
-        out.append(f"median {beh.per_day:.1f} requests per account per day, {beh.volume_ratio:.0f}x the log's median")
+    if beh.parts.get("clock", 0) >= SAY_EVIDENCE:
+        out.append(
+            f"machine clocks (round the clock {beh.flat:.0%}, same minute of the hour {beh.lockstep:.0%} of busy "
+            f"accounts): {_versus(beh.clock, beh.eligible)}"
+        )
+    if beh.parts.get("volume", 0) >= SAY_EVIDENCE:
+        out.append(
+            f"median {beh.per_day:.1f} requests per account per day; log10 requests a day "
+            f"{_versus(beh.volume, n, pct=False)}"
+        )
     return out
 
 
-def mitigations(n: int, prov: Provenance, cont: Content, disc: Discounts) -> list[str]:
+def mitigations(n: int, prov: Provenance, cont: Content, beh: Behaviour, disc: Discounts) -> list[str]:
     """Why a cohort may be legitimate, in the words an analyst would use."""
     out = []
-    if disc.one_old_org:
+    if disc.transparent == "ordinary":
+        out.append(
+            f"{disc.top_org_share:.0%} of accounts in one org or on one card, asking what this log's accounts "
+            f"ordinarily ask (content evidence {cont.evidence:.2f}): looks like one organisation's own traffic "
+            "(a team, a course, a customer's product)"
+        )
+    elif disc.transparent == "old":
         out.append(
             f"{disc.top_org_share:.0%} of accounts in one org, median account age {disc.median_age:.0f} days: "
-            "looks like one customer's own traffic (eval harness, classroom, team)"
+            "looks like a long-standing customer's own traffic (an evaluation harness)"
         )
     if disc.distinct < 1:
         out.append(
             f"its five commonest texts are {disc.top_share:.0%} of its prompts: one prompt copied by many "
             "(viral prompt, homework)"
         )
-    if cont.breadth < 1:
+    if cont.breadth < 0.5:
         out.append(
-            f"the average question is also sent by {cont.shared_pool:.0%} of its other accounts: one shared pool of "
-            "questions (a course, a classroom), not a sweep"
+            f"{cont.distinct:.0%} of its prompts are distinct questions and the average question is also sent by "
+            f"{cont.shared_pool:.0%} of its other accounts: one shared pool of questions (a course, a classroom), "
+            "not a sweep"
         )
     if n < FEW_ACCOUNTS:
         out.append(f"only {n} accounts")
     if prov.evidence < ORDINARY_PROVENANCE and cont.evidence < ORDINARY_CONTENT:
-        out.append("ordinary content from accounts of all ages: a product's or users' shared prompt")
+        if max(cont.parts.values(), default=0.0) < SAY_EVIDENCE:
+            out.append("asks what random sets of this log's accounts ask: a crowd that shares one coincidence")
+        else:
+            out.append("ordinary content from accounts of all ages: a product's or users' shared prompt")
     return out

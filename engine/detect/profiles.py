@@ -14,7 +14,8 @@ choices. That is coordinated behaviour in the SynchroTrap sense, and it is measu
 
 Each column is centred on the median account and divided by its spread among accounts (robust z-scores), so a
 profile says how far an account is from the log's own bulk in each respect; each block of columns (probe, areas,
-language, markers, rate and clock, models, clients, age) weighs the same whatever its number of columns. Accounts with too few requests to measure a clock are left out.
+language, markers, rate and clock, models, clients, age, adoption of a new model) weighs the same whatever its number of
+columns. Quiet accounts are profiled with their uncertainty: rates shrunk toward the log's (``account_profiles``).
 
 ``profile_cohorts`` clusters the profiles with the same HDBSCAN the prompts get (over a FAISS kNN graph), and
 ``join`` folds those clusters into the wrapper/card cohorts: unlinked accounts and small fragments (a card group, a
@@ -24,6 +25,8 @@ wrapper variant, bare-question accounts) whose profiles fall in one tight cluste
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import faiss
@@ -37,8 +40,24 @@ from engine.detect.signals import AREAS, AccountSignals, Context, TextSignals, v
 from engine.ingest.records import epoch_seconds
 from engine.vectors.cluster import BRIDGE_DISTANCE, bridge_components, hdbscan_precomputed
 
+RATE_CLOCK = ("log_per_day", "flat_clock", "minute_regularity", "log_gap", "gap_spread")
+MARKER_COLUMNS = ("reasoning", "grading", "refusal")
 #: the commonest models and clients of the log get a column each; rarer ones share an "other" column
 TOP_VALUES = 8
+#: how many times ``attach`` runs, each refitting the fingerprints on the cohorts as they grew. Set on public3.json:
+#: a second round added 36 swarm and 4 ordinary accounts (a fingerprint refitted on attached accounts widens toward
+#: the log's bulk, so each round is less precise than the one before); one round added 93 swarm, 16 aged-sweep, none
+#: ordinary. Near misses are ranked instead (``resemblance``)
+ATTACH_ROUNDS = 1
+#: a fingerprint column's spread is floored here (robust-z units): a campaign whose members all sit at one value
+#: of a column would otherwise make any other value infinitely unlikely
+FINGERPRINT_MIN_SD = 0.25
+#: grid points of the binned kernel densities (over each column's range)
+KDE_GRID = 512
+#: the log's side of a fingerprint is a kernel density of at most this many of its profiled accounts (evenly spaced)
+FINGERPRINT_BULK = 3000
+#: ... and one column's log-likelihood ratio is clipped to +-this many nats
+FINGERPRINT_CLIP = 6.0
 #: a profile column counts at most this many spreads from the median: one wrapper's marker (an account always
 #: asking for reasoning) must not outweigh everything else the account does
 CLIP_Z = 3.0
@@ -52,6 +71,16 @@ class Profiles:
     accounts: np.ndarray  # account codes of the rows, ascending
     columns: list[str]
 
+    def block_ids(self) -> np.ndarray:
+        """Per column: which block it belongs to (its name's prefix before ':', or the name itself for the blocks of
+        named columns: areas, markers, the rate-and-clock columns)."""
+        groups = (
+            {a: "areas" for a in AREAS} | dict.fromkeys(RATE_CLOCK, "clock") | dict.fromkeys(MARKER_COLUMNS, "markers")
+        )
+        keys = [groups.get(c, c.split(":", 1)[0]) for c in self.columns]
+        _, ids = np.unique(keys, return_inverse=True)
+        return ids
+
     def rows_of(self, accounts: np.ndarray) -> np.ndarray:
         """Row of each account in ``vectors``; -1 for an account too quiet to profile."""
         pos = np.minimum(np.searchsorted(self.accounts, accounts), max(len(self.accounts) - 1, 0))
@@ -59,8 +88,11 @@ class Profiles:
         return np.where(found, pos, -1)
 
 
-def _shares(codes: np.ndarray, col: pa.ChunkedArray, n_acc: int, n: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Per account, the share of its requests with each of the log's TOP_VALUES commonest values (+ other)."""
+def _shares(
+    codes: np.ndarray, col: pa.ChunkedArray, n_acc: int, n: np.ndarray, pseudo: float
+) -> tuple[np.ndarray, list[str]]:
+    """Per account, the share of its requests with each of the log's TOP_VALUES commonest values (+ other), shrunk
+    toward the log's own shares by ``pseudo`` requests: a quiet account's one request is not a 100% preference."""
     inv, uniq = value_codes(col)
     counts = np.bincount(inv, minlength=len(uniq))
     top = np.argsort(-counts, kind="stable")[:TOP_VALUES]
@@ -68,21 +100,33 @@ def _shares(codes: np.ndarray, col: pa.ChunkedArray, n_acc: int, n: np.ndarray) 
     col_of[top] = np.arange(len(top))
     m = np.zeros((n_acc, len(top) + 1))
     np.add.at(m, (codes, col_of[inv]), 1.0)
+    prior = m.sum(axis=0) / max(m.sum(), 1.0)
     names = [str(uniq[i]) for i in top] + ["other"]
-    return m / np.maximum(n, 1)[:, None], names
+    return (m + pseudo * prior) / (np.asarray(n, dtype=np.float64) + pseudo)[:, None], names
 
 
-def account_profiles(ctx: Context, ts: TextSignals, acc: AccountSignals, s: DetectSettings) -> Profiles:
-    """Profiles of the accounts with at least ``min_prompts_for_clock`` requests (see module doc)."""
+def account_profiles(ctx: Context, ts: TextSignals, acc: AccountSignals, s: DetectSettings, pop=None) -> Profiles:  # noqa: ANN001
+    """Profiles of the accounts with at least ``profile_min_prompts`` requests (see module doc).
+
+    Quiet accounts are profiled too: every rate is shrunk toward the log's by the account's own uncertainty
+    (``engine.detect.null.RateNull.shrunk``, or ``profile_pseudo`` requests for shares of areas, models and
+    clients), so eight requests place an account roughly and eighty precisely, and hundreds of quiet accounts of one
+    operation still fall together. A clock shape needs ``min_prompts_for_clock`` requests: below that the account
+    sits at the log's median clock (it says nothing either way)."""
+    from engine.detect.evidence import Population
+
+    if pop is None:
+        pop = Population.measure(ctx, ts, acc, s)
     codes = ctx.account_codes
     n_acc = len(acc.n_prompts)
     n = acc.n_prompts
     rows = ctx.text_row
-
-    def share(x: np.ndarray) -> np.ndarray:
-        return np.bincount(codes, weights=x.astype(np.float64), minlength=n_acc) / np.maximum(n, 1)
+    k = s.profile_pseudo
 
     area = ts.area[rows]
+    area_counts = np.stack([np.bincount(codes, (area == a).astype(np.float64), n_acc) for a in range(len(AREAS))], 1)
+    area_prior = area_counts.sum(axis=0) / max(float(len(area)), 1.0)
+    area_share = (area_counts + k * area_prior) / (n + k)[:, None]
     t = epoch_seconds(ctx.window["timestamp"]).astype(np.float64)
     order = np.lexsort((t, codes))
     gaps = np.diff(t[order])
@@ -91,32 +135,49 @@ def account_profiles(ctx: Context, ts: TextSignals, acc: AccountSignals, s: Dete
     cnt = np.maximum(np.bincount(gc, minlength=n_acc), 1)
     mean = np.bincount(gc, lg, minlength=n_acc) / cnt
     gap_sd = np.sqrt(np.maximum(np.bincount(gc, lg**2, minlength=n_acc) / cnt - mean**2, 0))
-    models, model_names = _shares(codes, ctx.window["model"], n_acc, n)
-    clients, client_names = _shares(codes, ctx.window["user_agent"], n_acc, n)
+    models, model_names = _shares(codes, ctx.window["model"], n_acc, n, k)
+    clients, client_names = _shares(codes, ctx.window["user_agent"], n_acc, n, k)
     age = np.log10(np.clip(np.nan_to_num(acc.age_days, nan=365.0), 1, None))
+    clocked = n >= s.min_prompts_for_clock
+    flat = np.where(clocked, 1 - acc.max_hour_gap / 24, np.nan)
+    minute = np.where(clocked, acc.minute_r, np.nan)
+    rate = {name: r.shrunk() for name, r in pop.rates.items()}
+    marker_names = [m for m in ts.markers if m in rate]
     # (name, columns): each block weighs the same in a distance whatever its number of columns, so ten client
     # columns do not outvote the one probe column
     blocks: list[tuple[list[str], list[np.ndarray]]] = [
-        (["probe"], [share(ts.probe[rows])]),
-        (list(AREAS), [share(area == a) for a in range(len(AREAS))]),
-        (["foreign"], [share(ts.foreign[rows])]),
-        (list(ts.markers), [share(m[rows]) for m in ts.markers.values()]),
+        (["probe"], [rate["probe"]]),
+        (list(AREAS), list(area_share.T)),
+        (["foreign"], [rate["foreign"]]),
+        (marker_names, [rate[m] for m in marker_names]),
         (
-            ["log_per_day", "flat_clock", "minute_regularity", "log_gap", "gap_spread"],
-            [np.log10(np.maximum(acc.per_day, 1e-3)), 1 - acc.max_hour_gap / 24, acc.minute_r, mean, gap_sd],
+            list(RATE_CLOCK),
+            [np.log10(np.maximum(acc.per_day, 1e-3)), flat, minute, mean, gap_sd],
         ),
         ([f"model:{m}" for m in model_names], list(models.T)),
         ([f"client:{c}" for c in client_names], list(clients.T)),
         (["log_age_days"], [age]),
     ]
-    eligible = np.flatnonzero(n >= s.min_prompts_for_clock)
-    # the bulk: every account with a few requests, not only the busy ones profiled (those are where campaigns are)
+    if "adoption" in rate and pop.new_model is not None:
+        # how much the account moved to a model released in the window, and how soon after the release it first
+        # used it (hours, log): an operation switches at one moment, ordinary accounts over days
+        model, model_vals = value_codes(ctx.window["model"])
+        j = model_vals.index(pop.new_model.name) if pop.new_model.name in model_vals else -1
+        after = (model == j) & (t >= pop.new_model.release)
+        first = np.full(n_acc, np.inf)
+        np.minimum.at(first, codes[after], t[after])
+        delay = np.where(np.isfinite(first), np.log10(1 + (first - pop.new_model.release) / 3600.0), np.nan)
+        blocks.append((["adoption", "adoption_delay"], [rate["adoption"], delay]))
+    eligible = np.flatnonzero(n >= s.profile_min_prompts)
+    # the bulk: every account with a few requests, not only the busy ones (those are where campaigns are)
     bulk = n >= s.baseline_min_prompts
     parts, names = [], []
     for cols_names, cols in blocks:
         if not cols:
             continue
         x = np.stack(cols, axis=1)
+        med = np.nanmedian(x[bulk], axis=0) if bulk.any() else np.zeros(x.shape[1])
+        x = np.where(np.isnan(x), med, x)  # unknown (a clock of a quiet account): the median, no pull either way
         parts.append(_robust_z(x[eligible], x[bulk], s.profile_min_spread) / np.sqrt(x.shape[1]))
         names += cols_names
     vec = np.concatenate(parts, axis=1) if len(eligible) else np.zeros((0, len(names)))
@@ -224,15 +285,15 @@ def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSett
     for i, r in enumerate(kept):
         if flagged[i]:
             to = fi[near[i]]
-        elif (
-            (d[i] < s.profile_merge_distance).any()
-            and len(r["members"]) < s.profile_absorb_size
-            and (r["unsized"] >= s.flag_score)
+        elif (d[i] < s.profile_merge_distance).any() and (
+            (len(r["members"]) < s.profile_absorb_size and r["unsized"] >= s.flag_score)
+            or r["unsized"] >= s.fragment_score
         ):
             # an unflagged cohort attaches to its nearest flagged one only, so it cannot bridge two campaigns; and
             # only a fragment: small (a large unflagged cohort is something of its own), and scoring as a campaign
             # but for its size (ordinary accounts, or an old org's eval harness, that behave alike stay out); a
-            # fragment's own "burst" (a few accounts) is too small to veto anything
+            # fragment's own "burst" (a few accounts) is too small to veto anything. A larger one joins only when it
+            # nearly scores as a campaign itself (fragment_score): a swarm's wrapper variants each fall just short
             to = fi[[int(np.argmin(np.where(d[i] < s.profile_merge_distance, d[i], np.inf)))]]
         else:
             continue
@@ -248,18 +309,167 @@ def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSett
     return out
 
 
+def _log_density(x: np.ndarray, sample: np.ndarray, h: np.ndarray, loo: bool = False) -> np.ndarray:
+    """Per row of ``x`` and column: log of a Gaussian kernel density of ``sample``'s column (bandwidth ``h``),
+    binned: the sample's histogram on a fine grid convolved with the kernel, read at ``x`` by interpolation, so it
+    costs O(rows + sample + grid) per column whatever the sizes (a million-prompt night scores tens of thousands of
+    accounts against each campaign). ``loo``: the rows of ``x`` are ``sample`` itself, and each row's own kernel is
+    taken out (leave-one-out), so that an outlier is not made typical of a cohort by its own presence in it."""
+    out = np.empty(x.shape)
+    for j in range(x.shape[1]):
+        lo = min(float(x[:, j].min()), float(sample[:, j].min())) - 4 * h[j]
+        hi = max(float(x[:, j].max()), float(sample[:, j].max())) + 4 * h[j]
+        step = (hi - lo) / (KDE_GRID - 1)
+        counts = np.bincount(np.clip(np.rint((sample[:, j] - lo) / step).astype(np.int64), 0, KDE_GRID - 1),
+                             minlength=KDE_GRID).astype(np.float64)  # fmt: skip
+        half = int(np.ceil(4 * h[j] / step))
+        kernel = np.exp(-0.5 * (np.arange(-half, half + 1) * step / h[j]) ** 2)
+        dens = np.convolve(counts, kernel / (kernel.sum() * step), mode="same")[:KDE_GRID] / max(len(sample), 1)
+        grid = lo + step * np.arange(KDE_GRID)
+        at = np.interp(x[:, j], grid, dens)
+        if loo and len(sample) > 1:
+            n = len(sample)
+            at = (n * at - 1.0 / (kernel.sum() * step)) / (n - 1)  # the kernel's peak: a row's own share
+        out[:, j] = np.log(np.maximum(at, 1e-12))
+    return out
+
+
+def fingerprint_llr(
+    x: np.ndarray, members: np.ndarray, bulk: np.ndarray, blocks: np.ndarray, own: bool = False
+) -> np.ndarray:
+    """Per row of ``x``: log-likelihood ratio (nats) of its profile under a campaign's members against the log's
+    profiled accounts, column by column, each block of columns averaged so that a block of ten correlated client
+    columns counts as one. Each side's column is a kernel density of its accounts (so an operation whose accounts
+    come in two kinds, with and without a reasoning suffix, fits both), bandwidth by Silverman's rule floored at
+    ``FINGERPRINT_MIN_SD``; the log's side is a fixed sample of at most ``FINGERPRINT_BULK`` accounts. A column the
+    campaign spreads over as widely as the log does says nothing (both terms cancel); one it holds tight, away from
+    the log's bulk, says much. ``own``: ``x`` is ``members`` (each is scored against the others, leave-one-out)."""
+    if len(bulk) > FINGERPRINT_BULK:
+        bulk = bulk[np.linspace(0, len(bulk) - 1, FINGERPRINT_BULK).astype(np.int64)]
+
+    def bandwidth(a: np.ndarray) -> np.ndarray:
+        return np.maximum(1.06 * a.std(axis=0) * max(len(a), 1) ** -0.2, FINGERPRINT_MIN_SD)
+
+    per_col = _log_density(x, members, bandwidth(members), loo=own) - _log_density(x, bulk, bandwidth(bulk))
+    per_col = np.clip(per_col, -FINGERPRINT_CLIP, FINGERPRINT_CLIP)
+    out = np.zeros(len(x))
+    for b in np.unique(blocks):
+        out += per_col[:, blocks == b].mean(axis=1)
+    return out
+
+
+@dataclass
+class Match:
+    """Profiled accounts outside every flagged cohort, each against the flagged cohort whose fingerprint it fits best."""
+
+    accounts: np.ndarray  # account codes of the candidates
+    llr: np.ndarray  # log odds (nats) that it is that cohort's member rather than one of the log's, prior included
+    cohort: np.ndarray  # index into ``flagged`` (-1: none)
+    flagged: list[dict]  # the flagged cohorts' rows
+
+
+def match_flagged(rows: list[dict], p: Profiles, s: DetectSettings, free: np.ndarray | None = None) -> Match | None:
+    """Score every profiled account outside the flagged cohorts against each flagged cohort's fingerprint.
+
+    Each flagged cohort's profiled members give its fingerprint (``fingerprint_llr``); a candidate's log odds of
+    membership count the prior odds of being a member at all (the cohort's size against the log's), so an ordinary
+    account that is merely unusual in one respect does not fit, and a large campaign does not draw in its neighbours
+    just by being large. Only ``free`` accounts are candidates (default: all). None when nothing can be scored."""
+    flagged = [r for r in rows if r["flagged"] and len(r["members"]) >= s.profile_min_cluster]
+    m = len(p.accounts)
+    if not flagged or m < 2:
+        return None
+    inside = np.zeros(m, dtype=bool)
+    for r in rows:
+        if r["flagged"]:
+            at = p.rows_of(r["members"])
+            inside[at[at >= 0]] = True
+    if free is not None:
+        inside |= ~np.asarray(free, dtype=bool)[p.accounts]
+    cand = np.flatnonzero(~inside)
+    if not len(cand):
+        return None
+    blocks = p.block_ids()
+    best_llr = np.full(len(cand), -np.inf)
+    best = np.full(len(cand), -1)
+    x = p.vectors.astype(np.float64)
+    for i, r in enumerate(flagged):
+        at = p.rows_of(r["members"])
+        at = at[at >= 0]
+        if len(at) < s.profile_min_cluster:
+            continue
+        llr = fingerprint_llr(x[cand], x[at], x, blocks) - math.log(max(m - len(at), 1) / len(at))
+        better = llr > best_llr
+        best_llr[better], best[better] = llr[better], i
+    return Match(p.accounts[cand], best_llr, best, flagged)
+
+
+def attach(
+    labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSettings, free: np.ndarray | None = None
+) -> np.ndarray | None:
+    """Accounts that match a flagged campaign's fingerprint join it: a swarm's quiet accounts that carry no wrapper
+    variant of their own (nothing links them) but ask and behave as its members do.
+
+    An account joins the flagged cohort it fits best (``match_flagged``) when it is at least ``attach_odds`` times
+    more likely a member than not. Only ``free`` accounts are candidates: the pipeline passes those that no wrapper
+    or card links to a cohort of their own -- a team on one card belongs to its team. Members are read from the
+    cohorts as they stood (one round, no chain). Returns new labels, or None."""
+    match = match_flagged(rows, p, s, free)
+    if match is None:
+        return None
+    join = match.llr >= math.log(s.attach_odds)
+    if not join.any():
+        return None
+    out = labels.copy()
+    for a, b in zip(match.accounts[join], match.cohort[join], strict=True):
+        out[a] = labels[match.flagged[b]["members"][0]]
+    return out
+
+
+def resemblance(rows: list[dict], p: Profiles, s: DetectSettings, n_acc: int) -> np.ndarray:
+    """Per account outside the flagged cohorts: the posterior that it belongs to the flagged cohort it fits best,
+    times that cohort's score -- how to rank an account a campaign's fingerprint nearly claimed (a swarm account
+    just short of ``attach_odds``) above one that resembles nothing. Used for ranking only, capped below any flag."""
+    out = np.zeros(n_acc)
+    match = match_flagged(rows, p, s)
+    if match is None:
+        return out
+    ok = match.cohort >= 0
+    post = 1.0 / (1.0 + np.exp(-np.clip(match.llr[ok], -30, 30)))
+    out[match.accounts[ok]] = post * np.array([match.flagged[b]["score"] for b in match.cohort[ok]])
+    return out
+
+
+def attach_rounds(labels: np.ndarray, rows_of: Callable[[np.ndarray], list[dict]], p: Profiles, s: DetectSettings,
+                  free: np.ndarray | None = None, rounds: int = ATTACH_ROUNDS) -> np.ndarray | None:  # fmt: skip
+    """``attach`` repeated while it adds accounts (at most ``rounds``): each round's fingerprint is fitted on the
+    cohort as it grew, so a campaign first found through its marked accounts also reaches its unmarked ones.
+    ``rows_of(labels)`` scores the cohorts of a labelling (the flagged rows are re-read every round)."""
+    out = None
+    for _ in range(rounds):
+        nxt = attach(labels if out is None else out, rows_of(labels if out is None else out), p, s, free)
+        if nxt is None:
+            break
+        out = nxt
+    return out
+
+
 def typicality(members: np.ndarray, p: Profiles) -> np.ndarray:
-    """How typical each member's profile is of its cohort, in [0, 1]: 1 within 1.5 times the median member's
-    distance from the cohort's mean profile, falling to 0 at 2.5 times it; NaN (nothing known) for accounts too
-    quiet to profile, and for all when fewer than three members are profiled. On public2 every campaign's members
-    lie within 1.62 times their median (most within 1.3); an old org's eval harness placed in an aged campaign's
-    cohort at 1M lay at 2.33."""
+    """How typical each member's profile is of its cohort, in [0, 1]: the posterior that it is one of the cohort's
+    rather than one of the log's accounts, from the cohort's fingerprint (``fingerprint_llr``), at even prior odds:
+    a member is already tied to the cohort by what formed it (a wrapper, a card, its profile cluster), so its profile
+    needs only to be more like the cohort's than like the log's. An outsider must also overcome the prior odds of
+    membership (``attach``). NaN (nothing known) for accounts too quiet to profile, and for all when fewer than three members
+    are profiled. An eval harness that landed in a campaign's cohort through shared wrapper sentences sits far
+    from the members' fingerprint and is not typical of it."""
     at = p.rows_of(members)
     out = np.full(len(members), np.nan)
-    if (at >= 0).sum() < 3:
+    ok = at >= 0
+    m = len(p.accounts)
+    if ok.sum() < 3 or m <= ok.sum():
         return out
-    x = p.vectors[at[at >= 0]]
-    d = np.sqrt(((x - x.mean(axis=0)) ** 2).sum(axis=1))
-    med = max(float(np.median(d)), 1e-6)
-    out[at >= 0] = np.clip(2.5 - d / med, 0, 1)
+    x = p.vectors.astype(np.float64)
+    own = x[at[ok]]
+    llr = fingerprint_llr(own, own, x, p.block_ids(), own=True)
+    out[ok] = 1.0 / (1.0 + np.exp(-np.clip(llr, -30, 30)))
     return out

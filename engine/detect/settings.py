@@ -60,6 +60,14 @@ class DetectSettings:
         "a profile column's spread among accounts is floored here (5 points of a share): no huge z from a "
         "column nearly every account shares",
     )
+    profile_min_prompts: int = _s(
+        5,
+        "accounts with at least this many requests are profiled (rates shrunk by their uncertainty, so a quiet "
+        "account counts for what it shows): below it an account's profile is the log's prior and says nothing",
+    )
+    profile_pseudo: float = _s(
+        5.0, "shares of areas, models and clients are shrunk toward the log's by this many requests' worth"
+    )
     profile_knn: int = _s(15, "nearest profiles kept per account in the profile graph")
     profile_scale: float = _s(
         4.0, "profile distances (robust-z units) are divided by this to sit in the account graph's 0..2 range"
@@ -73,6 +81,18 @@ class DetectSettings:
         "public2.json and scripts/configs/holdout-c.json: fragments of one aged campaign lie 0.2-1.15 apart "
         "(public2; 1.47-1.75 in holdout-c, partly left apart), two different campaigns at least 1.8, a flagged "
         "campaign and an ordinary cohort at least 2.3",
+    )
+    fragment_score: float = _s(
+        0.4,
+        "an unflagged cohort of any size close in profile to a flagged one joins it when it scores at least this "
+        "on its own (four fifths of flag_score): one operation split by its wrapper variants, each just short. "
+        "Ordinary cohorts score far below it against random crowds",
+    )
+    attach_odds: float = _s(
+        1.0,
+        "an account outside every flagged cohort joins one when its profile is at least this many times more likely "
+        "a member's than one of the log's accounts, the prior odds (the cohort's size against the log's) included: "
+        "more likely a member than not",
     )
     burst_veto: float = _s(
         0.5, "cohorts with sign-up burst evidence at least this, and those without, are not joined by profile"
@@ -94,14 +114,34 @@ class DetectSettings:
     )
     min_accounts_for_asn: int = _s(5, "ASN concentration is judged only for cohorts of at least this many accounts")
     young_days: float = _s(30.0, "an account younger than this is 'young' in the reasons")
+    # -- against random crowds (engine.detect.null) ------------------------------------------------------------
+    effect_lo: float = _s(
+        0.5,
+        "a cohort statistic counts as evidence from this effect on (its distance from random crowds, in spreads of "
+        "the log's accounts): half a spread is what a crowd drawn from a somewhat different corner of the log shows",
+    )
+    effect_hi: float = _s(1.5, "... and is full evidence at this effect (one and a half spreads)")
+    surprise_lo: float = _s(
+        2.0, "... and only when random crowds of the same sizes would show it less than ~2% of the time (z = 2)"
+    )
+    surprise_hi: float = _s(
+        4.0,
+        "... fully when z reaches 4 (p ~ 3e-5): a night scores hundreds of cohorts, so a surprise must survive that "
+        "many tries",
+    )
     # -- content evidence ----------------------------------------------------------------------------------------
     baseline_min_prompts: int = _s(
         3, "accounts with at least this many prompts define the log's median capability and marker shares"
     )
     area_min_share: float = _s(0.05, "a capability area counts as covered when it holds this share of the probes")
-    full_coverage_areas: int = _s(4, "a cohort probing this many areas or more gets full coverage credit")
+    full_coverage_areas: int = _s(4, "a cohort probing this many areas or more is said to sweep them (reasons)")
     marker_weight: float = _s(
-        0.5, "reasoning / grading / refusal requests above the log's median add this much to content"
+        0.6,
+        "reasoning / grading / refusal requests unlike random crowds count this much beside probe-like payloads "
+        "(noisy-or): products and courses ask for steps too",
+    )
+    language_weight: float = _s(
+        0.3, "non-English payloads unlike random crowds count this much: a region's users are unlike the log as well"
     )
     shared_pool_full: float = _s(
         0.25,
@@ -109,13 +149,35 @@ class DetectSettings:
         "asks from one shared pool (a course, a classroom, a viral prompt) and its content is no evidence of a sweep "
         "(linear below). A campaign splitting its question set between accounts sits near 0",
     )
+    sweep_distinct: float = _s(
+        0.3,
+        "... and only as much as it repeats itself: a cohort whose distinct questions are at most this share of its "
+        "prompts asks from one small pool (public3's bootcamp 0.05, the demo's SaaS app 0.31); above it the pool "
+        "discount fades linearly to none at 1 (a small operation sampling a benchmark with repeats shares questions "
+        "between its few accounts, yet most of its prompts are new: the demo's grader sweep, 0.64). Set by looking "
+        "at those cohorts",
+    )
     # -- behaviour evidence --------------------------------------------------------------------------------------
     volume_weight: float = _s(
-        0.5, "heavy use (10x the median) counts this much as behaviour evidence: power users and teams are heavy too"
+        0.5,
+        "heavy use unlike random crowds counts this much as behaviour evidence: power users and teams are heavy too",
     )
-    mix_full_distance: float = _s(
-        0.3, "a cohort whose model mix is this far (total variation) from the median account's is full evidence"
+    model_choice_weight: float = _s(
+        0.3,
+        "favouring one model unlike random crowds counts this much: a team or a product pins a model in its code",
     )
+    adoption_hours: float = _s(
+        48.0, "a cohort's move to a newly released model is measured over this many hours after the release"
+    )
+    adopted_min_share: float = _s(
+        0.2,
+        "an account moved to the new model when at least this share of its requests in those hours went to it (a "
+        "busy account's stray requests to every model do not count)",
+    )
+    new_model_min_share: float = _s(
+        0.02, "a model is a release of the window when it holds at least this share of the window's last quarter ..."
+    )
+    new_model_growth: float = _s(3.0, "... and at least this many times its share of the first quarter")
     # -- combining families --------------------------------------------------------------------------------------
     content_weight: float = _s(
         0.4,
@@ -141,9 +203,18 @@ class DetectSettings:
     copy_full_share: float = _s(
         0.5, "a cohort whose commonest slot contents are this share or more of its prompts is one copied prompt"
     )
-    one_org_share: float = _s(0.8, "this share of a cohort in one org makes it look like one customer's own traffic")
-    old_org_days: float = _s(90.0, "... when its median account is older than this (a customer, not a fresh operation)")
-    one_org_factor: float = _s(0.3, "score multiplier for one old org (eval harness, classroom, team)")
+    one_org_share: float = _s(
+        0.8, "this share of a cohort in one org, or on one card, makes it look like one organisation's own traffic"
+    )
+    org_content_max: float = _s(
+        0.3,
+        "... which is discounted when its content evidence is below this (a team's or course's ordinary requests), "
+        "whatever the accounts' age; a sweep on one card is not",
+    )
+    old_org_days: float = _s(
+        90.0, "... or whatever it asks when its median account is older than this (a long-standing customer's harness)"
+    )
+    one_org_factor: float = _s(0.3, "score multiplier for one organisation's own traffic (team, course, eval harness)")
     full_size: int = _s(10, "cohorts of this many accounts or more get no small-size discount (log-scaled below)")
     # -- verdicts ------------------------------------------------------------------------------------------------
     flag_score: float = _s(

@@ -30,6 +30,9 @@ SLOT = "<SLOT>"
 _SENTENCE = re.compile(r"(?<=[.!?:;。？！：])\s+|(?<=[。？！])")
 #: segments longer than this are passages, never wrapper text; skipping them keeps the segment table small
 MAX_SEGMENT_CHARS = 400
+#: a common segment recurring in under 1/QUESTION_RATIO as many texts as the widest wrapper sentence of the same text
+#: is a repeated question, kept in the payload (e.g. a grader wrapper in 2,000 texts around an item drawn 3 times)
+QUESTION_RATIO = 20
 #: (segment, account) candidates expanded per slice when counting a segment's accounts: bounds the temporaries
 #: (~5 int64 arrays of this length) whatever the log's largest text-per-account fan-out.
 _EXPAND_ROWS = 1 << 22
@@ -136,6 +139,15 @@ def mine_templates(
     if "" in skel_ids:  # passages (and empty skeletons) are never wrapper text
         common[skel_code[skel_ids[""]]] = False
     is_common = common[inverse]
+    # a question asked more than once (a benchmark item several accounts drew) is "common" too, but it recurs in a
+    # handful of texts while the wrapper around it recurs in hundreds: within a text, a common segment in fewer than
+    # 1/QUESTION_RATIO as many texts as the text's most widespread wrapper sentence is what it asks, not its wrapper
+    spread = texts_per_seg[inverse] * is_common
+    starts = np.concatenate(([0], np.cumsum(n_segs)[:-1]))
+    has_segs = n_segs > 0
+    widest = np.zeros(n, dtype=np.int64)
+    widest[has_segs] = np.maximum.reduceat(spread, starts[has_segs])
+    is_common &= spread * QUESTION_RATIO >= widest[seg_text]
 
     # texts with wrapper characters: a common segment of non-zero length
     wrap_chars = np.bincount(seg_text, weights=seg_len[occ] * is_common, minlength=n)

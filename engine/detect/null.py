@@ -1,0 +1,132 @@
+"""What a random crowd of accounts looks like: the null model every cohort statistic is measured against.
+
+Breadth of areas, "no question repeated", a probe-heavy mix: a random set of ordinary accounts of the same size
+shows some of each, and a crowd that shares one coincidence (a sign-up day, a stock system prompt, one card, a new
+model) *is* such a random set in everything else. So a cohort's statistic is evidence only by how far it lies from
+what random sets of its size would show, drawn from this log. For the statistics scored here that is computed in
+closed form, not by drawing sets, so it costs O(accounts) once and O(members) per cohort:
+
+Each statistic is a per-prompt value x (a probe probability, a marker, a request to the new model; or one value per
+account: a clock, a volume). An account a has n_a values with mean m_a. Accounts differ (the true account means
+spread with variance ``tau2`` around ``mu``) and an account's mean over few prompts is noisy (within-account
+variance ``sw2``), so Var(m_a) = tau2 + sw2 / n_a: a quiet account's mean says little, a busy one's much (this is
+the random-effects / beta-binomial model, fitted by the method of moments). A cohort's statistic is the
+precision-weighted mean of its members' means, T = sum(w_a m_a) / sum(w_a) with w_a = 1 / (tau2 + sw2 / n_a); for
+random members its expectation is ``mu`` and its variance 1 / sum(w_a). Two numbers come out:
+
+* the **surprise** z = (T - mu) * sqrt(sum w_a): how unlike a random set of these members' sizes the cohort is.
+  Hundreds of accounts each too quiet to judge give a large z together when they lean the same way;
+* the **effect** d = (T - mu) / sqrt(tau2): how far, in units of how much ordinary accounts differ from each other.
+  A very large cohort can be surprising about a tiny difference (a team asking a few more coding questions than the
+  log's average); the effect says whether the difference is worth anything.
+
+``Surprise.evidence`` turns both into [0, 1]: the effect ramped between ``d_lo`` and ``d_hi``, times the surprise
+ramped between ``z_lo`` and ``z_hi`` (thresholds in ``DetectSettings``).
+
+The fit is over every account of the log, campaigns included: that is what "a random set of this log's accounts"
+is, and it is conservative (campaign accounts pull ``mu`` toward themselves and widen ``tau2``, so they are found
+by a smaller margin than against the ordinary accounts alone). Trimming the far-out accounts was tried and dropped:
+ordinary sub-populations are far out too (the log's Chinese-speaking users for the non-English share), and
+trimming them made every random crowd look unusual.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+#: floor of the between-account variance: a statistic nearly every account shares (no marker anywhere) would
+#: otherwise make any difference infinitely many spreads
+MIN_TAU2 = 1e-4
+
+
+@dataclass(frozen=True)
+class Surprise:
+    """A cohort's statistic against random sets of accounts: observed T, expected mu, effect d, surprise z."""
+
+    observed: float
+    expected: float
+    d: float
+    z: float
+
+    def evidence(self, d_lo: float, d_hi: float, z_lo: float, z_hi: float) -> float:
+        """[0, 1]: the effect ramped d_lo..d_hi times the surprise ramped z_lo..z_hi (only excess counts)."""
+        return _ramp(self.d, d_lo, d_hi) * _ramp(self.z, z_lo, z_hi)
+
+    @staticmethod
+    def none() -> Surprise:
+        return Surprise(float("nan"), float("nan"), 0.0, 0.0)
+
+
+def _ramp(x: float, lo: float, hi: float) -> float:
+    if not math.isfinite(x):
+        return 0.0
+    return float(np.clip((x - lo) / max(hi - lo, 1e-12), 0.0, 1.0))
+
+
+@dataclass
+class RateNull:
+    """One statistic's random-effects null, fitted on the log's accounts (see module doc)."""
+
+    name: str
+    mean: np.ndarray  # per account: mean of its values (NaN where it has none)
+    n: np.ndarray  # per account: how many values
+    mu: float
+    tau2: float
+    sw2: float
+
+    @classmethod
+    def fit(cls, name: str, total: np.ndarray, total_sq: np.ndarray, n: np.ndarray) -> RateNull:
+        """From per-account sums of the values, of their squares, and their counts."""
+        n = np.asarray(n, dtype=np.float64)
+        has = n > 0
+        mean = np.full(len(n), np.nan)
+        mean[has] = total[has] / n[has]
+        mu, tau2, sw2 = _moments(mean, total_sq, n, has)
+        return cls(name, mean, n, mu, tau2, sw2)
+
+    @classmethod
+    def per_account(cls, name: str, values: np.ndarray, valid: np.ndarray | None = None) -> RateNull:
+        """A statistic with one value per account (a clock, a volume); ``valid`` False where it is unknown."""
+        v = np.asarray(values, dtype=np.float64)
+        ok = np.isfinite(v) if valid is None else (np.asarray(valid, dtype=bool) & np.isfinite(v))
+        v0 = np.where(ok, v, 0.0)
+        return cls.fit(name, v0, v0**2, ok.astype(np.float64))
+
+    def weights(self, members: np.ndarray) -> np.ndarray:
+        n = self.n[members]
+        return np.where(n > 0, 1.0 / (self.tau2 + self.sw2 / np.maximum(n, 1)), 0.0)
+
+    def test(self, members: np.ndarray) -> Surprise:
+        """The cohort's precision-weighted mean against random sets of accounts of the same sizes."""
+        w = self.weights(members)
+        total = float(w.sum())
+        if total <= 0:
+            return Surprise.none()
+        t = float(np.nansum(w * self.mean[members]) / total)
+        diff = t - self.mu
+        return Surprise(t, self.mu, diff / math.sqrt(self.tau2), diff * math.sqrt(total))
+
+    def shrunk(self) -> np.ndarray:
+        """Per account: its mean shrunk toward mu by its uncertainty (empirical Bayes); mu where it has none.
+        What a quiet account's profile holds: 3 probes out of 4 prompts is not the same as 75 out of 100."""
+        n = np.maximum(self.n, 0)
+        k = self.tau2 / (self.tau2 + self.sw2 / np.maximum(n, 1))
+        return np.where(n > 0, self.mu + k * (np.nan_to_num(self.mean, nan=self.mu) - self.mu), self.mu)
+
+
+def _moments(mean: np.ndarray, total_sq: np.ndarray, n: np.ndarray, keep: np.ndarray) -> tuple[float, float, float]:
+    """mu, tau2 (between accounts) and sw2 (within an account) by the method of moments over ``keep`` accounts."""
+    if not keep.any():
+        return 0.0, MIN_TAU2, 0.0
+    m, nk = mean[keep], n[keep]
+    # within: pooled variance of an account's values around its own mean (accounts with at least two values)
+    two = nk >= 2
+    within = total_sq[keep][two] - nk[two] * m[two] ** 2
+    sw2 = float(max(within.sum(), 0.0) / max((nk[two] - 1).sum(), 1.0)) if two.any() else 0.0
+    mu = float(m.mean())
+    # between: the spread of account means, less what their own noise explains
+    tau2 = float(m.var() - np.mean(sw2 / nk)) if len(m) > 1 else 0.0
+    return mu, max(tau2, MIN_TAU2), sw2

@@ -1,0 +1,366 @@
+"""Detection pieces on small synthetic inputs: the random-crowd null, content, behaviour, a new model's release,
+transparent organisations, account profiles and how fragments and quiet accounts join a campaign. Each test names
+the one piece it checks, so a failing end-to-end figure points somewhere."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from engine.detect import evidence, profiles
+from engine.detect.campaigns import FAMILIES, detect
+from engine.detect.null import RateNull
+from engine.detect.settings import DEFAULTS
+from engine.detect.signals import AREAS, AccountSignals
+
+HOUR = 3600.0
+
+
+def _rate(name: str, x: np.ndarray, codes: np.ndarray, n_acc: int) -> RateNull:
+    x = x.astype(np.float64)
+    return RateNull.fit(name, np.bincount(codes, x, n_acc), np.bincount(codes, x * x, n_acc),
+                        np.bincount(codes, minlength=n_acc))  # fmt: skip
+
+
+def _population(codes: np.ndarray, probe: np.ndarray, group: np.ndarray | None = None, *, has_accounts: bool = True,
+                **markers: np.ndarray) -> evidence.Population:  # fmt: skip
+    """A Population for prompts sent by ``codes`` with probe probabilities ``probe`` (and per-prompt markers: a name
+    for the whole text, ``payload_<name>`` for the payload alone), every other statistic flat."""
+    n, n_acc = len(codes), int(codes.max()) + 1
+    group = np.arange(n) if group is None else group
+    zeros = np.zeros(n, dtype=bool)
+    rates = {"probe": _rate("probe", probe, codes, n_acc), "foreign": _rate("foreign", zeros, codes, n_acc)}
+    for m in evidence.MARKER_STATS:
+        rates[m] = _rate(m, markers.get(m, zeros), codes, n_acc)
+        rates[f"payload:{m}"] = _rate(m, markers.get(f"payload_{m}", zeros), codes, n_acc)
+    order = np.argsort(codes, kind="stable")
+    flat = RateNull.per_account("flat", np.zeros(n_acc))
+    return evidence.Population(
+        rates=rates, volume=flat, machine=flat, new_model=None, has_accounts=has_accounts, model_names=[],
+        probe=probe.astype(np.float64), group=group, codes=codes,
+        senders=np.bincount(np.unique(np.stack([group, codes], axis=1), axis=0)[:, 0]), asn_shares=np.array([1.0]),
+        area=np.arange(n) % len(AREAS), foreign=zeros, marked=zeros, markers={}, ts=np.zeros(n),
+        prompts_by_acc=order, acc_bounds=np.searchsorted(codes[order], np.arange(n_acc + 1)),
+    )  # fmt: skip
+
+
+def _log(n_ordinary: int = 400, per: int = 10, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Prompt codes and probe probabilities of ordinary accounts, each with its own leaning (beta-distributed)."""
+    rng = np.random.default_rng(seed)
+    lean = rng.beta(2, 8, n_ordinary)
+    codes = np.repeat(np.arange(n_ordinary), per)
+    return codes, np.clip(rng.normal(lean[codes], 0.1), 0, 1)
+
+
+# -- the random-crowd null -----------------------------------------------------------------------------------------
+
+
+def test_a_random_crowd_of_the_log_is_no_surprise() -> None:
+    rng = np.random.default_rng(1)
+    codes, probe = _log(2000)
+    null = _rate("probe", probe, codes, 2000)
+    z = np.array([null.test(rng.choice(2000, 200, replace=False)).z for _ in range(200)])
+    assert abs(z.mean()) < 0.3 and 0.7 < z.std() < 1.3  # a standard normal, as the null says
+    ev = [null.test(rng.choice(2000, 200, replace=False)).evidence(0.5, 1.5, 2, 4) for _ in range(50)]
+    assert max(ev) == 0.0
+
+
+def test_many_quiet_accounts_leaning_one_way_are_a_surprise_together() -> None:
+    codes, probe = _log(1000)
+    rng = np.random.default_rng(2)
+    quiet = np.repeat(np.arange(1000, 1300), 6)  # 300 accounts with 6 requests each, leaning to probes
+    null = _rate("probe", np.r_[probe, np.clip(rng.normal(0.45, 0.15, len(quiet)), 0, 1)], np.r_[codes, quiet], 1300)
+    alone = [null.test(np.array([a])) for a in range(1000, 1300)]
+    assert np.median([x.z for x in alone]) < 2.0  # none is much on its own
+    together = null.test(np.arange(1000, 1300))
+    assert together.z > 10 and together.evidence(0.5, 1.5, 2, 4) > 0.8
+
+
+def test_a_tiny_difference_in_a_huge_crowd_is_surprising_but_no_effect() -> None:
+    codes, probe = _log(4000, per=30)
+    probe = probe + np.where(codes < 2000, 0.02, 0.0)  # half the log asks 2 points more probe-like questions
+    null = _rate("probe", probe, codes, 4000)
+    x = null.test(np.arange(2000))
+    assert x.z > 2 and x.d < DEFAULTS.effect_lo and x.evidence(DEFAULTS.effect_lo, 1.5, 2, 4) == 0.0
+
+
+def test_shrinkage_pulls_a_quiet_account_toward_the_log() -> None:
+    codes = np.r_[np.repeat(np.arange(500), 20), [500] * 2]
+    x = np.r_[np.random.default_rng(3).random(10000) < 0.1, [True, True]]
+    null = _rate("probe", x, codes, 501)
+    shrunk = null.shrunk()
+    assert null.mean[500] == 1.0 and shrunk[500] < 0.5  # 2 of 2 is not a 100% account
+    assert abs(shrunk[:500].mean() - 0.1) < 0.02
+
+
+# -- content -------------------------------------------------------------------------------------------------------
+
+
+def _with_cohort(probe_level: float, group: np.ndarray | None = None, n: int = 20, per: int = 10, **markers):
+    """400 ordinary accounts, then a cohort of ``n`` accounts x ``per`` prompts at ``probe_level``."""
+    codes, probe = _log(400)
+    c_codes = np.repeat(np.arange(400, 400 + n), per)
+    g = np.arange(len(codes) + len(c_codes)) if group is None else np.r_[np.arange(len(codes)), len(codes) + group]
+    extra = {k: np.r_[np.zeros(len(codes), bool), v] for k, v in markers.items()}
+    pop = _population(np.r_[codes, c_codes], np.r_[probe, np.full(len(c_codes), probe_level)], g, **extra)
+    return pop, np.arange(400, 400 + n), np.arange(len(codes), len(codes) + len(c_codes))
+
+
+def test_a_sweep_split_between_accounts_keeps_its_content_evidence() -> None:
+    pop, members, pidx = _with_cohort(0.9)  # every prompt a different, probe-like question
+    c = evidence.content(pidx, members, pop, DEFAULTS)
+    assert c.shared_pool == 0.0 and c.breadth == 1.0
+    assert c.surprise["probe"].z > 10 and c.evidence > 0.8
+
+
+def test_a_course_asking_one_small_pool_is_no_sweep() -> None:
+    # 20 students x 10 prompts drawn from the same 12 problems: each problem sent by most of the class
+    pool = np.random.default_rng(0).integers(0, 12, 200)
+    pop, members, pidx = _with_cohort(0.9, group=pool)
+    c = evidence.content(pidx, members, pop, DEFAULTS)
+    assert c.shared_pool > DEFAULTS.shared_pool_full
+    assert c.breadth == 0.0 and c.evidence == 0.0
+
+
+def test_users_of_a_stock_prompt_that_asks_for_reasoning_are_not_content() -> None:
+    # a random fifth of the log uses an app whose system prompt says "think step by step": the marker is in every
+    # text they send, not in what they ask, and what they ask is the log's ordinary mix
+    codes, probe = _log(500)
+    app = np.isin(codes, np.arange(0, 500, 5))
+    pop = _population(codes, probe, reasoning=app)
+    members = np.arange(0, 500, 5)
+    c = evidence.content(pop.prompts_of(members), members, pop, DEFAULTS)
+    assert c.surprise["reasoning"].z > 10  # the marker itself is very unlike random crowds ...
+    assert c.evidence < 0.05  # ... but it is not what they ask, and their questions are ordinary
+
+
+def test_a_reasoning_request_inside_probe_questions_adds_to_content() -> None:
+    mark = np.ones(200, dtype=bool)
+    plain, members, pidx = _with_cohort(0.25)  # questions about as probe-like as the log's
+    asked, _, _ = _with_cohort(0.25, reasoning=mark, payload_reasoning=mark)
+    c0, c1 = (evidence.content(pidx, members, p, DEFAULTS) for p in (plain, asked))
+    assert c1.parts["payload:reasoning"] == 1.0 and c1.evidence > c0.evidence
+
+
+def test_shared_pool_does_not_depend_on_cohort_size() -> None:
+    # each question asked by two accounts, in a cohort of 10 and of 100: the share of *other* accounts shrinks
+    small = _population(np.tile(np.arange(10), 10), np.full(100, 0.5), np.repeat(np.arange(50), 2))
+    big = _population(np.tile(np.arange(100), 10), np.full(1000, 0.5), np.repeat(np.arange(500), 2))
+    s_small = evidence.content(np.arange(100), np.arange(10), small, DEFAULTS).shared_pool
+    s_big = evidence.content(np.arange(1000), np.arange(100), big, DEFAULTS).shared_pool
+    assert s_small == pytest.approx(1 / 9) and s_big == pytest.approx(1 / 99)
+
+
+def test_no_family_reaches_the_flag_score_alone() -> None:
+    pop = _population(np.arange(4), np.full(4, 0.5))
+    w = evidence.weights(pop, DEFAULTS)
+    assert sum(w.values()) == pytest.approx(1.0)
+    assert max(w.values()) < DEFAULTS.flag_score
+    # without an account table provenance (ASN mix only) loses weight and content and behaviour carry it
+    w_none = evidence.weights(_population(np.arange(4), np.full(4, 0.5), has_accounts=False), DEFAULTS)
+    assert sum(w_none.values()) == pytest.approx(1.0)
+    assert w_none["provenance"] == pytest.approx(DEFAULTS.provenance_weight * DEFAULTS.asn_only_share)
+    assert w_none["content"] > w["content"] and max(w_none.values()) < DEFAULTS.flag_score
+
+
+# -- behaviour and a new model ---------------------------------------------------------------------------------------
+
+
+def _accounts(n: int, per_day: float = 1.0) -> AccountSignals:
+    return AccountSignals(
+        n_prompts=np.full(n, 10.0), per_day=np.full(n, per_day), capability_share=np.zeros(n),
+        marker_share=np.zeros(n), max_hour_gap=np.full(n, 12.0), minute_r=np.zeros(n), created=np.full(n, np.nan),
+        age_days=np.full(n, np.nan), org=np.full(n, "", object), payment=np.full(n, "", object),
+        asn=np.full(n, "", object),
+    )  # fmt: skip
+
+
+def _model_population(codes: np.ndarray, model: np.ndarray, soon: np.ndarray) -> evidence.Population:
+    n_acc = int(codes.max()) + 1
+    pop = _population(codes, np.full(len(codes), 0.2))
+    pop.rates["model:new"] = _rate("model:new", model == 1, codes, n_acc)
+    pop.rates["model:old"] = _rate("model:old", model == 0, codes, n_acc)
+    pop.rates["adoption"] = RateNull.fit("adoption", np.bincount(codes[soon], (model == 1)[soon], n_acc),
+                                         np.bincount(codes[soon], (model == 1)[soon], n_acc),
+                                         np.bincount(codes[soon], minlength=n_acc))  # fmt: skip
+    used = pop.rates["adoption"]
+    pop.rates["adopted"] = RateNull.per_account("adopted", np.nan_to_num(used.mean) >= DEFAULTS.adopted_min_share,
+                                                used.n > 0)  # fmt: skip
+    return pop
+
+
+def test_a_crowd_pinned_to_one_model_is_weak_behaviour_evidence_alone() -> None:
+    rng = np.random.default_rng(5)
+    codes = np.repeat(np.arange(300), 10)
+    primary = rng.random(300) < 0.7  # ordinary accounts keep a primary model
+    model = np.where(rng.random(3000) < 0.9, primary[codes], ~primary[codes]).astype(np.int64)
+    model[codes >= 270] = 0  # a team of 30 pins the old model
+    pop = _model_population(codes, model, np.zeros(3000, dtype=bool))
+    b = evidence.behaviour(np.arange(270, 300), _accounts(300), pop, DEFAULTS)
+    assert b.evidence <= DEFAULTS.model_choice_weight + 1e-9
+
+
+def test_a_cohort_that_moves_at_once_to_a_new_model_is_adoption_evidence() -> None:
+    rng = np.random.default_rng(6)
+    codes = np.repeat(np.arange(300), 10)
+    soon = np.tile(np.arange(10) >= 5, 300)  # the last five requests of each account fall after the release
+    model = (soon & (rng.random(3000) < 0.1)).astype(np.int64)  # ordinary accounts try it now and then
+    model[(codes >= 260) & soon] = 1  # an operation of 40 moves all its traffic at once
+    pop = _model_population(codes, model, soon)
+    fast = evidence.behaviour(np.arange(260, 300), _accounts(300), pop, DEFAULTS)
+    assert fast.parts["adoption"] == 1.0 and fast.adopted == 1.0
+    early = rng.choice(260, 40, replace=False)  # a random 40 ordinary accounts, early adopters among them
+    assert evidence.behaviour(early, _accounts(300), pop, DEFAULTS).parts["adoption"] == 0.0
+
+
+def test_a_model_released_in_the_window_is_found_at_its_change_point() -> None:
+    rng = np.random.default_rng(7)
+    t = np.sort(rng.uniform(0, 96 * HOUR, 20000))
+    model = np.where(t >= 40 * HOUR, rng.random(len(t)) < 0.3, rng.random(len(t)) < 0.002).astype(np.int64)
+    new = evidence.find_new_model(model, ["old", "new"], t, DEFAULTS)
+    assert new is not None and new.name == "new"
+    assert abs(new.release - 40 * HOUR) <= 2 * HOUR and new.share_after > 0.25 and new.share_before < 0.01
+    steady = (rng.random(len(t)) < 0.3).astype(np.int64)  # two models in a steady mix: no release
+    assert evidence.find_new_model(steady, ["old", "new"], t, DEFAULTS) is None
+
+
+# -- transparent organisations --------------------------------------------------------------------------------------
+
+
+def _discounts(content_evidence: float, age_days: float) -> evidence.Discounts:
+    n = 40
+    acc = _accounts(n)
+    acc.payment[:] = "card-1"  # a team or course on one card
+    acc.age_days[:] = age_days
+    ctx = SimpleNamespace(payload_group=np.arange(400), text_row=np.arange(400))
+    cont = SimpleNamespace(evidence=content_evidence)
+    return evidence.discounts(np.arange(n), np.arange(400), ctx, acc, cont, DEFAULTS)  # type: ignore[arg-type]
+
+
+def test_a_new_team_on_one_card_with_ordinary_content_is_discounted() -> None:
+    d = _discounts(0.05, age_days=3)
+    assert d.transparent == "ordinary" and d.org == DEFAULTS.one_org_factor
+
+
+def test_an_operation_sharing_one_card_gets_no_discount_for_it() -> None:
+    d = _discounts(0.8, age_days=3)
+    assert d.transparent == "" and d.org == 1.0
+    assert _discounts(0.8, age_days=DEFAULTS.old_org_days + 100).transparent == "old"  # a customer's own harness
+
+
+# -- profiles ------------------------------------------------------------------------------------------------------
+
+
+def test_robust_z_is_measured_against_the_bulk_and_clipped() -> None:
+    bulk = np.random.default_rng(0).normal(0, 1, (1000, 2))
+    z = profiles._robust_z(np.array([[0.0, 100.0]]), bulk, 0.05)
+    assert abs(z[0, 0]) < 0.2 and z[0, 1] == profiles.CLIP_Z
+
+
+def _profiles(groups: list[tuple[int, list[float]]], noise: float = 0.05) -> profiles.Profiles:
+    rng = np.random.default_rng(3)
+    rows = [np.asarray(centre) + rng.normal(0, noise, (n, len(centre))) for n, centre in groups]
+    vec = np.concatenate(rows).astype(np.float32)
+    return profiles.Profiles(vec, np.arange(len(vec)), [f"c{i}" for i in range(vec.shape[1])])
+
+
+def test_accounts_that_behave_alike_form_one_profile_cluster() -> None:
+    # 40 ordinary accounts spread widely, and 20 accounts of one operation tightly together
+    rng = np.random.default_rng(4)
+    spread = rng.normal(0, 1.5, (40, 6))
+    tight = np.array([8.0, -6.0, 7.0, 0.0, 3.0, -3.0]) + rng.normal(0, 0.05, (20, 6))
+    p = profiles.Profiles(np.concatenate([spread, tight]).astype(np.float32), np.arange(60), list("abcdef"))
+    labels = profiles.profile_cohorts(p, 60, DEFAULTS)
+    op = labels[40:]
+    assert (op >= 0).all() and len(set(op)) == 1
+    assert (labels[:40] != op[0]).all()
+
+
+def test_join_makes_loose_accounts_a_cohort_and_keeps_large_linked_cohorts() -> None:
+    linked = np.array([0] * 12 + [1, 1] + [-1] * 6)  # a large wrapper cohort, a 2-account card group, 6 unlinked
+    profiled = np.array([5] * 12 + [7, 7] + [7] * 6)  # the card group and the unlinked share one profile cluster
+    out = profiles.join(linked, profiled, DEFAULTS)
+    assert (out[:12] == 0).all()
+    assert len(set(out[12:])) == 1 and out[12] not in (0, 1, -1)
+
+
+def _row(labels: np.ndarray, lab: int, flagged: bool, unsized: float = 0.9, burst=(0.0, 0.0, 0.0, 0.0)) -> dict:
+    return {"members": np.flatnonzero(labels == lab), "flagged": flagged, "unsized": unsized, "burst": burst}
+
+
+def test_merge_alike_joins_fragments_to_a_flagged_cohort_only() -> None:
+    p = _profiles([(10, [2, 2, 0]), (6, [2.1, 2, 0]), (8, [-2, 0, 1]), (7, [-2.05, 0, 1])])
+    labels = np.repeat([0, 1, 2, 3], [10, 6, 8, 7])
+    rows = [_row(labels, 0, True), _row(labels, 1, False), _row(labels, 2, False), _row(labels, 3, False)]
+    out = profiles.merge_alike(labels, rows, p, DEFAULTS)
+    assert out is not None
+    assert (out[labels == 1] == out[labels == 0][0]).all()  # an unflagged fragment next to a campaign joins it
+    assert set(out[labels >= 2]) == {2, 3}  # two unflagged cohorts near each other are not joined here
+
+
+def test_merge_alike_leaves_a_near_but_ordinary_cohort_apart() -> None:
+    p = _profiles([(10, [2, 2, 0]), (30, [2.1, 2, 0])])
+    labels = np.repeat([0, 1], [10, 30])
+    rows = [_row(labels, 0, True), _row(labels, 1, False, unsized=0.1)]  # large, and scoring as ordinary accounts
+    assert profiles.merge_alike(labels, rows, p, DEFAULTS) is None
+
+
+def test_merge_alike_keeps_a_burst_cohort_apart_from_an_aged_one() -> None:
+    p = _profiles([(12, [2, 2, 0]), (12, [2.05, 2, 0]), (12, [2.1, 2, 0])])
+    labels = np.repeat([0, 1, 2], 12)
+    day = 86400.0
+    rows = [
+        _row(labels, 0, True, burst=(10 * day, 3.0, 1.0, 1.0)),
+        _row(labels, 1, True, burst=(float("nan"), 0.0, 0.1, 0.0)),
+        _row(labels, 2, True, burst=(30 * day, 3.0, 1.0, 1.0)),
+    ]
+    # alike in profile, but made in a burst / not / in another burst weeks later: three operations
+    assert profiles.merge_alike(labels, rows, p, DEFAULTS) is None
+    rows[2]["burst"] = (10.5 * day, 3.0, 1.0, 1.0)  # the same burst: one operation
+    out = profiles.merge_alike(labels, rows, p, DEFAULTS)
+    assert out is not None and (out[labels == 2] == out[labels == 0][0]).all() and (out[labels == 1] == 1).all()
+
+
+def _swarm_profiles(seed: int = 8) -> tuple[profiles.Profiles, np.ndarray]:
+    """300 ordinary accounts spread over 4 columns; a flagged cohort of 40 and 15 unlinked accounts of the same
+    operation, both tight around one point; labels: the cohort 0, everyone else alone (-1)."""
+    rng = np.random.default_rng(seed)
+    centre = np.array([2.0, -1.5, 1.5, 1.0])
+    vec = np.concatenate([rng.normal(0, 1, (300, 4)), centre + rng.normal(0, 0.2, (55, 4))]).astype(np.float32)
+    labels = np.full(355, -1)
+    labels[300:340] = 0
+    return profiles.Profiles(vec, np.arange(355), ["probe", "foreign", "log_per_day", "log_age_days"]), labels
+
+
+def test_attach_brings_in_quiet_accounts_that_match_a_campaigns_fingerprint() -> None:
+    p, labels = _swarm_profiles()
+    out = profiles.attach(labels, [_row(labels, 0, True)], p, DEFAULTS)
+    assert out is not None
+    assert (out[340:] == 0).mean() >= 0.9  # the operation's unlinked accounts join ...
+    assert (out[:300] == 0).mean() <= 0.02  # ... and hardly an ordinary one
+    not_free = np.ones(355, dtype=bool)
+    not_free[340:] = False  # linked elsewhere (a team on its own card): never a candidate
+    out = profiles.attach(labels, [_row(labels, 0, True)], p, DEFAULTS, free=not_free)
+    assert out is None or (out[340:] == -1).all()
+
+
+def test_attach_needs_a_flagged_cohort() -> None:
+    p, labels = _swarm_profiles()
+    assert profiles.attach(labels, [_row(labels, 0, False)], p, DEFAULTS) is None
+
+
+def test_typicality_ranks_an_outlier_member_low() -> None:
+    base = _profiles([(200, [0, 0, 0])], noise=1.0)  # the log
+    op = _profiles([(15, [2, 2, 2]), (1, [-3, 3, -3])], noise=0.1)
+    p = profiles.Profiles(np.concatenate([base.vectors, op.vectors]), np.arange(216), base.columns)
+    t = profiles.typicality(np.arange(200, 216), p)
+    assert (t[:15] > 0.9).all() and t[15] < 0.1
+    assert np.isnan(profiles.typicality(np.arange(200, 202), p)).all()  # too few profiled members: nothing known
+
+
+def test_detect_rejects_an_unknown_family() -> None:
+    assert "profiles" in FAMILIES
+    with pytest.raises(ValueError, match="unknown evidence families"):
+        detect(None, DEFAULTS, without=("vibes",))  # type: ignore[arg-type]
