@@ -364,3 +364,29 @@ def test_detect_rejects_an_unknown_family() -> None:
     assert "profiles" in FAMILIES
     with pytest.raises(ValueError, match="unknown evidence families"):
         detect(None, DEFAULTS, without=("vibes",))  # type: ignore[arg-type]
+
+
+def test_an_all_machine_cohort_has_the_full_effect_when_busy_accounts_often_are_machines() -> None:
+    # half the log's busy accounts run round the clock: Bernoulli spread caps (T - mu) / tau at 1, yet a cohort whose
+    # every account is a machine is as unlike random crowds as a yes/no statistic can show
+    machine = np.r_[np.arange(400) % 2 == 0, np.ones(60, dtype=bool)].astype(np.float64)
+    null = RateNull.per_account("machine", machine, binary=True)
+    all_machine = null.test(np.arange(400, 460))
+    assert all_machine.d == pytest.approx(1.5, abs=0.05) and all_machine.evidence(0.5, 1.5, 2, 4) > 0.9
+    assert null.test(np.random.default_rng(9).choice(400, 60, replace=False)).evidence(0.5, 1.5, 2, 4) == 0.0
+
+
+def test_an_account_with_one_prompt_carrying_the_wrapper_is_not_flagged_with_the_cohort() -> None:
+    import scipy.sparse as sp
+
+    per = np.r_[1, np.full(9, 20)]  # account 0 sent one prompt, the others twenty, every one in the wrapper
+    codes = np.repeat(np.arange(10), per)
+    pop = _population(codes, np.full(len(codes), 0.5))
+    w = sp.csr_matrix(np.ones((10, 1)))  # accounts x wrapper segments
+    t = sp.csr_matrix(np.ones((len(codes), 1)))  # texts x wrapper segments
+    ctx = SimpleNamespace(text_row=np.arange(len(codes)))
+    acc = _accounts(10)
+    acc.n_prompts[:] = per
+    prov = SimpleNamespace(shared_cards=np.array([], dtype=object))
+    strength = evidence.member_strength(np.arange(10), w, t, ctx, pop, prov, acc, DEFAULTS, np.full(10, np.nan))  # type: ignore[arg-type]
+    assert strength[0] < DEFAULTS.min_member_strength <= strength[1:].min()

@@ -158,7 +158,11 @@ def score_cohorts(
         row, score, strength = _score_cohort(members, ctx, acc, pop, t, w, prof, s)
         out.rows.append(row)
         out.account_strength[members] = strength
-        out.account_score[members] = score * (s.member_score_floor + (1 - s.member_score_floor) * strength)
+        member_score = score * (s.member_score_floor + (1 - s.member_score_floor) * strength)
+        # a member too atypical to be flagged with its cohort ranks below any flag, like an account alone
+        out.account_score[members] = np.where(
+            strength >= s.min_member_strength, member_score, np.minimum(member_score, s.solo_cap)
+        )
         said = json.loads(row["reasons"])[:3] if row["flagged"] else json.loads(row["mitigations"])[:2]
         for a in members:
             out.account_reasons[a] = said

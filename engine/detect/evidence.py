@@ -165,7 +165,7 @@ class Population:
         pop = cls(
             rates=rates,
             volume=RateNull.per_account("volume", np.log10(np.maximum(acc.per_day, 1e-3))),
-            machine=RateNull.per_account("machine", machine.astype(np.float64), eligible),
+            machine=RateNull.per_account("machine", machine.astype(np.float64), eligible, binary=True),
             new_model=new,
             has_accounts=bool(np.isfinite(acc.created).any() or (acc.payment.astype(str) != "").any()),
             model_names=[str(m) for m in model_names],
@@ -498,8 +498,8 @@ def member_strength(
     sentence, or an eval harness placed in a campaign's cohort by shared wrapper text, ranks below the operation's
     own accounts and is not flagged with them. Where the profile says nothing (too quiet to profile, or too few
     profiled members), the cohort's core wrapper segments do: the share of the account's prompts carrying them,
-    relative to the cohort's median member (a campaign with cover traffic has a lower median); with no core wrapper
-    either, the account counts as typical. A card shared with the cohort's typical members ties an account to the
+    relative to the cohort's median member (a campaign with cover traffic has a lower median), shrunk by the
+    account's few prompts (n / (n + profile_pseudo)); with no core wrapper either, by its prompts alone. A card shared with the cohort's typical members ties an account to the
     operation whatever it sends.
     """
     n = len(members)
@@ -517,6 +517,10 @@ def member_strength(
         by_text = np.clip(by_text / max(float(np.median(by_text)), 1e-9), 0.0, 1.0)
     else:
         by_text = np.ones(n)
+    # an account too quiet to profile says little by its few prompts: 1 prompt carrying the wrapper is not a member
+    # the way 40 are; shrunk by profile_pseudo prompts' worth (below profile_min_prompts it stays under the flag)
+    quiet = acc.n_prompts[members]
+    by_text = by_text * quiet / (quiet + s.profile_pseudo)
     strength = np.where(np.isnan(typical), by_text, typical)
     pay = acc.payment[members].astype(str)
     strong_cards = set(pay[(strength >= s.min_member_strength) & (pay != "")])

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine.detect.settings import DEFAULTS, DetectSettings
 from engine.ingest.records import epoch_seconds
@@ -69,8 +70,11 @@ def _overlap(a: set, b: set) -> float:
     return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
-def _new_id(run_id: str, members: list[str]) -> str:
-    h = hashlib.blake2b(f"{run_id}|{min(members)}".encode(), digest_size=4).hexdigest()
+def _new_id(night: str, members: list[str]) -> str:
+    """A new campaign's id: a function of the data alone (the night's newest timestamp and the campaign's first
+    member), never of the run, so the same log gives the same ids on every machine and on a re-run; two campaigns
+    of one night never share a member, and a campaign born on another night gets another id."""
+    h = hashlib.blake2b(f"{night}|{min(members)}".encode(), digest_size=4).hexdigest()
     return f"C{h}"
 
 
@@ -91,6 +95,7 @@ def track(
     would otherwise make every campaign look quiet. Activity on such a partial night still counts as activity.
     """
     known = prev_history.to_pylist() if prev_history is not None else []
+    night = str(pc.max(window["timestamp"]).as_py()) if window.num_rows else ""
     live = [k for k in known if k["status"] != "merged"]
     events: list[dict] = []
     # tonight's flagged cohorts, plus weaker ones that continue a known campaign (hysteresis, see continue_score)
@@ -124,7 +129,7 @@ def track(
                 by_id[gone]["status"] = "merged"
                 events.append(_event(run_id, keep, "merged", f"{gone} merged into {keep}"))
         else:
-            keep = _new_id(run_id, c["member_ids"])
+            keep = _new_id(night, c["member_ids"])
             near = [j for j in range(len(known)) if scores[i, j] >= s.match_min]
             if near:
                 parent = known[max(near, key=lambda j: scores[i, j])]["campaign_id"]
