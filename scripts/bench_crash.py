@@ -18,6 +18,9 @@ duration ("uniform"), or inside one chosen stage ("aimed": after the previous st
 uniformly over that stage's measured length), so kills also land in short stages such as the commit. The aimed
 stages cycle through a seeded permutation of all stages. After each kill:
 
+* labels: an analyst labels in a loop (``LABELLER``, a second process appending to the store's labels journal) while
+  the run goes, and is SIGKILLed at the same moment as the run: every label whose append had returned is in the
+  journal, none is there twice, and the journal reads (a torn last line is never a record);
 * lock: the store's lock file can be taken at once (flock dies with its holder; no orphaned child holds it);
 * previous state: fresh, there is no CURRENT and the store says "no store here yet"; previous, CURRENT names the
   same snapshot, its files are byte-identical, and ``promptsim export --format csv`` gives byte-identical files.
@@ -113,6 +116,40 @@ def finish_cli(
 
 def cli(args: Sequence[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
     return finish_cli(start_cli(args), args, check=check)
+
+
+#: an analyst labelling in a loop while the night runs: each label's id is printed once ``append`` has returned
+LABELLER = """
+import sys
+from engine.store.journal import labels_journal
+j, i = labels_journal(sys.argv[1]), 0
+while True:
+    r = j.append({"type": "label", "target": "account", "target_id": "crash-test", "verdict": "needs-review",
+                  "by": "crash-test", "n": i, "note": "x" * 2000})
+    print(r["id"], flush=True)
+    i += 1
+"""
+
+
+def start_labeller(store: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", LABELLER, str(store)], stdout=subprocess.PIPE, text=True,
+                            env=cli_env(), cwd=ROOT, start_new_session=True)  # fmt: skip
+
+
+def labels_problems(store: Path, acknowledged: list[str]) -> list[str]:
+    """The labels journal after both the run and the labeller were killed: every acknowledged label is there, none
+    twice, and the journal reads (a torn last line is allowed: it was never acknowledged)."""
+    from engine.store.journal import labels_journal
+
+    recs = labels_journal(store).read()
+    ids = [r["id"] for r in recs]
+    out = []
+    missing = set(acknowledged) - set(ids)
+    if missing:
+        out.append(f"{len(missing)} acknowledged label(s) lost")
+    if len(set(ids)) != len(ids) or len(recs) < len(acknowledged):
+        out.append("labels journal holds a label twice or reads short")
+    return out
 
 
 class Launched:
@@ -461,6 +498,7 @@ class Trial:
     stage: str = "?"  # stage in progress at the kill, from the markers printed before it
     state: str = "?"  # "unchanged", "committed", or what is wrong
     lock_ok: bool = False
+    labels: int = 0  # labels acknowledged by the analyst labelling during the run
     rerun_equal: bool = False
     problems: list[str] = field(default_factory=list)
 
@@ -472,7 +510,8 @@ class Trial:
         return (
             f"{'ok  ' if self.ok else 'FAIL'} {self.case:<8} #{self.index:<2} {self.mode:<16} kill at {self.delay:5.2f}s"
             f"{'' if self.killed else ' (already ended)'}  stage {self.stage:<14} previous state {self.state:<9} "
-            f"lock {'free' if self.lock_ok else 'STUCK'}  rerun verdicts {'equal' if self.rerun_equal else 'DIFFER'}"
+            f"lock {'free' if self.lock_ok else 'STUCK'}  labels {self.labels:>3} kept  "
+            f"rerun verdicts {'equal' if self.rerun_equal else 'DIFFER'}"
             + (f"  -- {'; '.join(self.problems)}" if self.problems else "")
         )
 
@@ -498,6 +537,7 @@ def run_trial(fx: Fixture, case: Case, index: int, mode: str, rng: random.Random
     if case.base is not None:
         shutil.copytree(case.base, store)
     names = [s for s, _ in case.stages]
+    labeller = start_labeller(store)
     p = Launched(run_args(store, case.inputs, fx.accounts, quiet=False), store.parent / f"{store.name}.err")
     if mode == "uniform":
         # anywhere in the run up to the end of its commit (in the first AIM_SHARE of it, for a trial that runs
@@ -517,6 +557,10 @@ def run_trial(fx: Fixture, case: Case, index: int, mode: str, rng: random.Random
     time.sleep(max(0.0, due - time.monotonic()))
     t.delay = time.monotonic() - p.t0
     t.killed = p.kill()
+    os.killpg(labeller.pid, signal.SIGKILL)  # the analyst's labelling command dies at the same moment
+    acknowledged = [line.strip() for line in labeller.communicate()[0].splitlines() if line.strip()]
+    t.labels = len(acknowledged)
+    t.problems.extend(labels_problems(store, acknowledged))
     rc, lines, err = p.wait()
     if p.orphans():
         t.problems.append("child processes outlived the killed run")

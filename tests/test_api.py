@@ -171,7 +171,7 @@ def _concrete(path: str, ids: dict) -> str:
     return path
 
 
-def test_api_key_guards_every_path_but_the_docs(served_store: dict, ids: dict) -> None:
+def test_api_key_guards_every_path_but_the_docs(served_store: dict, ids: dict, tmp_path: Path) -> None:
     """With a key, every route the app has (read from the app itself, so a new route is covered the day it is
     added), POST /similar and the /ui pages included, refuses a request without the key or with a wrong one, and
     answers it with the key; an answer kept in the snapshot's answer cache is never served to a client without
@@ -180,18 +180,22 @@ def test_api_key_guards_every_path_but_the_docs(served_store: dict, ids: dict) -
 
     from engine.app.api import OPEN_PATHS
 
-    server = LiveServer(served_store["store"], api_key="s3cret")
+    store = tmp_path / "store"  # a copy: the label routes write to the store's journal
+    shutil.copytree(served_store["store"], store)
+    server = LiveServer(store, api_key="s3cret")
     routes = [r for r in server.app.routes if isinstance(r, APIRoute) and not r.path.startswith(OPEN_PATHS)]
     calls = [(m, _concrete(r.path, ids)) for r in routes for m in sorted(r.methods - {"HEAD"})]
     assert ("POST", "/similar") in calls and any(p.startswith("/ui/") for _, p in calls) and len(calls) >= 20
-    body = {"text": "what is the capital of France?", "k": 3}
+    query = {"text": "what is the capital of France?", "k": 3}
+    review = {"verdict": "needs-review", "note": "key test", "by": "tester"}  # a label that changes no verdict
     try:
         with httpx.Client(base_url=server.url, timeout=60) as c:
             key = {"X-API-Key": "s3cret"}
             for method, path in calls:
-                kw = {"json": body} if method == "POST" else {}
+                kw = {"json": review if path.endswith("/labels") else query} if method == "POST" else {}
                 granted = c.request(method, path, headers=key, **kw)
-                assert granted.status_code == 200, f"{method} {path} with the key: {granted.status_code}"
+                want = 201 if method == "POST" and path.endswith("/labels") else 200
+                assert granted.status_code == want, f"{method} {path} with the key: {granted.status_code}"
                 # asked again without the key (the first answer is now in the answer cache), then with a wrong one
                 for headers in ({}, {"X-API-Key": "wrong"}, {"X-API-Key": ""}):
                     refused = c.request(method, path, headers=headers, **kw)
@@ -279,5 +283,44 @@ def test_answers_are_kept_per_snapshot_errors_are_not(served_store: dict) -> Non
             assert c.get("/campaigns/nope").status_code == c.get("/campaigns/nope").status_code == 404
             assert len(asked) == 3
             assert c.get(f"/campaigns/{camp}", params={"x": 1}).status_code == 200 and len(asked) == 4  # another URL
+    finally:
+        server.close()
+
+
+def test_labels_need_the_key_are_refused_read_only_and_are_kept_as_written(served_store: dict, ids: dict,
+                                                                          tmp_path: Path) -> None:  # fmt: skip
+    """Writes need the API key (a server without one refuses them), --read-only refuses them with the key; a label
+    is validated, journalled with its hostile note as written, listed by GET /labels, and audited; /health does
+    not tell a client where the store lives."""
+    store = tmp_path / "store"
+    shutil.copytree(served_store["store"], store)
+    cid = ids["campaign"]["campaign_id"]
+    note = '<script>alert("x")</script> & "quotes"'
+    body = {"verdict": "benign", "kind": "known-customer", "note": note, "by": "ana"}
+    for kw, status in (({}, 403), ({"api_key": "k", "read_only": True}, 403)):
+        server = LiveServer(store, **kw)
+        try:
+            with httpx.Client(base_url=server.url, timeout=60, headers={"X-API-Key": "k"}) as c:
+                r = c.post(f"/campaigns/{quote(cid, safe='')}/labels", json=body)
+                assert r.status_code == status and "detail" in r.json()
+        finally:
+            server.close()
+    server = LiveServer(store, api_key="k")
+    try:
+        with httpx.Client(base_url=server.url, timeout=60, headers={"X-API-Key": "k"}) as c:
+            assert str(store) not in c.get("/health").text
+            bad = c.post(f"/campaigns/{quote(cid, safe='')}/labels", json={**body, "kind": "vibes"})
+            assert bad.status_code == 422 and "kind" in bad.json()["detail"]
+            assert c.post("/campaigns/Cnope/labels", json=body).status_code == 404
+            r = c.post(f"/campaigns/{quote(cid, safe='')}/labels", json=body)
+            assert r.status_code == 201 and r.json()["baseline"]["accounts"]
+            acct = c.post(f"/accounts/{quote(ids['account'], safe='')}/labels",
+                          json={"verdict": "confirmed", "by": "bo"})  # fmt: skip
+            assert acct.status_code == 201
+            listed = c.get("/labels", params={"campaign_id": cid}).json()["items"]
+            assert [x["note"] for x in listed] == [note]
+            actions = c.get("/audit").json()["items"]
+            assert [a["action"] for a in actions] == ["label campaign", "label account"]
+            assert actions[0]["before"] is None and actions[0]["after"]["note"] == note and actions[0]["by"] == "ana"
     finally:
         server.close()

@@ -1,8 +1,9 @@
-"""``promptsim serve``: the read-only HTTP API and the web UI over a store's current snapshot.
+"""``promptsim serve``: the HTTP API and the web UI over a store's current snapshot, and analysts' labels.
 
 JSON paths (OpenAPI docs at ``/docs``): ``/campaigns``, ``/campaigns/{id}``, ``/accounts``, ``/accounts/{id}``,
 ``/prompts/{id}``, ``/prompts/{id}/similar``, ``POST /similar``, ``/clusters``, ``/clusters/{id}``, ``/cluster-map``,
-``/runs``, ``/diff``, ``/health``. The web UI (``/`` and ``/ui/...``) renders the same view dicts
+``/runs``, ``/diff``, ``/health``; casework: ``POST /campaigns/{id}/labels``, ``POST /accounts/{id}/labels``,
+``GET /labels``, ``GET /audit`` (writes need the API key and are refused with ``--read-only``). The web UI (``/`` and ``/ui/...``) renders the same view dicts
 (engine.app.views) as HTML, server-side, with no script at all: it works offline and prompt text has nothing to run.
 
 Why the shape: a thin shell. Every answer comes from :class:`engine.app.views.State` of the snapshot being served
@@ -32,10 +33,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine.app import web
+from engine.app import casework, web
 from engine.app.live import LiveStore
 from engine.app.views import NotFound
-from engine.store import StoreError
+from engine.store import Store, StoreError
 
 log = logging.getLogger("promptsim.serve")
 # ids are taken whole (``:path``): a prompt or account id may hold a "/" (sent percent-encoded); the similar route
@@ -75,6 +76,10 @@ class Json(Response):
         return text.encode("utf-8")
 
 
+class Refused(Exception):
+    """A write this server does not take (read-only, or no API key configured)."""
+
+
 class Guard:
     """The API key check and the security headers, as plain ASGI middleware: Starlette's ``@app.middleware``
     wrapper adds a task and a body stream to every request, on the similar-by-id hot path too."""
@@ -110,6 +115,10 @@ class Guard:
         await self.app(scope, receive, with_headers)
 
 
+#: answers read from the casework journals, which change between snapshots: never cached
+UNCACHED = ("/labels", "/audit")
+
+
 class AnswerCache:
     """Finished answers to GET requests, kept per snapshot: a snapshot never changes, so the same URL gets the same
     bytes until the next run commits, and a repeated campaign page or similar-by-id costs a dictionary lookup
@@ -131,7 +140,8 @@ class AnswerCache:
         self.bytes = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        name = self.live.poll() if scope["type"] == "http" and scope["method"] == "GET" else None
+        journal = scope["type"] == "http" and scope["path"].startswith(UNCACHED)
+        name = self.live.poll() if scope["type"] == "http" and scope["method"] == "GET" and not journal else None
         if name is None:
             await self.app(scope, receive, send)
             return
@@ -164,14 +174,26 @@ class AnswerCache:
                 self.bytes -= self.answers.popitem(last=False)[1][1]
 
 
+class LabelBody(BaseModel):
+    verdict: Literal["confirmed", "benign", "needs-review"]
+    kind: str = Field("", max_length=40, description="benign only: known-customer, eval-or-research, course-or-team, "
+                      "product-traffic or other")  # fmt: skip
+    note: str = Field("", max_length=2000)
+    by: str = Field(min_length=1, max_length=200, description="the analyst's name")
+
+
 class TextQuery(BaseModel):
     text: str = Field(min_length=1, max_length=20_000, description="any text: normalised, MinHashed and embedded")
     k: int = Field(10, ge=1, le=100)
 
 
-def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: float = 1.0) -> FastAPI:
-    """The app for one store directory; it follows the store's CURRENT snapshot (see engine.app.live)."""
+def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: float = 1.0,
+               read_only: bool = False) -> FastAPI:  # fmt: skip
+    """The app for one store directory; it follows the store's CURRENT snapshot (see engine.app.live).
+
+    Writes (labels) need the API key: a server started without one, or with ``read_only``, refuses them (403)."""
     live = LiveStore(store, poll_seconds=poll_seconds)
+    root = Store(store)
     # the docs pages' Swagger UI / ReDoc assets are shipped by fastapi-offline: FastAPI's own pages load them from
     # a CDN, which an analyst's offline network cannot reach
     app = FastAPIOffline(
@@ -192,6 +214,18 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
         if request.url.path.startswith("/ui/"):
             return HTMLResponse(web.error_page(404, str(exc)), status_code=404)
         return Json({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
+        return Json({"detail": str(exc)}, status_code=403)
+
+    @app.exception_handler(casework.UnknownTarget)
+    async def unknown_target(request: Request, exc: casework.UnknownTarget) -> Response:
+        return Json({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(casework.CaseError)
+    async def bad_label(request: Request, exc: casework.CaseError) -> Response:
+        return Json({"detail": str(exc)}, status_code=422)
 
     @app.exception_handler(StoreError)
     async def no_store(request: Request, exc: StoreError) -> Response:
@@ -252,6 +286,37 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
     def prompt(prompt_id: str) -> Any:
         """A stored prompt with its cluster, template and near-duplicate group."""
         return Json(live.get().prompt(prompt_id))
+
+    # -- casework: analysts' labels (writes need the API key; engine.app.casework) --------------------------------
+    def writable() -> None:
+        if read_only:
+            raise Refused("this server was started with --read-only: labels are refused")
+        if not api_key:
+            raise Refused("writes need an API key: start `promptsim serve --api-key KEY` (or $PROMPTSIM_API_KEY)")
+
+    @app.post("/campaigns/{campaign_id:path}/labels", tags=["casework"], status_code=201)
+    def label_campaign(campaign_id: str, body: LabelBody) -> Any:
+        """Label a campaign confirmed, benign (with a kind) or needs-review; later nights act on it."""
+        writable()
+        return Json(casework.label(root, "campaign", campaign_id, body.verdict, kind=body.kind, note=body.note,
+                                   by=body.by), status_code=201)  # fmt: skip
+
+    @app.post("/accounts/{account_id:path}/labels", tags=["casework"], status_code=201)
+    def label_account(account_id: str, body: LabelBody) -> Any:
+        """Label an account confirmed, benign (with a kind) or needs-review."""
+        writable()
+        return Json(casework.label(root, "account", account_id, body.verdict, kind=body.kind, note=body.note,
+                                   by=body.by), status_code=201)  # fmt: skip
+
+    @app.get("/labels", tags=["casework"])
+    def list_labels(campaign_id: str | None = None) -> Any:
+        """Every label record, oldest first (a label changed later stays as history)."""
+        return Json({"items": casework.labels(root, campaign_id)})
+
+    @app.get("/audit", tags=["casework"])
+    def list_audit() -> Any:
+        """Every analyst action: who, when, what, before and after."""
+        return Json({"items": casework.audit(root)})
 
     @app.post("/similar", tags=["prompts"])
     def similar_text(q: TextQuery) -> Any:
@@ -317,7 +382,8 @@ def app_from_env() -> FastAPI:
     """The app for each worker process of ``serve(workers=N)``: uvicorn starts workers from an import string, so
     the store and key travel in the environment."""
     _one_thread_per_query()
-    return create_app(os.environ["PROMPTSIM_STORE"], api_key=os.environ.get("PROMPTSIM_API_KEY") or None)
+    return create_app(os.environ["PROMPTSIM_STORE"], api_key=os.environ.get("PROMPTSIM_API_KEY") or None,
+                      read_only=bool(os.environ.get("PROMPTSIM_READ_ONLY")))  # fmt: skip
 
 
 def _one_thread_per_query() -> None:
@@ -329,7 +395,7 @@ def _one_thread_per_query() -> None:
 
 
 def serve(store: str | Path, *, host: str = "127.0.0.1", port: int = 8000, api_key: str | None = None,
-          workers: int = 1, quiet: bool = False) -> None:  # fmt: skip
+          workers: int = 1, quiet: bool = False, read_only: bool = False) -> None:  # fmt: skip
     """Run the app under uvicorn until interrupted.
 
     ``workers`` > 1 runs that many processes on one port, each with its own copy of the snapshot in memory (about
@@ -345,7 +411,8 @@ def serve(store: str | Path, *, host: str = "127.0.0.1", port: int = 8000, api_k
         os.environ["PROMPTSIM_STORE"] = str(store)
         if api_key:
             os.environ["PROMPTSIM_API_KEY"] = api_key
+        os.environ["PROMPTSIM_READ_ONLY"] = "1" if read_only else ""
         uvicorn.run("engine.app.api:app_from_env", factory=True, workers=workers, **opts)
         return
     _one_thread_per_query()
-    uvicorn.run(create_app(store, api_key=api_key), **opts)
+    uvicorn.run(create_app(store, api_key=api_key, read_only=read_only), **opts)

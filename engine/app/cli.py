@@ -282,7 +282,123 @@ def cmd_serve(a: argparse.Namespace) -> int:
 
     Store(a.store).require()
     key = a.api_key or os.environ.get("PROMPTSIM_API_KEY")
-    serve(a.store, host=a.host, port=a.port, api_key=key, workers=a.workers, quiet=a.quiet)
+    serve(a.store, host=a.host, port=a.port, api_key=key, workers=a.workers, quiet=a.quiet, read_only=a.read_only)
+    return 0
+
+
+def cmd_label(a: argparse.Namespace) -> int:
+    from engine.app import casework
+
+    target = "account" if a.account else "campaign"
+    try:
+        rec = casework.label(Store(a.store), target, a.target_id, a.verdict, kind=a.kind or "", note=a.note or "",
+                             by=a.by or os.environ.get("USER", ""))  # fmt: skip
+    except casework.CaseError as e:
+        raise SystemExit(f"promptsim label: {e}") from None
+    print(f"labelled {target} {a.target_id} {rec['verdict']}{' (' + rec['kind'] + ')' if rec['kind'] else ''} "
+          f"by {rec['by']} at {rec['at']} (label {rec['id']}); the next night acts on it")  # fmt: skip
+    return 0
+
+
+def cmd_labels(a: argparse.Namespace) -> int:
+    from engine.app import casework
+
+    store = Store(a.store)
+    if a.what == "stats":
+        rows = casework.stats(store)
+        if a.json:
+            print(json.dumps(rows, indent=1))
+            return 0
+        print(
+            f"{'night':<11} {'campaigns':>9} {'confirmed':>9} {'benign':>6} {'review':>6} {'unreviewed':>10} precision"
+        )
+        for r in rows:
+            prec = "-" if r["precision"] is None else f"{r['precision']:.2f}"
+            print(f"{r['night']:<11} {r['campaigns']:>9} {r['confirmed']:>9} {r['benign']:>6} {r['needs_review']:>6} "
+                  f"{r['unreviewed']:>10} {prec}")  # fmt: skip
+        return 0
+    rows = casework.labels(store, a.campaign)
+    if a.json:
+        print(json.dumps(rows, indent=1, ensure_ascii=False))
+        return 0
+    for r in rows:
+        kind = f" ({r['kind']})" if r.get("kind") else ""
+        print(
+            f"{r['at']}  {r['target']:<8} {r['target_id']:<16} {r['verdict']}{kind}  by {r['by']}: {r.get('note', '')}"
+        )
+    if not rows:
+        print("no labels")
+    return 0
+
+
+def cmd_allow(a: argparse.Namespace) -> int:
+    from engine.app import casework
+
+    store = Store(a.store)
+    try:
+        if a.action == "add":
+            if not a.rule or not a.value:
+                raise casework.CaseError("allow add needs --rule org|template|system-prompt and --value")
+            r = casework.allow(store, a.rule, a.value, expires=a.expires or "", note=a.note or "",
+                               by=a.by or os.environ.get("USER", ""))  # fmt: skip
+            print(f"allowlist rule {r['id']}: {r['rule']} {r['value']!r} until {r['expires'] or 'removed'}")
+        elif a.action == "remove":
+            if not a.rule_id:
+                raise casework.CaseError("allow remove needs the rule id")
+            casework.unallow(store, a.rule_id, by=a.by or os.environ.get("USER", ""))
+            print(f"allowlist rule {a.rule_id} removed")
+        else:
+            for r in casework.rules(store):
+                print(f"{r['id']}  {r['rule']:<13} {r['value'][:60]!r:<62} until {r['expires'] or '-':<10} "
+                      f"by {r['by']}: {r.get('note', '')}")  # fmt: skip
+    except casework.CaseError as e:
+        raise SystemExit(f"promptsim allow: {e}") from None
+    return 0
+
+
+def cmd_audit(a: argparse.Namespace) -> int:
+    from engine.app import casework
+
+    rows = casework.audit(Store(a.store))
+    if a.json:
+        print(json.dumps(rows, indent=1, ensure_ascii=False))
+        return 0
+    for r in rows:
+        print(f"{r['at']}  {r['by']}: {r['action']} {r['target']}  before {json.dumps(r['before'], ensure_ascii=False)}"
+              f"  after {json.dumps(r['after'], ensure_ascii=False)}")  # fmt: skip
+    return 0
+
+
+def cmd_indicators(a: argparse.Namespace) -> int:
+    from engine.app import indicators
+
+    key = a.key or os.environ.get("PROMPTSIM_INDICATOR_KEY", "")
+    try:
+        if a.action == "export":
+            if not a.ids:
+                raise ValueError("export: give the campaign ids (C...)")
+            bundle = indicators.export_bundle(Store(a.store), a.ids, key=key, tlp=a.tlp)
+            Path(a.out).write_text(bundle.serialize(pretty=True), encoding="utf-8")
+            print(f"wrote {a.out}: {len(bundle.objects)} STIX objects for {len(a.ids)} campaign(s), TLP {a.tlp}")
+            return 0
+        if len(a.ids) != 1:
+            raise ValueError("match: give one bundle file")
+        bundle = json.loads(Path(a.ids[0]).read_text(encoding="utf-8"))
+        rows = indicators.match_bundle(Store(a.store), bundle, key=key)
+    except (ValueError, OSError) as e:
+        raise SystemExit(f"promptsim indicators {a.action}: {e}") from None
+    if a.json:
+        print(json.dumps(rows, indent=1, default=str))
+        return 0
+    for r in rows:
+        what = (
+            f"campaign {r['campaign_id']} ({r['accounts']} accounts)"
+            if "campaign_id" in r
+            else f"account {r['account_id']}"
+        )
+        print(f"{r['similarity']:.2f}  {r['bundle_campaign']} ~ {what}: {'; '.join(r['matched'])}")
+    if not rows:
+        print("no campaign or account of this store matches the bundle")
     return 0
 
 
@@ -471,8 +587,67 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=1, help="server processes, each with the snapshot in memory (default 1)"
     )
     sv.add_argument("--quiet", "-q", action="store_true", help="no access log")
+    sv.add_argument("--read-only", action="store_true", help="refuse every write (labels), whatever the key")
     _store_arg(sv)
     sv.set_defaults(func=cmd_serve)
+
+    lb = sub.add_parser(
+        "label",
+        help="label a campaign (or --account) confirmed, benign or needs-review; later nights act on it",
+        description="Record an analyst's label in the store's labels journal (safe while a run writes). A campaign "
+        "labelled benign is not flagged again while it stays as labelled; a confirmed one is watched: accounts "
+        "matching its templates, cards or orgs are flagged the night they appear.",
+    )
+    lb.add_argument("target_id", help="campaign id (C...), or an account id with --account")
+    lb.add_argument("--as", dest="verdict", required=True, choices=["confirmed", "benign", "needs-review"])
+    lb.add_argument(
+        "--kind", help="benign only: known-customer, eval-or-research, course-or-team, product-traffic, other"
+    )
+    lb.add_argument("--note", default="", help="free text (kept as written, shown escaped)")
+    lb.add_argument("--by", help="the analyst's name (default $USER)")
+    lb.add_argument("--account", action="store_true", help="TARGET_ID is an account")
+    _store_arg(lb)
+    lb.set_defaults(func=cmd_label)
+
+    ls = sub.add_parser("labels", help="analysts' labels; `labels stats`: per night, confirmed / benign / unreviewed")
+    ls.add_argument("what", nargs="?", choices=["list", "stats"], default="list")
+    ls.add_argument("--campaign", help="only this campaign's labels")
+    ls.add_argument("--json", action="store_true")
+    _store_arg(ls)
+    ls.set_defaults(func=cmd_labels)
+
+    al = sub.add_parser("allow", help="allowlist rules: an org, a template or a system prompt, until a date")
+    al.add_argument("action", nargs="?", choices=["list", "add", "remove"], default="list")
+    al.add_argument("rule_id", nargs="?", help="remove: the rule's id (from `allow list`)")
+    al.add_argument("--rule", choices=["org", "template", "system-prompt"])
+    al.add_argument("--value", help="the org id, template skeleton or system prompt text it matches")
+    al.add_argument("--expires", help="last day it applies, YYYY-MM-DD (default: until removed)")
+    al.add_argument("--note", default="")
+    al.add_argument("--by", help="the analyst's name (default $USER)")
+    _store_arg(al)
+    al.set_defaults(func=cmd_allow)
+
+    ind = sub.add_parser(
+        "indicators",
+        help="campaign indicators as a STIX 2.1 bundle without raw text or ids (export), or matched here (match)",
+        description="export C... --out bundle.json: template skeleton MinHash signatures, HMAC-keyed cards and orgs, "
+        "ASNs, client, timing and area fingerprints, counts and dates, with a TLP marking. match bundle.json: this "
+        "store's campaigns and accounts that match it. The HMAC key (--key or $PROMPTSIM_INDICATOR_KEY) is the one "
+        "the exporting team chose and shared.",
+    )
+    ind.add_argument("action", choices=["export", "match"])
+    ind.add_argument("ids", nargs="*", help="export: campaign ids; match: the bundle file")
+    ind.add_argument("--out", default="bundle.json")
+    ind.add_argument("--key", help="HMAC key for cards and orgs (default $PROMPTSIM_INDICATOR_KEY)")
+    ind.add_argument("--tlp", choices=["white", "green", "amber", "red"], default="amber")
+    ind.add_argument("--json", action="store_true")
+    _store_arg(ind)
+    ind.set_defaults(func=cmd_indicators)
+
+    au = sub.add_parser("audit", help="every analyst action: who, when, what, before and after")
+    au.add_argument("--json", action="store_true")
+    _store_arg(au)
+    au.set_defaults(func=cmd_audit)
 
     rp = sub.add_parser("report", help="write one self-contained report.html (campaign pages with plots)")
     rp.add_argument("--out", default="report.html", help="file to write (default report.html)")

@@ -345,7 +345,8 @@ class State:
             "prompts": meta.get("prompts"),
             "texts": meta.get("texts"),
             "embedder": meta.get("embedder"),
-            "store": str(Path(self.snapshot.path).parent.parent),
+            # the store's name only: its absolute path tells a client about the server's file system
+            "store": Path(self.snapshot.path).parent.parent.name,
         }
 
 

@@ -222,6 +222,20 @@ class DetectSettings:
         "cohort score at and above which it is flagged: above any one family's weight, so at least two "
         "families must carry a campaign",
     )
+    # -- casework (engine.detect.casework) -------------------------------------------------------------------
+    label_growth_share: float = _s(
+        0.25,
+        "a campaign labelled benign is flagged again once its members beyond the labelled set reach this share of "
+        "the labelled set: a team that hired a few people is what was labelled, a quarter more accounts is not",
+    )
+    label_volume_factor: float = _s(
+        2.0, "... or once it sends this many times the prompts a day it sent when labelled (over its span)"
+    )
+    watch_template_share: float = _s(
+        0.5,
+        "an account matches a confirmed campaign's template when at least this share of its prompts carry it: one "
+        "copied prompt is not membership",
+    )
     min_member_strength: float = _s(
         0.5, "an account is flagged with its cohort when at least this typical of it (share of core wrapper text)"
     )

@@ -18,12 +18,14 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from engine.detect.casework import Casework
 from engine.embed import as_keys
 from engine.executor import Executor, InjectedFailure
 from engine.pipeline import steps
 from engine.pipeline.config import DEFAULT_STORE, RunConfig, executor_for
 from engine.pipeline.previous import Previous
 from engine.store import Store, parts
+from engine.store.journal import labels_journal
 from engine.store.tables import SnapshotData, write_snapshot
 
 __all__ = ["DEFAULT_STORE", "InjectedFailure", "RunConfig", "RunReport", "run"]
@@ -46,6 +48,7 @@ class RunReport:
     clusters: int
     campaigns: int
     flagged_accounts: int
+    labels_seen: int = 0  # casework journal records (labels, rules) in force: as they stood when the run started
     bytes_written: int = 0  # by the commit: tonight's partitions and the snapshot's own files
     timings: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
@@ -59,7 +62,8 @@ class RunReport:
             f"  window: {self.prompts_in_window:,} prompts, {self.texts:,} distinct texts "
             f"({self.new_embeddings:,} embedded, {self.cached_embeddings:,} from cache)\n"
             f"  {self.clusters:,} clusters, {self.campaigns:,} suspected campaigns, "
-            f"{self.flagged_accounts:,} flagged accounts; wrote {self.bytes_written / 1e6:,.1f} MB\n  timings: {t}"
+            f"{self.flagged_accounts:,} flagged accounts; wrote {self.bytes_written / 1e6:,.1f} MB\n"
+            f"  casework: {self.labels_seen:,} label/rule records, as they stood when the run started\n  timings: {t}"
         )
 
 
@@ -73,6 +77,8 @@ def run(cfg: RunConfig) -> RunReport:
     with store.lock(), executor_for(cfg) as ex:
         run_id, started = new_run_id(), datetime.now(timezone.utc)
         prev = Previous.load(store.current())
+        # labels written from here on apply from the next night: this run uses the journal as it is now
+        case = Casework.from_records(labels_journal(store.root).read())
         models = Path(cfg.models_dir) if cfg.models_dir else None
 
         ing = ex.step("ingest", steps.ingest, cfg.inputs, cfg.accounts, prev, store.quarantine_path(run_id),
@@ -85,7 +91,7 @@ def run(cfg: RunConfig) -> RunReport:
         idx = ex.step("index", steps.index, texts, emb, prev)
         cl = ex.step("cluster", steps.cluster_texts, texts, tmpl, emb, idx, cfg.knn, cfg.min_cluster_size, ex=ex,
                     shard_rows=cfg.knn_shard_rows)  # fmt: skip
-        det = ex.step("score", steps.detect_campaigns, texts, tmpl, sig, emb, cl, prev, cfg, run_id, ex=ex)
+        det = ex.step("score", steps.detect_campaigns, texts, tmpl, sig, emb, cl, prev, cfg, run_id, ex=ex, case=case)
 
         report = RunReport(
             run_id=run_id,
@@ -103,6 +109,7 @@ def run(cfg: RunConfig) -> RunReport:
             clusters=cl.result.n_clusters,
             campaigns=det.campaigns,
             flagged_accounts=det.flagged_accounts,
+            labels_seen=det.labels_seen,
         )
         report.timings, report.peak_rss_mb = dict(ex.timings), dict(ex.peak_rss_mb)  # so far: the runs table's copy
         data = _snapshot_data(cfg, run_id, started, prev, texts, tmpl, sig, emb, cl, det, report)

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.batches import column_matrix, matrix_column
-from engine.detect import history
+from engine.detect import casework, history
 from engine.detect.campaigns import Verdicts, detect
 from engine.detect.signals import Context
 from engine.embed import Embedder, EmbeddingCache, embed_texts, get_embedder
@@ -349,6 +349,7 @@ def cluster_texts(
 class Detected:
     verdicts: Verdicts
     tracking: history.Tracking
+    labels_seen: int = 0  # casework journal records in force (as they stood when the run started)
 
     @property
     def flagged_accounts(self) -> int:
@@ -364,12 +365,14 @@ class Detected:
 
 def detect_campaigns(
     texts: Texts, tmpl: Templates, sig: Signatures, emb: Embedded, cl: Clusters, prev: Previous, cfg: RunConfig,
-    run_id: str, *, ex: Executor | None = None,
+    run_id: str, *, ex: Executor | None = None, case: casework.Casework | None = None,
 ) -> Detected:  # fmt: skip
-    """Signals → cohorts → scored campaigns with reasons, then matched to the campaigns of earlier nights.
+    """Signals → cohorts → scored campaigns with reasons, then matched to the campaigns of earlier nights, then the
+    analysts' labels and allowlist rules applied (``case``: the journal as it stood when the run started).
 
     The per-text signals and the per-account aggregates go through ``ex`` (``engine.detect.signals``); cohorts and
-    campaign scoring run here."""
+    campaign scoring run here. Casework changes what is flagged, after the history has matched the engine's own
+    verdicts, so a campaign keeps its id whatever an analyst said."""
     ctx = Context(
         window=texts.window,
         accounts=texts.accounts,
@@ -396,7 +399,10 @@ def detect_campaigns(
         # a prune changes what is stored, not what happened: keep the ids it matched, not its events
         tracking = history.keep_history(tracking, prev.history, prev.nights, prev.events)
     verdicts = verdicts.with_ids(tracking.stable_id, tracking.continued, cfg.detect.min_member_strength)
-    return Detected(verdicts, tracking)
+    if case is not None:
+        night = str(pc.max(texts.window["timestamp"]).as_py())[:10] if texts.window.num_rows else ""
+        verdicts = Verdicts(*casework.apply(verdicts.accounts, verdicts.campaigns, case, ctx, night, cfg.detect))
+    return Detected(verdicts, tracking, case.seen if case is not None else 0)
 
 
 # -- helpers -----------------------------------------------------------------------------------------------------
