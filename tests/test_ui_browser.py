@@ -483,3 +483,56 @@ def test_report_is_self_contained_and_inert(browser, served_store, tmp_path):
         "arguments[0].scrollIntoView()", browser.find_element(By.CSS_SELECTOR, "section.campaign .tpl")
     )
     shot(browser, "report-hostile.png")
+
+
+def test_labelling_from_the_campaign_page_with_a_hostile_note(browser, served_store, tmp_path):
+    """An analyst labels a campaign from its page (the key once in the URL, then the cookie): the label shows on
+    the page with its hostile note as text that never runs; the form's POST without its CSRF token is refused; a
+    server without a key offers no form."""
+    import hashlib
+    import hmac
+
+    import httpx
+
+    from engine.store import Store
+    from engine.store.tables import Tables
+    from tests.conftest import LiveServer
+
+    store = tmp_path / "store"
+    shutil.copytree(served_store["store"], store)
+    cid = Tables(Store(store).require()).campaigns(flagged_only=True).to_pylist()[0]["campaign_id"]
+    page = f"/ui/campaigns/{quote(cid, safe='')}"
+    note = HOSTILE_TEXTS[0]
+    server = LiveServer(store, api_key="ui-key")
+    try:
+        browser.get(f"{server.url}/?key=ui-key")
+        open_page(browser, server.url + page)
+        form = browser.find_element(By.CSS_SELECTOR, "form.label-form")
+        form.find_element(By.NAME, "verdict").send_keys("benign")
+        form.find_element(By.NAME, "kind").send_keys("known-customer")
+        form.find_element(By.NAME, "note").send_keys(note)
+        form.find_element(By.NAME, "by").send_keys("analyst <b>one</b>")
+        old = browser.find_element(By.TAG_NAME, "html")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait(browser).until(EC.staleness_of(old))
+        wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, "main h1")))
+        assert browser.current_url.endswith(page)
+        shown = browser.find_element(By.XPATH, "//h2[normalize-space(.)='Labels']/following-sibling::ul[1]").text
+        assert "benign (known-customer) by analyst <b>one</b>" in shown and note.strip()[:30] in shown
+        shot(browser, "label-hostile-note.png")
+        assert_inert(browser, "campaign page with a hostile label note")
+        with httpx.Client(base_url=server.url, headers={"X-API-Key": "ui-key"}) as c:
+            form_data = {"verdict": "confirmed", "by": "mallory"}
+            refused = c.post(f"{page}/labels", data=form_data)
+            assert refused.status_code == 403 and "CSRF" in refused.text
+            token = hmac.new(b"ui-key", b"promptsim-ui-form", hashlib.sha256).hexdigest()
+            assert c.post(f"{page}/labels", data={**form_data, "csrf": token}).status_code == 303
+    finally:
+        server.close()
+    keyless = LiveServer(store)
+    try:
+        open_page(browser, keyless.url + page)
+        assert not browser.find_elements(By.CSS_SELECTOR, "form.label-form")
+        assert "needs a server started with an API key" in browser.page_source
+    finally:
+        keyless.close()

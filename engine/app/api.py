@@ -16,6 +16,8 @@ but the docs.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import math
@@ -24,6 +26,7 @@ import secrets
 from collections import OrderedDict
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, quote
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -37,6 +40,7 @@ from engine.app import casework, web
 from engine.app.live import LiveStore
 from engine.app.views import NotFound
 from engine.store import Store, StoreError
+from engine.store.journal import labels_journal
 
 log = logging.getLogger("promptsim.serve")
 # ids are taken whole (``:path``): a prompt or account id may hold a "/" (sent percent-encoded); the similar route
@@ -138,6 +142,13 @@ class AnswerCache:
         self.answers: OrderedDict[tuple, tuple[list[Message], int]] = OrderedDict()
         self.snapshot: str | None = None
         self.bytes = 0
+        self.journal = labels_journal(live.store.root).path
+
+    def journal_size(self) -> int:
+        try:
+            return os.stat(self.journal).st_size
+        except OSError:
+            return 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         journal = scope["type"] == "http" and scope["path"].startswith(UNCACHED)
@@ -148,7 +159,8 @@ class AnswerCache:
         if name != self.snapshot:  # answers of the snapshot before are never asked for again
             self.answers.clear()
             self.snapshot, self.bytes = name, 0
-        key = (name, scope["path"], scope.get("query_string", b""))
+        # a page that lists labels changes when the journal does, within one snapshot
+        key = (name, self.journal_size(), scope["path"], scope.get("query_string", b""))
         hit = self.answers.get(key)
         if hit is not None:
             for message in hit[0]:  # copies: whoever sends them on may add headers
@@ -194,6 +206,8 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
     Writes (labels) need the API key: a server started without one, or with ``read_only``, refuses them (403)."""
     live = LiveStore(store, poll_seconds=poll_seconds)
     root = Store(store)
+    # the label forms' CSRF token: derived from the key (the same in every worker process), unknowable without it
+    csrf = hmac.new((api_key or secrets.token_hex(16)).encode(), b"promptsim-ui-form", hashlib.sha256).hexdigest()
     # the docs pages' Swagger UI / ReDoc assets are shipped by fastapi-offline: FastAPI's own pages load them from
     # a CDN, which an analyst's offline network cannot reach
     app = FastAPIOffline(
@@ -217,6 +231,8 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:
+        if request.url.path.startswith("/ui/"):
+            return HTMLResponse(web.error_page(403, str(exc)), status_code=403)
         return Json({"detail": str(exc)}, status_code=403)
 
     @app.exception_handler(casework.UnknownTarget)
@@ -225,6 +241,8 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
 
     @app.exception_handler(casework.CaseError)
     async def bad_label(request: Request, exc: casework.CaseError) -> Response:
+        if request.url.path.startswith("/ui/"):
+            return HTMLResponse(web.error_page(422, str(exc)), status_code=422)
         return Json({"detail": str(exc)}, status_code=422)
 
     @app.exception_handler(StoreError)
@@ -351,13 +369,38 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
     def ui_index(all: bool = False, offset: Offset = 0) -> Any:  # noqa: A002 - the UI's own query word
         return HTMLResponse(web.campaigns_page(live.get(), include_all=all, offset=offset))
 
+    def panel(target: str, target_id: str) -> dict:
+        labels = [r for r in casework.labels(root) if r["target"] == target and r["target_id"] == target_id]
+        why_not = ("this server is read-only" if read_only else
+                   "" if api_key else "labelling needs a server started with an API key")  # fmt: skip
+        return web.casework_panel(labels, f"/ui/{target}s/{quote(target_id, safe='')}/labels", csrf, why_not)
+
     @app.get("/ui/campaigns/{campaign_id:path}", response_class=HTMLResponse, include_in_schema=False)
     def ui_campaign(campaign_id: str) -> Any:
-        return HTMLResponse(web.campaign_page(live.get(), campaign_id))
+        return HTMLResponse(web.campaign_page(live.get(), campaign_id, panel("campaign", campaign_id)))
 
     @app.get("/ui/accounts/{account_id:path}", response_class=HTMLResponse, include_in_schema=False)
     def ui_account(account_id: str) -> Any:
-        return HTMLResponse(web.account_page(live.get(), account_id))
+        return HTMLResponse(web.account_page(live.get(), account_id, panel("account", account_id)))
+
+    async def ui_label(request: Request, target: str, target_id: str) -> Response:
+        """The label form's POST: refused without the page's CSRF token (a page of another site cannot read it)."""
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+        if not secrets.compare_digest(form.get("csrf", "").encode(), csrf.encode()):
+            return HTMLResponse(web.error_page(403, "the form's CSRF token is missing or wrong: reload the page"),
+                                status_code=403)  # fmt: skip
+        writable()
+        await run_in_threadpool(casework.label, root, target, target_id, form.get("verdict", ""),
+                                kind=form.get("kind", ""), note=form.get("note", ""), by=form.get("by", ""))  # fmt: skip
+        return RedirectResponse(f"/ui/{target}s/{quote(target_id, safe='')}", status_code=303)
+
+    @app.post("/ui/campaigns/{campaign_id:path}/labels", include_in_schema=False)
+    async def ui_label_campaign(campaign_id: str, request: Request) -> Response:
+        return await ui_label(request, "campaign", campaign_id)
+
+    @app.post("/ui/accounts/{account_id:path}/labels", include_in_schema=False)
+    async def ui_label_account(account_id: str, request: Request) -> Response:
+        return await ui_label(request, "account", account_id)
 
     @app.get("/ui/prompts/{prompt_id:path}", response_class=HTMLResponse, include_in_schema=False)
     def ui_prompt(prompt_id: str, k: K = 10) -> Any:

@@ -126,15 +126,25 @@ def campaigns_page(state: State, *, include_all: bool = False, offset: int = 0) 
     return _render("campaigns.html", state, Links(), page=page, include_all=include_all, diff=state.diff())
 
 
-def campaign_page(state: State, campaign_id: str) -> str:
+def campaign_page(state: State, campaign_id: str, case: dict | None = None) -> str:
+    """``case``: the labels and the label form (``casework_panel``); None leaves them out."""
     c = state.campaign(campaign_id)
-    return _render("campaign.html", state, Links(), c=c, plots=_campaign_plots(c))
+    return _render("campaign.html", state, Links(), c=c, plots=_campaign_plots(c), case=case)
 
 
-def account_page(state: State, account_id: str) -> str:
+def account_page(state: State, account_id: str, case: dict | None = None) -> str:
     acc = state.account(account_id)
     plots_ = {"timeline": _timeline_svg(acc["timeline"], "prompts per hour")}
-    return _render("account.html", state, Links(), acc=acc, plots=plots_, fields=ACCOUNT_FIELDS)
+    return _render("account.html", state, Links(), acc=acc, plots=plots_, fields=ACCOUNT_FIELDS, case=case)
+
+
+def casework_panel(labels: list[dict], action: str, csrf: str, why_not: str = "") -> dict:
+    """What the labels section of a campaign or account page shows: its labels, oldest first, and the form
+    (posting to ``action`` with the CSRF token), or why there is no form (``why_not``: a read-only server)."""
+    from engine.detect.casework import BENIGN_KINDS, VERDICTS
+
+    return {"labels": labels, "action": action, "csrf": csrf, "writable": not why_not, "why_not": why_not,
+            "verdicts": VERDICTS, "kinds": BENIGN_KINDS}  # fmt: skip
 
 
 def prompt_page(state: State, prompt_id: str, k: int = 10) -> str:
