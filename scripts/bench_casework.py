@@ -17,7 +17,8 @@ On ``make_logs.py CONFIG --split-days`` (default ../shared/bench/public3.json), 
    benign campaign is flagged again, with the reason naming its growth;
 4. indicators: the confirmed campaign's STIX bundle (``promptsim indicators export``) names no account, matches the
    same operation in a log made from the same config with another seed (all new accounts and cards: by its
-   templates), and matches nothing in ``public.json``'s log.
+   templates), and in ``public.json``'s log matches nothing but that same operation (public.json plants cot-harvest
+   with the same wrapper templates, so there a match is the right answer).
 
 Prints each night's campaigns and every check (PASS / FAIL); exits 1 when a check fails. The truth files are read
 only to pick the campaigns to label and to build night 3's input, never by the engine.
@@ -194,12 +195,14 @@ def main() -> int:
             grp = Counter(other_truth.get(x, "?") for x in (ot.campaign(m["campaign_id"]) or {}).get("member_ids", []))
             print(f"  {name}: {m['campaign_id']} similarity {m['similarity']:.2f} ({m['accounts']} accounts, mostly "
                   f"{grp.most_common(1)[0][0] if grp else '?'}): {'; '.join(m['matched'])}")  # fmt: skip
+        same = [m for m in hits if Counter(other_truth.get(x, "?") for x in (ot.campaign(m["campaign_id"]) or {})
+                .get("member_ids", [])).most_common(1)[0][0] == CONFIRM_GROUP]  # fmt: skip
         if log_dir.name == "log-seed2":
-            same = [m for m in hits if Counter(other_truth.get(x, "?") for x in (ot.campaign(m["campaign_id"]) or {})
-                    .get("member_ids", [])).most_common(1)[0][0] == CONFIRM_GROUP]  # fmt: skip
             check(bool(same), f"the bundle matches the {CONFIRM_GROUP} campaign of a log made with another seed")
-        else:
-            check(not hits, f"the bundle matches nothing in {name}'s log ({len(hits)} matches)")
+        # public.json plants the same cot-harvest operation (the same wrapper templates): matching it there is right;
+        # what must not match is anything else
+        check(len(same) == len(hits), f"{name}: nothing but the {CONFIRM_GROUP} operation matches "
+              f"({len(hits) - len(same)} other match(es))")  # fmt: skip
 
     print("\n== labels stats")
     for r in casework.stats(s):
