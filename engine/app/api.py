@@ -200,12 +200,27 @@ class TextQuery(BaseModel):
 
 
 def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: float = 1.0,
-               read_only: bool = False) -> FastAPI:  # fmt: skip
+               read_only: bool = False, redact: dict | None = None) -> FastAPI:  # fmt: skip
     """The app for one store directory; it follows the store's CURRENT snapshot (see engine.app.live).
 
     Writes (labels) need the API key: a server started without one, or with ``read_only``, refuses them (403)."""
     live = LiveStore(store, poll_seconds=poll_seconds)
     root = Store(store)
+    redacted: dict[str, Any] = {}
+
+    def current() -> Any:
+        """The snapshot being served, as every answer sees it: scrubbed in privacy mode (``redact``: key and
+        min_accounts; engine.app.redact), with one redactor per snapshot (its ids)."""
+        state = live.get()
+        if redact is None:
+            return state
+        if redacted.get("name") != state.name:
+            from engine.app.redact import RedactedState, Redactor
+
+            r = Redactor(state.tables, redact["key"], redact.get("min_accounts", 1))
+            redacted.update(name=state.name, view=RedactedState(state, r), redactor=r)
+        return redacted["view"]
+
     # the label forms' CSRF token: derived from the key (the same in every worker process), unknowable without it
     csrf = hmac.new((api_key or secrets.token_hex(16)).encode(), b"promptsim-ui-form", hashlib.sha256).hexdigest()
     # the docs pages' Swagger UI / ReDoc assets are shipped by fastapi-offline: FastAPI's own pages load them from
@@ -260,7 +275,7 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
     # queries DuckDB stay plain functions, which FastAPI runs in its thread pool.
     @app.get("/health", tags=["store"])
     async def health() -> Any:
-        return Json(live.get().health())
+        return Json(current().health())
 
     @app.get("/campaigns", tags=["campaigns"])
     def campaigns(
@@ -272,30 +287,30 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
     ) -> Any:
         """Scored cohorts, highest score first: flagged ones are the suspected campaigns."""
         return Json(
-            live.get().campaigns(flagged=flagged, status=status, min_score=min_score, limit=limit, offset=offset)
+            current().campaigns(flagged=flagged, status=status, min_score=min_score, limit=limit, offset=offset)
         )
 
     @app.get("/campaigns/{campaign_id:path}", tags=["campaigns"])
     def campaign(campaign_id: str) -> Any:
         """Evidence, reasons, timeline, capability areas, templates (slots marked), clusters, history, members."""
-        return Json(live.get().campaign(campaign_id))
+        return Json(current().campaign(campaign_id))
 
     @app.get("/accounts", tags=["accounts"])
     def accounts(
         flagged: bool | None = None, campaign_id: str | None = None, limit: Limit = 50, offset: Offset = 0
     ) -> Any:
         """Account verdicts, most suspicious first; ``campaign_id`` lists a cohort's accounts."""
-        return Json(live.get().accounts(flagged=flagged, campaign_id=campaign_id, limit=limit, offset=offset))
+        return Json(current().accounts(flagged=flagged, campaign_id=campaign_id, limit=limit, offset=offset))
 
     @app.get("/accounts/{account_id:path}", tags=["accounts"])
     def account(account_id: str) -> Any:
         """Verdict, signals and reasons of one account, with its recent prompts and timeline."""
-        return Json(live.get().account(account_id))
+        return Json(current().account(account_id))
 
     @app.get("/prompts/{prompt_id:path}/similar", tags=["prompts"])
     async def similar(prompt_id: str, k: K = 10) -> Any:
         """Near-duplicates (MinHash Jaccard) and semantic neighbours (FAISS cosine) of a stored prompt."""
-        state = live.get()
+        state = current()
         if state.searcher.prompt_row(prompt_id) is None:  # outside the window: a query and an embedding, off the loop
             return Json(await run_in_threadpool(state.similar, prompt_id, k))
         return Json(state.similar(prompt_id, k))
@@ -303,10 +318,12 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
     @app.get("/prompts/{prompt_id:path}", tags=["prompts"])
     def prompt(prompt_id: str) -> Any:
         """A stored prompt with its cluster, template and near-duplicate group."""
-        return Json(live.get().prompt(prompt_id))
+        return Json(current().prompt(prompt_id))
 
     # -- casework: analysts' labels (writes need the API key; engine.app.casework) --------------------------------
     def writable() -> None:
+        if redact is not None:
+            raise Refused("privacy mode (--redact) serves no raw ids: label from the CLI or an unredacted server")
         if read_only:
             raise Refused("this server was started with --read-only: labels are refused")
         if not api_key:
@@ -329,59 +346,66 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
     @app.get("/labels", tags=["casework"])
     def list_labels(campaign_id: str | None = None) -> Any:
         """Every label record, oldest first (a label changed later stays as history)."""
-        return Json({"items": casework.labels(root, campaign_id)})
+        return Json({"items": scrubbed(casework.labels(root, campaign_id))})
 
     @app.get("/audit", tags=["casework"])
     def list_audit() -> Any:
         """Every analyst action: who, when, what, before and after."""
-        return Json({"items": casework.audit(root)})
+        return Json({"items": scrubbed(casework.audit(root))})
 
     @app.post("/similar", tags=["prompts"])
     def similar_text(q: TextQuery) -> Any:
         """The same for free text, embedded with the model that built the store."""
-        return Json(live.get().similar_text(q.text, q.k))
+        return Json(current().similar_text(q.text, q.k))
 
     @app.get("/clusters", tags=["clusters"])
     def clusters(limit: Limit = 50, offset: Offset = 0) -> Any:
         """Prompt clusters, largest first: top terms, representatives, dominant template."""
-        return Json(live.get().clusters(limit=limit, offset=offset))
+        return Json(current().clusters(limit=limit, offset=offset))
 
     @app.get("/clusters/{cluster_id}", tags=["clusters"])
     def cluster(cluster_id: int) -> Any:
-        return Json(live.get().cluster(cluster_id))
+        return Json(current().cluster(cluster_id))
 
     @app.get("/cluster-map", tags=["clusters"])
     def cluster_map() -> Any:
         """Cluster centroids in 2-D (PCA), sized by prompts, with the flagged campaign each feeds."""
-        return Json(live.get().cluster_map())
+        return Json(current().cluster_map())
 
     @app.get("/runs", tags=["store"])
     def runs() -> Any:
-        return Json(live.get().runs())
+        return Json(current().runs())
 
     @app.get("/diff", tags=["store"])
     def diff(since: str | None = None) -> Any:
         """Campaign events since a run (default: tonight's): new, grown, new accounts, quiet, merged, split."""
-        return Json(live.get().diff(since))
+        return Json(current().diff(since))
 
     # -- web UI ------------------------------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def ui_index(all: bool = False, offset: Offset = 0) -> Any:  # noqa: A002 - the UI's own query word
-        return HTMLResponse(web.campaigns_page(live.get(), include_all=all, offset=offset))
+        return HTMLResponse(web.campaigns_page(current(), include_all=all, offset=offset))
+
+    def scrubbed(rows: list[dict]) -> list[dict]:
+        if redact is None:
+            return rows
+        current()  # the redactor of the snapshot being served
+        return redacted["redactor"].scrub(rows)
 
     def panel(target: str, target_id: str) -> dict:
-        labels = [r for r in casework.labels(root) if r["target"] == target and r["target_id"] == target_id]
-        why_not = ("this server is read-only" if read_only else
-                   "" if api_key else "labelling needs a server started with an API key")  # fmt: skip
+        raw_id = redacted["redactor"].unhash(target_id) if redact is not None and "redactor" in redacted else target_id
+        labels = scrubbed([r for r in casework.labels(root) if r["target"] == target and r["target_id"] == raw_id])
+        why_not = ("privacy mode: labelling is off" if redact is not None else "this server is read-only" if read_only
+                   else "" if api_key else "labelling needs a server started with an API key")  # fmt: skip
         return web.casework_panel(labels, f"/ui/{target}s/{quote(target_id, safe='')}/labels", csrf, why_not)
 
     @app.get("/ui/campaigns/{campaign_id:path}", response_class=HTMLResponse, include_in_schema=False)
     def ui_campaign(campaign_id: str) -> Any:
-        return HTMLResponse(web.campaign_page(live.get(), campaign_id, panel("campaign", campaign_id)))
+        return HTMLResponse(web.campaign_page(current(), campaign_id, panel("campaign", campaign_id)))
 
     @app.get("/ui/accounts/{account_id:path}", response_class=HTMLResponse, include_in_schema=False)
     def ui_account(account_id: str) -> Any:
-        return HTMLResponse(web.account_page(live.get(), account_id, panel("account", account_id)))
+        return HTMLResponse(web.account_page(current(), account_id, panel("account", account_id)))
 
     async def ui_label(request: Request, target: str, target_id: str) -> Response:
         """The label form's POST: refused without the page's CSRF token (a page of another site cannot read it)."""
@@ -404,19 +428,19 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
 
     @app.get("/ui/prompts/{prompt_id:path}", response_class=HTMLResponse, include_in_schema=False)
     def ui_prompt(prompt_id: str, k: K = 10) -> Any:
-        return HTMLResponse(web.prompt_page(live.get(), prompt_id, k))
+        return HTMLResponse(web.prompt_page(current(), prompt_id, k))
 
     @app.get("/ui/clusters", response_class=HTMLResponse, include_in_schema=False)
     def ui_clusters(offset: Offset = 0) -> Any:
-        return HTMLResponse(web.clusters_page(live.get(), offset=offset))
+        return HTMLResponse(web.clusters_page(current(), offset=offset))
 
     @app.get("/ui/clusters/{cluster_id}", response_class=HTMLResponse, include_in_schema=False)
     def ui_cluster(cluster_id: int) -> Any:
-        return HTMLResponse(web.cluster_page(live.get(), cluster_id))
+        return HTMLResponse(web.cluster_page(current(), cluster_id))
 
     @app.get("/ui/search", response_class=HTMLResponse, include_in_schema=False)
     def ui_search(text: Annotated[str, Query(max_length=20_000)] = "", prompt_id: str = "", k: K = 10) -> Any:
-        return HTMLResponse(web.search_page(live.get(), text=text, prompt_id=prompt_id, k=k))
+        return HTMLResponse(web.search_page(current(), text=text, prompt_id=prompt_id, k=k))
 
     return app
 
@@ -426,7 +450,8 @@ def app_from_env() -> FastAPI:
     the store and key travel in the environment."""
     _one_thread_per_query()
     return create_app(os.environ["PROMPTSIM_STORE"], api_key=os.environ.get("PROMPTSIM_API_KEY") or None,
-                      read_only=bool(os.environ.get("PROMPTSIM_READ_ONLY")))  # fmt: skip
+                      read_only=bool(os.environ.get("PROMPTSIM_READ_ONLY")),
+                      redact=json.loads(os.environ["PROMPTSIM_REDACT"]) if os.environ.get("PROMPTSIM_REDACT") else None)  # fmt: skip
 
 
 def _one_thread_per_query() -> None:
@@ -438,7 +463,7 @@ def _one_thread_per_query() -> None:
 
 
 def serve(store: str | Path, *, host: str = "127.0.0.1", port: int = 8000, api_key: str | None = None,
-          workers: int = 1, quiet: bool = False, read_only: bool = False) -> None:  # fmt: skip
+          workers: int = 1, quiet: bool = False, read_only: bool = False, redact: dict | None = None) -> None:  # fmt: skip
     """Run the app under uvicorn until interrupted.
 
     ``workers`` > 1 runs that many processes on one port, each with its own copy of the snapshot in memory (about
@@ -455,7 +480,8 @@ def serve(store: str | Path, *, host: str = "127.0.0.1", port: int = 8000, api_k
         if api_key:
             os.environ["PROMPTSIM_API_KEY"] = api_key
         os.environ["PROMPTSIM_READ_ONLY"] = "1" if read_only else ""
+        os.environ["PROMPTSIM_REDACT"] = json.dumps(redact) if redact else ""
         uvicorn.run("engine.app.api:app_from_env", factory=True, workers=workers, **opts)
         return
     _one_thread_per_query()
-    uvicorn.run(create_app(store, api_key=api_key, read_only=read_only), **opts)
+    uvicorn.run(create_app(store, api_key=api_key, read_only=read_only, redact=redact), **opts)

@@ -268,10 +268,32 @@ def cmd_account(a: argparse.Namespace) -> int:
     return 0
 
 
+def _redactor(a: argparse.Namespace, snap):  # noqa: ANN001, ANN202 - Snapshot -> Redactor | None
+    """The privacy mode's redactor when ``--redact`` was given (key: --redact-key or $PROMPTSIM_REDACT_KEY)."""
+    if not getattr(a, "redact", False):
+        return None
+    from engine.app.redact import Redactor
+
+    key = a.redact_key or os.environ.get("PROMPTSIM_REDACT_KEY", "")
+    try:
+        return Redactor(Tables(snap), key, a.min_accounts)
+    except ValueError as e:
+        raise SystemExit(f"promptsim {a.command}: {e}") from None
+
+
+def _redact_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--redact", action="store_true",
+                   help="privacy mode: no raw prompt text (template skeletons only), ids as keyed hashes")  # fmt: skip
+    p.add_argument("--redact-key", help="key of the id hashes (default $PROMPTSIM_REDACT_KEY; at least 8 characters)")
+    p.add_argument("--min-accounts", type=int, default=1,
+                   help="with --redact: campaigns and clusters of fewer accounts are left out (default 1)")  # fmt: skip
+
+
 def cmd_export(a: argparse.Namespace) -> int:
     from engine.app.report import export
 
-    files = export(Store(a.store).require(), a.out, a.format)
+    snap = Store(a.store).require()
+    files = export(snap, a.out, a.format, _redactor(a, snap))
     for f in files:
         print(f)
     return 0
@@ -282,7 +304,12 @@ def cmd_serve(a: argparse.Namespace) -> int:
 
     Store(a.store).require()
     key = a.api_key or os.environ.get("PROMPTSIM_API_KEY")
-    serve(a.store, host=a.host, port=a.port, api_key=key, workers=a.workers, quiet=a.quiet, read_only=a.read_only)
+    redact = None
+    if a.redact:
+        redact = {"key": a.redact_key or os.environ.get("PROMPTSIM_REDACT_KEY", ""), "min_accounts": a.min_accounts}
+        _redactor(a, Store(a.store).require())  # a bad key fails here, before the server starts
+    serve(a.store, host=a.host, port=a.port, api_key=key, workers=a.workers, quiet=a.quiet, read_only=a.read_only,
+          redact=redact)  # fmt: skip
     return 0
 
 
@@ -405,7 +432,8 @@ def cmd_indicators(a: argparse.Namespace) -> int:
 def cmd_report(a: argparse.Namespace) -> int:
     from engine.app.report import html_report
 
-    print(html_report(Store(a.store).require(), a.out))
+    snap = Store(a.store).require()
+    print(html_report(snap, a.out, _redactor(a, snap)))
     return 0
 
 
@@ -540,6 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="csv",
         help="format of the tables (html: only the one-file report.html, with its plots)",
     )
+    _redact_args(e)
     _store_arg(e)
     e.set_defaults(func=cmd_export)
 
@@ -588,6 +617,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sv.add_argument("--quiet", "-q", action="store_true", help="no access log")
     sv.add_argument("--read-only", action="store_true", help="refuse every write (labels), whatever the key")
+    _redact_args(sv)
     _store_arg(sv)
     sv.set_defaults(func=cmd_serve)
 
@@ -651,6 +681,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser("report", help="write one self-contained report.html (campaign pages with plots)")
     rp.add_argument("--out", default="report.html", help="file to write (default report.html)")
+    _redact_args(rp)
     _store_arg(rp)
     rp.set_defaults(func=cmd_report)
 

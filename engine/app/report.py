@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    from engine.app.redact import Redactor
 
 from engine.store import Snapshot
 from engine.store.tables import Tables
@@ -63,38 +67,40 @@ def _write(tbl: pa.Table, path: Path, fmt: str) -> Path:
     return out
 
 
-def export(snap: Snapshot, out_dir: str | Path, fmt: str = "csv") -> list[Path]:
-    """Write all exports of a snapshot into ``out_dir``; returns the files written."""
+def export(snap: Snapshot, out_dir: str | Path, fmt: str = "csv", redactor: Redactor | None = None) -> list[Path]:
+    """Write all exports of a snapshot into ``out_dir``; returns the files written. ``redactor``: privacy mode
+    (``engine.app.redact``): no raw text, ids hashed, small campaigns and clusters left out."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if fmt == "html":
-        return [html_report(snap, out / "report.html")]
+        return [html_report(snap, out / "report.html", redactor)]
     tables = Tables(snap)
-    history = tables.history()
-    nights_tbl = tables.nights()
+    r = redactor.table if redactor else (lambda t: t)
+    history = r(tables.history())
+    nights_tbl = r(tables.nights())
     files = [
-        _write(tables.clusters(), out / "clusters", fmt),
-        _write(tables.memberships(), out / "memberships", fmt),
-        _write(tables.campaigns(), out / "campaigns", fmt),
+        _write(r(tables.clusters()), out / "clusters", fmt),
+        _write(r(tables.memberships()), out / "memberships", fmt),
+        _write(r(tables.campaigns()), out / "campaigns", fmt),
         _write(history, out / "campaign_history", fmt),
         _write(nights_tbl, out / "campaign_nights", fmt),
-        _write(tables.events(), out / "campaign_events", fmt),
+        _write(r(tables.events()), out / "campaign_events", fmt),
     ]
-    pcsv.write_csv(tables.accounts().select(ACCOUNT_EXPORT), out / "accounts.csv")
+    pcsv.write_csv(r(tables.accounts().select(ACCOUNT_EXPORT)), out / "accounts.csv")
     files.append(out / "accounts.csv")
     nights: dict[str, list[dict]] = {}
     for n in nights_tbl.sort_by([("night", "ascending")]).to_pylist():
         nights.setdefault(n.pop("campaign_id"), []).append(n)
     status = {h["campaign_id"]: h for h in history.to_pylist()}
     camps = [
-        _campaign_record(r, status.get(r["campaign_id"]), nights.get(r["campaign_id"], []))
-        for r in tables.campaigns(flagged_only=True).to_pylist()
+        _campaign_record(row, status.get(row["campaign_id"]), nights.get(row["campaign_id"], []))
+        for row in r(tables.campaigns(flagged_only=True)).to_pylist()
     ]
     (out / "campaigns.json").write_text(json.dumps(camps, indent=1, default=str, ensure_ascii=False))
     files.append(out / "campaigns.json")
-    (out / "report.md").write_text(markdown_report(snap))
+    (out / "report.md").write_text(markdown_report(snap, redactor))
     files.append(out / "report.md")
     return files
 
@@ -121,12 +127,14 @@ def _campaign_record(r: dict, hist: dict | None, nights: list[dict]) -> dict:
     }
 
 
-def campaign_rows(snap: Snapshot, *, include_all: bool = False, limit: int = 50) -> list[dict]:
+def campaign_rows(snap: Snapshot, *, include_all: bool = False, limit: int = 50,
+                  redactor: Redactor | None = None) -> list[dict]:  # fmt: skip
     """Campaigns ranked by score (flagged only unless ``include_all``), as dicts."""
-    return Tables(snap).campaigns(flagged_only=not include_all, limit=limit).to_pylist()
+    rows = Tables(snap).campaigns(flagged_only=not include_all, limit=limit).to_pylist()
+    return redactor.scrub(rows) if redactor else rows
 
 
-def markdown_report(snap: Snapshot) -> str:
+def markdown_report(snap: Snapshot, redactor: Redactor | None = None) -> str:
     meta = snap.meta()
     lines = [
         f"# promptsim report: run {meta['run_id']}",
@@ -135,7 +143,7 @@ def markdown_report(snap: Snapshot) -> str:
         f"{meta['window_days']:g}-day window, embedder `{meta['embedder']}`.",
         "",
     ]
-    flagged = campaign_rows(snap)
+    flagged = campaign_rows(snap, redactor=redactor)
     lines.append(f"## {len(flagged)} suspected extraction campaigns")
     for r in flagged:
         lines += [
@@ -150,7 +158,7 @@ def markdown_report(snap: Snapshot) -> str:
             lines += [f"    {t[:300]}" for t in r["templates"][:2]]
         if r["samples"]:
             lines += ["", "Sample prompts:", ""] + [f"> {' '.join(s[:200].split())}" for s in r["samples"][:3]]
-    others = [r for r in campaign_rows(snap, include_all=True, limit=200) if not r["flagged"]]
+    others = [r for r in campaign_rows(snap, include_all=True, limit=200, redactor=redactor) if not r["flagged"]]
     lines += ["", "## Templated look-alikes scored low", ""]
     for r in others[:15]:
         why = "; ".join(json.loads(r["mitigations"])) or "weak evidence"
@@ -158,16 +166,18 @@ def markdown_report(snap: Snapshot) -> str:
     return "\n".join(lines) + "\n"
 
 
-def html_report(snap: Snapshot, path: str | Path) -> Path:
+def html_report(snap: Snapshot, path: str | Path, redactor: Redactor | None = None) -> Path:
     """One self-contained ``report.html`` (inline CSS and SVG plots, no script, nothing fetched): the campaign
     pages of the web UI, for a mail or a ticket. Written to a temporary name and renamed, so a reader never opens
     half a report."""
+    from engine.app.redact import RedactedState
     from engine.app.views import State
     from engine.app.web import report_html
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(report_html(State.open(snap, serving=False)), encoding="utf-8")
+    state = State.open(snap, serving=False)
+    tmp.write_text(report_html(RedactedState(state, redactor) if redactor else state), encoding="utf-8")
     tmp.replace(path)
     return path
