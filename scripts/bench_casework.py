@@ -115,6 +115,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("config", nargs="?", type=Path, default=BENCH / "public3.json")
     p.add_argument("--work", type=Path, default=Path("/tmp/promptsim-casework"))
+    p.add_argument("--other", type=Path, default=BENCH / "public.json",
+                   help="a config of other operations the bundle must not match (default public.json)")  # fmt: skip
     a = p.parse_args()
     if a.work.exists():
         shutil.rmtree(a.work)
@@ -180,10 +182,10 @@ def main() -> int:
     raw = json.dumps(bundle)
     leaked = [x for x in (t1.campaign(confirm) or {}).get("member_ids", []) if x in raw]
     check(not leaked, f"the bundle of {confirm} ({len(bundle['objects'])} STIX objects) names no account")
-    for name, log_dir in (("same config, another seed", a.work / "log-seed2"), ("public.json", None)):
+    for name, log_dir in (("same config, another seed", a.work / "log-seed2"), (a.other.name, None)):
         if log_dir is None:
-            log_dir = a.work / "log-public"
-            subprocess.run([sys.executable, str(BENCH / "make_logs.py"), str(BENCH / "public.json"), str(log_dir)],
+            log_dir = a.work / "log-other"
+            subprocess.run([sys.executable, str(BENCH / "make_logs.py"), str(a.other.resolve()), str(log_dir)],
                            check=True, capture_output=True)  # fmt: skip
         with open(log_dir / "truth_accounts.csv", newline="") as fh:
             other_truth = {r["account_id"]: r["group"] for r in csv.DictReader(fh)}

@@ -269,3 +269,32 @@ def test_a_stix_bundle_holds_no_raw_text_or_ids_and_matches_its_own_campaign(
         m for m in match_bundle(store, bundle, key="another-key-2") if m.get("campaign_id") == camp["campaign_id"]
     ]
     assert not any("keyed card" in w for m in other_key for w in m["matched"])
+
+
+@pytest.mark.slow
+def test_the_three_night_casework_scenario(shared_dir: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    """scripts/bench_casework.py on scaled-down public3 and public configs: night 1 flags, the script labels one
+    campaign benign and confirms another; night 2 the benign one is not flagged and says why and the confirmed
+    one's new accounts carry the watch reason; night 3 the benign one has grown by half and is flagged again; the
+    confirmed campaign's bundle matches its operation in another seed's log and nothing else."""
+    import importlib.util
+    import sys
+
+    from tests.conftest import small_config
+
+    cfgs = {}
+    for name in ("public3.json", "public.json"):
+        cfgs[name] = tmp_path / f"small-{name}"
+        cfgs[name].write_text(json.dumps(small_config(shared_dir, name, benign=500, eval_per_day=[200, 400],
+                                                      min_campaign=20)))  # fmt: skip
+    spec = importlib.util.spec_from_file_location(
+        "bench_casework", Path(__file__).parents[1] / "scripts" / "bench_casework.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    monkeypatch.setattr(sys, "argv", ["bench_casework", str(cfgs["public3.json"]), "--work", str(tmp_path / "work"),
+                                      "--other", str(cfgs["public.json"])])  # fmt: skip
+    rc = bench.main()
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert out.count("PASS") >= 8 and "FAIL" not in out

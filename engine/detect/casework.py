@@ -3,8 +3,9 @@
 The engine's own verdicts are computed first and recorded as they are (the campaign history matches on them, so a
 campaign keeps its id whatever an analyst said); casework then changes what is *flagged* and says why:
 
-* a campaign labelled **benign** stays listed but is not flagged while it stays what was labelled. It is flagged
-  again (when the engine flags it) once it changes materially against the label's baseline -- the members, areas,
+* a campaign labelled **benign** stays listed (it keeps its id on nights the engine does not flag it) but is not
+  flagged while it stays what was labelled. It is flagged again, for review, whatever the night's score, once it
+  changes materially against the label's baseline -- the members, areas,
   cards, orgs and prompts it had when it was labelled: accounts beyond the labelled set by ``label_growth_share``,
   a capability area it did not ask before, a card or org it did not use (for a campaign concentrated on a few:
   ``CONCENTRATED``), or ``label_volume_factor`` times the prompts a day -- with the reason ("labelled benign on DATE by NAME; since then +120 accounts, new area: tool use");
@@ -143,10 +144,13 @@ def apply(accounts: pa.Table, campaigns: pa.Table, case: Casework, ctx: Context 
         members = [where[a] for a in row["member_ids"] or [] if a in where]
         if label["verdict"] == "benign":
             moved = changes(row, label.get("baseline") or {}, accounts, s)
-            if moved and row["flagged"]:
+            if moved:  # no longer what was labelled: flagged for review again, whatever tonight's score
                 why = f"{_said(label)}; since then {', '.join(moved)}"
+                row["flagged"] = True
                 row["reasons"] = json.dumps([why, *json.loads(row["reasons"])])
                 for i in members:
+                    if not flagged[i] or camp_of[i] == row["campaign_id"]:
+                        flagged[i], camp_of[i] = True, row["campaign_id"]
                     say(i, why)
                 continue
             why = f"{_said(label)}: not flagged while it stays as labelled"

@@ -17,6 +17,7 @@ stay in the history; those with no traffic on the latest night are marked ``quie
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -87,6 +88,7 @@ def track(
     payment_of: dict[str, str],
     run_id: str,
     s: DetectSettings = DEFAULTS,
+    labelled: Collection[str] = (),
 ) -> Tracking:
     """Match tonight's flagged cohorts to known campaigns and roll the per-night history forward.
 
@@ -222,13 +224,25 @@ def track(
             updated[cid] = dict(k, status="quiet")
             events.append(_event(run_id, cid, "quiet", f"not seen in run {run_id} (latest night {last_night})"))
 
+    # a campaign an analyst labelled keeps its id on a night the engine does not flag it, so it stays listed with
+    # its label (``engine.detect.casework``); only the id: its history moves on flagged nights alone
+    named = dict(stable)
+    owned = set(stable.values())
+    for k in [k for k in known if k["campaign_id"] in set(labelled) and k["campaign_id"] not in owned]:
+        best = max(
+            (c for c in cohorts.to_pylist() if c["campaign_id"] not in stable),
+            key=lambda c: _match(c, k, payment_of),
+            default=None,
+        )
+        if best is not None and _match(best, k, payment_of) >= s.match_min and best["campaign_id"] not in named:
+            named[best["campaign_id"]] = k["campaign_id"]
     all_nights = [r for rows in rows_by_cid.values() for r in rows]
     old_events = prev_events.to_pylist() if prev_events is not None else []
     return Tracking(
         history=pa.Table.from_pylist(list(updated.values()), schema=HISTORY_SCHEMA),
         nights=pa.Table.from_pylist(all_nights, schema=NIGHTS_SCHEMA),
         events=pa.Table.from_pylist(old_events + events, schema=EVENTS_SCHEMA),
-        stable_id=stable,
+        stable_id=named,
         continued=continued,
     )
 

@@ -392,8 +392,17 @@ def detect_campaigns(
     verdicts = detect(ctx, cfg.detect)
     acc = texts.accounts
     payment_of = dict(zip(acc["account_id"].to_pylist(), [p or "" for p in acc["payment_fp"].to_pylist()], strict=True))
+    labelled = set(case.campaign) if case is not None else set()
     tracking = history.track(
-        prev.history, prev.nights, prev.events, verdicts.campaigns, texts.window, payment_of, run_id, cfg.detect
+        prev.history,
+        prev.nights,
+        prev.events,
+        verdicts.campaigns,
+        texts.window,
+        payment_of,
+        run_id,
+        cfg.detect,
+        labelled,
     )
     if cfg.prune_before is not None:
         # a prune changes what is stored, not what happened: keep the ids it matched, not its events
