@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
 """Casework over three nights: analysts label what night 1 flagged, and nights 2 and 3 act on the labels.
 
-    python scripts/bench_casework.py [CONFIG.json] [--work DIR]
+    python scripts/bench_casework.py [CONFIG.json] [--work DIR] [--confirm GROUP] [--other CONFIG.json]
 
 On ``make_logs.py CONFIG --split-days`` (default ../shared/bench/public3.json), night by night into one store:
 
 1. night 1 = the first day, less a third of the accounts of the campaign that will be confirmed (they first appear
-   on night 2). Then the script, as an analyst would, confirms the campaign holding most cot-harvest accounts and
-   labels another flagged campaign benign (``known-customer``). Detection v3 flags no false campaign on public3, so
-   the benign label goes on the lowest-scoring flagged campaign: the scenario is about what a label does, whatever
-   the analyst's reason for it;
+   on night 2). Then the script, as an analyst would, confirms the campaign holding most of one operation's accounts
+   (``--confirm``, default cot-harvest) and labels another flagged campaign benign (``known-customer``): the
+   lowest-scoring one, since detection v3 flags no false campaign on public3 (on the scaled-down configs of the test
+   it is a real false one, a bootcamp cohort); the scenario is about what a label does, whatever its reason;
 2. night 2 = the second day. Checked: the benign campaign is listed, not flagged, and says why; the confirmed
    campaign's accounts that first appear tonight are flagged in it with the watch reason;
 3. night 3 = the third day, plus new accounts for the benign campaign's operation (half as many as were labelled,
@@ -17,8 +17,8 @@ On ``make_logs.py CONFIG --split-days`` (default ../shared/bench/public3.json), 
    benign campaign is flagged again, with the reason naming its growth;
 4. indicators: the confirmed campaign's STIX bundle (``promptsim indicators export``) names no account, matches the
    same operation in a log made from the same config with another seed (all new accounts and cards: by its
-   templates), and in ``public.json``'s log matches nothing but that same operation (public.json plants cot-harvest
-   with the same wrapper templates, so there a match is the right answer).
+   templates), and in the log of ``--other`` (default public.json) matches nothing but that same operation
+   (public.json plants cot-harvest with the same wrapper templates, so there a match is the right answer).
 
 Prints each night's campaigns and every check (PASS / FAIL); exits 1 when a check fails. The truth files are read
 only to pick the campaigns to label and to build night 3's input, never by the engine.
@@ -45,6 +45,9 @@ from engine.pipeline import RunConfig, run  # noqa: E402
 from engine.store import Store  # noqa: E402
 from engine.store.tables import Tables  # noqa: E402
 
+#: the operation the analyst confirms (--confirm): cot-harvest is flagged whole on night 1 even with a third of its
+#: accounts held back; hydra-proxy (public3's own, absent from public.json) is not -- on one day's traffic its 100
+#: remaining accounts fall inside other cohorts, so there is no campaign of it to confirm yet
 CONFIRM_GROUP = "cot-harvest"
 
 
@@ -115,9 +118,11 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("config", nargs="?", type=Path, default=BENCH / "public3.json")
     p.add_argument("--work", type=Path, default=Path("/tmp/promptsim-casework"))
+    p.add_argument("--confirm", default=CONFIRM_GROUP, help=f"the operation to confirm (default {CONFIRM_GROUP})")
     p.add_argument("--other", type=Path, default=BENCH / "public.json",
                    help="a config of other operations the bundle must not match (default public.json)")  # fmt: skip
     a = p.parse_args()
+    group = a.confirm
     if a.work.exists():
         shutil.rmtree(a.work)
     a.work.mkdir(parents=True)
@@ -126,13 +131,13 @@ def main() -> int:
     store = a.work / "store"
 
     # night 1: the first day without a third of the confirmed operation's accounts
-    op = sorted(x for x, g in truth.items() if g == CONFIRM_GROUP)
+    op = sorted(x for x, g in truth.items() if g == group)
     held = set(op[::3])
     first = write(a.work / "night1.jsonl", [r for r in rows(days[0]) if r["account_id"] not in held])
     t1 = night(store, first, accounts, 1)
     flagged = t1.campaigns(flagged_only=True).to_pylist()
     by_group = {c["campaign_id"]: Counter(truth.get(m, "?") for m in c["member_ids"]) for c in flagged}
-    confirm = max(flagged, key=lambda c: by_group[c["campaign_id"]][CONFIRM_GROUP])["campaign_id"]
+    confirm = max(flagged, key=lambda c: by_group[c["campaign_id"]][group])["campaign_id"]
     benign = min((c for c in flagged if c["campaign_id"] != confirm), key=lambda c: c["score"])
     benign_id, benign_group = benign["campaign_id"], by_group[benign["campaign_id"]].most_common(1)[0][0]
     LABELLED.update({confirm, benign_id})
@@ -140,7 +145,7 @@ def main() -> int:
     casework.label(s, "campaign", confirm, "confirmed", note="extraction: reasoning traces", by="analyst-1")
     casework.label(s, "campaign", benign_id, "benign", kind="known-customer", note="contracted eval vendor",
                    by="analyst-2")  # fmt: skip
-    print(f"  labelled {confirm} confirmed ({CONFIRM_GROUP}) and {benign_id} benign "
+    print(f"  labelled {confirm} confirmed ({group}) and {benign_id} benign "
           f"({benign['accounts']} accounts, mostly {benign_group})")  # fmt: skip
 
     # night 2: the second day, the held-back accounts appear
@@ -198,12 +203,12 @@ def main() -> int:
             print(f"  {name}: {m['campaign_id']} similarity {m['similarity']:.2f} ({m['accounts']} accounts, mostly "
                   f"{grp.most_common(1)[0][0] if grp else '?'}): {'; '.join(m['matched'])}")  # fmt: skip
         same = [m for m in hits if Counter(other_truth.get(x, "?") for x in (ot.campaign(m["campaign_id"]) or {})
-                .get("member_ids", [])).most_common(1)[0][0] == CONFIRM_GROUP]  # fmt: skip
+                .get("member_ids", [])).most_common(1)[0][0] == group]  # fmt: skip
         if log_dir.name == "log-seed2":
-            check(bool(same), f"the bundle matches the {CONFIRM_GROUP} campaign of a log made with another seed")
+            check(bool(same), f"the bundle matches the {group} campaign of a log made with another seed")
         # public.json plants the same cot-harvest operation (the same wrapper templates): matching it there is right;
         # what must not match is anything else
-        check(len(same) == len(hits), f"{name}: nothing but the {CONFIRM_GROUP} operation matches "
+        check(len(same) == len(hits), f"{name}: nothing but the {group} operation matches "
               f"({len(hits) - len(same)} other match(es))")  # fmt: skip
 
     print("\n== labels stats")

@@ -293,7 +293,7 @@ def test_the_three_night_casework_scenario(shared_dir: Path, tmp_path: Path, mon
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     monkeypatch.setattr(sys, "argv", ["bench_casework", str(cfgs["public3.json"]), "--work", str(tmp_path / "work"),
-                                      "--other", str(cfgs["public.json"])])  # fmt: skip
+                                      "--other", str(cfgs["public.json"]), "--confirm", "cot-harvest"])  # fmt: skip
     rc = bench.main()
     out = capsys.readouterr().out
     assert rc == 0, out
