@@ -97,13 +97,8 @@ def detect(
     if merged is not None:
         labels = merged
         scored = score_cohorts(labels, ctx, acc, pop, t, w, prof, s)
-    attached = (
-        profiles.attach_rounds(
-            labels, lambda lab: score_cohorts(lab, ctx, acc, pop, t, w, prof, s).rows, prof, s, free=linked < 0
-        )
-        if use_profiles
-        else None
-    )
+    # ``scored`` holds the rows of ``labels`` as they stand: attach reads its flagged cohorts from them
+    attached = profiles.attach(labels, scored.rows, prof, s, free=linked < 0) if use_profiles else None
     if attached is not None:
         scored = score_cohorts(attached, ctx, acc, pop, t, w, prof, s)
     # accounts outside any cohort, and weak members, are ranked (never flagged) by their own evidence or by how

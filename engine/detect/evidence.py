@@ -417,10 +417,6 @@ class Discounts:
     def factor(self) -> float:
         return self.size * self.distinct * self.org
 
-    @property
-    def one_old_org(self) -> bool:  # kept for the evidence record's readers
-        return bool(self.transparent)
-
 
 def discounts(
     members: np.ndarray, pidx: np.ndarray, ctx: Context, acc: AccountSignals, cont: Content, s: DetectSettings

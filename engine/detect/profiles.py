@@ -26,7 +26,6 @@ wrapper variant, bare-question accounts) whose profiles fall in one tight cluste
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import faiss
@@ -44,11 +43,6 @@ RATE_CLOCK = ("log_per_day", "flat_clock", "minute_regularity", "log_gap", "gap_
 MARKER_COLUMNS = ("reasoning", "grading", "refusal")
 #: the commonest models and clients of the log get a column each; rarer ones share an "other" column
 TOP_VALUES = 8
-#: how many times ``attach`` runs, each refitting the fingerprints on the cohorts as they grew. Set on public3.json:
-#: a second round added 36 swarm and 4 ordinary accounts (a fingerprint refitted on attached accounts widens toward
-#: the log's bulk, so each round is less precise than the one before); one round added 93 swarm, 16 aged-sweep, none
-#: ordinary. Near misses are ranked instead (``resemblance``)
-ATTACH_ROUNDS = 1
 #: a fingerprint column's spread is floored here (robust-z units): a campaign whose members all sit at one value
 #: of a column would otherwise make any other value infinitely unlikely
 FINGERPRINT_MIN_SD = 0.25
@@ -413,7 +407,10 @@ def attach(
     An account joins the flagged cohort it fits best (``match_flagged``) when it is at least ``attach_odds`` times
     more likely a member than not. Only ``free`` accounts are candidates: the pipeline passes those that no wrapper
     or card links to a cohort of their own -- a team on one card belongs to its team. Members are read from the
-    cohorts as they stood (one round, no chain). Returns new labels, or None."""
+    cohorts as they stood: one round, no chain. Set on public3.json: a second round, its fingerprints refitted on the
+    grown cohorts, added 36 swarm and 4 ordinary accounts (a fingerprint refitted on attached accounts widens toward
+    the log's bulk); one round added 93 swarm, 16 aged-sweep, no ordinary one. Near misses are ranked instead
+    (``resemblance``). Returns new labels, or None."""
     match = match_flagged(rows, p, s, free)
     if match is None:
         return None
@@ -437,20 +434,6 @@ def resemblance(rows: list[dict], p: Profiles, s: DetectSettings, n_acc: int) ->
     ok = match.cohort >= 0
     post = 1.0 / (1.0 + np.exp(-np.clip(match.llr[ok], -30, 30)))
     out[match.accounts[ok]] = post * np.array([match.flagged[b]["score"] for b in match.cohort[ok]])
-    return out
-
-
-def attach_rounds(labels: np.ndarray, rows_of: Callable[[np.ndarray], list[dict]], p: Profiles, s: DetectSettings,
-                  free: np.ndarray | None = None, rounds: int = ATTACH_ROUNDS) -> np.ndarray | None:  # fmt: skip
-    """``attach`` repeated while it adds accounts (at most ``rounds``): each round's fingerprint is fitted on the
-    cohort as it grew, so a campaign first found through its marked accounts also reaches its unmarked ones.
-    ``rows_of(labels)`` scores the cohorts of a labelling (the flagged rows are re-read every round)."""
-    out = None
-    for _ in range(rounds):
-        nxt = attach(labels if out is None else out, rows_of(labels if out is None else out), p, s, free)
-        if nxt is None:
-            break
-        out = nxt
     return out
 
 
