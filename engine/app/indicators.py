@@ -171,7 +171,8 @@ def match_bundle(store: Store, bundle: dict, *, key: str) -> list[dict]:
                 if j >= TEMPLATE_MATCH:
                     why.append(f"template Jaccard {j:.2f}")
                     sim = j
-            members = [r for r in acc if r["account_id"] in set(c["member_ids"] or [])]
+            ids = set(c["member_ids"] or [])
+            members = [r for r in acc if r["account_id"] in ids]
             shared_cards = {r["payment_fp"] for r in members} & cards
             shared_orgs = {r["org_id"] for r in members} & orgs
             if shared_cards or shared_orgs:

@@ -229,25 +229,28 @@ def _watch(case: Casework, camps: list[dict], accounts: pa.Table, ctx: Context |
             say(i, f"matches confirmed campaign {cid} ({why[i]}; {_said(lab)})")
 
 
+def _account_shares(ctx: Context, ids: np.ndarray, per_prompt: np.ndarray) -> np.ndarray:
+    """Each account's share (accounts in ``ids`` order; 0 for one without window prompts) of its window prompts
+    where ``per_prompt`` (a bool per window prompt) holds."""
+    n_acc = len(ctx.account_names)
+    n = np.bincount(ctx.account_codes, minlength=n_acc)
+    share = np.bincount(ctx.account_codes[per_prompt], minlength=n_acc) / np.maximum(n, 1)
+    pos = {a: i for i, a in enumerate(ctx.account_names)}
+    back = np.array([pos.get(a, -1) for a in ids], dtype=np.int64)
+    return np.where(back >= 0, share[np.maximum(back, 0)], 0.0)
+
+
 def _template_shares(ctx: Context | None, ids: np.ndarray, templates: set[str]) -> dict[str, np.ndarray]:
     """Per watched template: each account's share of prompts carrying it (accounts in ``ids`` order)."""
     if ctx is None or not templates:
         return {}
-    rows = ctx.text_row
-    tmpl = np.asarray(ctx.template, dtype=object)[rows]
-    pos = {a: i for i, a in enumerate(ctx.account_names)}
-    back = np.array([pos.get(a, -1) for a in ids])
-    n = np.bincount(ctx.account_codes, minlength=len(ctx.account_names)).astype(float)
-    out = {}
-    for t in templates:
-        c = np.bincount(ctx.account_codes[tmpl == t], minlength=len(ctx.account_names)) / np.maximum(n, 1)
-        out[t] = np.where(back >= 0, c[np.maximum(back, 0)], 0.0)
-    return out
+    tmpl = np.asarray(ctx.template, dtype=object)[ctx.text_row]
+    return {t: _account_shares(ctx, ids, tmpl == t) for t in templates}
 
 
 def _rule_hits(rule: dict, accounts: pa.Table, ctx: Context | None, ids: np.ndarray) -> np.ndarray:
     """Accounts an allowlist rule covers: an org id; a template skeleton (most of their prompts); a system prompt
-    (a text every prompt of theirs starts with, as normalised)."""
+    (a text most of their prompts start with, as normalised)."""
     value = str(rule.get("value") or "")
     if rule["rule"] == "org":
         return np.array([o == value for o in accounts["org_id"].to_pylist()], dtype=bool)
@@ -257,9 +260,4 @@ def _rule_hits(rule: dict, accounts: pa.Table, ctx: Context | None, ids: np.ndar
         return _template_shares(ctx, ids, {value})[value] >= 0.5
     norm = value.strip().lower()
     starts = np.array([t.startswith(norm) for t in ctx.norm], dtype=bool)[ctx.text_row]
-    n = np.bincount(ctx.account_codes, minlength=len(ctx.account_names))
-    c = np.bincount(ctx.account_codes[starts], minlength=len(ctx.account_names))
-    pos = {a: i for i, a in enumerate(ctx.account_names)}
-    back = np.array([pos.get(a, -1) for a in ids])
-    share = np.where(back >= 0, c[np.maximum(back, 0)] / np.maximum(n[np.maximum(back, 0)], 1), 0.0)
-    return share >= 0.5
+    return _account_shares(ctx, ids, starts) >= 0.5

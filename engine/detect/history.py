@@ -227,13 +227,10 @@ def track(
     # a campaign an analyst labelled keeps its id on a night the engine does not flag it, so it stays listed with
     # its label (``engine.detect.casework``); only the id: its history moves on flagged nights alone
     named = dict(stable)
-    owned = set(stable.values())
-    for k in [k for k in known if k["campaign_id"] in set(labelled) and k["campaign_id"] not in owned]:
-        best = max(
-            (c for c in cohorts.to_pylist() if c["campaign_id"] not in stable),
-            key=lambda c: _match(c, k, payment_of),
-            default=None,
-        )
+    owned, wanted = set(stable.values()), set(labelled)
+    unnamed = [c for c in cohorts.to_pylist() if c["campaign_id"] not in stable] if wanted else []
+    for k in [k for k in known if k["campaign_id"] in wanted and k["campaign_id"] not in owned]:
+        best = max(unnamed, key=lambda c: _match(c, k, payment_of), default=None)
         if best is not None and _match(best, k, payment_of) >= s.match_min and best["campaign_id"] not in named:
             named[best["campaign_id"]] = k["campaign_id"]
     all_nights = [r for rows in rows_by_cid.values() for r in rows]
