@@ -119,7 +119,7 @@ class Guard:
         await self.app(scope, receive, with_headers)
 
 
-#: answers read from the casework journals, which change between snapshots: never cached
+#: answers read from the casework journals, which change within a snapshot: never cached
 UNCACHED = ("/labels", "/audit")
 
 
@@ -206,7 +206,7 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
     Writes (labels) need the API key: a server started without one, or with ``read_only``, refuses them (403)."""
     live = LiveStore(store, poll_seconds=poll_seconds)
     root = Store(store)
-    redacted: dict[str, Any] = {}
+    redacted: list[Any] = []  # privacy mode: the RedactedState of the snapshot being served (one per snapshot)
 
     def current() -> Any:
         """The snapshot being served, as every answer sees it: scrubbed in privacy mode (``redact``: key and
@@ -214,12 +214,11 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
         state = live.get()
         if redact is None:
             return state
-        if redacted.get("name") != state.name:
+        if not redacted or redacted[0].name != state.name:
             from engine.app.redact import RedactedState, Redactor
 
-            r = Redactor(state.tables, redact["key"], redact.get("min_accounts", 1))
-            redacted.update(name=state.name, view=RedactedState(state, r), redactor=r)
-        return redacted["view"]
+            redacted[:] = [RedactedState(state, Redactor(state.tables, redact["key"], redact.get("min_accounts", 1)))]
+        return redacted[0]
 
     # the label forms' CSRF token: derived from the key (the same in every worker process), unknowable without it
     csrf = hmac.new((api_key or secrets.token_hex(16)).encode(), b"promptsim-ui-form", hashlib.sha256).hexdigest()
@@ -387,13 +386,10 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
         return HTMLResponse(web.campaigns_page(current(), include_all=all, offset=offset))
 
     def scrubbed(rows: list[dict]) -> list[dict]:
-        if redact is None:
-            return rows
-        current()  # the redactor of the snapshot being served
-        return redacted["redactor"].scrub(rows)
+        return rows if redact is None else current().redactor.scrub(rows)
 
     def panel(target: str, target_id: str) -> dict:
-        raw_id = redacted["redactor"].unhash(target_id) if redact is not None and "redactor" in redacted else target_id
+        raw_id = target_id if redact is None else current().redactor.unhash(target_id)
         labels = scrubbed([r for r in casework.labels(root) if r["target"] == target and r["target_id"] == raw_id])
         why_not = ("privacy mode: labelling is off" if redact is not None else "this server is read-only" if read_only
                    else "" if api_key else "labelling needs a server started with an API key")  # fmt: skip

@@ -85,6 +85,10 @@ class RedactedState:
         self._state, self._r = state, redactor
 
     @property
+    def redactor(self) -> Redactor:
+        return self._r
+
+    @property
     def name(self) -> str:
         return self._state.name
 
