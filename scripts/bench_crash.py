@@ -120,10 +120,11 @@ def cli(args: Sequence[str], *, check: bool = True) -> subprocess.CompletedProce
 
 #: an analyst labelling in a loop while the night runs: each label's id is printed once ``append`` has returned
 LABELLER = """
-import sys
+import sys, time
 from engine.store.journal import labels_journal
 j, i = labels_journal(sys.argv[1]), 0
 while True:
+    time.sleep(0.005)  # an analyst's pace, give or take: a tight loop would take a core from the run it shares with
     r = j.append({"type": "label", "target": "account", "target_id": "crash-test", "verdict": "needs-review",
                   "by": "crash-test", "n": i, "note": "x" * 2000})
     print(r["id"], flush=True)
