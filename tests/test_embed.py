@@ -148,6 +148,23 @@ def test_static_builds_once_and_reloads(
 
 
 @pytest.mark.slow
+def test_the_static_model_does_not_depend_on_the_thread_count(static_dir: tuple[Path, StaticEmbedder]) -> None:
+    """The token vectors are computed in float64 (``exact_token_vectors``): on one thread they are the very bits
+    the session's build (all cores) stored. model2vec's own float32 pass is not: one and two threads gave other
+    digests on one machine, so the pin failed on machines unlike the one that recorded it."""
+    import torch
+
+    models, built = static_dir
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        again = static_mod.exact_token_vectors(static_mod.minilm_path(), built.model, built.dim)
+    finally:
+        torch.set_num_threads(threads)
+    assert again.dtype == np.float16 and np.array_equal(again, built.model.embedding)
+
+
+@pytest.mark.slow
 def test_a_static_model_that_is_not_the_pinned_one_is_refused(
     static_dir: tuple[Path, StaticEmbedder], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -165,6 +182,7 @@ def test_a_static_model_that_is_not_the_pinned_one_is_refused(
     monkeypatch.setattr(
         model2vec.distill, "distill", lambda **_: StaticModel.from_pretrained(models / "static-minilm-256")
     )
+    monkeypatch.setattr(static_mod, "exact_token_vectors", lambda source, static, dims: static.embedding)
     fresh = StaticEmbedder(tmp_path / "models" / "static-minilm-256")
     with pytest.raises(static_mod.StaticModelMismatch, match="this build distilled.*model2vec .* \\(pinned 0.0.1\\)"):
         fresh.model  # noqa: B018
