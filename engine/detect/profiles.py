@@ -41,6 +41,8 @@ from engine.vectors.cluster import BRIDGE_DISTANCE, bridge_components, hdbscan_p
 
 RATE_CLOCK = ("log_per_day", "flat_clock", "minute_regularity", "log_gap", "gap_spread")
 MARKER_COLUMNS = ("reasoning", "grading", "refusal")
+#: the adoption block's two columns (share moved to a new model, delay after its release): one block, one weight
+ADOPTION = ("adoption", "adoption_delay")
 #: the commonest models and clients of the log get a column each; rarer ones share an "other" column
 TOP_VALUES = 8
 #: a fingerprint column's spread is floored here (robust-z units): a campaign whose members all sit at one value
@@ -52,6 +54,10 @@ KDE_GRID = 512
 FINGERPRINT_BULK = 3000
 #: ... and one column's log-likelihood ratio is clipped to +-this many nats
 FINGERPRINT_CLIP = 6.0
+#: rounds of the EM that estimates a flagged campaign's share of the log (``membership_odds``); it settles in a few
+EM_ROUNDS = 30
+#: ... and that share is capped here: a campaign is never taken to be most of the log, whatever its fingerprint fits
+EM_MAX_SHARE = 0.5
 #: a profile column counts at most this many spreads from the median: one wrapper's marker (an account always
 #: asking for reasoning) must not outweigh everything else the account does
 CLIP_Z = 3.0
@@ -67,9 +73,13 @@ class Profiles:
 
     def block_ids(self) -> np.ndarray:
         """Per column: which block it belongs to (its name's prefix before ':', or the name itself for the blocks of
-        named columns: areas, markers, the rate-and-clock columns)."""
+        named columns: areas, markers, the rate-and-clock columns, adoption). The blocks are those
+        ``account_profiles`` weighs alike, so a fingerprint counts each as one piece of evidence."""
         groups = (
-            {a: "areas" for a in AREAS} | dict.fromkeys(RATE_CLOCK, "clock") | dict.fromkeys(MARKER_COLUMNS, "markers")
+            {a: "areas" for a in AREAS}
+            | dict.fromkeys(RATE_CLOCK, "clock")
+            | dict.fromkeys(MARKER_COLUMNS, "markers")
+            | dict.fromkeys(ADOPTION, "adoption")
         )
         keys = [groups.get(c, c.split(":", 1)[0]) for c in self.columns]
         _, ids = np.unique(keys, return_inverse=True)
@@ -161,7 +171,7 @@ def account_profiles(ctx: Context, ts: TextSignals, acc: AccountSignals, s: Dete
         first = np.full(n_acc, np.inf)
         np.minimum.at(first, codes[after], t[after])
         delay = np.where(np.isfinite(first), np.log10(1 + (first - pop.new_model.release) / 3600.0), np.nan)
-        blocks.append((["adoption", "adoption_delay"], [rate["adoption"], delay]))
+        blocks.append((list(ADOPTION), [rate["adoption"], delay]))
     eligible = np.flatnonzero(n >= s.profile_min_prompts)
     # the bulk: every account with a few requests, not only the busy ones (those are where campaigns are)
     bulk = n >= s.baseline_min_prompts
@@ -352,6 +362,40 @@ def fingerprint_llr(
     return out
 
 
+def membership_odds(
+    p: Profiles,
+    members: np.ndarray,
+    cand: np.ndarray,
+    *,
+    estimate: bool = False,
+    x: np.ndarray | None = None,
+    blocks: np.ndarray | None = None,
+) -> np.ndarray:
+    """Log odds (nats) that each candidate (rows of ``p``) is one of a campaign's accounts (``members``, rows of
+    ``p``) rather than one of the log's: its fingerprint's likelihood ratio (``fingerprint_llr``) plus the prior odds
+    of membership at all, the campaign's share of the profiled accounts.
+
+    Counted from the members alone, that share undercounts exactly the campaigns worth finding: a swarm's quiet
+    accounts are the ones nothing linked to it. ``estimate`` instead takes the share as the weight of a two-part
+    mixture (the campaign's fingerprint, the log's bulk) and estimates it by EM over the candidates, the fingerprint
+    held fixed: each round a candidate counts by its posterior of membership. The share starts at the members' own
+    and is capped at ``EM_MAX_SHARE``; ordinary candidates, whose ratios are below one, pull it back down."""
+    x = p.vectors.astype(np.float64) if x is None else x
+    blocks = p.block_ids() if blocks is None else blocks
+    m = len(p.accounts)
+    llr = fingerprint_llr(x[cand], x[members], x, blocks)
+    share = len(members) / max(m, 1)
+    if estimate and len(cand):
+        for _ in range(EM_ROUNDS):
+            prior = math.log(share / (1.0 - share))
+            post = 1.0 / (1.0 + np.exp(-np.clip(llr + prior, -30, 30)))
+            new = min((len(members) + float(post.sum())) / m, EM_MAX_SHARE)
+            if abs(new - share) <= 1e-6 * share:
+                break
+            share = new
+    return llr + math.log(share / max(1.0 - share, 1e-12))
+
+
 @dataclass
 class Match:
     """Profiled accounts outside every flagged cohort, each against the flagged cohort whose fingerprint it fits best."""
@@ -366,9 +410,9 @@ def match_flagged(rows: list[dict], p: Profiles, s: DetectSettings, free: np.nda
     """Score every profiled account outside the flagged cohorts against each flagged cohort's fingerprint.
 
     Each flagged cohort's profiled members give its fingerprint (``fingerprint_llr``); a candidate's log odds of
-    membership count the prior odds of being a member at all (the cohort's size against the log's), so an ordinary
-    account that is merely unusual in one respect does not fit, and a large campaign does not draw in its neighbours
-    just by being large. Only ``free`` accounts are candidates (default: all). None when nothing can be scored."""
+    membership count the prior odds of being a member at all (``membership_odds``: the campaign's share of the log,
+    estimated as a mixture weight), so an ordinary account that is merely unusual in one respect does not fit, and a
+    swarm whose linked members are few is not taken to be small. Only ``free`` accounts are candidates (default: all). None when nothing can be scored."""
     flagged = [r for r in rows if r["flagged"] and len(r["members"]) >= s.profile_min_cluster]
     m = len(p.accounts)
     if not flagged or m < 2:
@@ -392,7 +436,7 @@ def match_flagged(rows: list[dict], p: Profiles, s: DetectSettings, free: np.nda
         at = at[at >= 0]
         if len(at) < s.profile_min_cluster:
             continue
-        llr = fingerprint_llr(x[cand], x[at], x, blocks) - math.log(max(m - len(at), 1) / len(at))
+        llr = membership_odds(p, at, cand, estimate=True, x=x, blocks=blocks)
         better = llr > best_llr
         best_llr[better], best[better] = llr[better], i
     return Match(p.accounts[cand], best_llr, best, flagged)

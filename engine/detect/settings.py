@@ -91,8 +91,8 @@ class DetectSettings:
     attach_odds: float = _s(
         1.0,
         "an account outside every flagged cohort joins one when its profile is at least this many times more likely "
-        "a member's than one of the log's accounts, the prior odds (the cohort's size against the log's) included: "
-        "more likely a member than not",
+        "a member's than one of the log's accounts, the prior odds (the cohort's share of the log, estimated as a "
+        "mixture weight) included: more likely a member than not",
     )
     burst_veto: float = _s(
         0.5, "cohorts with sign-up burst evidence at least this, and those without, are not joined by profile"
