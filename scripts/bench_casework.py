@@ -11,10 +11,12 @@ On ``make_logs.py CONFIG --split-days`` (default ../shared/bench/public3.json), 
    lowest-scoring one, since detection v3 flags no false campaign on public3 (on the scaled-down configs of the test
    it is a real false one, a bootcamp cohort); the scenario is about what a label does, whatever its reason;
 2. night 2 = the second day. Checked: the benign campaign is listed, not flagged, and says why; the confirmed
-   campaign's accounts that first appear tonight are flagged in it with the watch reason;
+   campaign's accounts that first appear tonight are flagged in it with the watch reason (what matched them is
+   counted: template, card, org, cohort, profile), and the watch flags no account outside that operation;
 3. night 3 = the third day, plus new accounts for the benign campaign's operation (half as many as were labelled,
    taken from a log made from the same config with another seed: same operation, new accounts). Checked: the
-   benign campaign is flagged again, with the reason naming its growth;
+   benign campaign (or, where it split, the part that carries its label: "split from C...") is flagged again, with
+   the reason naming its growth; how many of the added accounts it holds is printed;
 4. indicators: the confirmed campaign's STIX bundle (``promptsim indicators export``) names no account, matches the
    same operation in a log made from the same config with another seed (all new accounts and cards: by its
    templates), and in the log of ``--other`` (default public.json) matches nothing but that same operation
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -163,6 +166,12 @@ def main() -> int:
           f"flagged in {confirm} with the watch reason")  # fmt: skip
     if watched:
         print(f"    e.g. {watched[0]['account_id']}: {json.loads(watched[0]['reasons'])[0]}")
+        how = Counter(re.search(r"\((its [a-z]+|joined its cohort)", w).group(1) for r in watched
+                      for w in json.loads(r["reasons"]) if w.startswith(f"matches confirmed campaign {confirm}"))  # fmt: skip
+        print(f"    matched by: {', '.join(f'{k} {v}' for k, v in how.most_common())}")
+    stray = [r["account_id"] for r in acc2.values() if r["account_id"] not in set(op)
+             and any(w.startswith("matches confirmed campaign") for w in json.loads(r["reasons"]))]  # fmt: skip
+    check(not stray, f"night 2: the watch flags no account outside the {group} operation ({len(stray)} do)")
 
     # night 3: the third day, and the benign campaign's operation grows by half with new accounts
     other_days, other_truth = make_log(a.config.resolve(), a.work / "log-seed2", seed=1 + json.loads(
@@ -173,10 +182,17 @@ def main() -> int:
     night3 = write(a.work / "night3.jsonl", rows(days[2]) + extra)
     accounts3 = write(a.work / "accounts3.jsonl", rows(accounts) + more_accounts)
     t3 = night(store, night3, accounts3, 3)
-    b3 = t3.campaign(benign_id)
-    why = json.loads(b3["reasons"])[0] if b3 else ""
-    check(b3 is not None and b3["flagged"] and "since then +" in why,
-          f"night 3: {benign_id} grew by {len(grow)} accounts and is flagged again: {why[:160]}")  # fmt: skip
+    # the grown campaign may keep its id or, where it split, be a part that carries the label ("split from ...")
+    again = [c for c in t3.campaigns(flagged_only=True).to_pylist()
+             if (c["campaign_id"] == benign_id or f"split from {benign_id}," in json.loads(c["reasons"])[0])
+             and "since then +" in json.loads(c["reasons"])[0]]  # fmt: skip
+    held3 = {x for c in again for x in c["member_ids"]} & set(grow)
+    why = json.loads(again[0]["reasons"])[0] if again else ""
+    check(bool(again), f"night 3: {benign_id} grew and is flagged again: {why[:160]}")
+    # which new accounts it grew by is the engine's call: a swarm's quiet new accounts may not join it tonight,
+    # while others of its operation do; printed, not checked
+    print(f"    {len(held3)} of the {len(grow)} accounts added for its operation are in "
+          f"{', '.join(c['campaign_id'] for c in again) or 'no flagged campaign'}")  # fmt: skip
     # indicators: the confirmed campaign's bundle, matched on a log of the same config with another seed (the same
     # operation, all new accounts and cards) and on public.json's log (other operations)
     print("\n== indicators")

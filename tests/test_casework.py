@@ -133,6 +133,69 @@ def test_a_confirmed_campaign_is_flagged_and_new_accounts_matching_it_are_flagge
     assert not v["other"]["flagged"]
 
 
+def test_a_new_account_that_only_behaves_like_a_confirmed_campaign_is_flagged_by_its_profile() -> None:
+    """No template, card or org of the confirmed campaign, no cohort tonight: only what it asks and how, which is
+    its labelled accounts' profile tonight. An ordinary account beside it is not flagged."""
+    from engine.detect.profiles import Profiles
+
+    rng = np.random.default_rng(0)
+    acc, camps = _night(MEMBERS)
+    label = _label("confirmed", acc, camps)
+    bulk = [f"u{i}" for i in range(300)]
+    names = np.array([*MEMBERS, *bulk, "quiet-new", "plain-new"], dtype=object)
+    vec = rng.normal(0.0, 1.0, (len(names), 4))
+    vec[: len(MEMBERS)] = rng.normal(2.5, 0.1, (len(MEMBERS), 4))  # the operation: tight, away from the bulk
+    vec[-2] = rng.normal(2.5, 0.1, 4)
+    prof = Profiles(vec.astype(np.float32), np.arange(len(names)), ["probe", "foreign", "log_age_days", "x:1"])
+    acc2, camps2 = _night(MEMBERS, extra=[*bulk, "quiet-new", "plain-new"], flagged=False)
+    acc2 = acc2.set_column(acc2.schema.get_field_index("payment_fp"), "payment_fp", pa.array([""] * len(names)))
+    acc2 = acc2.set_column(acc2.schema.get_field_index("org_id"), "org_id", pa.array([""] * len(names)))
+    ctx = SimpleNamespace(account_names=names, account_codes=np.arange(len(names)), text_row=np.zeros(len(names), int),
+                          template=np.array([""], dtype=object), norm=["a"])  # fmt: skip
+    case = casework.Casework.from_records([label])
+    out_acc, _ = casework.apply(acc2, camps2, case, ctx, "2026-11-22", DEFAULTS, prof)
+    v = {r["account_id"]: r for r in out_acc.to_pylist()}
+    assert v["quiet-new"]["flagged"] and v["quiet-new"]["campaign_id"] == "C1"
+    assert json.loads(v["quiet-new"]["reasons"])[0].startswith("matches confirmed campaign C1 (its profile, odds ")
+    assert not v["plain-new"]["flagged"] and not any(v[u]["flagged"] for u in bulk)
+    # without tonight's profiles the watch has nothing to match on
+    none_acc, _ = casework.apply(acc2, camps2, case, ctx, "2026-11-22", DEFAULTS)
+    assert not {r["account_id"]: r for r in none_acc.to_pylist()}["quiet-new"]["flagged"]
+
+
+def test_the_parts_of_a_benign_campaign_that_split_keep_its_label() -> None:
+    """Tonight the labelled campaign C1 came apart: its id stayed with one part, the other (mostly labelled
+    accounts, grown by new ones) is C2. C2 carries C1's label: not flagged as it was, flagged again once grown."""
+    acc, camps = _night(MEMBERS)
+    label = _label("benign", acc, camps, "course-or-team")
+    case = casework.Casework.from_records([label])
+
+    def tonight(part2: list[str]) -> tuple[pa.Table, pa.Table]:
+        acc3, c1 = _night(MEMBERS[:8] + part2)
+        row = {**c1.to_pylist()[0], "campaign_id": "C2", "member_ids": part2, "accounts": len(part2)}
+        first = {**c1.to_pylist()[0], "member_ids": MEMBERS[:8], "accounts": 8}
+        camp_of = ["C1"] * 8 + ["C2"] * len(part2)
+        acc3 = acc3.set_column(acc3.schema.get_field_index("campaign_id"), "campaign_id", pa.array(camp_of))
+        return acc3, pa.Table.from_pylist([first, row], schema=CAMPAIGNS)
+
+    _, same = casework.apply(*tonight(MEMBERS[8:]), case, None, "2026-11-22", DEFAULTS)
+    c2 = {r["campaign_id"]: r for r in same.to_pylist()}["C2"]
+    assert not c2["flagged"]
+    assert json.loads(c2["mitigations"])[0].startswith("split from C1, labelled benign (course-or-team)")
+    grown = MEMBERS[8:] + [f"n{i}" for i in range(8)]  # 12 of 20 labelled, 8 new: still mostly C1's
+    out_acc, out = casework.apply(*tonight(grown), case, None, "2026-11-23", DEFAULTS)
+    rows = {r["campaign_id"]: r for r in out.to_pylist()}
+    assert rows["C2"]["flagged"] and not rows["C1"]["flagged"]
+    assert json.loads(rows["C2"]["reasons"])[0].startswith("split from C1, labelled benign (course-or-team) on ")
+    assert "since then +8 accounts" in json.loads(rows["C2"]["reasons"])[0]
+    flags = dict(zip(out_acc["account_id"].to_pylist(), out_acc["flagged"].to_pylist(), strict=True))
+    assert all(flags[a] for a in grown) and not any(flags[a] for a in MEMBERS[:8])
+    # a campaign mostly of other accounts did not split off C1
+    _, other = casework.apply(*tonight(MEMBERS[8:10] + [f"m{i}" for i in range(10)]), case, None, "2026-11-23",
+                              DEFAULTS)  # fmt: skip
+    assert "split from" not in json.loads({r["campaign_id"]: r for r in other.to_pylist()}["C2"]["reasons"])[0]
+
+
 def test_account_labels_and_an_expiring_org_rule() -> None:
     acc, camps = _night(MEMBERS)
     recs = [

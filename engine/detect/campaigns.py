@@ -28,6 +28,8 @@ from engine.text.normalize import hash64
 class Verdicts:
     accounts: pa.Table
     campaigns: pa.Table
+    #: tonight's account profiles, for what reads the verdicts with the log at hand (the casework watch); not stored
+    profiles: profiles.Profiles | None = None
 
     def with_ids(self, stable: dict[str, str], continued: set[str], min_strength: float) -> Verdicts:
         """Tonight's cohort ids replaced by the campaigns' stable ids (engine.detect.history).
@@ -57,7 +59,7 @@ class Verdicts:
             ids = [stable.get(c, c) for c in tbl[col].to_pylist()]
             return tbl.set_column(tbl.schema.get_field_index(col), col, pa.array(ids, pa.string()))
 
-        return Verdicts(remap(remap(acc, "campaign_id"), "cohort_id"), remap(camps, "campaign_id"))
+        return Verdicts(remap(remap(acc, "campaign_id"), "cohort_id"), remap(camps, "campaign_id"), self.profiles)
 
 
 #: evidence families ``detect(without=...)`` can leave out, for the ablation table
@@ -107,7 +109,7 @@ def detect(
     scored.account_score = np.maximum(
         scored.account_score, np.minimum(s.solo_cap, np.maximum(s.solo_cap * pop.solo, near))
     )
-    return scored.verdicts(ctx, acc, s)
+    return replace(scored.verdicts(ctx, acc, s), profiles=prof)
 
 
 @dataclass

@@ -10,9 +10,12 @@ campaign keeps its id whatever an analyst said); casework then changes what is *
   a capability area it did not ask before, a card or org it did not use (for a campaign concentrated on a few:
   ``CONCENTRATED``), or ``label_volume_factor`` times the prompts a day -- with the reason ("labelled benign on DATE by NAME; since then +120 accounts, new area: tool use");
 * a campaign **confirmed** as extraction is flagged whatever its score, and becomes a **watch**: accounts of later
-  nights that carry its templates (at least half of their prompts), use its cards or orgs, or were linked into its
-  cohort are flagged in it the night they appear, with the reason "matches confirmed campaign C...", however few or
-  quiet they are;
+  nights that carry its templates (at least half of their prompts), use its cards or orgs, were linked into its
+  cohort, or whose profile fits the profiles its labelled accounts show tonight (``watch_profile_odds``) are flagged
+  in it the night they appear, with the reason "matches confirmed campaign C...", however few or quiet they are;
+* a campaign that split off a labelled one (no label of its own, at least ``SPLIT_SHARE`` of its members in the
+  label's baseline) carries that label and says so ("split from C..."): a campaign's id follows one part when it
+  splits, and the label must follow every part;
 * ``needs-review`` changes nothing but is listed;
 * an account labelled benign is not flagged; one labelled confirmed is flagged, in its campaign if it has one;
 * allowlist rules (an org, a template, a system prompt) unflag the accounts they cover until they expire.
@@ -24,11 +27,13 @@ Records come from ``engine.store.journal`` as they stood when the run started.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 
+from engine.detect.profiles import Profiles, membership_odds
 from engine.detect.settings import DetectSettings
 from engine.detect.signals import Context
 
@@ -37,6 +42,9 @@ BENIGN_KINDS = ("known-customer", "eval-or-research", "course-or-team", "product
 RULES = ("org", "template", "system-prompt")
 #: a labelled campaign is concentrated on its cards (orgs) when it had at most this many per account
 CONCENTRATED = 0.5
+#: an unlabelled campaign split off a labelled one when at least this share of its members were in the label's
+#: baseline: most of it is what the analyst looked at
+SPLIT_SHARE = 0.5
 
 
 @dataclass
@@ -121,9 +129,27 @@ def _said(label: dict) -> str:
     return f"labelled {label['verdict']}{kind} on {str(label.get('at', ''))[:10]} by {label.get('by') or 'unknown'}"
 
 
+def _split_from(row: dict, case: Casework) -> dict | None:
+    """The campaign label ``row`` inherits when it has none of its own and split off a labelled campaign (at least
+    ``SPLIT_SHARE`` of its members in that label's baseline; the largest share wins); None otherwise. The label
+    returned names its parent (``split_from``)."""
+    members = set(row["member_ids"] or [])
+    if not members or row["campaign_id"] in case.campaign:
+        return None
+    best, share = None, SPLIT_SHARE
+    for cid, lab in case.campaign.items():
+        if lab["verdict"] == "needs-review":
+            continue
+        had = len(members & set((lab.get("baseline") or {}).get("accounts") or []))
+        if had / len(members) >= share:
+            best, share = (cid, lab), had / len(members)
+    return None if best is None else {**best[1], "split_from": best[0]}
+
+
 def apply(accounts: pa.Table, campaigns: pa.Table, case: Casework, ctx: Context | None, night: str,
-          s: DetectSettings) -> tuple[pa.Table, pa.Table]:  # fmt: skip
-    """The night's account and campaign tables with the labels and rules in force applied (see module doc)."""
+          s: DetectSettings, prof: Profiles | None = None) -> tuple[pa.Table, pa.Table]:  # fmt: skip
+    """The night's account and campaign tables with the labels and rules in force applied (see module doc).
+    ``prof``: tonight's account profiles (``engine.detect.profiles``), for the watch's profile match."""
     if not (case.campaign or case.account or case.rules):
         return accounts, campaigns
     camps = campaigns.to_pylist()
@@ -138,14 +164,15 @@ def apply(accounts: pa.Table, campaigns: pa.Table, case: Casework, ctx: Context 
             reasons[i] = [text, *reasons[i]]
 
     for row in camps:
-        label = case.campaign.get(row["campaign_id"])
+        label = case.campaign.get(row["campaign_id"]) or _split_from(row, case)
         if label is None or label["verdict"] == "needs-review":
             continue
+        said = _said(label) if "split_from" not in label else f"split from {label['split_from']}, {_said(label)}"
         members = [where[a] for a in row["member_ids"] or [] if a in where]
         if label["verdict"] == "benign":
             moved = changes(row, label.get("baseline") or {}, accounts, s)
             if moved:  # no longer what was labelled: flagged for review again, whatever tonight's score
-                why = f"{_said(label)}; since then {', '.join(moved)}"
+                why = f"{said}; since then {', '.join(moved)}"
                 row["flagged"] = True
                 row["reasons"] = json.dumps([why, *json.loads(row["reasons"])])
                 for i in members:
@@ -153,7 +180,7 @@ def apply(accounts: pa.Table, campaigns: pa.Table, case: Casework, ctx: Context 
                         flagged[i], camp_of[i] = True, row["campaign_id"]
                     say(i, why)
                 continue
-            why = f"{_said(label)}: not flagged while it stays as labelled"
+            why = f"{said}: not flagged while it stays as labelled"
             row["mitigations"] = json.dumps([why, *json.loads(row["mitigations"])])
             if row["flagged"]:
                 row["flagged"] = False
@@ -162,13 +189,13 @@ def apply(accounts: pa.Table, campaigns: pa.Table, case: Casework, ctx: Context 
                         flagged[i], camp_of[i] = False, ""
                         say(i, why)
         else:  # confirmed: flagged whatever its score, and watched
-            why = f"{_said(label)}"
+            why = said
             row["flagged"] = True
             row["reasons"] = json.dumps([f"confirmed: {why}", *json.loads(row["reasons"])])
             for i in members:
                 flagged[i], camp_of[i] = True, row["campaign_id"]
                 say(i, f"confirmed campaign {row['campaign_id']}: {why}")
-    _watch(case, camps, accounts, ctx, ids, flagged, camp_of, say, s)
+    _watch(case, accounts, ctx, prof, ids, flagged, camp_of, say, s)
     for aid, label in case.account.items():
         i = where.get(aid)
         if i is None or label["verdict"] == "needs-review":
@@ -193,10 +220,10 @@ def apply(accounts: pa.Table, campaigns: pa.Table, case: Casework, ctx: Context 
     return out, pa.Table.from_pylist(camps, schema=campaigns.schema)
 
 
-def _watch(case: Casework, camps: list[dict], accounts: pa.Table, ctx: Context | None, ids: np.ndarray,
+def _watch(case: Casework, accounts: pa.Table, ctx: Context | None, prof: Profiles | None, ids: np.ndarray,
            flagged: np.ndarray, camp_of: np.ndarray, say, s: DetectSettings) -> None:  # noqa: ANN001  # fmt: skip
     """Flag tonight's accounts that match a confirmed campaign's fingerprint: its templates (in at least
-    ``watch_template_share`` of their prompts), its cards or its orgs."""
+    ``watch_template_share`` of their prompts), its cards or its orgs, its cohort, or its profile."""
     confirmed = {cid: lab for cid, lab in case.campaign.items() if lab["verdict"] == "confirmed"}
     if not confirmed:
         return
@@ -220,6 +247,11 @@ def _watch(case: Casework, camps: list[dict], accounts: pa.Table, ctx: Context |
         joined = camp_of == cid  # linked into the campaign's own cohort tonight by the engine (wrappers, profile)
         why[joined & ~hit] = "joined its cohort"
         hit |= joined
+        odds = _profile_odds(prof, ctx, ids, base.get("accounts") or [], s)
+        if odds is not None:
+            m = (odds >= math.log(s.watch_profile_odds)) & ~hit
+            why[m] = [f"its profile, odds {math.exp(min(o, 30.0)):,.0f}:1" for o in odds[m]]
+            hit |= m
         # the campaign's accounts as labelled are its members; anyone else who matches is new to it: flagged in it
         # (unless already flagged in another campaign) and told why, however few or quiet
         known = np.isin(ids, list(base.get("accounts") or []))
@@ -227,6 +259,31 @@ def _watch(case: Casework, camps: list[dict], accounts: pa.Table, ctx: Context |
             if not flagged[i]:
                 flagged[i], camp_of[i] = True, cid
             say(i, f"matches confirmed campaign {cid} ({why[i]}; {_said(lab)})")
+
+
+def _profile_odds(prof: Profiles | None, ctx: Context | None, ids: np.ndarray, labelled: list[str],
+                  s: DetectSettings) -> np.ndarray | None:  # fmt: skip
+    """Per account (``ids`` order): log odds that its profile is one of a confirmed campaign's rather than one of the
+    log's (``engine.detect.profiles.membership_odds``), the fingerprint taken from tonight's profiles of the accounts
+    the campaign had when it was confirmed -- what that operation looks like in tonight's log, whatever its
+    accounts send tonight. -inf where it cannot be said (an account too quiet to profile, or one of the labelled
+    ones); None when fewer than ``profile_min_cluster`` of the labelled accounts are profiled tonight. The prior is
+    the labelled accounts' share of the log, not estimated upward: a watch flags on one night's evidence, so it
+    asks for odds that hold without assuming the campaign grew."""
+    if prof is None or ctx is None or not len(prof.accounts) or not labelled:
+        return None
+    rows = prof.rows_of(np.arange(len(ctx.account_names)))  # profile row of each account code
+    code = {a: i for i, a in enumerate(ctx.account_names)}
+    mine = np.isin(np.asarray(ctx.account_names, dtype=object), list(labelled))
+    members = rows[mine & (rows >= 0)]
+    if len(members) < s.profile_min_cluster:
+        return None
+    cand = np.setdiff1d(rows[rows >= 0], members)
+    out_by_row = np.full(len(prof.accounts), -np.inf)
+    if len(cand):
+        out_by_row[cand] = membership_odds(prof, members, cand)
+    at = np.array([rows[code[a]] if a in code else -1 for a in ids], dtype=np.int64)
+    return np.where(at >= 0, out_by_row[np.maximum(at, 0)], -np.inf)
 
 
 def _account_shares(ctx: Context, ids: np.ndarray, per_prompt: np.ndarray) -> np.ndarray:

@@ -236,6 +236,12 @@ class DetectSettings:
         "an account matches a confirmed campaign's template when at least this share of its prompts carry it: one "
         "copied prompt is not membership",
     )
+    watch_profile_odds: float = _s(
+        10.0,
+        "... or when its profile is at least this many times likelier one of the confirmed campaign's accounts than "
+        "one of the log's, the prior (the labelled accounts' share of the log) included: stricter than attach_odds, "
+        "since a watch flags an account however few others are like it",
+    )
     min_member_strength: float = _s(
         0.5, "an account is flagged with its cohort when at least this typical of it (share of core wrapper text)"
     )

@@ -410,7 +410,10 @@ def detect_campaigns(
     verdicts = verdicts.with_ids(tracking.stable_id, tracking.continued, cfg.detect.min_member_strength)
     if case is not None:
         night = str(pc.max(texts.window["timestamp"]).as_py())[:10] if texts.window.num_rows else ""
-        verdicts = Verdicts(*casework.apply(verdicts.accounts, verdicts.campaigns, case, ctx, night, cfg.detect))
+        verdicts = Verdicts(
+            *casework.apply(verdicts.accounts, verdicts.campaigns, case, ctx, night, cfg.detect, verdicts.profiles),
+            verdicts.profiles,
+        )
     return Detected(verdicts, tracking, case.seen if case is not None else 0)
 
 
