@@ -2,7 +2,7 @@
 
 The distilled model is a pure function of the packaged MiniLM and the libraries that distil it (model2vec, torch,
 transformers, tokenizers, numpy), so with the pinned environment (``constraints.txt``) it is the same everywhere:
-its token vectors are computed in float64 (``exact_token_vectors``), since model2vec's float32 pass gives other last
+its token states are computed in float64 (``float64_token_states``), since model2vec's float32 pass gives other last
 bits on other CPUs and thread counts.
 Its content digest (``model_digest``: the saved arrays and the tokenizer) is recorded in ``data/static-minilm-256.json``
 and checked after every build and on every load: a model from other libraries (another install, a stale
@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 
@@ -104,46 +105,37 @@ def check_pinned(model_dir: Path, digest: str, *, built: bool) -> None:
     )  # fmt: skip
 
 
-#: tokens per forward pass of the float64 recomputation (``exact_token_vectors``)
+#: token sequences per forward pass of the float64 token states (``float64_token_states``)
 EXACT_BATCH = 512
 
 
-def exact_token_vectors(source: Path, static: Any, pca_dims: int) -> np.ndarray:
-    """The static model's token vectors recomputed in float64, the way model2vec computes them, then stored as the
-    float16 model2vec stores.
+def float64_token_states(model: Any, tokenized: list[list[int]], device: str | None = None, pad_token_id: int = 0,
+                         pooling: Any = "mean") -> np.ndarray:  # fmt: skip
+    """model2vec's ``create_embeddings`` (mean of the output states of each token's id sequence), in float64.
 
-    Why: model2vec's own pass runs MiniLM, the mean pooling and the PCA in float32, whose last bits depend on the
-    CPU's vector units and on the number of threads (measured: one thread and two threads on one machine gave
-    0.5% of the float16 values one step apart, and so another digest). In float64 those differences are ~1e-16,
-    far below a float16 step, so the model is the same on any machine, and its digest can be pinned.
-    Each token of the distilled vocabulary goes through MiniLM as ``[CLS] token [SEP]``; its vector is the mean of
-    the three output states, PCA to ``pca_dims`` by the eigenvectors of the covariance (each component's sign set
-    so that its largest score is positive), times the SIF weight of its rank -- model2vec 0.10's recipe
-    (``model2vec.distill.inference``): measured against its float32 pass, every value within one float16 step
-    (3.4% of them one step apart). ``tests/test_embed.py`` checks that one thread gives the very bits of many."""
+    Why: model2vec runs MiniLM, and then its PCA, in float32, whose last bits depend on the CPU's vector units and
+    on the number of threads (measured on one machine: one and two threads gave 0.5% of the float16 values one step
+    apart, and so another digest). From float64 states its PCA runs in float64 too, and those differences (~1e-16)
+    are far below the float16 step the model is stored in, so the model is the same on any machine and its digest
+    can be pinned. Sequences of one length go together, so there is no padding; the other arguments are
+    ``create_embeddings``' (mean pooling only, on the CPU)."""
     import torch
-    from transformers import AutoModel, AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(str(source))
-    model = AutoModel.from_pretrained(str(source)).double().eval()
-    vocab = tok.get_vocab()
-    order = sorted(static.tokenizer.get_vocab().items(), key=lambda kv: kv[1])
-    ids = torch.tensor([[tok.cls_token_id, vocab[t], tok.sep_token_id] for t, _ in order], dtype=torch.long)
-    out = np.empty((len(ids), model.config.hidden_size))
+    if str(pooling).lower() not in ("mean", "poolingmode.mean"):
+        raise ValueError(f"float64 token states do mean pooling only, not {pooling}")
+    model = model.to("cpu").double().eval()
+    out = np.empty((len(tokenized), model.config.hidden_size))
+    lengths = np.array([len(t) for t in tokenized])
     with torch.inference_mode():
-        for lo in range(0, len(ids), EXACT_BATCH):
-            batch = ids[lo : lo + EXACT_BATCH]
-            hidden = model(input_ids=batch, attention_mask=torch.ones_like(batch),
-                           token_type_ids=torch.zeros_like(batch)).last_hidden_state  # fmt: skip
-            out[lo : lo + len(batch)] = hidden.mean(dim=1).numpy()
-    centred = out - out.mean(axis=0)
-    eigvals, eigvecs = np.linalg.eigh(centred.T @ centred / (len(out) - 1))
-    scores = centred @ eigvecs[:, ::-1][:, :pca_dims]
-    scores *= np.sign(scores[np.argmax(np.abs(scores), axis=0), np.arange(scores.shape[1])])
-    inv_rank = 1.0 / np.arange(2, len(out) + 2)
-    sif = static.config.get("sif_coefficient") or 1e-4
-    weight = sif / (sif + inv_rank / inv_rank.sum())
-    return (scores * weight[:, None]).astype(np.float16)
+        for n in np.unique(lengths):
+            rows = np.flatnonzero(lengths == n)
+            for lo in range(0, len(rows), EXACT_BATCH):
+                at = rows[lo : lo + EXACT_BATCH]
+                ids = torch.tensor([tokenized[i] for i in at], dtype=torch.long)
+                hidden = model(input_ids=ids, attention_mask=torch.ones_like(ids),
+                               token_type_ids=torch.zeros_like(ids)).last_hidden_state  # fmt: skip
+                out[at] = hidden.mean(dim=1).numpy()
+    return np.nan_to_num(out)
 
 
 def _is_model2vec_dir(path: Path) -> bool:
@@ -229,7 +221,7 @@ class StaticEmbedder:
         return self._model
 
     def _build(self) -> None:
-        from model2vec.distill import distill
+        from model2vec.distill import distill, distillation
 
         source = self.source or minilm_path()
         logger.info("building static model %s from %s (pca_dims=%d, ~20s, once)", self.model_dir, source, self.pca_dims)
@@ -237,9 +229,9 @@ class StaticEmbedder:
         tmp = self.model_dir.parent / f".{self.model_dir.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
             tmp.mkdir()  # not mkdtemp: its 0700 would outlive the rename and lock other users out of models/
-            with _quiet_transformers():
+            # model2vec's own recipe (vocabulary, PCA, SIF weights, float16), its token states in float64
+            with _quiet_transformers(), mock.patch.object(distillation, "create_embeddings", float64_token_states):
                 static = distill(model_name=str(source), pca_dims=self.pca_dims)
-                static.embedding = exact_token_vectors(source, static, self.pca_dims)
             static.save_pretrained(tmp)
             digest = model_digest(tmp)
             if self.pinned:  # before it is put in place: a wrong model never lands in models/
