@@ -129,18 +129,18 @@ def _said(label: dict) -> str:
     return f"labelled {label['verdict']}{kind} on {str(label.get('at', ''))[:10]} by {label.get('by') or 'unknown'}"
 
 
-def _split_from(row: dict, case: Casework) -> dict | None:
+def _split_from(row: dict, case: Casework, labelled: dict[str, set[str]]) -> dict | None:
     """The campaign label ``row`` inherits when it has none of its own and split off a labelled campaign (at least
     ``SPLIT_SHARE`` of its members in that label's baseline; the largest share wins); None otherwise. The label
-    returned names its parent (``split_from``)."""
+    returned names its parent (``split_from``). ``labelled``: each labelled campaign's baseline accounts (not
+    needs-review), built once per night."""
     members = set(row["member_ids"] or [])
     if not members or row["campaign_id"] in case.campaign:
         return None
     best, share = None, SPLIT_SHARE
-    for cid, lab in case.campaign.items():
-        if lab["verdict"] == "needs-review":
-            continue
-        had = len(members & set((lab.get("baseline") or {}).get("accounts") or []))
+    for cid, had_ids in labelled.items():
+        lab = case.campaign[cid]
+        had = len(members & had_ids)
         if had / len(members) >= share:
             best, share = (cid, lab), had / len(members)
     return None if best is None else {**best[1], "split_from": best[0]}
@@ -163,8 +163,10 @@ def apply(accounts: pa.Table, campaigns: pa.Table, case: Casework, ctx: Context 
         if text not in reasons[i]:
             reasons[i] = [text, *reasons[i]]
 
+    labelled = {cid: set((lab.get("baseline") or {}).get("accounts") or [])
+                for cid, lab in case.campaign.items() if lab["verdict"] != "needs-review"}  # fmt: skip
     for row in camps:
-        label = case.campaign.get(row["campaign_id"]) or _split_from(row, case)
+        label = case.campaign.get(row["campaign_id"]) or _split_from(row, case, labelled)
         if label is None or label["verdict"] == "needs-review":
             continue
         said = _said(label) if "split_from" not in label else f"split from {label['split_from']}, {_said(label)}"
@@ -273,7 +275,6 @@ def _profile_odds(prof: Profiles | None, ctx: Context | None, ids: np.ndarray, l
     if prof is None or ctx is None or not len(prof.accounts) or not labelled:
         return None
     rows = prof.rows_of(np.arange(len(ctx.account_names)))  # profile row of each account code
-    code = {a: i for i, a in enumerate(ctx.account_names)}
     mine = np.isin(np.asarray(ctx.account_names, dtype=object), list(labelled))
     members = rows[mine & (rows >= 0)]
     if len(members) < s.profile_min_cluster:
@@ -282,8 +283,15 @@ def _profile_odds(prof: Profiles | None, ctx: Context | None, ids: np.ndarray, l
     out_by_row = np.full(len(prof.accounts), -np.inf)
     if len(cand):
         out_by_row[cand] = membership_odds(prof, members, cand)
-    at = np.array([rows[code[a]] if a in code else -1 for a in ids], dtype=np.int64)
+    code = _codes_of(ctx, ids)
+    at = np.where(code >= 0, rows[np.maximum(code, 0)], -1)
     return np.where(at >= 0, out_by_row[np.maximum(at, 0)], -np.inf)
+
+
+def _codes_of(ctx: Context, ids: np.ndarray) -> np.ndarray:
+    """The window's account code of each account in ``ids`` (-1 for one without window prompts)."""
+    pos = {a: i for i, a in enumerate(ctx.account_names)}
+    return np.array([pos.get(a, -1) for a in ids], dtype=np.int64)
 
 
 def _account_shares(ctx: Context, ids: np.ndarray, per_prompt: np.ndarray) -> np.ndarray:
@@ -292,8 +300,7 @@ def _account_shares(ctx: Context, ids: np.ndarray, per_prompt: np.ndarray) -> np
     n_acc = len(ctx.account_names)
     n = np.bincount(ctx.account_codes, minlength=n_acc)
     share = np.bincount(ctx.account_codes[per_prompt], minlength=n_acc) / np.maximum(n, 1)
-    pos = {a: i for i, a in enumerate(ctx.account_names)}
-    back = np.array([pos.get(a, -1) for a in ids], dtype=np.int64)
+    back = _codes_of(ctx, ids)
     return np.where(back >= 0, share[np.maximum(back, 0)], 0.0)
 
 

@@ -412,7 +412,8 @@ def match_flagged(rows: list[dict], p: Profiles, s: DetectSettings, free: np.nda
     Each flagged cohort's profiled members give its fingerprint (``fingerprint_llr``); a candidate's log odds of
     membership count the prior odds of being a member at all (``membership_odds``: the campaign's share of the log,
     estimated as a mixture weight), so an ordinary account that is merely unusual in one respect does not fit, and a
-    swarm whose linked members are few is not taken to be small. Only ``free`` accounts are candidates (default: all). None when nothing can be scored."""
+    swarm whose linked members are few is not taken to be small. Only ``free`` accounts are candidates (default:
+    all). None when nothing can be scored."""
     flagged = [r for r in rows if r["flagged"] and len(r["members"]) >= s.profile_min_cluster]
     m = len(p.accounts)
     if not flagged or m < 2:

@@ -120,8 +120,9 @@ def float64_token_states(model: Any, tokenized: list[list[int]], device: str | N
     can be pinned. Sequences of one length go together, so there is no padding; the other arguments are
     ``create_embeddings``' (mean pooling only, on the CPU)."""
     import torch
+    from model2vec.distill.inference import PoolingMode
 
-    if str(pooling).lower() not in ("mean", "poolingmode.mean"):
+    if PoolingMode(pooling) != PoolingMode.MEAN:
         raise ValueError(f"float64 token states do mean pooling only, not {pooling}")
     model = model.to("cpu").double().eval()
     out = np.empty((len(tokenized), model.config.hidden_size))
@@ -224,7 +225,9 @@ class StaticEmbedder:
         from model2vec.distill import distill, distillation
 
         source = self.source or minilm_path()
-        logger.info("building static model %s from %s (pca_dims=%d, ~20s, once)", self.model_dir, source, self.pca_dims)
+        logger.info(
+            "building static model %s from %s (pca_dims=%d, ~1 min, once)", self.model_dir, source, self.pca_dims
+        )
         self.model_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.model_dir.parent / f".{self.model_dir.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
