@@ -323,6 +323,29 @@ def test_merge_alike_keeps_a_burst_cohort_apart_from_an_aged_one() -> None:
     assert out is not None and (out[labels == 2] == out[labels == 0][0]).all() and (out[labels == 1] == 1).all()
 
 
+def test_a_fragment_that_differs_only_in_its_wrappers_markers_joins_the_campaign() -> None:
+    # one operation split by wrapper variant: the variant that asks for reasoning in words the markers know is
+    # flagged; the variant asking it in words they do not know differs in the marker column alone, far beyond
+    # profile_merge_distance, and still joins; two flagged campaigns that differ as much stay apart
+    cols = ["probe", "log_age_days", "marker:reasoning"]
+    p = _profiles([(12, [2, 1, 3]), (12, [2.05, 1, 0]), (12, [2.9, 1, 0])])
+    p = profiles.Profiles(p.vectors, p.accounts, cols)
+    labels = np.repeat([0, 1, 2], 12)
+    assert np.linalg.norm(p.vectors[labels == 0].mean(0) - p.vectors[labels == 1].mean(0)) > 2 * 1.5
+    rows = [_row(labels, 0, True), _row(labels, 1, False, unsized=0.45), _row(labels, 2, True)]
+    out = profiles.merge_alike(labels, rows, p, DEFAULTS)
+    assert out is not None and (out[labels == 1] == 0).all()
+    assert (out[labels == 2] == 2).all()
+
+
+def test_the_reasoning_marker_and_the_reasoning_area_are_two_blocks() -> None:
+    p = profiles.Profiles(
+        np.zeros((1, 4), np.float32), np.arange(1), ["math", "reasoning", "marker:reasoning", "marker:grading"]
+    )
+    b = p.block_ids()
+    assert b[0] == b[1] and b[2] == b[3] and b[1] != b[2]
+
+
 def _swarm_profiles(seed: int = 8) -> tuple[profiles.Profiles, np.ndarray]:
     """300 ordinary accounts spread over 4 columns; a flagged cohort of 40 and 15 unlinked accounts of the same
     operation, both tight around one point; labels: the cohort 0, everyone else alone (-1)."""

@@ -15,7 +15,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from engine.detect.cohorts import merge_bursts, payment_edges
+from engine.detect.cohorts import merge_bursts, payment_edges, segment_matrix, word_count
 from engine.detect.evidence import sign_up_burst
 from engine.detect.history import Tracking, judged_night, track
 from engine.detect.settings import DEFAULTS, DetectSettings
@@ -302,3 +302,13 @@ def test_merge_bursts_joins_one_operation_split_by_card() -> None:
 def test_merge_bursts_keeps_cohorts_that_differ_apart(other: dict) -> None:
     labels = np.array([0, 0, 0, 1, 1, 1])
     assert merge_bursts(labels, [_flagged([0, 1, 2], -8.0, [0.5, 0.3, 0.2, 0.0], []), other], DEFAULTS) is None
+
+
+def test_a_wrapper_in_a_script_without_spaces_counts_its_words() -> None:
+    # by spaces alone a Chinese or Japanese instruction is one word and could never link two accounts
+    assert word_count("<SLOT> 请用三句话总结这段文字。") >= 2
+    assert word_count("日本語で丁寧に答えてください。") >= 2
+    assert word_count("你好，") == 1 and word_count("Hello,") == 1  # a greeting is one word in either script
+    assert word_count("please answer <NUM>") == 2
+    t = segment_matrix(["<SLOT> | 请用三句话总结这段文字。", "<SLOT> | 请用三句话总结这段文字。", "<SLOT> | 好。"])
+    assert t.shape[1] == 1 and t[:2].sum() == 2 and t[2].sum() == 0

@@ -11,6 +11,8 @@ A second pass (``merge_bursts``) joins flagged cohorts that are one operation sp
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -19,17 +21,33 @@ from engine.detect.signals import AccountSignals, Context
 from engine.text.templates import SLOT
 from engine.vectors.cluster import BRIDGE_DISTANCE, bridge_components, hdbscan_precomputed
 
+#: scripts written without spaces between words (Han, kana, Hangul): there a word is about two characters
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def word_count(segment: str) -> int:
+    """Words in a wrapper segment, slots left out. A space-separated token counts one, or, written in a script without
+    spaces, one per two of its characters: counted by spaces alone, a Chinese or Japanese instruction of a dozen
+    characters would be one word, and no wrapper in those languages could ever link two accounts."""
+    n = 0
+    for tok in segment.split():
+        if tok.startswith("<"):
+            continue
+        cjk = len(_UNSPACED.findall(tok))
+        n += max(1, (cjk + 1) // 2) if cjk else 1
+    return n
+
 
 def segment_matrix(template: list[str]) -> sp.csr_matrix:
-    """(distinct texts x template segments) binary matrix; segments of under two words or only slots are dropped."""
+    """(distinct texts x template segments) binary matrix; segments of under two words (``word_count``) or only slots
+    are dropped."""
     seg_id: dict[str, int] = {}
     rows, cols = [], []
     for i, tmpl in enumerate(template):
         if not tmpl:
             continue
         for s in dict.fromkeys(tmpl.split(" | ")):  # ordered: segment ids must not depend on hash seeds
-            words = [w for w in s.split() if not w.startswith("<")]
-            if s == SLOT or len(words) < 2:
+            if s == SLOT or word_count(s) < 2:
                 continue
             rows.append(i)
             cols.append(seg_id.setdefault(s, len(seg_id)))

@@ -40,7 +40,6 @@ from engine.ingest.records import epoch_seconds
 from engine.vectors.cluster import BRIDGE_DISTANCE, bridge_components, hdbscan_precomputed
 
 RATE_CLOCK = ("log_per_day", "flat_clock", "minute_regularity", "log_gap", "gap_spread")
-MARKER_COLUMNS = ("reasoning", "grading", "refusal")
 #: the adoption block's two columns (share moved to a new model, delay after its release): one block, one weight
 ADOPTION = ("adoption", "adoption_delay")
 #: the commonest models and clients of the log get a column each; rarer ones share an "other" column
@@ -72,15 +71,11 @@ class Profiles:
     columns: list[str]
 
     def block_ids(self) -> np.ndarray:
-        """Per column: which block it belongs to (its name's prefix before ':', or the name itself for the blocks of
-        named columns: areas, markers, the rate-and-clock columns, adoption). The blocks are those
+        """Per column: which block it belongs to (its name's prefix before ':' -- ``model:``, ``client:``, ``marker:``
+        -- or the name itself for the blocks of named columns: areas, the rate-and-clock columns, adoption). The
+        blocks are those
         ``account_profiles`` weighs alike, so a fingerprint counts each as one piece of evidence."""
-        groups = (
-            {a: "areas" for a in AREAS}
-            | dict.fromkeys(RATE_CLOCK, "clock")
-            | dict.fromkeys(MARKER_COLUMNS, "markers")
-            | dict.fromkeys(ADOPTION, "adoption")
-        )
+        groups = {a: "areas" for a in AREAS} | dict.fromkeys(RATE_CLOCK, "clock") | dict.fromkeys(ADOPTION, "adoption")
         keys = [groups.get(c, c.split(":", 1)[0]) for c in self.columns]
         _, ids = np.unique(keys, return_inverse=True)
         return ids
@@ -153,7 +148,8 @@ def account_profiles(ctx: Context, ts: TextSignals, acc: AccountSignals, s: Dete
         (["probe"], [rate["probe"]]),
         (list(AREAS), list(area_share.T)),
         (["foreign"], [rate["foreign"]]),
-        (marker_names, [rate[m] for m in marker_names]),
+        # prefixed: "reasoning" is an extraction marker and a capability area, two columns of two blocks
+        ([f"marker:{m}" for m in marker_names], [rate[m] for m in marker_names]),
         (
             list(RATE_CLOCK),
             [np.log10(np.maximum(acc.per_day, 1e-3)), flat, minute, mean, gap_sd],
@@ -274,7 +270,14 @@ def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSett
     if len(kept) < 2 or not flagged.any():
         return None
     c = np.stack(cents)
-    d = np.sqrt(np.maximum(((c[:, None, :] - c[None, flagged, :]) ** 2).sum(-1), 0))  # every cohort x flagged
+    sq = (c[:, None, :] - c[None, flagged, :]) ** 2  # every cohort x flagged, per column
+    d = np.sqrt(np.maximum(sq.sum(-1), 0))
+    # a fragment split off by its wrapper variant differs from the rest in what that wrapper says (a request for
+    # reasoning in one language the markers know and not in another): an unflagged fragment is compared without the
+    # marker columns, which are the wrapper's; two flagged campaigns are compared on everything, since two
+    # operations may differ in nothing else than what they ask for (reasoning, grading)
+    unmarked = np.array([not c.startswith("marker:") for c in p.columns], dtype=bool)
+    d_frag = np.sqrt(np.maximum(sq[..., unmarked].sum(-1), 0))
     fi = np.flatnonzero(flagged)
     # provenance may veto: accounts made in a sign-up burst and accounts that were not, or in two bursts days
     # apart, are two operations however alike they behave
@@ -289,7 +292,7 @@ def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSett
     for i, r in enumerate(kept):
         if flagged[i]:
             to = fi[near[i]]
-        elif (d[i] < s.profile_merge_distance).any() and (
+        elif (d_frag[i] < s.profile_merge_distance).any() and (
             (len(r["members"]) < s.profile_absorb_size and r["unsized"] >= s.flag_score)
             or r["unsized"] >= s.fragment_score
         ):
@@ -298,7 +301,7 @@ def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSett
             # but for its size (ordinary accounts, or an old org's eval harness, that behave alike stay out); a
             # fragment's own "burst" (a few accounts) is too small to veto anything. A larger one joins only when it
             # nearly scores as a campaign itself (fragment_score): a swarm's wrapper variants each fall just short
-            to = fi[[int(np.argmin(np.where(d[i] < s.profile_merge_distance, d[i], np.inf)))]]
+            to = fi[[int(np.argmin(np.where(d_frag[i] < s.profile_merge_distance, d_frag[i], np.inf)))]]
         else:
             continue
         src += [i] * len(to)
