@@ -323,18 +323,19 @@ def test_merge_alike_keeps_a_burst_cohort_apart_from_an_aged_one() -> None:
     assert out is not None and (out[labels == 2] == out[labels == 0][0]).all() and (out[labels == 1] == 1).all()
 
 
-def test_a_fragment_that_differs_only_in_its_wrappers_markers_joins_the_campaign() -> None:
+def test_a_wrapper_variant_that_differs_only_in_its_markers_joins_the_campaign() -> None:
     # one operation split by wrapper variant: the variant that asks for reasoning in words the markers know is
-    # flagged; the variant asking it in words they do not know differs in the marker column alone, far beyond
-    # profile_merge_distance, and still joins; two flagged campaigns that differ as much stay apart
+    # flagged; variants asking it in words they do not know differ in the marker column alone, far beyond
+    # profile_merge_distance, and still join -- an unflagged one, and a flagged one nearly identical but for it;
+    # a flagged campaign that also differs in something else stays apart
     cols = ["probe", "log_age_days", "marker:reasoning"]
-    p = _profiles([(12, [2, 1, 3]), (12, [2.05, 1, 0]), (12, [2.9, 1, 0])])
+    p = _profiles([(12, [2, 1, 3]), (12, [2.05, 1, 0]), (12, [2, 3, 0]), (12, [2.3, 1, 0])])
     p = profiles.Profiles(p.vectors, p.accounts, cols)
-    labels = np.repeat([0, 1, 2], 12)
+    labels = np.repeat([0, 1, 2, 3], 12)
     assert np.linalg.norm(p.vectors[labels == 0].mean(0) - p.vectors[labels == 1].mean(0)) > 2 * 1.5
-    rows = [_row(labels, 0, True), _row(labels, 1, False, unsized=0.45), _row(labels, 2, True)]
+    rows = [_row(labels, 0, True), _row(labels, 1, False, unsized=0.45), _row(labels, 2, True), _row(labels, 3, True)]
     out = profiles.merge_alike(labels, rows, p, DEFAULTS)
-    assert out is not None and (out[labels == 1] == 0).all()
+    assert out is not None and (out[labels != 2] == 0).all()
     assert (out[labels == 2] == 2).all()
 
 

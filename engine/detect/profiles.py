@@ -254,7 +254,8 @@ def join(linked: np.ndarray, profiled: np.ndarray, s: DetectSettings) -> np.ndar
 def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSettings) -> np.ndarray | None:
     """Join cohorts whose members' mean profiles are within ``profile_merge_distance`` of a flagged one: fragments
     of one operation (a wrapper variant, a card group, a few bare-question accounts) that ask alike and behave
-    alike. Flagged cohorts join each other (single linkage); an unflagged one joins only a flagged one, never
+    alike; a wrapper variant may differ in the marker columns alone (see ``variant_distance``). Flagged cohorts join
+    each other (single linkage); an unflagged one joins only a flagged one, never
     another unflagged one, and only a fragment: smaller than ``profile_absorb_size`` and scoring at least
     flag_score but for the small-cohort discount (``unsized``), so ordinary accounts are not gathered in. Two
     flagged cohorts of which one was created in a sign-up burst and the other not, or in bursts days apart, are
@@ -273,9 +274,9 @@ def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSett
     sq = (c[:, None, :] - c[None, flagged, :]) ** 2  # every cohort x flagged, per column
     d = np.sqrt(np.maximum(sq.sum(-1), 0))
     # a fragment split off by its wrapper variant differs from the rest in what that wrapper says (a request for
-    # reasoning in one language the markers know and not in another): an unflagged fragment is compared without the
-    # marker columns, which are the wrapper's; two flagged campaigns are compared on everything, since two
-    # operations may differ in nothing else than what they ask for (reasoning, grading)
+    # reasoning in one language the markers know and not in another), so it is also compared without the marker
+    # columns, which are the wrapper's: an unflagged fragment at profile_merge_distance, two flagged campaigns only
+    # at the tighter variant_distance, since two operations may differ in little else than what they ask for
     unmarked = np.array([not c.startswith("marker:") for c in p.columns], dtype=bool)
     d_frag = np.sqrt(np.maximum(sq[..., unmarked].sum(-1), 0))
     fi = np.flatnonzero(flagged)
@@ -286,7 +287,7 @@ def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSett
     same_origin = (burst[:, None] == burst[None, fi]) & (
         ~burst[:, None] | (np.abs(start[:, None] - start[None, fi]) <= s.merge_burst_days * 86400)
     )
-    near = (d < s.profile_merge_distance) & same_origin
+    near = ((d < s.profile_merge_distance) | (d_frag < s.variant_distance)) & same_origin
     src: list[int] = []
     dst: list[int] = []
     for i, r in enumerate(kept):

@@ -82,6 +82,13 @@ class DetectSettings:
         "(public2; 1.47-1.75 in holdout-c, partly left apart), two different campaigns at least 1.8, a flagged "
         "campaign and an ordinary cohort at least 2.3",
     )
+    variant_distance: float = _s(
+        0.75,
+        "two flagged cohorts whose mean profiles are this close but for the marker columns (what their wrappers ask "
+        "for) are one operation's wrapper variants and are joined (half profile_merge_distance). Set by looking at "
+        "public3.json at --scale 7: a swarm's variant asking for reasoning in words the markers do not know lies 0.44 "
+        "from the rest (1.80 with the markers); two different campaigns there lie at least 1.40 apart without them",
+    )
     fragment_score: float = _s(
         0.4,
         "an unflagged cohort of any size close in profile to a flagged one joins it when it scores at least this "
