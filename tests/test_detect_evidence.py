@@ -286,6 +286,17 @@ def test_join_makes_loose_accounts_a_cohort_and_keeps_large_linked_cohorts() -> 
     assert len(set(out[12:])) == 1 and out[12] not in (0, 1, -1)
 
 
+def test_join_keeps_small_linked_cohorts_apart_in_the_logs_bulk() -> None:
+    # one profile cluster holds most of the log: its unlinked accounts gather, but a 3-account wrapper variant in it
+    # keeps its own label (to be merged with its campaign or left alone), not dissolved among ordinary accounts
+    linked = np.array([0, 0, 0] + [-1] * 17 + [1] * 12)
+    profiled = np.array([5] * 20 + [-1] * 12)  # 20 of 20 profiled accounts in one cluster
+    out = profiles.join(linked, profiled, DEFAULTS)
+    assert (out[:3] == 0).all()
+    assert len(set(out[3:20])) == 1 and out[3] not in (0, 1, -1)
+    assert (out[20:] == 1).all()
+
+
 def _row(labels: np.ndarray, lab: int, flagged: bool, unsized: float = 0.9, burst=(0.0, 0.0, 0.0, 0.0)) -> dict:
     return {"members": np.flatnonzero(labels == lab), "flagged": flagged, "unsized": unsized, "burst": burst}
 

@@ -226,7 +226,8 @@ def join(linked: np.ndarray, profiled: np.ndarray, s: DetectSettings) -> np.ndar
     """Fold profile clusters into the linked cohorts (see module doc); returns new cohort labels.
 
     Inside each profile cluster, accounts that are unlinked or in a linked cohort smaller than
-    ``profile_absorb_size`` are the *loose* ones; they become one cohort (a small linked cohort moves whole).
+    ``profile_absorb_size`` are the *loose* ones; they become one cohort (a small linked cohort moves whole). In a
+    cluster holding more than ``profile_bulk_share`` of the profiled accounts only the unlinked ones do.
     Whether that cohort belongs to a larger campaign is decided after scoring, by ``merge_alike``: a loose group
     joins a flagged cohort only when its mean profile is close to that cohort's, not merely because some of the
     campaign's accounts fell in the same profile cluster as ordinary ones.
@@ -239,8 +240,13 @@ def join(linked: np.ndarray, profiled: np.ndarray, s: DetectSettings) -> np.ndar
     has = linked >= 0
     big[has] = size[linked[has]] >= s.profile_absorb_size
     next_label = int(linked.max(initial=-1)) + 1
+    n_profiled = int((profiled >= 0).sum())
     for lab in np.unique(profiled[profiled >= 0]):
         members = np.flatnonzero(profiled == lab)
+        if len(members) > s.profile_bulk_share * n_profiled:
+            # the log's bulk, not a group: its unlinked accounts still gather, but a small linked cohort (a wrapper
+            # variant of a few accounts) keeps its identity, to be merged with its campaign or left alone
+            members = members[linked[members] < 0]
         loose = members[~big[members]]
         if len(loose) < 2:
             continue

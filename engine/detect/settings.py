@@ -109,6 +109,12 @@ class DetectSettings:
         "linked cohorts smaller than this (one card's accounts, a wrapper variant) may be folded into the profile "
         "cluster holding them; larger ones keep their own identity",
     )
+    profile_bulk_share: float = _s(
+        0.5,
+        "a profile cluster holding more than this share of the profiled accounts is the log's bulk, not a group: "
+        "small linked cohorts in it keep their identity instead of dissolving into its loose accounts (a majority: "
+        "whatever HDBSCAN selects, a group of most accounts is not 'unlike everyone else')",
+    )
     # -- provenance evidence -------------------------------------------------------------------------------------
     burst_scales: tuple[float, ...] = _s(
         (3.0, 7.0, 30.0, 60.0),
