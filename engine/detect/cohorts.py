@@ -18,11 +18,12 @@ import scipy.sparse as sp
 
 from engine.detect.settings import DetectSettings
 from engine.detect.signals import AccountSignals, Context
+from engine.detect.taxonomy import UNSPACED_SCRIPTS
 from engine.text.templates import SLOT
 from engine.vectors.cluster import BRIDGE_DISTANCE, bridge_components, hdbscan_precomputed
 
-#: scripts written without spaces between words (Han, kana, Hangul): there a word is about two characters
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+#: a character of a script written without spaces between words: there a word is about two characters
+_UNSPACED = re.compile(f"[{UNSPACED_SCRIPTS}]")
 
 
 def word_count(segment: str) -> int:
@@ -42,12 +43,16 @@ def segment_matrix(template: list[str]) -> sp.csr_matrix:
     """(distinct texts x template segments) binary matrix; segments of under two words (``word_count``) or only slots
     are dropped."""
     seg_id: dict[str, int] = {}
+    kept: dict[str, bool] = {}  # whether a segment counts, decided once per distinct segment
     rows, cols = [], []
     for i, tmpl in enumerate(template):
         if not tmpl:
             continue
         for s in dict.fromkeys(tmpl.split(" | ")):  # ordered: segment ids must not depend on hash seeds
-            if s == SLOT or word_count(s) < 2:
+            ok = kept.get(s)
+            if ok is None:
+                ok = kept[s] = s != SLOT and word_count(s) >= 2
+            if not ok:
                 continue
             rows.append(i)
             cols.append(seg_id.setdefault(s, len(seg_id)))

@@ -73,8 +73,7 @@ class Profiles:
     def block_ids(self) -> np.ndarray:
         """Per column: which block it belongs to (its name's prefix before ':' -- ``model:``, ``client:``, ``marker:``
         -- or the name itself for the blocks of named columns: areas, the rate-and-clock columns, adoption). The
-        blocks are those
-        ``account_profiles`` weighs alike, so a fingerprint counts each as one piece of evidence."""
+        blocks are those ``account_profiles`` weighs alike, so a fingerprint counts each as one piece of evidence."""
         groups = {a: "areas" for a in AREAS} | dict.fromkeys(RATE_CLOCK, "clock") | dict.fromkeys(ADOPTION, "adoption")
         keys = [groups.get(c, c.split(":", 1)[0]) for c in self.columns]
         _, ids = np.unique(keys, return_inverse=True)
@@ -261,8 +260,8 @@ def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSett
     """Join cohorts whose members' mean profiles are within ``profile_merge_distance`` of a flagged one: fragments
     of one operation (a wrapper variant, a card group, a few bare-question accounts) that ask alike and behave
     alike; a wrapper variant may differ in the marker columns alone (see ``variant_distance``). Flagged cohorts join
-    each other (single linkage); an unflagged one joins only a flagged one, never
-    another unflagged one, and only a fragment: smaller than ``profile_absorb_size`` and scoring at least
+    each other (single linkage); an unflagged one joins only a flagged one, never another unflagged one, and only a
+    fragment: smaller than ``profile_absorb_size`` and scoring at least
     flag_score but for the small-cohort discount (``unsized``), so ordinary accounts are not gathered in. Two
     flagged cohorts of which one was created in a sign-up burst and the other not, or in bursts days apart, are
     never joined. ``rows`` carry ``members``, ``flagged``, ``unsized`` and ``burst``
@@ -283,7 +282,7 @@ def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSett
     # reasoning in one language the markers know and not in another), so it is also compared without the marker
     # columns, which are the wrapper's: an unflagged fragment at profile_merge_distance, two flagged campaigns only
     # at the tighter variant_distance, since two operations may differ in little else than what they ask for
-    unmarked = np.array([not c.startswith("marker:") for c in p.columns], dtype=bool)
+    unmarked = np.array([not name.startswith("marker:") for name in p.columns], dtype=bool)
     d_frag = np.sqrt(np.maximum(sq[..., unmarked].sum(-1), 0))
     fi = np.flatnonzero(flagged)
     # provenance may veto: accounts made in a sign-up burst and accounts that were not, or in two bursts days

@@ -194,9 +194,12 @@ MARKERS: dict[str, re.Pattern[str]] = {
     ),
 }
 
+#: the scripts written without spaces between words (kana, Han, Hangul syllables), as a character-class body
+UNSPACED_SCRIPTS = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
 _NON_LATIN = re.compile(
     r"[\u0370-\u03ff\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0900-\u0dff\u0e00-\u0e7f\u1100-\u11ff"
-    r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"
+    + UNSPACED_SCRIPTS
+    + "]"
 )
 _LATIN_STOPWORDS = re.compile(
     r"\b(?:el|los|las|una|por|para|con|que|est|les|des|une|dans|pour|avec|der|die|das|und|nicht|ist|mit|ein|eine"
