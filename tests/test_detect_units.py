@@ -312,3 +312,46 @@ def test_a_wrapper_in_a_script_without_spaces_counts_its_words() -> None:
     assert word_count("please answer <NUM>") == 2
     t = segment_matrix(["<SLOT> | 请用三句话总结这段文字。", "<SLOT> | 请用三句话总结这段文字。", "<SLOT> | 好。"])
     assert t.shape[1] == 1 and t[:2].sum() == 2 and t[2].sum() == 0
+
+
+# -- undefined statistics: no evidence, never NaN (small and odd logs) -------------------------------------------
+
+
+def test_a_column_no_account_has_a_value_in_is_no_evidence() -> None:
+    from engine.detect.profiles import _known_median, _robust_z
+
+    x = np.array([[np.nan, 1.0], [np.nan, 3.0], [np.nan, np.nan], [np.nan, 2.0]])
+    assert _known_median(x).tolist() == [0.0, 2.0]  # the median of what is known; nothing known: 0
+    filled = np.where(np.isnan(x), _known_median(x), x)
+    z = _robust_z(filled, filled, 0.05)
+    assert np.isfinite(z).all() and (z[:, 0] == 0).all()
+    # no bulk to measure against (every account too quiet): every account sits at 0, not at its raw value
+    assert (_robust_z(np.array([[5.0, 7.0]]), np.zeros((0, 2)), 0.05) == 0).all()
+
+
+def test_a_non_finite_figure_is_named_with_its_statistic_and_cohort() -> None:
+    from engine.detect.finite import NonFiniteError, check, check_columns, check_evidence
+
+    check(np.array([0.1, 0.9]), "score", "cohort c1")  # finite: nothing said
+    with pytest.raises(NonFiniteError, match=r"member strength of cohort c1 \(12 accounts\) is nan \(2 of 3 values\)"):
+        check(np.array([0.5, np.nan, np.nan]), "member strength", "cohort c1 (12 accounts)")
+    with pytest.raises(NonFiniteError, match=r"evidence against_random\.probe\.z of cohort c2 is inf"):
+        check_evidence({"content": 0.4, "against_random": {"probe": {"observed": 0.3, "z": float("inf")}}}, "cohort c2")
+    with pytest.raises(NonFiniteError, match=r"evidence parts\[1\] of cohort c3 is nan"):
+        check_evidence('{"parts": [1.0, NaN], "name": "x", "ok": true}', "cohort c3")
+    with pytest.raises(NonFiniteError, match=r"account profile column 'flat_clock' of the log"):
+        check_columns(np.array([[0.0, np.nan]]), ["probe", "flat_clock"], "account profile", "the log")
+
+
+def test_a_cohort_whose_members_are_all_atypical_is_not_a_campaign() -> None:
+    """History gets only campaigns with members: a flagged cohort with none typical of it (every member below
+    min_member_strength) would be a campaign of no accounts, and crashed tracking on a 500-prompt log."""
+    wrapper = ["Q: <Q> -- think aloud"]
+    weak = _cohorts({"id": "k0", "members": [], "score": 0.6, "flagged": False, "templates": wrapper})
+    n1 = _night1(templates=wrapper)
+    # above continue_score and sharing the known campaign's wrapper, but no member to continue it with
+    t = _after(n1, weak, _window({1: _active()}), "r2")
+    assert "k0" not in t.stable_id and not t.continued
+    kept = _after(n1, _cohorts({"id": "k2", "members": CAMPAIGN[:2], "score": 0.6, "flagged": False,
+                                "templates": wrapper}), _window({1: _active()}), "r2")  # fmt: skip
+    assert kept.continued == {"k2"}  # the same cohort with members does continue it

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from engine.app.report import ACCOUNT_EXPORT
+from engine.detect.finite import NonFiniteError
 from engine.detect.settings import DetectSettings
 from engine.ingest.records import InputError
 from engine.pipeline import DEFAULT_STORE, RunConfig
@@ -698,7 +699,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (InputError, StoreError) as e:
+    except (InputError, StoreError, NonFiniteError) as e:
         print(f"promptsim: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import scipy.sparse as sp
 
-from engine.detect import cohorts, evidence, explain, profiles
+from engine.detect import cohorts, evidence, explain, finite, profiles
 from engine.detect.null import Surprise
 from engine.detect.settings import DEFAULTS, DetectSettings
 from engine.detect.signals import AREAS, AccountSignals, Context, TextSignals, account_signals, text_signals
@@ -109,6 +109,9 @@ def detect(
     scored.account_score = np.maximum(
         scored.account_score, np.minimum(s.solo_cap, np.maximum(s.solo_cap * pop.solo, near))
     )
+    bad = np.flatnonzero(~np.isfinite(scored.account_score))
+    if len(bad):
+        finite.check(scored.account_score[bad[0]], "account score", f"account {ctx.account_names[bad[0]]}")
     return replace(scored.verdicts(ctx, acc, s), profiles=prof)
 
 
@@ -184,13 +187,17 @@ def _score_cohort(
     top_template = float(np.asarray(t[rows].sum(axis=0)).max() / len(pidx)) if t.nnz else 0.0
     wrapped = float((ctx.template_id[rows] != 0).mean())
     names = sorted(ctx.account_names[a] for a in members)
+    typical = int((strength >= s.min_member_strength).sum())
+    profiled = (int((prof.rows_of(members) >= 0).sum()), len(prof.accounts))
     row = {
         "members": members,
         "burst": (prov.burst.start, prov.burst.days, prov.burst.accounts / n, prov.burst.evidence),
         "hist": cont.areas,
         "campaign_id": "c" + format(int(hash64([",".join(names)])[0]) & 0xFFFFFFFF, "08x"),
         "score": round(score, 4),
-        "flagged": bool(score >= s.flag_score and n >= s.min_cohort),
+        # a campaign is its operation's own accounts: a cohort whose members are all too atypical of it to be
+        # flagged with it (a 500-prompt log, where no profile says much) is not one, whatever its score
+        "flagged": bool(score >= s.flag_score and typical >= s.min_cohort),
         # the score without the small-cohort discount: what a fragment of an operation says on its own
         "unsized": score / max(disc.size, 1e-9),
         "accounts": n,
@@ -233,7 +240,7 @@ def _score_cohort(
         "reasons": json.dumps(
             explain.reasons(n, len(pidx), wrapped, top_template, prov, cont, beh, carried, pop, s.min_accounts_for_asn)
         ),
-        "mitigations": json.dumps(explain.mitigations(n, prov, cont, beh, disc)),
+        "mitigations": json.dumps(explain.mitigations(n, prov, cont, beh, disc, profiled, typical, s.min_cohort)),
         "areas": json.dumps({a: int(c) for a, c in zip([*AREAS, "languages"], cont.areas, strict=True) if c}),
         # the operation's own accounts: members at least min_member_strength typical of the cohort
         "member_ids": [
@@ -243,6 +250,10 @@ def _score_cohort(
         "clusters": _top_clusters(ctx, pidx),
         "samples": [ctx.norm[ctx.text_row[i]][:400] for i in pidx[:: max(1, len(pidx) // 5)][:5]],
     }
+    where = f"cohort {row['campaign_id']} ({n} accounts)"
+    finite.check(score, "score", where)
+    finite.check(strength, "member strength", where)
+    finite.check_evidence(row["evidence"], where)
     return row, score, strength
 
 

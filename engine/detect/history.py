@@ -105,7 +105,12 @@ def track(
     for c in cohorts.to_pylist():
         if c["flagged"]:
             flagged.append(c)
-        elif c["score"] >= s.continue_score and live and max(_match(c, k, payment_of) for k in live) >= s.match_min:
+        elif (
+            c["score"] >= s.continue_score
+            and c["member_ids"]  # a cohort none of whose members is typical of it continues nothing
+            and live
+            and max(_match(c, k, payment_of) for k in live) >= s.match_min
+        ):
             flagged.append(dict(c, flagged=True))
             continued.add(c["campaign_id"])
 

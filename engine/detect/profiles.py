@@ -34,6 +34,7 @@ import pyarrow as pa
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from engine.detect import finite
 from engine.detect.settings import DetectSettings
 from engine.detect.signals import AREAS, AccountSignals, Context, TextSignals, value_codes
 from engine.ingest.records import epoch_seconds
@@ -175,12 +176,25 @@ def account_profiles(ctx: Context, ts: TextSignals, acc: AccountSignals, s: Dete
         if not cols:
             continue
         x = np.stack(cols, axis=1)
-        med = np.nanmedian(x[bulk], axis=0) if bulk.any() else np.zeros(x.shape[1])
+        med = _known_median(x[bulk])
         x = np.where(np.isnan(x), med, x)  # unknown (a clock of a quiet account): the median, no pull either way
         parts.append(_robust_z(x[eligible], x[bulk], s.profile_min_spread) / np.sqrt(x.shape[1]))
         names += cols_names
     vec = np.concatenate(parts, axis=1) if len(eligible) else np.zeros((0, len(names)))
+    finite.check_columns(vec, names, "account profile", "the log's profiled accounts")
     return Profiles(np.ascontiguousarray(vec, dtype=np.float32), eligible, names)
+
+
+def _known_median(x: np.ndarray) -> np.ndarray:
+    """Per column: the median of its known (not NaN) values; 0 for a column with none. A column no account of the
+    bulk has a value in (no account busy enough to show a clock, nobody used the new model) has nothing to compare
+    with, so every account is put at one value there and the column says nothing either way."""
+    out = np.zeros(x.shape[1])
+    for j in range(x.shape[1]):
+        v = x[:, j][~np.isnan(x[:, j])]
+        if len(v):
+            out[j] = np.median(v)
+    return out
 
 
 def _robust_z(x: np.ndarray, bulk: np.ndarray, min_spread: float) -> np.ndarray:
@@ -191,7 +205,8 @@ def _robust_z(x: np.ndarray, bulk: np.ndarray, min_spread: float) -> np.ndarray:
     difference into a huge z; the clip keeps one extreme column from deciding a distance alone.
     """
     if not len(x) or not len(bulk):
-        return x
+        # no bulk to measure against (every account too quiet): no account is far from anything
+        return np.zeros_like(x)
     q1, med, q3 = np.percentile(bulk, [25, 50, 75], axis=0)
     spread = np.maximum((q3 - q1) / 1.349, min_spread)
     return np.clip((x - med) / spread, -CLIP_Z, CLIP_Z)

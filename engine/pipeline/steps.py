@@ -103,7 +103,9 @@ def ingest(
         new = new.filter(pc.invert(known))
     accepted = new.num_rows if new is not None else 0
     if accepted == 0 and stored is None:
-        raise InputError(", ".join(str(p) for p in inputs), "no valid prompt row to process (see the quarantine file)")
+        why = ", ".join(f"{r} {c}" for r, c in sorted(quarantine.by_reason.items(), key=lambda kv: -kv[1]))
+        said = f"{quarantine.count:,} rows quarantined ({why}) in {quarantine_path}" if quarantine.count else "no rows"
+        raise InputError(", ".join(str(p) for p in inputs), f"no valid prompt row to process: {said}")
     return Ingested(
         new=new,
         stored=stored,
