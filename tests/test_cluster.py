@@ -145,3 +145,30 @@ def test_flat_shard_search_does_not_depend_on_the_thread_count() -> None:
     finally:
         faiss.omp_set_num_threads(before)
     assert np.array_equal(one[0], many[0]) and np.array_equal(one[1], many[1])
+
+
+def _bench_clusters():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "bench_clusters.py"
+    spec = importlib.util.spec_from_file_location("bench_clusters", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_the_clustering_benchmark_counts_noise_as_singletons() -> None:
+    """scripts/bench_clusters.py: leaving prompts out costs what it should (each noise prompt its own cluster)."""
+    b = _bench_clusters()
+    truth = np.array([0, 0, 0, 1, 1, 1])
+    assert b.scores(truth, np.array([0, 0, 0, 1, 1, 1]))["ari"] == 1.0
+    left_out = b.scores(truth, np.array([0, -1, -1, 1, -1, -1]))
+    assert left_out["ari"] < 0.5 and left_out["noise"] == 4 / 6 and left_out["purity"] == 1.0
+    assert left_out["clusters"] == 2
+    merged = b.scores(truth, np.array([0, 0, 0, 0, 0, 0]))
+    assert merged["ari"] == 0.0 and merged["purity"] == 0.5
+    # noise to the nearest cluster mean
+    v = np.array([[1, 0], [1, 0], [0.9, 0.1], [0, 1], [0, 1], [0.1, 0.9]], dtype=np.float64)
+    assert b.nearest_centroid(np.array([0, 0, -1, 1, 1, -1]), v).tolist() == [0, 0, 0, 1, 1, 1]
