@@ -355,3 +355,18 @@ def test_a_cohort_whose_members_are_all_atypical_is_not_a_campaign() -> None:
     kept = _after(n1, _cohorts({"id": "k2", "members": CAMPAIGN[:2], "score": 0.6, "flagged": False,
                                 "templates": wrapper}), _window({1: _active()}), "r2")  # fmt: skip
     assert kept.continued == {"k2"}  # the same cohort with members does continue it
+
+
+def test_a_question_format_many_cohorts_share_does_not_match_a_campaign() -> None:
+    """A multiple-choice skeleton is in every cohort that asks one benchmark's questions: sharing it with a known
+    campaign is no trace of that campaign (``common_templates``); the campaign's own wrapper still is."""
+    fmt, wrapper, other = "<SLOT> | a. | <SLOT> | b. | <SLOT>", "you are the course helper. | <SLOT>", "q: | <SLOT>"
+    n1 = _night1(templates=[fmt, wrapper])
+    crowd = [{"id": f"x{i}", "members": [f"user{i:02d}"], "score": 0.2, "flagged": False, "templates": [fmt]}
+             for i in range(4)]  # fmt: skip
+    stranger = {"id": "k9", "members": ["new1", "new2", "new3"], "templates": [fmt, other]}
+    t = _after(n1, _cohorts(stranger, *crowd), _window({1: _active("new1", "new2", "new3")}), "r2")
+    assert t.stable_id["k9"] != n1.stable_id["k1"]  # a campaign of its own, not the known one
+    same_op = dict(stranger, id="k8", templates=[wrapper, other])
+    t = _after(n1, _cohorts(same_op, *crowd), _window({1: _active("new1", "new2", "new3")}), "r2")
+    assert t.stable_id["k8"] == n1.stable_id["k1"]  # new accounts, the known wrapper: the same campaign

@@ -56,15 +56,28 @@ def keep_history(
     )
 
 
-def _match(cohort: dict, known: dict, payment_of: dict[str, str]) -> float:
-    """How surely tonight's cohort is a known campaign: shared accounts, wrapper templates or payment cards."""
+def _match(cohort: dict, known: dict, payment_of: dict[str, str], common: Collection[str] = ()) -> float:
+    """How surely tonight's cohort is a known campaign: shared accounts, wrapper templates or payment cards.
+    ``common`` templates (``common_templates``) are a format many cohorts share, not one operation's trace."""
     m = set(cohort["member_ids"])
     p = {payment_of.get(a, "") for a in m} - {""}
     return max(
         _overlap(m, set(known["member_ids"])),
-        0.8 * _overlap(set(cohort["templates"]), set(known["templates"])),
+        0.8 * _overlap(set(cohort["templates"]) - set(common), set(known["templates"]) - set(common)),
         0.8 * _overlap(p, set(known["payment_fps"])),
     )
+
+
+def common_templates(cohorts: list[dict], most: int) -> set[str]:
+    """Templates among the top templates of more than ``most`` of tonight's cohorts: a question format (a
+    multiple-choice skeleton, "question: <SLOT>") that every cohort asking one benchmark's questions shows. An
+    operator's wrapper is in its own operation's cohorts only, so a shared common format says nothing about whether
+    two cohorts are one campaign (``DetectSettings.match_common_cohorts`` says what was measured)."""
+    counts: dict[str, int] = {}
+    for c in cohorts:
+        for t in set(c["templates"] or []):
+            counts[t] = counts.get(t, 0) + 1
+    return {t for t, n in counts.items() if n > most}
 
 
 def _overlap(a: set, b: set) -> float:
@@ -97,6 +110,7 @@ def track(
     would otherwise make every campaign look quiet. Activity on such a partial night still counts as activity.
     """
     known = prev_history.to_pylist() if prev_history is not None else []
+    common = common_templates(cohorts.to_pylist(), s.match_common_cohorts)
     night = str(pc.max(window["timestamp"]).as_py()) if window.num_rows else ""
     live = [k for k in known if k["status"] != "merged"]
     events: list[dict] = []
@@ -109,7 +123,7 @@ def track(
             c["score"] >= s.continue_score
             and c["member_ids"]  # a cohort none of whose members is typical of it continues nothing
             and live
-            and max(_match(c, k, payment_of) for k in live) >= s.match_min
+            and max(_match(c, k, payment_of, common) for k in live) >= s.match_min
         ):
             flagged.append(dict(c, flagged=True))
             continued.add(c["campaign_id"])
@@ -118,7 +132,7 @@ def track(
     scores = np.zeros((len(flagged), len(known)))
     for i, c in enumerate(flagged):
         for j, k in enumerate(known):
-            scores[i, j] = _match(c, k, payment_of) if k["status"] != "merged" else 0.0
+            scores[i, j] = _match(c, k, payment_of, common) if k["status"] != "merged" else 0.0
     owner: dict[int, int] = {}  # known campaign -> the cohort that keeps its id
     for j in range(len(known)):
         col = scores[:, j]
@@ -235,8 +249,8 @@ def track(
     owned, wanted = set(stable.values()), set(labelled)
     unnamed = [c for c in cohorts.to_pylist() if c["campaign_id"] not in stable] if wanted else []
     for k in [k for k in known if k["campaign_id"] in wanted and k["campaign_id"] not in owned]:
-        best = max(unnamed, key=lambda c: _match(c, k, payment_of), default=None)
-        if best is not None and _match(best, k, payment_of) >= s.match_min and best["campaign_id"] not in named:
+        best = max(unnamed, key=lambda c: _match(c, k, payment_of, common), default=None)
+        if best is not None and _match(best, k, payment_of, common) >= s.match_min and best["campaign_id"] not in named:
             named[best["campaign_id"]] = k["campaign_id"]
     all_nights = [r for rows in rows_by_cid.values() for r in rows]
     old_events = prev_events.to_pylist() if prev_events is not None else []

@@ -277,6 +277,14 @@ class DetectSettings:
     merge_template_overlap: float = _s(0.3, "... and their wrappers overlap at least this much (Jaccard)")
     # -- campaigns across nights ---------------------------------------------------------------------------------
     match_min: float = _s(0.3, "tonight's cohort continues a known campaign when they overlap at least this much")
+    match_common_cohorts: int = _s(
+        2,
+        "a template among the top templates of more of tonight's cohorts than this is a common question format, "
+        "not an operation's wrapper, and does not match a cohort to a known campaign. Set by looking at the "
+        "casework scenario's night 2 (tests/test_casework.py): a multiple-choice skeleton was in 10 of its 25 "
+        "cohorts and 'question: <SLOT>' in 3, and the two gave a swarm fragment the id of a bootcamp campaign it "
+        "shares no account or card with; accounts and cards still match an operation split into more cohorts",
+    )
     continue_score: float = _s(
         0.45,
         "a known campaign stays flagged while its cohort scores at least this: no flicker around flag_score. Set by "
