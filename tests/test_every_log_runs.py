@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 
 from engine.app.cli import main
 from engine.app.report import export
+from engine.detect.settings import DetectSettings
 from engine.ingest.records import InputError
 from engine.pipeline import RunConfig, run
 from engine.store import Store
@@ -77,9 +78,12 @@ def assert_night_is_sound(store: Path, work: Path) -> None:
             v = tbl[col].to_numpy(zero_copy_only=False).astype(np.float64)
             v = v[~np.isnan(v)] if tbl[col].null_count else v
             assert np.isfinite(v).all(), f"{name}.{col} has non-finite values"
+    flag_score = DetectSettings().flag_score
     for row in tables.campaigns().to_pylist():
         for field in ("evidence", "reasons", "mitigations", "areas"):
             json.loads(row[field], parse_constant=lambda c, f=field: pytest.fail(f"campaign {f} holds {c}"))
+        if row["score"] >= flag_score and not row["flagged"]:  # scores as a campaign, is not one: it says why
+            assert any("typical of it" in m for m in json.loads(row["mitigations"])), row["mitigations"]
     for fmt in ("json", "csv"):
         for f in export(snap, work / f"export-{fmt}", fmt):
             text = Path(f).read_text(encoding="utf-8")

@@ -240,7 +240,9 @@ def _score_cohort(
         "reasons": json.dumps(
             explain.reasons(n, len(pidx), wrapped, top_template, prov, cont, beh, carried, pop, s.min_accounts_for_asn)
         ),
-        "mitigations": json.dumps(explain.mitigations(n, prov, cont, beh, disc, profiled, typical, s.min_cohort)),
+        "mitigations": json.dumps(
+            explain.mitigations(n, prov, cont, beh, disc, profiled, typical, s.min_cohort, score >= s.flag_score)
+        ),
         "areas": json.dumps({a: int(c) for a, c in zip([*AREAS, "languages"], cont.areas, strict=True) if c}),
         # the operation's own accounts: members at least min_member_strength typical of the cohort
         "member_ids": [

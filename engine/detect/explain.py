@@ -116,21 +116,23 @@ def reasons(
 
 def mitigations(
     n: int, prov: Provenance, cont: Content, beh: Behaviour, disc: Discounts, profiled: tuple[int, int] = (0, 0),
-    typical: int | None = None, min_cohort: int = 0,
+    typical: int | None = None, min_cohort: int = 0, scores_as_campaign: bool = False,
 ) -> list[str]:  # fmt: skip
     """Why a cohort may be legitimate, or why the engine cannot say more, in the words an analyst would use.
 
-    ``profiled``: (its members with a profile, the log's profiled accounts); under three of its own, or with no
-    other account to compare with, how typical a member is of the cohort is unknown (no evidence, not a guess).
-    ``typical``: its members typical enough of it to be flagged with it; fewer than ``min_cohort`` are no campaign."""
+    For a cohort that ``scores_as_campaign`` (at least the flag score), what the engine could not judge:
+    ``profiled`` is (its members with a profile, the log's profiled accounts) -- under three of its own, or with no
+    other account to compare with, how typical a member is of it is unknown (no evidence, not a guess); ``typical``
+    is its members typical enough of it to be flagged with it -- fewer than ``min_cohort`` are no campaign. Said
+    only there: on a cohort scored far below the flag they would push out the reasons that matter."""
     out = []
     own, log = profiled
-    if own < 3 or log <= own:
+    if scores_as_campaign and (own < 3 or log <= own):
         out.append(
             f"too few profiled accounts to compare ({own} of its {n} accounts profiled, {log} in the log): how "
             "typical each member is of it is judged by its prompts alone"
         )
-    if typical is not None and typical < min_cohort:
+    if scores_as_campaign and typical is not None and typical < min_cohort:
         out.append(f"only {typical} of its {n} accounts are typical of it: fewer than {min_cohort} make no campaign")
     if disc.transparent == "ordinary":
         out.append(
