@@ -172,3 +172,32 @@ def test_the_clustering_benchmark_counts_noise_as_singletons() -> None:
     # noise to the nearest cluster mean
     v = np.array([[1, 0], [1, 0], [0.9, 0.1], [0, 1], [0, 1], [0.1, 0.9]], dtype=np.float64)
     assert b.nearest_centroid(np.array([0, 0, -1, 1, 1, -1]), v).tolist() == [0, 0, 0, 1, 1, 1]
+
+
+def test_every_text_hdbscan_left_out_is_placed_by_its_neighbours() -> None:
+    from engine.vectors.cluster import PLACED_STRENGTH, place_outliers
+
+    x, truth = _planted(n_clusters=8, per=40, noise=0, seed=7)
+    rng = np.random.default_rng(8)
+    # loose texts around each cluster's centre: no density core of their own, but their neighbours are the cluster
+    loose = np.concatenate([x[truth == c].mean(axis=0) + 0.35 * rng.normal(size=(15, x.shape[1])) for c in range(8)])
+    loose /= np.linalg.norm(loose, axis=1, keepdims=True)
+    xs = np.concatenate([x, loose.astype(np.float32)])
+    want = np.r_[truth, np.repeat(np.arange(8), 15)]
+    res = cluster_vectors(VectorIndex.build(xs), k=16, min_cluster_size=10)
+    assert (res.labels >= 0).all()  # every text placed
+    assert adjusted_rand_score(want, res.labels) > 0.85  # placed in their own cluster, nearly all
+    core = res.probabilities >= PLACED_STRENGTH
+    assert core[: len(x)].mean() > 0.9 and core[len(x) :].mean() < 0.5  # placed texts are weaker than the core
+
+    # by hand: a chain placed outward from the core, a tie to the lower id, an island no cluster reaches stays -1
+    ids = np.array([[0, 1, 2], [1, 0, 2], [2, 1, 0], [3, 4, 2], [4, 3, 5], [5, 6, -1], [6, 5, -1]])
+    sims = np.where(ids >= 0, 0.9, -1.0).astype(np.float32)
+    labels = np.array([0, 0, -1, 1, -1, -1, -1])
+    out, strength = place_outliers(labels, np.where(labels >= 0, 1.0, 0.0).astype(np.float32), sims, ids)
+    assert out.tolist() == [0, 0, 0, 1, 1, -1, -1]
+    assert strength[2] == PLACED_STRENGTH and 0 < strength[4] < PLACED_STRENGTH  # half its neighbours agree
+    # a text with one neighbour in each of two clusters: the tie goes to the lower cluster id
+    tie_ids = np.array([[0, 1, -1], [1, 0, -1], [2, 0, 1]])
+    out, _ = place_outliers(np.array([1, 0, -1]), np.ones(3, np.float32), np.full((3, 3), 0.5, np.float32), tie_ids)
+    assert out[2] == 0

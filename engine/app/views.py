@@ -234,6 +234,9 @@ class State:
             tpl = self.tables.template(t["template_id"]) if t["template_id"] else None
             out |= {
                 "cluster_id": t["cluster_id"],
+                # how surely it belongs there: HDBSCAN's membership for a core text, under 0.5 for one placed by
+                # its neighbours (engine.vectors.cluster.place_outliers)
+                "cluster_strength": round(float(t["cluster_prob"]), 3) if t.get("cluster_prob") is not None else None,
                 "dup_group": t["dup_group"],
                 "same_text_prompts": self.searcher.rows_as_results([row])[0]["same_text_prompts"],
                 "template": {"template": tpl["template"], "parts": template_parts(tpl["template"])} if tpl else None,

@@ -73,7 +73,8 @@ def cluster_vectors(
     ex: Executor | None = None,
     shard_rows: int = SHARD_ROWS,
 ) -> ClusterResult:
-    """Cluster every vector of ``index`` with HDBSCAN on its kNN graph (searched through ``ex``: ``knn_graph``)."""
+    """Cluster every vector of ``index`` with HDBSCAN on its kNN graph (searched through ``ex``: ``knn_graph``), then
+    place the texts HDBSCAN left out by their neighbours (``place_outliers``)."""
     n = index.size
     if n < max(min_cluster_size, 3):
         return ClusterResult(np.full(n, -1, np.int64), np.zeros(n, np.float32), 0)
@@ -82,12 +83,67 @@ def cluster_vectors(
         vectors = index.index.reconstruct_n(0, n)
     sims, ids = knn_graph(vectors, k, ex=ex, index=index, shard_rows=shard_rows)
     dist = knn_distance_matrix(sims, ids)
-    del sims, ids
     labels, probabilities = hdbscan_precomputed(
         dist, min_cluster_size=min_cluster_size, min_samples=min(min_samples, k - 1)
     )
-    labels = labels.astype(np.int64)
-    return ClusterResult(labels, probabilities.astype(np.float32), int(labels.max() + 1))
+    del dist
+    labels, probabilities = place_outliers(labels.astype(np.int64), probabilities.astype(np.float32), sims, ids)
+    return ClusterResult(labels, probabilities, int(labels.max() + 1))
+
+
+#: rounds of ``place_outliers``: each round places the texts one neighbour further from a cluster's core
+PLACE_ROUNDS = 30
+#: a placed text's strength is its neighbours' vote share times this: below every text HDBSCAN itself kept at
+#: strength 0.5 or more, so a cluster's ``outlier_share`` (strength under 0.5) counts what was placed
+PLACED_STRENGTH = 0.5
+
+
+def place_outliers(
+    labels: np.ndarray, strength: np.ndarray, sims: np.ndarray, ids: np.ndarray, rounds: int = PLACE_ROUNDS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every text HDBSCAN left out (-1) joins the cluster its nearest neighbours vote for, with a strength that says
+    how surely: so summaries, exports and ``similar`` cover the whole log, and "outlier" is a strength, not a bin.
+
+    On real requests HDBSCAN's density hierarchy leaves most texts out (CLINC150: 66% noise, clustered third at
+    purity 0.92; ``scripts/bench_clusters.py``): their neighbours are mostly right (82% of a text's 10 nearest share
+    its intent), there is just no density gap around them. Each round, each unplaced text joins the cluster with
+    the largest summed similarity among its kNN neighbours already placed (ties: the lower cluster id), so texts
+    are placed outward from the cores, nearest first; its strength is that cluster's share of the similarity to
+    all its neighbours, times ``PLACED_STRENGTH``. Measured on CLINC150 (static vectors): noise 65.9% -> 0%, ARI
+    0.21 -> 0.48, NMI 0.72 -> 0.79 (nearest centroid instead: 0.47 / 0.78). A text with no placed neighbour after
+    ``rounds`` (an island of texts no cluster reaches) stays -1. O(texts x k) per round, in arrays."""
+    labels, strength = labels.copy(), strength.copy()
+    if not (labels >= 0).any():
+        return labels, strength
+    n, k = ids.shape
+    w_all = np.where(ids >= 0, np.maximum(sims, 0.0), 0.0).astype(np.float64)
+    own = ids == np.arange(n)[:, None]
+    w_all[own] = 0.0
+    total = w_all.sum(axis=1)
+    for _ in range(rounds):
+        todo = np.flatnonzero(labels < 0)
+        if not len(todo):
+            break
+        nb = ids[todo]
+        lab = np.where(nb >= 0, labels[np.maximum(nb, 0)], -1)
+        ok = (lab >= 0) & (w_all[todo] > 0)
+        if not ok.any():
+            break
+        row = np.broadcast_to(np.arange(len(todo))[:, None], lab.shape)[ok]
+        cl, w = lab[ok], w_all[todo][ok]
+        # sum the similarity per (text, cluster), then keep each text's best cluster (largest sum, lowest id)
+        order = np.lexsort((cl, row))
+        row, cl, w = row[order], cl[order], w[order]
+        first = np.r_[True, (row[1:] != row[:-1]) | (cl[1:] != cl[:-1])]
+        starts = np.flatnonzero(first)
+        sums = np.add.reduceat(w, starts)
+        r, c = row[starts], cl[starts]
+        best = np.lexsort((c, -sums, r))
+        keep = best[np.r_[True, r[best][1:] != r[best][:-1]]]
+        at = todo[r[keep]]
+        labels[at] = c[keep]
+        strength[at] = (PLACED_STRENGTH * sums[keep] / np.maximum(total[at], 1e-12)).astype(strength.dtype)
+    return labels, strength
 
 
 def hdbscan_precomputed(
@@ -182,7 +238,9 @@ def summarize(
 
     Top terms are class-based TF-IDF (a term frequent in this cluster and rare in the others), computed on at most
     ``sample`` texts per cluster so that a cluster of 100,000 copies of one wrapper costs what a small one does.
-    Representatives are the texts nearest the cluster's mean vector: the prompt an analyst should read first.
+    Representatives are the texts nearest the cluster's mean vector: the prompt an analyst should read first. Both
+    come from the cluster's core (strength at least ``PLACED_STRENGTH``); ``outlier_share`` is the share of its
+    texts below it (placed outliers and weak members).
     """
     labels = result.labels
     n_clusters = result.n_clusters
@@ -215,7 +273,10 @@ def summarize(
     docs, reps, dom, dom_share = [], [], [], []
     for c in range(n_clusters):
         members = order[starts[c] : ends[c]]
-        pick = members if len(members) <= sample else rng.choice(members, sample, replace=False)
+        # what the cluster is about is said by its core, not by the outliers placed into it (``place_outliers``)
+        core = members[result.probabilities[members] >= PLACED_STRENGTH]
+        core = core if len(core) else members
+        pick = core if len(core) <= sample else rng.choice(core, sample, replace=False)
         docs.append(" ".join(texts[i][:500] for i in pick))
         v = vectors[pick].astype(np.float32)
         centre = v.mean(axis=0)
