@@ -84,13 +84,25 @@ def cluster_vectors(
     sims, ids = knn_graph(vectors, k, ex=ex, index=index, shard_rows=shard_rows)
     dist = knn_distance_matrix(sims, ids)
     labels, probabilities = hdbscan_precomputed(
-        dist, min_cluster_size=min_cluster_size, min_samples=min(min_samples, k - 1)
+        dist,
+        min_cluster_size=min_cluster_size,
+        min_samples=min(min_samples, k - 1),
+        max_cluster_size=max(int(MAX_CLUSTER_SHARE * n), MAX_CLUSTER_FLOOR * min_cluster_size),
     )
     del dist
     labels, probabilities = place_outliers(labels.astype(np.int64), probabilities.astype(np.float32), sims, ids)
     return ClusterResult(labels, probabilities, int(labels.max() + 1))
 
 
+#: no prompt cluster holds more than this share of the window's texts (HDBSCAN's bounded excess-of-mass selection:
+#: a larger candidate gives way to its children). Without it a log from one domain, whose density hierarchy has no
+#: gap until deep down, is selected as the root's two children: banking77 (13k customer requests, 77 intents) gave 2
+#: clusters, ARI 0.00; with it 141 clusters, ARI 0.37, NMI 0.69 (KMeans at the true k: 0.31 / 0.65), and CLINC150
+#: is unchanged (218 clusters, ARI 0.48). Any share from 2% to 20% gave these figures on both sets; 10% was chosen
+#: by looking at them, as the middle of that range
+MAX_CLUSTER_SHARE = 0.1
+#: ... but never under this many times min_cluster_size (a small log)
+MAX_CLUSTER_FLOOR = 10
 #: rounds of ``place_outliers``: each round places the texts one neighbour further from a cluster's core
 PLACE_ROUNDS = 30
 #: a placed text's strength is its neighbours' vote share times this: below every text HDBSCAN itself kept at
@@ -153,12 +165,14 @@ def hdbscan_precomputed(
     min_samples: int,
     cluster_selection_epsilon: float = 0.0,
     max_dist: float = 0.0,
+    max_cluster_size: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Labels and probabilities of ``hdbscan.HDBSCAN(metric="precomputed", ...).fit(dist)`` for a sparse graph.
 
     The one HDBSCAN path of the project: prompts (kNN graph of their vectors) and accounts (graph of shared
     wrappers and cards) alike. ``max_dist`` > 0 stands in for a mutual reachability that is infinite (a row with
     fewer than ``min_samples`` neighbours), as hdbscan's own ``max_dist`` does; 0 leaves such edges out.
+    ``max_cluster_size`` > 0: no selected cluster is larger (hdbscan's bounded selection); 0: unbounded.
 
     The same result, computed the same way, minus hdbscan's slow step: for a sparse matrix it converts the graph to
     a ``lil_matrix`` and builds the mutual-reachability graph one element at a time through scipy's Python-level
@@ -177,6 +191,7 @@ def hdbscan_precomputed(
             min_samples=min_samples,
             cluster_selection_epsilon=cluster_selection_epsilon,
             max_dist=max_dist,
+            max_cluster_size=max_cluster_size,
             core_dist_n_jobs=1,
         ).fit(dist)
         return model.labels_, model.probabilities_
@@ -216,8 +231,9 @@ def hdbscan_precomputed(
     edges = np.vstack((mst_r, mst_c, weight)).T
     edges = np.ascontiguousarray(edges[np.argsort(edges.T[2]), :])  # hdbscan's sort, so ties fall the same way
     labels, probabilities, *_ = _tree_to_labels(
-        None, label(edges), min_cluster_size, "eom", False, False, cluster_selection_epsilon, 0.0, 0, float("inf")
-    )
+        None, label(edges), min_cluster_size, "eom", False, False, cluster_selection_epsilon, 0.0, max_cluster_size,
+        float("inf"),
+    )  # fmt: skip
     return labels, probabilities
 
 
