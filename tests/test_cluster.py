@@ -1,7 +1,7 @@
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-from engine.vectors.cluster import class_tfidf_terms, cluster_vectors, knn_distance_matrix
+from engine.vectors.cluster import class_tfidf_terms, cluster_vectors, hdbscan_precomputed, knn_distance_matrix
 from engine.vectors.index import VectorIndex
 from engine.vectors.knn import knn_graph, merge_top_k
 
@@ -201,3 +201,23 @@ def test_every_text_hdbscan_left_out_is_placed_by_its_neighbours() -> None:
     tie_ids = np.array([[0, 1, -1], [1, 0, -1], [2, 0, 1]])
     out, _ = place_outliers(np.array([1, 0, -1]), np.ones(3, np.float32), np.full((3, 3), 0.5, np.float32), tie_ids)
     assert out[2] == 0
+
+
+def test_a_log_from_one_domain_is_split_as_finely_as_a_mixed_one() -> None:
+    """Two broad domains of ten tight topics each: unbounded excess-of-mass keeps a few broad clusters (the root's
+    children, as banking77 gave 2), the bounded selection (no cluster above MAX_CLUSTER_SHARE of the texts) the
+    topics."""
+    rng = np.random.default_rng(3)
+    x, topic = [], []
+    for i, centre in enumerate(rng.normal(size=(2, 32))):
+        for j in range(10):
+            sub = centre + 0.1 * rng.normal(size=32)
+            x.append(sub + 0.08 * rng.normal(size=(30, 32)))
+            topic += [10 * i + j] * 30
+    x = np.concatenate(x)
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    sims, ids = knn_graph(x, 16)
+    broad, _ = hdbscan_precomputed(knn_distance_matrix(sims, ids), min_cluster_size=10, min_samples=5)
+    fine = cluster_vectors(VectorIndex.build(x), k=16, min_cluster_size=10)
+    assert broad.max() + 1 <= 5 and fine.n_clusters >= 15
+    assert adjusted_rand_score(topic, fine.labels) > adjusted_rand_score(topic, broad) + 0.3
