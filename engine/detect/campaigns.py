@@ -187,7 +187,8 @@ def _score_cohort(
     top_template = float(np.asarray(t[rows].sum(axis=0)).max() / len(pidx)) if t.nnz else 0.0
     wrapped = float((ctx.template_id[rows] != 0).mean())
     names = sorted(ctx.account_names[a] for a in members)
-    typical = int((strength >= s.min_member_strength).sum())
+    strong = strength >= s.min_member_strength  # typical enough of the cohort to be flagged with it
+    typical = int(strong.sum())
     profiled = (int((prof.rows_of(members) >= 0).sum()), len(prof.accounts))
     row = {
         "members": members,
@@ -245,9 +246,7 @@ def _score_cohort(
         ),
         "areas": json.dumps({a: int(c) for a, c in zip([*AREAS, "languages"], cont.areas, strict=True) if c}),
         # the operation's own accounts: members at least min_member_strength typical of the cohort
-        "member_ids": [
-            ctx.account_names[a] for a, st in zip(members, strength, strict=True) if st >= s.min_member_strength
-        ],
+        "member_ids": [ctx.account_names[a] for a in members[strong]],
         "templates": _top_templates(ctx, pidx),
         "clusters": _top_clusters(ctx, pidx),
         "samples": [ctx.norm[ctx.text_row[i]][:400] for i in pidx[:: max(1, len(pidx) // 5)][:5]],

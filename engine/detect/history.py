@@ -17,7 +17,7 @@ stay in the history; those with no traffic on the latest night are marked ``quie
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Collection, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -56,14 +56,14 @@ def keep_history(
     )
 
 
-def _match(cohort: dict, known: dict, payment_of: dict[str, str], common: Collection[str] = ()) -> float:
+def _match(cohort: dict, known: dict, payment_of: dict[str, str], common: Set[str] = frozenset()) -> float:
     """How surely tonight's cohort is a known campaign: shared accounts, wrapper templates or payment cards.
     ``common`` templates (``common_templates``) are a format many cohorts share, not one operation's trace."""
     m = set(cohort["member_ids"])
     p = {payment_of.get(a, "") for a in m} - {""}
     return max(
         _overlap(m, set(known["member_ids"])),
-        0.8 * _overlap(set(cohort["templates"]) - set(common), set(known["templates"]) - set(common)),
+        0.8 * _overlap(set(cohort["templates"]) - common, set(known["templates"]) - common),
         0.8 * _overlap(p, set(known["payment_fps"])),
     )
 
@@ -110,13 +110,14 @@ def track(
     would otherwise make every campaign look quiet. Activity on such a partial night still counts as activity.
     """
     known = prev_history.to_pylist() if prev_history is not None else []
-    common = common_templates(cohorts.to_pylist(), s.match_common_cohorts)
+    tonight = cohorts.to_pylist()
+    common = common_templates(tonight, s.match_common_cohorts)
     night = str(pc.max(window["timestamp"]).as_py()) if window.num_rows else ""
     live = [k for k in known if k["status"] != "merged"]
     events: list[dict] = []
     # tonight's flagged cohorts, plus weaker ones that continue a known campaign (hysteresis, see continue_score)
     flagged, continued = [], set()
-    for c in cohorts.to_pylist():
+    for c in tonight:
         if c["flagged"]:
             flagged.append(c)
         elif (
@@ -247,7 +248,7 @@ def track(
     # its label (``engine.detect.casework``); only the id: its history moves on flagged nights alone
     named = dict(stable)
     owned, wanted = set(stable.values()), set(labelled)
-    unnamed = [c for c in cohorts.to_pylist() if c["campaign_id"] not in stable] if wanted else []
+    unnamed = [c for c in tonight if c["campaign_id"] not in stable] if wanted else []
     for k in [k for k in known if k["campaign_id"] in wanted and k["campaign_id"] not in owned]:
         best = max(unnamed, key=lambda c: _match(c, k, payment_of, common), default=None)
         if best is not None and _match(best, k, payment_of, common) >= s.match_min and best["campaign_id"] not in named:

@@ -136,13 +136,13 @@ def place_outliers(
         todo = np.flatnonzero(labels < 0)
         if not len(todo):
             break
-        nb = ids[todo]
+        nb, wt = ids[todo], w_all[todo]
         lab = np.where(nb >= 0, labels[np.maximum(nb, 0)], -1)
-        ok = (lab >= 0) & (w_all[todo] > 0)
+        ok = (lab >= 0) & (wt > 0)
         if not ok.any():
             break
         row = np.broadcast_to(np.arange(len(todo))[:, None], lab.shape)[ok]
-        cl, w = lab[ok], w_all[todo][ok]
+        cl, w = lab[ok], wt[ok]
         # sum the similarity per (text, cluster), then keep each text's best cluster (largest sum, lowest id)
         order = np.lexsort((cl, row))
         row, cl, w = row[order], cl[order], w[order]
@@ -280,7 +280,7 @@ def summarize(
     n_acc = int(account_codes.max()) + 1 if len(account_codes) else 1
     pairs = unique_sorted(prompt_label[in_c] * n_acc + account_codes[in_c])
     accounts_per = np.bincount(pairs // n_acc, minlength=n_clusters)
-    weak = np.bincount(labels[(labels >= 0) & (result.probabilities < 0.5)], minlength=n_clusters)
+    weak = np.bincount(labels[(labels >= 0) & (result.probabilities < PLACED_STRENGTH)], minlength=n_clusters)
 
     order = np.argsort(labels, kind="stable")
     starts = np.searchsorted(labels[order], np.arange(n_clusters))
