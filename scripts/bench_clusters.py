@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         at = np.array([row_of[f"p{i}"] for i in range(len(texts))])
         labels = np.asarray(m["cluster_id"].to_numpy(zero_copy_only=False), dtype=np.float64)[at]
         labels = np.nan_to_num(labels, nan=-1).astype(np.int64)
+        topics = len({t for t in m["topic_id"].to_pylist() if t is not None and t >= 0})
         text_row = np.asarray(m["text_row"].to_numpy(zero_copy_only=False))[at]
         vectors = snap.array("vectors").astype(np.float32)[text_row]
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
@@ -153,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         km = KMeans(len(np.unique(truth)), n_init=3, random_state=a.seed).fit(vectors)
         rows.append((f"KMeans, true k={len(np.unique(truth))}", scores(truth, km.labels_), time.perf_counter() - t0))
     print(f"{a.labelled.name}: {len(texts):,} prompts, {len(np.unique(truth))} labels, {a.accounts} accounts, "
-          f"{report.texts:,} distinct texts, embedder {a.embedder}")  # fmt: skip
+          f"{report.texts:,} distinct texts, embedder {a.embedder}; the engine's clusters form {topics} topics")  # fmt: skip
     print(f"{'method':40s} {'clusters':>8s} {'noise':>6s} {'ARI':>6s} {'NMI':>6s} {'purity':>6s} {'seconds':>8s}")
     for name, s, sec in rows:
         print(f"{name:40s} {s['clusters']:8d} {s['noise']:6.1%} {s['ari']:6.3f} {s['nmi']:6.3f} {s['purity']:6.3f} "

@@ -175,7 +175,7 @@ def test_the_clustering_benchmark_counts_noise_as_singletons() -> None:
 
 
 def test_every_text_hdbscan_left_out_is_placed_by_its_neighbours() -> None:
-    from engine.vectors.cluster import PLACED_STRENGTH, place_outliers
+    from engine.vectors.cluster import CORE_STRENGTH, PLACED_STRENGTH, place_outliers
 
     x, truth = _planted(n_clusters=8, per=40, noise=0, seed=7)
     rng = np.random.default_rng(8)
@@ -187,7 +187,7 @@ def test_every_text_hdbscan_left_out_is_placed_by_its_neighbours() -> None:
     res = cluster_vectors(VectorIndex.build(xs), k=16, min_cluster_size=10)
     assert (res.labels >= 0).all()  # every text placed
     assert adjusted_rand_score(want, res.labels) > 0.85  # placed in their own cluster, nearly all
-    core = res.probabilities >= PLACED_STRENGTH
+    core = res.probabilities > CORE_STRENGTH
     assert core[: len(x)].mean() > 0.9 and core[len(x) :].mean() < 0.5  # placed texts are weaker than the core
 
     # by hand: a chain placed outward from the core, a tie to the lower id, an island no cluster reaches stays -1
@@ -221,3 +221,60 @@ def test_a_log_from_one_domain_is_split_as_finely_as_a_mixed_one() -> None:
     fine = cluster_vectors(VectorIndex.build(x), k=16, min_cluster_size=10)
     assert broad.max() + 1 <= 5 and fine.n_clusters >= 15
     assert adjusted_rand_score(topic, fine.labels) > adjusted_rand_score(topic, broad) + 0.3
+
+
+def test_cores_grow_into_a_partition_of_every_text_and_merge_where_the_graph_says() -> None:
+    """engine.vectors.refine: texts HDBSCAN left out join the group holding most of their neighbours; two seeds of
+    one planted cluster merge; two planted clusters stay apart."""
+    from engine.vectors.refine import grow_cores, similarity_graph
+
+    x, truth = _planted(n_clusters=6, per=50, noise=0, seed=5)
+    sims, ids = knn_graph(x, 16)
+    graph = similarity_graph(sims, ids)
+    assert abs(graph - graph.T).max() < 1e-9 and graph.diagonal().sum() == 0
+    seeds = np.full(len(x), -1)
+    seeds[:20] = 0  # cluster 0 seeded as two cores
+    seeds[20:40] = 1
+    seeds[100:120] = 2  # cluster 2 seeded; the other four not at all
+    out = grow_cores(seeds, graph)
+    assert adjusted_rand_score(truth, out) == 1.0
+    assert np.array_equal(out, grow_cores(seeds, graph))  # deterministic
+
+
+def test_a_block_larger_than_the_resolution_allows_splits_and_its_topic_gathers_it() -> None:
+    """CPM bounds a group by its density, not by the log's size: 3,000 copies of one wrapper (16 neighbours each)
+    become several clusters, which the topic level holds together, apart from an unrelated cluster."""
+    from engine.vectors.refine import grow_cores, similarity_graph, topics_of
+
+    rng = np.random.default_rng(9)
+    a = rng.normal(size=32) + 0.01 * rng.normal(size=(3_000, 32))
+    b = rng.normal(size=32) + 0.15 * rng.normal(size=(200, 32))
+    x = np.concatenate([a, b])
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    sims, ids = knn_graph(x, 16)
+    graph = similarity_graph(sims, ids)
+    labels = grow_cores(np.full(len(x), -1), graph)
+    assert len(np.unique(labels[:3_000])) >= 2 and not set(labels[:3_000]) & set(labels[3_000:])
+    topic = topics_of(graph, labels)
+    assert len(topic) == labels.max() + 1  # one topic per cluster
+    assert len(set(topic[labels[:3_000]])) == 1 and topic[labels[0]] not in set(topic[labels[3_000:]])
+
+
+def test_every_cluster_lies_in_one_topic_and_each_topic_lists_its_clusters() -> None:
+    import pyarrow as pa
+
+    from engine.vectors.cluster import summarize, summarize_topics
+
+    rng = np.random.default_rng(4)
+    x, _ = _planted(n_clusters=12, per=40, noise=0, seed=4)
+    res = cluster_vectors(VectorIndex.build(x), k=16, min_cluster_size=10)
+    assert res.n_topics >= 1 and len(res.topics) == res.n_clusters
+    texts = [f"text {i} about topic {lab}" for i, lab in enumerate(res.labels)]
+    args = (texts, x, np.arange(len(x)), rng.integers(0, 30, len(x)), texts, np.zeros(len(x), np.int64))
+    clusters = summarize(res, *args)
+    topics = summarize_topics(clusters, res, *args)
+    assert clusters["topic_id"].to_pylist() == res.topics.tolist()
+    listed = sorted(c for cs in topics["clusters"].to_pylist() for c in cs)
+    assert listed == list(range(res.n_clusters))  # every cluster in exactly one topic
+    assert pa.compute.sum(topics["texts"]).as_py() == len(x)
+    np.testing.assert_array_equal(np.diff(clusters["texts"].to_numpy()) <= 0, True)  # ids from the largest down

@@ -156,6 +156,7 @@ def _snapshot_data(
         "window_prompts": pa.table({"prompt_id": texts.window["prompt_id"], "text_row": texts.text_row}),
         "accounts": det.verdicts.accounts,
         "clusters": cl.table,
+        "topics": cl.topics,
         "templates": tmpl.table(texts.text_row),
         "campaigns": det.verdicts.campaigns,
         "campaign_history": det.tracking.history,

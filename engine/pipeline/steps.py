@@ -320,16 +320,18 @@ def index(texts: Texts, emb: Embedded, prev: Previous) -> Indexed:
 class Clusters:
     result: cluster.ClusterResult
     table: pa.Table
+    topics: pa.Table
 
     def describe(self) -> str:
-        return f"  {self.result.n_clusters:,} clusters"
+        return f"  {self.result.n_clusters:,} clusters in {self.result.n_topics:,} topics"
 
 
 def cluster_texts(
     texts: Texts, tmpl: Templates, emb: Embedded, idx: Indexed, knn: int, min_size: int, *,
     ex: Executor | None = None, shard_rows: int = SHARD_ROWS,
 ) -> Clusters:  # fmt: skip
-    """HDBSCAN over the texts' kNN graph, and one summary row per cluster.
+    """HDBSCAN's dense cores of the texts' kNN graph grown into clusters of every text and grouped into topics
+    (``engine.vectors.refine``), and one summary row per cluster and per topic.
 
     The graph's queries are searched through ``ex`` over shards of the index (``engine.vectors.knn``: in parallel on
     Ray); HDBSCAN itself is global and runs here (its cost: executor module doc).
@@ -337,11 +339,9 @@ def cluster_texts(
     result = cluster.cluster_vectors(
         idx.index, k=knn, min_cluster_size=min_size, vectors=emb.vectors, ex=ex, shard_rows=shard_rows
     )
-    table = cluster.summarize(
-        result, texts.norm, emb.vectors, texts.text_row, tmpl.account_codes, tmpl.result.template,
-        tmpl.result.template_id,
-    )  # fmt: skip
-    return Clusters(result, table)
+    args = (texts.norm, emb.vectors, texts.text_row, tmpl.account_codes, tmpl.result.template, tmpl.result.template_id)
+    table = cluster.summarize(result, *args)
+    return Clusters(result, table, cluster.summarize_topics(table, result, *args))
 
 
 # -- 8. detect ---------------------------------------------------------------------------------------------------

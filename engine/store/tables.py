@@ -80,6 +80,21 @@ ACCOUNTS = pa.schema(
 CLUSTERS = pa.schema(
     [
         ("cluster_id", pa.int64()),
+        ("topic_id", pa.int64()),
+        ("prompts", pa.int64()),
+        ("texts", pa.int64()),
+        ("accounts", pa.int64()),
+        ("outlier_share", pa.float32()),
+        ("top_terms", pa.list_(pa.string())),
+        ("representatives", pa.list_(pa.string())),
+        ("dominant_template", pa.string()),
+        ("dominant_template_share", pa.float32()),
+    ]
+)
+TOPICS = pa.schema(
+    [
+        ("topic_id", pa.int64()),
+        ("clusters", pa.list_(pa.int64())),
         ("prompts", pa.int64()),
         ("texts", pa.int64()),
         ("accounts", pa.int64()),
@@ -163,6 +178,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "window_prompts": WINDOW_PROMPTS,
     "accounts": ACCOUNTS,
     "clusters": CLUSTERS,
+    "topics": TOPICS,
     "templates": TEMPLATES,
     "campaigns": CAMPAIGNS,
     "campaign_history": CAMPAIGN_HISTORY,
@@ -172,13 +188,17 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
-def conform(name: str, tbl: pa.Table) -> pa.Table:
+def conform(name: str, tbl: pa.Table, *, fill: bool = False) -> pa.Table:
     """``tbl`` with exactly the columns and types of table ``name`` (DuckDB hands timestamps back in microseconds,
-    an empty Python list has no type): the one place a table is checked against its declaration."""
+    an empty Python list has no type): the one place a table is checked against its declaration. ``fill``: a
+    column the table lacks is read as nulls (a snapshot written before the column was added), else an error."""
     schema = SCHEMAS[name]
     missing = [f.name for f in schema if f.name not in tbl.column_names]
-    if missing:
+    if missing and not fill:
         raise ValueError(f"table {name}: missing columns {missing}")
+    for f in schema:
+        if f.name in missing:
+            tbl = tbl.append_column(f.name, pa.nulls(tbl.num_rows, f.type))
     return tbl.select(schema.names).cast(schema)
 
 
@@ -225,7 +245,7 @@ class Tables:
         if not self.has(name):
             return SCHEMAS[name].empty_table()
         sql = f'SELECT * FROM "{name}"' + (f" WHERE {where}" if where else "") + (f" ORDER BY {order}" if order else "")
-        return conform(name, self.snap.query(sql, params))
+        return conform(name, self.snap.query(sql, params), fill=True)
 
     def _one(self, name: str, key: str, value: object) -> dict | None:
         rows = self._read(name, f"{key} = ?", [value]).to_pylist()
@@ -268,10 +288,14 @@ class Tables:
         )
 
     def memberships(self) -> pa.Table:
-        """prompt_id -> account, cluster, text row, near-duplicate group and template, for the window's prompts."""
+        """prompt_id -> account, topic, cluster, text row, near-duplicate group and template, for the window's prompts
+        (topic null for a snapshot written before topics existed)."""
+        topic = "c.topic_id" if self.has("topics") else "CAST(NULL AS BIGINT)"
         return self.snap.query(
-            "SELECT w.prompt_id, p.account_id, t.cluster_id, t.cluster_prob, w.text_row, t.dup_group, t.template_id "
+            f"SELECT w.prompt_id, p.account_id, {topic} AS topic_id, t.cluster_id, t.cluster_prob, w.text_row, "
+            "t.dup_group, t.template_id "
             "FROM window_prompts w JOIN texts t USING (text_row) JOIN prompts p USING (prompt_id) "
+            "LEFT JOIN clusters c ON c.cluster_id = t.cluster_id "
             "ORDER BY w.text_row, w.prompt_id"
         )
 
@@ -316,6 +340,14 @@ class Tables:
 
     def cluster(self, cluster_id: int) -> dict | None:
         return self._one("clusters", "cluster_id", int(cluster_id))
+
+    def topics(self, limit: int | None = None) -> pa.Table:
+        """Topics (groups of clusters), largest first; empty for a snapshot written before topics existed."""
+        t = self._read("topics", order="prompts DESC, topic_id")
+        return t.slice(0, limit) if limit is not None else t
+
+    def topic(self, topic_id: int) -> dict | None:
+        return self._one("topics", "topic_id", int(topic_id))
 
     def clusters_by_id(self, cluster_ids: list[int]) -> list[dict]:
         """The given clusters' rows, in one query."""

@@ -12,8 +12,8 @@ same as clustering each component alone, in one call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import hdbscan
 import numpy as np
@@ -24,6 +24,7 @@ from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from engine.text.minhash import unique_sorted
 from engine.vectors.index import VectorIndex
 from engine.vectors.knn import SHARD_ROWS, knn_graph
+from engine.vectors.refine import grow_cores, neighbour_share, similarity_graph, topics_of
 
 if TYPE_CHECKING:
     from engine.executor import Executor
@@ -33,11 +34,16 @@ BRIDGE_DISTANCE = 4.0
 
 @dataclass
 class ClusterResult:
-    """Labels per clustered row (-1 = noise), a membership strength in [0, 1] and summary counts."""
+    """Per clustered row: its cluster (-1 = in none) and membership strength in [0, 1]; per cluster: its topic."""
 
     labels: np.ndarray
     probabilities: np.ndarray
     n_clusters: int
+    topics: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @property
+    def n_topics(self) -> int:
+        return int(self.topics.max()) + 1 if len(self.topics) else 0
 
 
 def knn_distance_matrix(sims: np.ndarray, ids: np.ndarray) -> sp.csr_matrix:
@@ -73,8 +79,10 @@ def cluster_vectors(
     ex: Executor | None = None,
     shard_rows: int = SHARD_ROWS,
 ) -> ClusterResult:
-    """Cluster every vector of ``index`` with HDBSCAN on its kNN graph (searched through ``ex``: ``knn_graph``), then
-    place the texts HDBSCAN left out by their neighbours (``place_outliers``)."""
+    """Cluster every vector of ``index``: HDBSCAN on its kNN graph (searched through ``ex``: ``knn_graph``) finds the
+    dense cores, ``engine.vectors.refine`` grows them into a partition of every text and groups the clusters into
+    topics. Clusters smaller than ``min_cluster_size`` are dissolved and their texts placed by their neighbours
+    (``place_outliers``); cluster ids run from the largest cluster down."""
     n = index.size
     if n < max(min_cluster_size, 3):
         return ClusterResult(np.full(n, -1, np.int64), np.zeros(n, np.float32), 0)
@@ -83,15 +91,37 @@ def cluster_vectors(
         vectors = index.index.reconstruct_n(0, n)
     sims, ids = knn_graph(vectors, k, ex=ex, index=index, shard_rows=shard_rows)
     dist = knn_distance_matrix(sims, ids)
-    labels, probabilities = hdbscan_precomputed(
+    cores, density = hdbscan_precomputed(
         dist,
         min_cluster_size=min_cluster_size,
         min_samples=min(min_samples, k - 1),
         max_cluster_size=max(int(MAX_CLUSTER_SHARE * n), MAX_CLUSTER_FLOOR * min_cluster_size),
     )
     del dist
-    labels, probabilities = place_outliers(labels.astype(np.int64), probabilities.astype(np.float32), sims, ids)
-    return ClusterResult(labels, probabilities, int(labels.max() + 1))
+    graph = similarity_graph(sims, ids)
+    labels = grow_cores(cores, graph)
+    labels = np.where(np.bincount(labels)[labels] >= min_cluster_size, labels, -1)
+    labels, _ = place_outliers(by_size(labels), np.zeros(n, np.float32), sims, ids)
+    labels = by_size(labels)
+    # how surely a text belongs: the share of its neighbours' similarity inside its cluster, times how deep it lies in
+    # HDBSCAN's dense cores (1 at a core's heart, PLACED_STRENGTH outside every core), so that "outlier" is a
+    # strength (at most CORE_STRENGTH) and not a bin
+    depth = PLACED_STRENGTH + (1 - PLACED_STRENGTH) * np.where(cores >= 0, density, 0.0)
+    strength = (neighbour_share(graph, labels) * depth).astype(np.float32)
+    return ClusterResult(labels, strength, int(labels.max() + 1), topics_of(graph, labels))
+
+
+def by_size(labels: np.ndarray) -> np.ndarray:
+    """Labels renumbered 0, 1, ... from the largest cluster down (ties: the lower old id first); -1 stays -1."""
+    out = np.full(len(labels), -1, np.int64)
+    keep = labels >= 0
+    if not keep.any():
+        return out
+    ids, inv, counts = np.unique(labels[keep], return_inverse=True, return_counts=True)
+    rank = np.empty(len(ids), np.int64)
+    rank[np.lexsort((ids, -counts))] = np.arange(len(ids))
+    out[keep] = rank[inv]
+    return out
 
 
 #: no prompt cluster holds more than this share of the window's texts (HDBSCAN's bounded excess-of-mass selection:
@@ -105,9 +135,13 @@ MAX_CLUSTER_SHARE = 0.1
 MAX_CLUSTER_FLOOR = 10
 #: rounds of ``place_outliers``: each round places the texts one neighbour further from a cluster's core
 PLACE_ROUNDS = 30
-#: a placed text's strength is its neighbours' vote share times this: below every text HDBSCAN itself kept at
-#: strength 0.5 or more, so a cluster's ``outlier_share`` (strength under 0.5) counts what was placed
+#: the strength of a text outside HDBSCAN's dense cores is scaled by this (``place_outliers``, ``cluster_vectors``):
+#: below every core text whose neighbours mostly share its cluster
 PLACED_STRENGTH = 0.5
+#: a text is in its cluster's core when its strength is above this: most of its neighbours' similarity lies inside
+#: the cluster and it lies in one of HDBSCAN's dense cores. Summaries speak for the core, ``outlier_share`` counts
+#: the rest
+CORE_STRENGTH = 0.5
 
 
 def place_outliers(
@@ -255,13 +289,14 @@ def summarize(
     Top terms are class-based TF-IDF (a term frequent in this cluster and rare in the others), computed on at most
     ``sample`` texts per cluster so that a cluster of 100,000 copies of one wrapper costs what a small one does.
     Representatives are the texts nearest the cluster's mean vector: the prompt an analyst should read first. Both
-    come from the cluster's core (strength at least ``PLACED_STRENGTH``); ``outlier_share`` is the share of its
+    come from the cluster's core (strength above ``CORE_STRENGTH``); ``outlier_share`` is the share of its
     texts below it (placed outliers and weak members).
     """
     labels = result.labels
     n_clusters = result.n_clusters
     empty = {
         "cluster_id": pa.array([], pa.int64()),
+        "topic_id": pa.array([], pa.int64()),
         "prompts": pa.array([], pa.int64()),
         "texts": pa.array([], pa.int64()),
         "accounts": pa.array([], pa.int64()),
@@ -280,7 +315,7 @@ def summarize(
     n_acc = int(account_codes.max()) + 1 if len(account_codes) else 1
     pairs = unique_sorted(prompt_label[in_c] * n_acc + account_codes[in_c])
     accounts_per = np.bincount(pairs // n_acc, minlength=n_clusters)
-    weak = np.bincount(labels[(labels >= 0) & (result.probabilities < PLACED_STRENGTH)], minlength=n_clusters)
+    weak = np.bincount(labels[(labels >= 0) & (result.probabilities <= CORE_STRENGTH)], minlength=n_clusters)
 
     order = np.argsort(labels, kind="stable")
     starts = np.searchsorted(labels[order], np.arange(n_clusters))
@@ -289,8 +324,8 @@ def summarize(
     docs, reps, dom, dom_share = [], [], [], []
     for c in range(n_clusters):
         members = order[starts[c] : ends[c]]
-        # what the cluster is about is said by its core, not by the outliers placed into it (``place_outliers``)
-        core = members[result.probabilities[members] >= PLACED_STRENGTH]
+        # what the cluster is about is said by its core, not by the texts at its edge
+        core = members[result.probabilities[members] > CORE_STRENGTH]
         core = core if len(core) else members
         pick = core if len(core) <= sample else rng.choice(core, sample, replace=False)
         docs.append(" ".join(texts[i][:500] for i in pick))
@@ -311,6 +346,9 @@ def summarize(
     return pa.table(
         {
             "cluster_id": pa.array(np.arange(n_clusters, dtype=np.int64)),
+            "topic_id": pa.array(
+                result.topics.astype(np.int64) if len(result.topics) == n_clusters else np.full(n_clusters, -1)
+            ),
             "prompts": pa.array(prompts_per.astype(np.int64)),
             "texts": pa.array(texts_per.astype(np.int64)),
             "accounts": pa.array(accounts_per.astype(np.int64)),
@@ -321,6 +359,28 @@ def summarize(
             "dominant_template_share": pa.array(np.array(dom_share, dtype=np.float32)),
         }
     )
+
+
+def summarize_topics(
+    clusters: pa.Table, result: ClusterResult, texts: list[str], *args: Any, **kwargs: Any
+) -> pa.Table:  # fmt: skip
+    """One row per topic (``result.topics``: the topic of each cluster), summarised from the topic's texts as
+    ``summarize`` does a cluster (same arguments after ``result``), with the ids of its clusters (``clusters``: the
+    night's cluster rows), largest first."""
+    text_topic = (
+        np.where(result.labels >= 0, result.topics[np.maximum(result.labels, 0)], -1)
+        if result.n_topics
+        else result.labels
+    )
+    table = summarize(ClusterResult(text_topic, result.probabilities, result.n_topics), texts, *args, **kwargs)
+    members: list[list[int]] = [[] for _ in range(result.n_topics)]
+    for cid, tid in zip(clusters["cluster_id"].to_pylist(), clusters["topic_id"].to_pylist(), strict=True):
+        if tid is not None and 0 <= tid < result.n_topics:
+            members[tid].append(cid)  # cluster ids run from the largest cluster down: so does each list
+    table = table.drop_columns(["topic_id"]).rename_columns(
+        ["topic_id" if c == "cluster_id" else c for c in table.column_names if c != "topic_id"]
+    )
+    return table.add_column(1, "clusters", pa.array(members, pa.list_(pa.int64())))
 
 
 def class_tfidf_terms(docs: list[str], n_terms: int) -> list[list[str]]:

@@ -1,0 +1,221 @@
+"""Stage 5b: HDBSCAN's dense cores grown into communities of the kNN graph, and those grouped into topics.
+
+HDBSCAN over the kNN graph (``engine.vectors.cluster``) finds the dense cores of prompt space cleanly, but on real
+requests most texts sit between cores with no density gap around them: CLINC150 (22,500 assistant requests, 150
+intents; ``scripts/bench_clusters.py``) left 66% of its texts out, and placing them by a neighbour vote reached ARI
+0.48 only, below KMeans told the true k (0.54). The cores are right; the rest of the partition is not a density
+question but a graph one: which group holds most of a text's neighbours.
+
+So the cores seed a partition of the same similarity graph (edge weight: cosine similarity, each kNN edge once,
+both directions merged) that is improved for the Constant Potts Model: a group is worth the similarity inside it
+minus ``resolution`` for every pair of texts it holds (Traag, Van Dooren & Nesterov 2011; Leiden's CPM). Unlike
+modularity, CPM has no resolution limit: what counts as one group does not depend on how large the log is, the
+same grain at 20k texts and at 1M. A group holds together while the mean similarity a member has inside it exceeds
+``resolution`` times its size, so on a k-neighbour graph no group outgrows about k / resolution texts: a wrapper
+copied 50,000 times becomes a few dozen groups of its own, which the topic level gathers again.
+
+Two moves, as Louvain and Leiden make them, in arrays:
+
+* local moves: every text goes to the neighbouring group with the largest gain (or alone, if every group costs
+  more than it brings), half of the texts at random each round so that neighbours do not swap in lockstep;
+* merges: two groups join when the similarity between them exceeds ``resolution`` times the product of their
+  sizes; each round joins mutually best pairs only, so no gain is counted on sizes that changed.
+
+Measured with ``scripts/bench_clusters.py`` (static embedder, every text placed):
+
+=========================  ==========================  ==========================
+log                        cores + neighbour vote      cores + CPM (this module)
+=========================  ==========================  ==========================
+CLINC150 (150 intents)     220 clusters, ARI 0.478     ARI 0.62, NMI 0.85
+banking77 (one domain)     142 clusters, ARI 0.367     ARI 0.44, NMI 0.75
+=========================  ==========================  ==========================
+
+against KMeans told the true k on the same vectors 0.539 / 0.813 and 0.311 / 0.653. The same moves from every text
+alone (no HDBSCAN seed) gave 0.62 and 0.46; from HDBSCAN's clusters with the outliers already placed, 0.58 and 0.43:
+a seed that is wrong at its edges is harder to undo than no seed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+#: CPM resolution: a group is worth its inner similarity minus this much per pair of texts. With k = 16 neighbours
+#: of similarity ~0.7 no group outgrows ~1,000-2,000 texts. Chosen by looking at scripts/bench_clusters.py: on
+#: CLINC150 0.01 gave ARI 0.621 and 0.015 0.616, 0.02 0.58, 0.005 fewer and broader clusters; banking77 0.439 at both
+#: 0.01 and 0.015
+RESOLUTION = 0.01
+#: topics: groups of clusters, the same objective at a coarser resolution. Set by looking at CLINC150 against its
+#: ten domains (clinc/oos-eval data/domains.json, read with fetch): resolution / 2, 10, 20, 50 gave 149, 74, 53, 34
+#: topics over its 201 clusters, NMI 0.57, 0.60, 0.60, 0.56 and ARI 0.13, 0.23, 0.32, 0.35, the last with one topic
+#: of 4,826 texts: /20 is the finest grain at the best NMI
+TOPIC_RESOLUTION = RESOLUTION / 20
+#: merge rounds for topics (each joins mutually best pairs of clusters only)
+TOPIC_ROUNDS = 64
+#: local-move rounds before the first merge, and after each merge level
+FIRST_ROUNDS = 20
+LATER_ROUNDS = 5
+#: merge levels (each: merge rounds, then local moves); CLINC150 settles after 3-4
+MAX_LEVELS = 8
+MERGE_ROUNDS = 3
+#: local moves stop when no more than this share of the texts would still move, and merge levels when a level
+#: joined no more than this share of the clusters: the last rounds and levels moved a handful of texts each at a
+#: full pass over the graph (180k texts: 0.17 s per round, 0.3 s per level). Set by looking at bench_clusters:
+#: 0.001 / 0.005 / 0.01 gave CLINC150 ARI 0.623 / 0.622 / 0.619 and banking77 0.442 / 0.443 / 0.443, and the
+#: moves on 180k texts 3.0 / 2.1 / 1.6 s
+SETTLED = 0.005
+SETTLED_MERGES = 0.01
+#: a text moves in a given round with this probability (synchronous moves of every text oscillate: two neighbours
+#: each joining the other's group)
+MOVE_SHARE = 0.5
+
+
+def similarity_graph(sims: np.ndarray, ids: np.ndarray) -> sp.csr_matrix:
+    """Symmetric text x text graph of a kNN result: weight = cosine similarity (negatives as 0), no self loops; an
+    edge found from both ends is counted once, at the larger similarity."""
+    n, k = ids.shape
+    rows = np.repeat(np.arange(n, dtype=np.int64), k)
+    cols = ids.ravel().astype(np.int64)
+    w = np.maximum(sims.ravel(), 0.0).astype(np.float64)
+    keep = (cols >= 0) & (cols != rows) & (w > 0)
+    a = sp.csr_matrix((w[keep], (rows[keep], cols[keep])), shape=(n, n))
+    return a.maximum(a.T).tocsr()
+
+
+def _compact(labels: np.ndarray) -> np.ndarray:
+    return np.unique(labels, return_inverse=True)[1].astype(np.int64)
+
+
+def local_moves(
+    graph: sp.csr_matrix, labels: np.ndarray, resolution: float, rounds: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Texts move to the neighbouring group that gains most under CPM (see module doc); returns compact labels.
+
+    Gain of text i in group c: its similarity to c's members minus ``resolution`` x c's size without i. Every
+    (text, neighbouring group) sum comes from one sort of the graph's edges by (row, neighbour's group)."""
+    n = graph.shape[0]
+    labels = _compact(labels)
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(graph.indptr))
+    for _ in range(rounds):
+        k = int(labels.max()) + 1 if n else 0
+        size = np.bincount(labels, minlength=k).astype(np.float64)
+        key = rows * k + labels[graph.indices]
+        order = np.argsort(key)
+        key = key[order]
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, np.int64)
+        sums = np.add.reduceat(graph.data[order], starts) if len(key) else np.zeros(0)
+        r, c = key[starts] // max(k, 1), key[starts] % max(k, 1)
+        own = c == labels[r]
+        gain = sums - resolution * (size[c] - own)
+        stay = -resolution * (size[labels] - 1)  # in its group with no neighbour there: the pairs it costs
+        stay[r[own]] = gain[own]
+        # best group per text: the largest gain, ties to the lower group id (the sort keeps ids ascending)
+        best_gain = np.full(n, -np.inf)
+        if len(r):
+            row_start = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+            best_gain[r[row_start]] = np.maximum.reduceat(gain, row_start)
+        top = gain == best_gain[r]
+        first = np.flatnonzero(top)
+        first = first[np.r_[True, r[first][1:] != r[first][:-1]]]
+        best = labels.copy()
+        best[r[first]] = c[first]
+        go = (best_gain > stay) & (best_gain > 0) & (best != labels)
+        alone = (stay < 0) & ~(best_gain > 0)
+        pick = rng.random(n) < MOVE_SHARE
+        moved, split = go & pick, np.flatnonzero(alone & pick)
+        if (go | alone).sum() <= SETTLED * n:
+            break
+        labels = labels.copy()
+        labels[moved] = best[moved]
+        labels[split] = k + np.arange(len(split))
+        labels = _compact(labels)
+    return labels
+
+
+def group_graph(graph: sp.csr_matrix, labels: np.ndarray, k: int) -> sp.coo_matrix:
+    """Group x group similarity (each text-text edge once per direction, as the graph holds it)."""
+    rows = np.repeat(np.arange(graph.shape[0], dtype=np.int64), np.diff(graph.indptr))
+    w = sp.coo_matrix((graph.data, (labels[rows], labels[graph.indices])), shape=(k, k)).tocsr()
+    w.sum_duplicates()
+    return w.tocoo()
+
+
+def merge_groups(
+    graph: sp.csr_matrix, labels: np.ndarray, resolution: float, rounds: int, weight: np.ndarray | None = None
+) -> np.ndarray:
+    """Join groups whose similarity exceeds ``resolution`` x the product of their sizes, mutually best pairs first,
+    ``rounds`` times; returns compact labels. ``weight``: how many texts each node of ``graph`` stands for (1 for a
+    text; a cluster's size when the graph is one of clusters, ``topics_of``)."""
+    labels = _compact(labels)
+    for _ in range(rounds):
+        k = int(labels.max()) + 1 if len(labels) else 0
+        if k < 2:
+            break
+        size = np.bincount(labels, weights=weight, minlength=k).astype(np.float64)
+        w = group_graph(graph, labels, k)
+        up = w.row < w.col  # symmetric: each pair once
+        a, b = w.row[up].astype(np.int64), w.col[up].astype(np.int64)
+        gain = w.data[up] - resolution * size[a] * size[b]
+        good = gain > 0
+        if not good.any():
+            break
+        ends, other, g = np.r_[a[good], b[good]], np.r_[b[good], a[good]], np.r_[gain[good], gain[good]]
+        order = np.lexsort((other, -g, ends))
+        first = order[np.r_[True, ends[order][1:] != ends[order][:-1]]]
+        partner = np.full(k, -1, np.int64)
+        partner[ends[first]] = other[first]
+        me = np.arange(k)
+        mutual = np.flatnonzero((partner >= 0) & (partner[np.maximum(partner, 0)] == me) & (me < partner))
+        root = me.copy()
+        root[partner[mutual]] = mutual
+        labels = _compact(root[labels])
+    return labels
+
+
+def grow_cores(cores: np.ndarray, graph: sp.csr_matrix, *, resolution: float = RESOLUTION, seed: int = 0) -> np.ndarray:
+    """Partition every text: HDBSCAN's ``cores`` (-1 = left out) as the seed, each left-out text alone, then local
+    moves and merge levels until nothing merges (module doc). Deterministic for a given ``seed``."""
+    n = len(cores)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    rng = np.random.default_rng(seed)
+    start = cores.astype(np.int64).copy()
+    out = start < 0
+    start[out] = (start.max() + 1 if (~out).any() else 0) + np.arange(int(out.sum()))
+    labels = local_moves(graph, start, resolution, FIRST_ROUNDS, rng)
+    for _ in range(MAX_LEVELS):
+        merged = merge_groups(graph, labels, resolution, MERGE_ROUNDS)
+        if merged.max() >= (1 - SETTLED_MERGES) * labels.max():
+            labels = merged
+            break
+        labels = local_moves(graph, merged, resolution, LATER_ROUNDS, rng)
+    return labels
+
+
+def neighbour_share(graph: sp.csr_matrix, labels: np.ndarray) -> np.ndarray:
+    """Each text's membership strength: the share of its neighbours' similarity that lies in its own cluster (0 for
+    a text with no neighbour, or outside every cluster)."""
+    n = graph.shape[0]
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(graph.indptr))
+    same = (labels[rows] == labels[graph.indices]) & (labels[rows] >= 0)
+    inside = np.bincount(rows, weights=graph.data * same, minlength=n)
+    total = np.bincount(rows, weights=graph.data, minlength=n)
+    return np.where(total > 0, inside / np.maximum(total, 1e-12), 0.0).astype(np.float32)
+
+
+def topics_of(graph: sp.csr_matrix, labels: np.ndarray, *, resolution: float = TOPIC_RESOLUTION) -> np.ndarray:
+    """Topic of each cluster (index = cluster id): clusters merged whole under CPM at a coarser resolution, so every
+    cluster lies in exactly one topic (a tree: topic -> clusters -> prompts). Texts outside every cluster (-1) are
+    ignored; a cluster no other one is close to is a topic of its own."""
+    k = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
+    if k == 0:
+        return np.zeros(0, np.int64)
+    keep = labels >= 0
+    rows = np.repeat(np.arange(graph.shape[0], dtype=np.int64), np.diff(graph.indptr))
+    inside = keep[rows] & keep[graph.indices]
+    clusters = sp.csr_matrix(
+        (graph.data[inside], (labels[rows[inside]], labels[graph.indices[inside]])), shape=(k, k)
+    )  # fmt: skip
+    clusters.sum_duplicates()
+    size = np.bincount(labels[keep], minlength=k).astype(np.float64)
+    return merge_groups(clusters, np.arange(k), resolution, TOPIC_ROUNDS, weight=size)
