@@ -83,6 +83,13 @@ def test_accounts_prompts_similar_clusters_runs_diff(client: httpx.Client, ids: 
     assert clusters["total"] > 2 and len(clusters["items"]) == 2
     one = client.get(f"/clusters/{clusters['items'][0]['cluster_id']}").json()
     assert one["representatives"] and one["sample_prompts"] and one["prompts"] == clusters["items"][0]["prompts"]
+    # the tree: each cluster in one topic, which lists it; memberships carry both
+    topics = client.get("/topics", params={"limit": 500}).json()
+    listed = {c: t["topic_id"] for t in topics["items"] for c in t["clusters"]}
+    assert topics["total"] >= 1 and listed[one["cluster_id"]] == one["topic_id"]
+    top = client.get(f"/topics/{one['topic_id']}").json()
+    assert one["cluster_id"] in [c["cluster_id"] for c in top["cluster_rows"]] and top["representatives"]
+    assert client.get("/topics/987654321").status_code == 404
     cmap = client.get("/cluster-map").json()["clusters"]
     assert len(cmap) == clusters["total"] and all({"x", "y", "prompts"} <= set(c) for c in cmap)
 
@@ -164,6 +171,7 @@ def _concrete(path: str, ids: dict) -> str:
         "account_id": ids["account"],
         "prompt_id": ids["prompt"],
         "cluster_id": "0",
+        "topic_id": "0",
     }
     for name, value in fill.items():
         path = path.replace("{" + name + ":path}", quote(value, safe="")).replace("{" + name + "}", quote(value))

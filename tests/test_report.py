@@ -22,7 +22,15 @@ from engine.store.tables import Tables
 
 #: what ../shared/bench/score.py reads from accounts.csv
 SCORE_COLUMNS = ("account_id", "score", "campaign_id", "flagged")
-TABLE_FILES = ("clusters", "memberships", "campaigns", "campaign_history", "campaign_nights", "campaign_events")
+TABLE_FILES = (
+    "topics",
+    "clusters",
+    "memberships",
+    "campaigns",
+    "campaign_history",
+    "campaign_nights",
+    "campaign_events",
+)
 
 
 @pytest.fixture(scope="module")

@@ -361,9 +361,32 @@ def hostile_pages(site: str, hostile_ids: list[str]) -> list[tuple[str, str, dic
         pages.append((f"cluster {c}", f"{site}/ui/clusters/{c}", {"h1": f"Cluster {c}"}))
     pages.append(("every scored cohort", f"{site}/?all=1", {"h1": "Scored cohorts"}))
     pages.append(("cluster map", f"{site}/ui/clusters", {"h1": "Cluster map"}))
+    pages.append(("topics", f"{site}/ui/topics", {"h1": "Topics"}))
+    for t in sorted({get_json(f"{site}/clusters/{c}")["topic_id"] for c in clusters}):
+        pages.append((f"topic {t}", f"{site}/ui/topics/{t}", {"h1": f"Topic {t}"}))
     bogus = '<img src=x onerror="window.__xss=7">'
     pages.append(("404 page", f"{site}/ui/prompts/{quote(bogus, safe='')}", {"h1": "404", "p": bogus}))
     return pages
+
+
+def test_topics_walk_down_to_clusters_and_back(site, browser):
+    """The tree: the topics page, a topic with its clusters, one of them, and back up through its topic link."""
+    topics = get_json(f"{site}/topics")
+    assert topics["total"] >= 1
+    open_page(browser, f"{site}/ui/topics")
+    first = links_under(browser, "/ui/topics/", "main table")[0]
+    tid = int(first.text)
+    assert tid == topics["items"][0]["topic_id"]  # largest first, as the API lists them
+    click_through(browser, first)
+    assert h1(browser) == f"Topic {tid}"
+    listed = [int(a.text) for a in links_under(browser, "/ui/clusters/", "main table")]
+    assert listed == get_json(f"{site}/topics/{tid}")["clusters"]
+    click_through(browser, links_under(browser, "/ui/clusters/", "main table")[0])
+    assert h1(browser) == f"Cluster {listed[0]}"
+    up = browser.find_element(By.CSS_SELECTOR, f'p.topic a[href="/ui/topics/{tid}"]')
+    click_through(browser, up)
+    assert h1(browser) == f"Topic {tid}"
+    shot(browser, "ui-topic.png")
 
 
 def test_hostile_content_is_shown_as_text_and_never_runs(site, browser, served_store):

@@ -1,7 +1,8 @@
 """``promptsim serve``: the HTTP API and the web UI over a store's current snapshot, and analysts' labels.
 
 JSON paths (OpenAPI docs at ``/docs``): ``/campaigns``, ``/campaigns/{id}``, ``/accounts``, ``/accounts/{id}``,
-``/prompts/{id}``, ``/prompts/{id}/similar``, ``POST /similar``, ``/clusters``, ``/clusters/{id}``, ``/cluster-map``,
+``/prompts/{id}``, ``/prompts/{id}/similar``, ``POST /similar``, ``/topics``, ``/topics/{id}``, ``/clusters``,
+``/clusters/{id}``, ``/cluster-map``,
 ``/runs``, ``/diff``, ``/health``; casework: ``POST /campaigns/{id}/labels``, ``POST /accounts/{id}/labels``,
 ``GET /labels``, ``GET /audit`` (writes need the API key and are refused with ``--read-only``). The web UI (``/`` and ``/ui/...``) renders the same view dicts
 (engine.app.views) as HTML, server-side, with no script at all: it works offline and prompt text has nothing to run.
@@ -366,6 +367,16 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
     def cluster(cluster_id: int) -> Any:
         return Json(current().cluster(cluster_id))
 
+    @app.get("/topics", tags=["clusters"])
+    def topics(limit: Limit = 50, offset: Offset = 0) -> Any:
+        """Topics (groups of clusters), largest first: the ids of their clusters, top terms, representatives."""
+        return Json(current().topics(limit=limit, offset=offset))
+
+    @app.get("/topics/{topic_id}", tags=["clusters"])
+    def topic(topic_id: int) -> Any:
+        """A topic with its clusters' rows and the flagged campaigns it feeds."""
+        return Json(current().topic(topic_id))
+
     @app.get("/cluster-map", tags=["clusters"])
     def cluster_map() -> Any:
         """Cluster centroids in 2-D (PCA), sized by prompts, with the flagged campaign each feeds."""
@@ -429,6 +440,14 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
     @app.get("/ui/clusters", response_class=HTMLResponse, include_in_schema=False)
     def ui_clusters(offset: Offset = 0) -> Any:
         return HTMLResponse(web.clusters_page(current(), offset=offset))
+
+    @app.get("/ui/topics", response_class=HTMLResponse, include_in_schema=False)
+    def ui_topics(offset: Offset = 0) -> Any:
+        return HTMLResponse(web.topics_page(current(), offset=offset))
+
+    @app.get("/ui/topics/{topic_id}", response_class=HTMLResponse, include_in_schema=False)
+    def ui_topic(topic_id: int) -> Any:
+        return HTMLResponse(web.topic_page(current(), topic_id))
 
     @app.get("/ui/clusters/{cluster_id}", response_class=HTMLResponse, include_in_schema=False)
     def ui_cluster(cluster_id: int) -> Any:

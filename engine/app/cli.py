@@ -560,7 +560,8 @@ def build_parser() -> argparse.ArgumentParser:
     ac.set_defaults(func=cmd_account)
 
     e = sub.add_parser(
-        "export", help="write clusters, memberships, campaigns, accounts.csv, campaigns.json, report.md, report.html"
+        "export",
+        help="write topics, clusters, memberships, campaigns, accounts.csv, campaigns.json, report.md, report.html",
     )
     e.add_argument("--out", required=True, help="output directory")
     e.add_argument(

@@ -3,8 +3,9 @@
 Files written by ``export`` (one format chosen: csv, parquet or json; ``accounts.csv`` and ``campaigns.json`` are
 always written too, because ``../shared/bench/score.py`` and most analysts' scripts read exactly those):
 
-* ``clusters``: one row per cluster (size, accounts, top terms, representatives, dominant template);
-* ``memberships``: prompt_id -> cluster_id, text row, near-duplicate group, template id;
+* ``topics``: one row per topic, a group of clusters (its cluster ids, then as a cluster's row);
+* ``clusters``: one row per cluster (its topic, size, accounts, top terms, representatives, dominant template);
+* ``memberships``: prompt_id -> topic_id, cluster_id, strength, text row, near-duplicate group, template id;
 * ``campaigns``: one row per scored cohort, with evidence, reasons and mitigations;
 * ``accounts.csv``: ``account_id, score, campaign_id, flagged`` plus the signals behind them;
 * ``campaigns.json``: flagged campaigns with members, clusters, templates, reasons, samples, first/last seen;
@@ -81,6 +82,7 @@ def export(snap: Snapshot, out_dir: str | Path, fmt: str = "csv", redactor: Reda
     history = r(tables.history())
     nights_tbl = r(tables.nights())
     files = [
+        _write(r(tables.topics()), out / "topics", fmt),
         _write(r(tables.clusters()), out / "clusters", fmt),
         _write(r(tables.memberships()), out / "memberships", fmt),
         _write(r(tables.campaigns()), out / "campaigns", fmt),

@@ -283,8 +283,37 @@ class State:
         ]
         return out
 
+    def topics(self, *, limit: int = 50, offset: int = 0) -> dict:
+        """Topics (groups of clusters), largest first: the top level of the tree topic -> clusters -> prompts."""
+        t = self.tables.topics()
+        return {
+            "total": t.num_rows,
+            "limit": limit,
+            "offset": offset,
+            "items": [_plain(c) for c in t.slice(offset, limit).to_pylist()],
+        }
+
+    def topic(self, topic_id: int) -> dict:
+        """A topic: its summary and its clusters' rows (largest first), and the flagged campaigns it feeds."""
+        t = self.tables.topic(topic_id)
+        if t is None:
+            raise NotFound(f"no topic {topic_id} in snapshot {self.name}")
+        out = _plain(t)
+        out["dominant_template_parts"] = template_parts(t["dominant_template"] or "")
+        ids = [int(c) for c in t["clusters"] or []]
+        rows = {c["cluster_id"]: c for c in self.tables.clusters_by_id(ids)}
+        out["cluster_rows"] = [_plain(rows[c]) for c in ids if c in rows]
+        mine = set(ids)
+        out["campaigns"] = [
+            r["campaign_id"]
+            for r in self.tables.campaigns(flagged_only=True).to_pylist()
+            if mine & set(r["clusters"] or [])
+        ]
+        return out
+
     def cluster_map(self) -> dict:
-        """Cluster centroids projected to 2-D, sized by prompts, coloured by the flagged campaign they feed.
+        """Cluster centroids projected to 2-D, sized by prompts, coloured by the flagged campaign they feed, with
+        each cluster's topic.
 
         Centroids are the mean stored vector of each cluster's distinct texts (one sparse product over the window),
         projected by PCA (``plots.project_2d``); computed once per snapshot.
@@ -301,6 +330,8 @@ class State:
             xy = plots.project_2d(cent)
             prompts = np.diff(s.text_start)[keep]
             size = np.bincount(inv, weights=prompts, minlength=len(ids)) if len(ids) else np.zeros(0)
+            cl = self.tables.clusters()
+            topic = dict(zip(cl["cluster_id"].to_pylist(), cl["topic_id"].to_pylist(), strict=True))
             camp: dict[int, str] = {}
             for r in self.tables.campaigns(flagged_only=True).to_pylist():
                 for cid in r["clusters"] or []:
@@ -309,6 +340,7 @@ class State:
                 "clusters": [
                     {
                         "cluster_id": int(c),
+                        "topic_id": topic.get(int(c)),
                         "x": round(float(x), 4),
                         "y": round(float(y), 4),
                         "prompts": int(n),

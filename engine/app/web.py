@@ -58,6 +58,9 @@ class Links:
     def cluster(self, cid: object) -> str | None:
         return f"/ui/clusters/{_q(cid)}"
 
+    def topic(self, tid: object) -> str | None:
+        return f"/ui/topics/{_q(tid)}"
+
 
 class ReportLinks(Links):
     """The standalone report: campaigns are sections of the same file; accounts, prompts and clusters are not in
@@ -78,6 +81,9 @@ class ReportLinks(Links):
         return None
 
     def cluster(self, cid: object) -> str | None:
+        return None
+
+    def topic(self, tid: object) -> str | None:
         return None
 
 
@@ -113,7 +119,12 @@ def _map_svg(state: State, link: Links) -> Markup:
             np.array([c["y"] for c in cl]),
             np.array([c["prompts"] for c in cl]),
             [c["campaign_id"] or "" for c in cl],
-            [f"cluster {c['cluster_id']}: {c['prompts']:,} prompts" for c in cl],
+            [
+                f"cluster {c['cluster_id']}"
+                + (f" (topic {c['topic_id']})" if c.get("topic_id") is not None else "")
+                + f": {c['prompts']:,} prompts"
+                for c in cl
+            ],
             [link.cluster(c["cluster_id"]) for c in cl],
             title="clusters (PCA of centroids)",
         )
@@ -167,6 +178,14 @@ def search_page(state: State, *, text: str = "", prompt_id: str = "", k: int = 1
 def clusters_page(state: State, *, offset: int = 0) -> str:
     page = state.clusters(limit=PAGE, offset=offset)
     return _render("clusters.html", state, Links(), page=page, plots={"map": _map_svg(state, Links())})
+
+
+def topics_page(state: State, *, offset: int = 0) -> str:
+    return _render("topics.html", state, Links(), page=state.topics(limit=PAGE, offset=offset))
+
+
+def topic_page(state: State, topic_id: int) -> str:
+    return _render("topic.html", state, Links(), t=state.topic(topic_id))
 
 
 def cluster_page(state: State, cluster_id: int) -> str:
