@@ -133,6 +133,11 @@ def test_cli_commands(stored, tmp_path, capsys) -> None:
     assert main(["campaign", camps[0]["campaign_id"], *s]) == 0
     assert "evidence" in capsys.readouterr().out
     assert main(["clusters", "--limit", "3", *s]) == 0
+    capsys.readouterr()
+    assert main(["clusters", "--topics", "--json", *s]) == 0
+    topics = json.loads(capsys.readouterr().out)
+    assert topics and all(t["clusters"] for t in topics)
+    assert main(["clusters", "--topics", *s]) == 0 and "clusters" in capsys.readouterr().out
     assert main(["runs", *s]) == 0
     assert "accepted" in capsys.readouterr().out
     pid = read_jsonl(stored["prompts"])[0]["prompt_id"]

@@ -122,18 +122,38 @@ def cmd_similar(a: argparse.Namespace) -> int:
 
 
 def cmd_clusters(a: argparse.Namespace) -> int:
-    rows = Tables(Store(a.store).require()).clusters(limit=a.limit).to_pylist()
+    tables = Tables(Store(a.store).require())
+    if a.topics:
+        return _print_topics(tables.topics(limit=a.limit).to_pylist(), a.json)
+    rows = tables.clusters(limit=a.limit).to_pylist()
     if a.json:
         print(json.dumps(rows, indent=1, default=str, ensure_ascii=False))
         return 0
-    print(f"{'cluster':>7} {'prompts':>8} {'texts':>7} {'accounts':>8} {'outl':>5}  top terms / template")
+    print(f"{'cluster':>7} {'topic':>5} {'prompts':>8} {'texts':>7} {'accounts':>8} {'outl':>5}  top terms / template")
     for r in rows:
+        topic = "" if r["topic_id"] is None else r["topic_id"]
         print(
-            f"{r['cluster_id']:>7} {r['prompts']:>8,} {r['texts']:>7,} {r['accounts']:>8,} {r['outlier_share']:>5.0%}  "
-            f"{', '.join(r['top_terms'][:6])}"
+            f"{r['cluster_id']:>7} {topic:>5} {r['prompts']:>8,} {r['texts']:>7,} {r['accounts']:>8,} "
+            f"{r['outlier_share']:>5.0%}  {', '.join(r['top_terms'][:6])}"
         )
         if r["dominant_template"]:
-            print(f"{'':>40}{r['dominant_template_share']:.0%} {r['dominant_template'][:90]}")
+            print(f"{'':>46}{r['dominant_template_share']:.0%} {r['dominant_template'][:90]}")
+    return 0
+
+
+def _print_topics(rows: list[dict], as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(rows, indent=1, default=str, ensure_ascii=False))
+        return 0
+    print(f"{'topic':>5} {'clusters':>8} {'prompts':>8} {'accounts':>8}  top terms / its largest clusters")
+    for r in rows:
+        ids = r["clusters"] or []
+        print(
+            f"{r['topic_id']:>5} {len(ids):>8,} {r['prompts']:>8,} {r['accounts']:>8,}  {', '.join(r['top_terms'][:6])}"
+        )
+        print(f"{'':>33}clusters {', '.join(map(str, ids[:10]))}{' ...' if len(ids) > 10 else ''}")
+    if not rows:
+        print("no topics (a store written before topics existed: run the night again)")
     return 0
 
 
@@ -534,8 +554,9 @@ def build_parser() -> argparse.ArgumentParser:
     _store_arg(s)
     s.set_defaults(func=cmd_similar)
 
-    c = sub.add_parser("clusters", help="the largest clusters with top terms and templates")
+    c = sub.add_parser("clusters", help="the largest clusters (or --topics) with top terms and templates")
     c.add_argument("--limit", type=int, default=20)
+    c.add_argument("--topics", action="store_true", help="the largest topics (groups of clusters) instead")
     c.add_argument("--json", action="store_true")
     _store_arg(c)
     c.set_defaults(func=cmd_clusters)
