@@ -126,10 +126,10 @@ def test_cli_clusters_prints_the_largest_clusters(store, tables, capsys) -> None
     assert main(["clusters", "--limit", "3", "--store", str(store)]) == 0
     out = capsys.readouterr().out.splitlines()
     expected = tables.clusters(limit=3).to_pylist()
-    assert out[0].split()[:4] == ["cluster", "prompts", "texts", "accounts"]
-    printed = [line.split() for line in out[1:] if re.match(r"^\s+-?\d+\s+[\d,]+\s", line)]
-    assert [(int(p[0]), int(p[1].replace(",", ""))) for p in printed] == [
-        (c["cluster_id"], c["prompts"]) for c in expected
+    assert out[0].split()[:5] == ["cluster", "topic", "prompts", "texts", "accounts"]
+    printed = [line.split() for line in out[1:] if re.match(r"^\s+-?\d+\s+\d+\s+[\d,]+\s", line)]
+    assert [(int(p[0]), int(p[1]), int(p[2].replace(",", ""))) for p in printed] == [
+        (c["cluster_id"], c["topic_id"], c["prompts"]) for c in expected
     ]
     assert expected[0]["prompts"] >= expected[-1]["prompts"]
     for c in expected:
