@@ -13,6 +13,7 @@ from pathlib import Path
 from engine.app.report import ACCOUNT_EXPORT
 from engine.detect.finite import NonFiniteError
 from engine.detect.settings import DetectSettings
+from engine.ingest import envelopes
 from engine.ingest.records import InputError
 from engine.pipeline import DEFAULT_STORE, RunConfig
 from engine.store import Store, StoreError
@@ -73,6 +74,11 @@ def cmd_run(a: argparse.Namespace) -> int:
     )
     # where the work runs is not a setting the store remembers: it must not change results
     cfg.executor, cfg.workers, cfg.ray_address = a.executor, a.workers, a.ray_address
+    try:
+        envelopes.Reading.parse(a.input_format, a.field_map, a.fill)
+    except ValueError as e:
+        raise SystemExit(f"promptsim run: {e}") from None
+    cfg.input_format, cfg.field_map, cfg.fill = a.input_format, tuple(a.field_map), tuple(a.fill)
     if a.knn_shard_rows is not None:
         cfg.knn_shard_rows = a.knn_shard_rows
     try:
@@ -504,6 +510,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--input", "-i", nargs="+", required=True, help="prompt log file(s): prompt_id, account_id, timestamp, text"
     )
     r.add_argument("--accounts", help="account table: account_id, created_at, org_id, payment_fp, country, tier")
+    r.add_argument(
+        "--format",
+        dest="input_format",
+        choices=["flat", "openai", "anthropic"],
+        help="how the JSON lines are shaped: flat fields, OpenAI Chat Completions requests (top level or under "
+        "'body': gateway logs, Batch API input) or Anthropic Messages requests (top level or under 'request' or "
+        "'params'); default: each file's first records decide",
+    )
+    r.add_argument(
+        "--map",
+        dest="field_map",
+        action="append",
+        default=[],
+        metavar="FIELD=PATH",
+        help="take a field from a JSON path into each record, e.g. account_id=metadata.tenant or "
+        "text=payload.messages[0].content (repeatable; over what the format finds)",
+    )
+    r.add_argument(
+        "--fill",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a value for a field the records lack, e.g. account_id=org-7 timestamp=2026-11-21 for a batch file "
+        "(repeatable)",
+    )
     r.add_argument(
         "--embedder",
         help="static (fast model2vec distilled from MiniLM, default), minilm, or a local model path "

@@ -48,6 +48,10 @@ class RunConfig:
     # the index itself. Not persisted: exact shards give the unsharded graph; approximate (HNSW) shards, a graph
     # of the same quality, not the same edges
     knn_shard_rows: int = SHARD_ROWS
+    # how tonight's files are read (engine.ingest.envelopes): per night, never persisted
+    input_format: str | None = None  # flat | openai | anthropic; None: each file's first records decide
+    field_map: Sequence[str] = ()  # "FIELD=PATH": a field from a JSON path into each record
+    fill: Sequence[str] = ()  # "FIELD=VALUE": a value for a field the records lack (a batch file's account)
 
     def persisted(self) -> dict[str, Any]:
         """The settings a later run on this store reuses (written into the snapshot's meta)."""

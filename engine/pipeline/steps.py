@@ -30,7 +30,7 @@ from engine.detect.campaigns import Verdicts, detect
 from engine.detect.signals import Context
 from engine.embed import Embedder, EmbeddingCache, embed_texts, get_embedder
 from engine.executor import Executor, LocalExecutor
-from engine.ingest import ACCOUNT_SCHEMA, InputError, Quarantine, epoch_seconds, read_accounts, read_prompts
+from engine.ingest import ACCOUNT_SCHEMA, InputError, Quarantine, envelopes, epoch_seconds, read_accounts, read_prompts
 from engine.pipeline.config import RunConfig
 from engine.pipeline.previous import Previous
 from engine.store import StoreError
@@ -71,6 +71,7 @@ def ingest(
     prev: Previous,
     quarantine_path: Path,
     prune_before: datetime | None = None,
+    reading: envelopes.Reading | None = None,
 ) -> Ingested:
     """Read tonight's files (bad rows to the quarantine), drop prompts already stored, apply a prune.
 
@@ -85,7 +86,7 @@ def ingest(
     batches: list[pa.Table] = []
     seen: set[str] = set()
     for path in inputs:
-        batches.extend(read_prompts(path, quarantine=quarantine, seen_ids=seen))
+        batches.extend(read_prompts(path, quarantine=quarantine, seen_ids=seen, reading=reading))
     accounts_new = read_accounts(accounts_file, quarantine=quarantine) if accounts_file else None
     quarantine.close()
     new = pa.concat_tables(batches) if batches else None
