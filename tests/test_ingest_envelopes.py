@@ -182,7 +182,7 @@ def test_map_takes_fields_from_json_paths_and_names_what_is_missing(tmp_path: Pa
     with pytest.raises(ValueError, match="FIELD=PATH"):
         Reading.parse(None, ("colour=a.b",), ())
     with pytest.raises(ValueError, match="unknown --format"):
-        Reading.parse("otel")
+        Reading.parse("langfuse")
 
 
 def test_a_record_the_envelope_cannot_read_is_quarantined_not_dropped(tmp_path: Path) -> None:
@@ -246,3 +246,119 @@ def test_the_run_command_reads_chat_requests_and_rejects_a_bad_map_in_one_line(t
         main(["run", "--input", str(log), "--store", store, "--quiet", "--map", "colour=a"])
     assert main(["run", "--input", str(log), "--store", store, "--quiet", "--format", "openai"]) == 0
     assert "accepted 40 prompts, quarantined 0" in capsys.readouterr().out
+
+
+def _flat(i: int, day: str) -> dict:
+    return {"prompt_id": f"p{day}-{i}", "account_id": f"a{i % 3}", "timestamp": f"{day}T0{i % 9}:00:00Z",
+            "text": f"question {i} of {day}"}  # fmt: skip
+
+
+def _ingest(inputs: list[str], tmp_path: Path) -> tuple:
+    from engine.pipeline.previous import Previous
+    from engine.pipeline.steps import ingest
+
+    qpath = tmp_path / "quarantine.jsonl"
+    ing = ingest(inputs, None, Previous(), qpath)
+    bad = [json.loads(x) for x in qpath.read_text().splitlines()] if qpath.exists() else []
+    return ing, bad
+
+
+def test_a_hive_partitioned_directory_is_read_whole_with_its_partition_columns(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    root = tmp_path / "logs"
+    (root / "dt=2026-11-21" / "region=eu").mkdir(parents=True)
+    (root / "dt=2026-11-22").mkdir()
+    (root / "dt=2026-11-21" / "region=eu" / "part-0.jsonl").write_text(
+        "".join(json.dumps(_flat(i, "2026-11-21")) + "\n" for i in range(5))
+    )
+    pq.write_table(
+        pa.Table.from_pylist([_flat(i, "2026-11-22") for i in range(4)]), root / "dt=2026-11-22" / "p.parquet"
+    )
+    (root / "dt=2026-11-22" / "_SUCCESS").write_text("")
+    (root / "dt=2026-11-22" / "notes.txt").write_text("not a log")
+    ing, bad = _ingest([str(root)], tmp_path)
+    assert not bad
+    rows = ing.new.to_pylist()
+    assert len(rows) == 9
+    parts = {r["prompt_id"]: json.loads(r["meta"])["partition"] for r in rows}
+    assert parts["p2026-11-21-0"] == {"dt": "2026-11-21", "region": "eu"} and parts["p2026-11-22-3"] == {
+        "dt": "2026-11-22"
+    }
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InputError, match="no log files"):
+        _ingest([str(empty)], tmp_path)
+
+
+def test_objects_on_storage_are_read_through_pyarrow_filesystems_and_named_by_uri(tmp_path: Path) -> None:
+    """A URI goes through pyarrow's filesystem layer (the one s3:// and gs:// use), here with file://: listed,
+    copied locally while read, and every message names the URI, not the copy."""
+    bucket = tmp_path / "bucket" / "prompts" / "dt=2026-11-21"
+    bucket.mkdir(parents=True)
+    lines = [json.dumps(_flat(i, "2026-11-21")) for i in range(3)] + ['{"prompt_id": "broken"']
+    (bucket / "part-0.jsonl").write_text("\n".join(lines) + "\n")
+    uri = f"file://{tmp_path / 'bucket' / 'prompts'}"
+    ing, bad = _ingest([uri], tmp_path)
+    assert ing.new.num_rows == 3
+    assert json.loads(ing.new.to_pylist()[0]["meta"])["partition"] == {"dt": "2026-11-21"}
+    assert [b["file"] for b in bad] == [f"{uri}/dt=2026-11-21/part-0.jsonl"] and bad[0]["line"] == 4
+    assert set(ing.new["source_file"].to_pylist()) == {f"{uri}/dt=2026-11-21/part-0.jsonl"}
+    with pytest.raises(InputError, match="no such object"):
+        _ingest([uri + "/nothing-here"], tmp_path)
+
+
+def _kv(key: str, value: object) -> dict:
+    kind = {str: "stringValue", int: "intValue", bool: "boolValue", float: "doubleValue"}[type(value)]
+    return {"key": key, "value": {kind: str(value) if kind == "intValue" else value}}
+
+
+def test_opentelemetry_genai_spans_each_become_a_prompt(tmp_path: Path) -> None:
+    """OTLP JSON export lines (resourceSpans -> scopeSpans -> spans), GenAI semantic conventions: messages as
+    parts in gen_ai.input.messages, system instructions and tool definitions as JSON attributes; an older
+    instrumentation's one event per message. Spans that record no prompt are passed over; a span the log cannot
+    place (no account) is quarantined on its own."""
+    messages = [
+        {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]},
+        {"role": "assistant", "parts": [{"type": "tool_call", "id": "c1", "name": "get_weather", "arguments": {"city": "Paris"}}]},
+        {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": {"temp_c": 11}}]},
+    ]  # fmt: skip
+    chat_span = {
+        "traceId": "t1", "spanId": "s1", "name": "chat gpt-x", "startTimeUnixNano": "1763805600000000000",
+        "attributes": [
+            _kv("gen_ai.operation.name", "chat"), _kv("gen_ai.request.model", "gpt-x"), _kv("enduser.id", "acct_1"),
+            _kv("gen_ai.input.messages", json.dumps(messages)),
+            _kv("gen_ai.system_instructions", json.dumps([{"type": "text", "content": "You are a weather bot."}])),
+            _kv("gen_ai.tool.definitions", json.dumps([{"type": "function", "name": "get_weather", "parameters": {}}])),
+        ],
+    }  # fmt: skip
+    http_span = {"traceId": "t1", "spanId": "s2", "name": "GET /", "attributes": [_kv("http.request.method", "GET")]}
+    first_user = {
+        "traceId": "t2", "spanId": "s3", "startTimeUnixNano": "1763805660000000000",
+        "attributes": [_kv("gen_ai.request.model", "gpt-x"), _kv("app.account", "acct_2")],
+        "events": [
+            {"name": "gen_ai.system.message", "attributes": [_kv("content", "Be terse.")]},
+            {"name": "gen_ai.user.message", "attributes": [_kv("content", "Name a prime.")]},
+        ],
+    }  # fmt: skip
+    orphan = {
+        "traceId": "t3", "spanId": "s4", "startTimeUnixNano": "1763805720000000000",
+        "attributes": [_kv("gen_ai.input.messages", json.dumps([{"role": "user", "parts": [{"type": "text", "content": "Hi"}]}]))],
+    }  # fmt: skip
+
+    def export(*spans: dict) -> dict:
+        return {"resourceSpans": [{"resource": {"attributes": [_kv("service.name", "weather-app")]},
+                                   "scopeSpans": [{"scope": {"name": "genai"}, "spans": list(spans)}]}]}  # fmt: skip
+
+    lines = [export(chat_span, http_span), export(first_user, orphan)]
+    reading = Reading.parse(None, ('account_id=span.attributes["app.account"]',), ())
+    rows, bad = _read(tmp_path, lines, reading)
+    got = {r["prompt_id"]: r for r in rows}
+    assert set(got) == {"s1", "s3"}  # the HTTP span is no prompt; the orphan has no account
+    assert got["s1"]["text"] == "[tool get_weather] " + json.dumps({"temp_c": 11})
+    assert got["s1"]["account_id"] == "acct_1" and got["s1"]["model"] == "gpt-x"
+    assert got["s1"]["timestamp"].isoformat() == "2025-11-22T10:00:00+00:00"
+    chat = json.loads(got["s1"]["meta"])["chat"]
+    assert chat["tools"] == ["get_weather"] and chat["tool_calls"] == ["get_weather"] and chat["earlier_turns"] == 2
+    assert got["s3"]["text"] == "Be terse.\n\nName a prime." and got["s3"]["account_id"] == "acct_2"
+    assert [(b["line"], b["field"], b["reason"]) for b in bad] == [(2, "account_id", "missing_account_id")]

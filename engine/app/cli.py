@@ -507,16 +507,21 @@ def build_parser() -> argparse.ArgumentParser:
         "index, cluster and score them, and commit a new snapshot of the store atomically.",
     )
     r.add_argument(
-        "--input", "-i", nargs="+", required=True, help="prompt log file(s): prompt_id, account_id, timestamp, text"
+        "--input",
+        "-i",
+        nargs="+",
+        required=True,
+        help="prompt log file(s), directories of them (Hive partitions dt=.../ kept as columns) or the same on object "
+        "storage (s3://, gs://): prompt_id, account_id, timestamp, text, or chat requests (see --format)",
     )
     r.add_argument("--accounts", help="account table: account_id, created_at, org_id, payment_fp, country, tier")
     r.add_argument(
         "--format",
         dest="input_format",
-        choices=["flat", "openai", "anthropic"],
+        choices=["flat", "openai", "anthropic", "otel"],
         help="how the JSON lines are shaped: flat fields, OpenAI Chat Completions requests (top level or under "
         "'body': gateway logs, Batch API input) or Anthropic Messages requests (top level or under 'request' or "
-        "'params'); default: each file's first records decide",
+        "'params') or OpenTelemetry OTLP JSON spans (GenAI conventions); default: each file's first records decide",
     )
     r.add_argument(
         "--map",

@@ -9,7 +9,11 @@ and where its chat body is; the chat body itself (OpenAI Chat Completions ``mess
 * ``openai``: a Chat Completions body (``messages``, ``tools``, ``tool_calls``) at the top level or under ``body``,
   ``request`` or ``params`` (a gateway's record, the Batch API's input lines: ``custom_id``, ``body``);
 * ``anthropic``: a Messages body (``system``, ``messages`` of content blocks, ``tool_use``/``tool_result``,
-  ``tools``), in the same places (Message Batches requests: ``custom_id``, ``params``).
+  ``tools``), in the same places (Message Batches requests: ``custom_id``, ``params``);
+* ``otel``: OpenTelemetry OTLP JSON export lines (``resourceSpans``), each GenAI span a prompt, written by any of
+  the GenAI conventions' versions (``gen_ai.input.messages`` parts with ``gen_ai.system_instructions`` and
+  ``gen_ai.tool.definitions``; one event per message; indexed ``gen_ai.prompt.N`` attributes). The account is
+  ``enduser.id`` or ``user.id`` unless ``--map`` says where (``span.attributes["app.account"]``).
 
 What a request says *now* becomes its ``text``: the system prompt joined to the newest user turn by a blank line
 (what a log without roles holds), or, when the newest message is a tool result (an agent's next step), that result
@@ -17,8 +21,9 @@ after the tool's name. An agent session of 20 steps is then 20 texts of what eac
 growing history. The rest of the request is kept in the record's ``meta`` under ``chat``: the system prompt, how many
 earlier turns and a digest of them, the tool names and one hash of the canonical tool-schema set, the tool calls.
 
-``--map FIELD=PATH`` (``field_map``) takes any flat field from a JSON path into the record (``a.b[0].c``), over the
-envelope's own choice, so a team maps its own log without code. A record the envelope cannot read (no messages, no
+``--map FIELD=PATH`` (``field_map``) takes any flat field from a JSON path into the record (``a.b[0].c``,
+``a["dotted.key"]``), before the envelope's own choice, so a team maps its own log without code; ``--fill
+FIELD=VALUE`` gives a field the records lack. A record the envelope cannot read (no messages, no
 user or tool turn, an id where none can be found) is quarantined with the field and the reason.
 """
 
@@ -42,7 +47,7 @@ SYSTEM_HEAD = 160
 MAX_CALLS = 32
 
 _MISSING = object()
-_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_STEP = re.compile(r"([^.\[\]\"]+)|\[(\d+)\]|\[\"([^\"]+)\"\]")
 
 
 class EnvelopeError(ValueError):
@@ -54,16 +59,22 @@ class EnvelopeError(ValueError):
 
 
 def parse_path(path: str) -> tuple[str | int, ...]:
-    """``"a.b[0].c"`` -> ``("a", "b", 0, "c")``; a key with a dot in it is not addressable (none seen in logs)."""
+    """``'a.b[0].c'`` -> ``("a", "b", 0, "c")``; a key holding dots is written ``["enduser.id"]``."""
     steps: list[str | int] = []
     pos = 0
     for m in _STEP.finditer(path):
-        if m.start() != pos and path[pos : m.start()] != ".":
+        gap = path[pos : m.start()]
+        if gap != ("." if steps and m.group(1) is not None else ""):
             break
-        steps.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+        if m.group(2) is not None:
+            steps.append(int(m.group(2)))
+        else:
+            steps.append(m.group(1) if m.group(1) is not None else m.group(3))
         pos = m.end()
     if not path or pos != len(path):
-        raise ValueError(f"not a JSON path: {path!r} (keys joined by '.', list items as [N])")
+        raise ValueError(
+            f"not a JSON path: {path!r} (keys joined by '.', list items as [N], [\"a.b\"] for a dotted key)"
+        )
     return tuple(steps)
 
 
@@ -247,8 +258,8 @@ def _body(obj: dict, keys: tuple[str, ...]) -> dict | None:
     return None
 
 
-def _flatten_chat(keys: tuple[str, ...]) -> Callable[[dict], dict]:
-    def flatten(obj: dict) -> dict:
+def _flatten_chat(keys: tuple[str, ...]) -> Callable[[dict], list[tuple[dict | EnvelopeError, dict]]]:
+    def flatten(obj: dict) -> list[tuple[dict | EnvelopeError, dict]]:
         body = _body(obj, keys)
         if body is None:
             raise EnvelopeError("messages", "no_messages", "the record holds no chat request")
@@ -260,9 +271,160 @@ def _flatten_chat(keys: tuple[str, ...]) -> Callable[[dict], dict]:
         for k, v in obj.items():
             if k not in flat and k not in keys and k not in _CONSUMED and not isinstance(v, dict | list):
                 flat[k] = v
-        return flat
+        return [(flat, obj)]
 
     return flatten
+
+
+# -- OpenTelemetry GenAI spans ------------------------------------------------------------------------------------
+def _otel_value(v: Any) -> Any:
+    """An OTLP JSON AnyValue as a plain value."""
+    if not isinstance(v, dict):
+        return v
+    for key in ("stringValue", "boolValue", "doubleValue"):
+        if key in v:
+            return v[key]
+    if "intValue" in v:
+        try:
+            return int(v["intValue"])
+        except (TypeError, ValueError):
+            return v["intValue"]
+    if "arrayValue" in v:
+        return [_otel_value(x) for x in (v["arrayValue"] or {}).get("values") or []]
+    if "kvlistValue" in v:
+        return _otel_attrs((v["kvlistValue"] or {}).get("values"))
+    return None
+
+
+def _otel_attrs(items: Any) -> dict[str, Any]:
+    if isinstance(items, dict):  # some exporters write attributes as a plain object
+        return items
+    out = {}
+    for kv in items or []:
+        if isinstance(kv, dict) and "key" in kv:
+            out[str(kv["key"])] = _otel_value(kv.get("value"))
+    return out
+
+
+def _json_value(v: Any) -> Any:
+    """An attribute holding JSON (GenAI conventions put messages and tool definitions in string attributes)."""
+    if isinstance(v, str):
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
+    return v
+
+
+def _parts_message(m: dict) -> list[dict]:
+    """A GenAI-convention message (role, parts: text / tool_call / tool_call_response) as chat messages."""
+    role, parts = m.get("role"), m.get("parts")
+    if not isinstance(parts, list):
+        return [{"role": role, "content": m.get("content")}]
+    text = "\n".join(str(p.get("content")) for p in parts if isinstance(p, dict) and p.get("type") == "text")
+    calls = [
+        {"id": str(p.get("id")), "function": {"name": p.get("name")}}
+        for p in parts
+        if isinstance(p, dict) and p.get("type") == "tool_call"
+    ]
+    out: list[dict] = []
+    if text or calls or role != "tool":
+        out.append({"role": role, "content": text, **({"tool_calls": calls} if calls else {})})
+    for p in parts:
+        if isinstance(p, dict) and p.get("type") == "tool_call_response":
+            r = p.get("response")
+            out.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": str(p.get("id")),
+                    "content": r if isinstance(r, str) else json.dumps(r),
+                }
+            )
+    return out
+
+
+def _span_chat(attrs: dict, events: list) -> dict | None:
+    """The chat body a GenAI span records, from whichever convention wrote it: ``gen_ai.input.messages`` (and
+    ``gen_ai.system_instructions``, ``gen_ai.tool.definitions``), one event per message (``gen_ai.user.message``
+    ...), or indexed ``gen_ai.prompt.N.role`` / ``.content`` attributes; None when the span records no prompt."""
+    messages: list[dict] = []
+    found = _json_value(attrs.get("gen_ai.input.messages"))
+    if isinstance(found, list):
+        for m in found:
+            if isinstance(m, dict):
+                messages.extend(_parts_message(m))
+    if not messages:
+        for e in events or []:
+            name = str(e.get("name") or "") if isinstance(e, dict) else ""
+            if name.startswith("gen_ai.") and name.endswith(".message"):
+                ea = _otel_attrs(e.get("attributes"))
+                role = ea.get("role") or name[len("gen_ai.") : -len(".message")]
+                content = _json_value(ea.get("content", e.get("body")))
+                if isinstance(content, dict):
+                    content = content.get("content")
+                messages.append({"role": role, "content": content if isinstance(content, str | list) else ""})
+    if not messages:
+        i = 0
+        while f"gen_ai.prompt.{i}.content" in attrs or f"gen_ai.prompt.{i}.role" in attrs:
+            messages.append({"role": attrs.get(f"gen_ai.prompt.{i}.role", "user"),
+                             "content": attrs.get(f"gen_ai.prompt.{i}.content") or ""})  # fmt: skip
+            i += 1
+    if not messages:
+        return None
+    body: dict[str, Any] = {"messages": messages, "model": attrs.get("gen_ai.request.model")}
+    system = _json_value(attrs.get("gen_ai.system_instructions"))
+    if isinstance(system, list):
+        body["system"] = "\n".join(str(p.get("content")) for p in system if isinstance(p, dict) and p.get("content"))
+    elif isinstance(system, str) and system:
+        body["system"] = system
+    tools = _json_value(attrs.get("gen_ai.tool.definitions"))
+    if isinstance(tools, list):
+        body["tools"] = tools
+    return body
+
+
+def _flatten_otel(obj: dict) -> list[tuple[dict | EnvelopeError, dict]]:
+    """Every GenAI span of an OTLP JSON export line as a prompt. What ``--map`` addresses for a span is
+    ``{"span": the span with its attributes as an object, "resource": the resource's attributes}``; spans that
+    record no prompt (HTTP, database, a model's output only) are not prompts and are passed over."""
+    out = []
+    for rs in obj.get("resourceSpans") or []:
+        resource = _otel_attrs(((rs or {}).get("resource") or {}).get("attributes"))
+        for ss in (rs or {}).get("scopeSpans") or []:
+            for span in (ss or {}).get("spans") or []:
+                if not isinstance(span, dict):
+                    continue
+                attrs = _otel_attrs(span.get("attributes"))
+                body = _span_chat(attrs, span.get("events") or [])
+                if body is None:
+                    continue
+                try:
+                    text, chat = chat_text(body)
+                except EnvelopeError as exc:  # this span, not the export line's others
+                    out.append((exc, {}))
+                    continue
+                start = span.get("startTimeUnixNano")
+                try:
+                    ts: Any = int(start) // 1_000_000_000
+                except (TypeError, ValueError):
+                    ts = None
+                flat = {
+                    "prompt_id": span.get("spanId"),
+                    "account_id": attrs.get("enduser.id") or attrs.get("user.id") or resource.get("enduser.id"),
+                    "timestamp": ts,
+                    "text": text,
+                    "model": body.get("model"),
+                    "user_agent": attrs.get("user_agent.original"),
+                    "chat": chat,
+                    "trace_id": span.get("traceId"),
+                    "service": resource.get("service.name"),
+                }
+                out.append((flat, {"span": {**span, "attributes": attrs}, "resource": resource}))
+    return out
+
+
+def _is_otel(obj: dict) -> bool:
+    return isinstance(obj.get("resourceSpans"), list)
 
 
 def _is_anthropic(body: dict) -> bool:
@@ -280,8 +442,9 @@ class Envelope:
     name: str
     #: does a record look like this envelope (used to detect the format from a file's first records)
     detect: Callable[[dict], bool]
-    #: the record as a flat dict (``FIELDS`` and ``chat``); None: the record is flat already
-    flatten: Callable[[dict], dict] | None
+    #: the record's prompts as (flat dict of ``FIELDS`` and ``chat``, what ``--map`` paths address); None: the
+    #: record is one flat prompt already
+    flatten: Callable[[dict], list[tuple[dict | EnvelopeError, dict]]] | None
 
 
 #: where a record may keep its chat body: gateway records and OpenAI's Batch API use ``body``; Anthropic's Message
@@ -301,6 +464,7 @@ ENVELOPES: dict[str, Envelope] = {
         lambda o: (b := _body(o, _BODY_KEYS)) is not None and _is_anthropic(b),
         _flatten_chat(_BODY_KEYS),
     ),
+    "otel": Envelope("otel", _is_otel, _flatten_otel),
 }
 
 
@@ -397,10 +561,26 @@ class Reader:
         """A flat record but for the fields ``--fill`` gives (or the map takes)."""
         return bool(self.fills) and all(k in obj or k in self.fills or k in self.field_map for k in REQUIRED)
 
-    def flat(self, obj: dict) -> dict:
-        """The flat record of ``obj``; raises EnvelopeError for one this envelope cannot read."""
+    def records(self, obj: dict) -> list[dict | EnvelopeError]:
+        """The flat records of ``obj`` (one, or one per GenAI span of an OTLP line), each in place of an
+        EnvelopeError where this envelope cannot read it; raises EnvelopeError when the record as a whole is
+        unreadable."""
         env = self.envelope or ENVELOPES["flat"]
-        flat = obj if env.flatten is None else env.flatten(obj)
+        pairs = [(obj, obj)] if env.flatten is None else env.flatten(obj)
+        out: list[dict | EnvelopeError] = []
+        for flat, view in pairs:
+            if isinstance(flat, EnvelopeError):
+                out.append(flat)
+                continue
+            try:
+                out.append(self._complete(env, flat, view))
+            except EnvelopeError as exc:
+                if len(pairs) == 1:
+                    raise
+                out.append(exc)
+        return out
+
+    def _complete(self, env: Envelope, flat: dict, view: dict) -> dict:
         if self.fills:
             flat = dict(flat)
             for field, value in self.fills.items():
@@ -409,9 +589,9 @@ class Reader:
         if self.field_map:
             flat = dict(flat)
             for field, path in self.field_map.items():
-                v = at(obj, path)
-                if v is _MISSING:
-                    if field in REQUIRED:
+                v = at(view, path)
+                if v is _MISSING:  # the map is tried first; what the envelope found stands in
+                    if field in REQUIRED and flat.get(field) is None:
                         raise EnvelopeError(field, f"missing_{field}", f"nothing at --map {field}={_show(path)}")
                     continue
                 flat[field] = v
@@ -423,4 +603,7 @@ class Reader:
 
 
 def _show(path: tuple[str | int, ...]) -> str:
-    return "".join(f"[{s}]" if isinstance(s, int) else ("." if i else "") + s for i, s in enumerate(path))
+    return "".join(
+        f"[{s}]" if isinstance(s, int) else f'["{s}"]' if "." in s else ("." if i else "") + s
+        for i, s in enumerate(path)
+    )

@@ -12,7 +12,7 @@ import os
 import stat
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 from engine.ingest.records import InputError
@@ -39,6 +39,11 @@ class Source:
     fmt: str  # "jsonl" | "csv" | "parquet"
     gz: bool
     delimiter: str | None = None  # CSV only: forced by the extension (.tsv)
+    file: str = ""  # the local file to open when it is not ``path`` (an object fetched from storage)
+
+    @property
+    def local(self) -> str:
+        return self.file or self.path
 
 
 def fail_read(path: str, exc: OSError) -> InputError:
@@ -75,16 +80,26 @@ def sniff(head: bytes) -> str:
     return "jsonl" if body.lstrip()[:1] == b"{" else "csv"
 
 
-def resolve(path: str | os.PathLike[str]) -> Source:
-    """Check that ``path`` is a readable file and decide its format: by extension, else by its first bytes."""
-    p = os.fspath(path)
+def resolve(path: str | os.PathLike[str], name: str | None = None) -> Source:
+    """Check that ``path`` is a readable file and decide its format: by extension, else by its first bytes.
+    ``name``: what messages call it, when ``path`` is a local copy (an object from storage); its extension counts."""
+    try:
+        src = _resolve(os.fspath(path), os.path.basename(name or os.fspath(path)))
+    except InputError as exc:
+        if name:
+            raise InputError(name, exc.problem) from None
+        raise
+    return replace(src, path=name, file=src.path) if name else src
+
+
+def _resolve(p: str, base: str) -> Source:
     try:
         st = os.stat(p)
     except OSError as exc:
         raise fail_read(p, exc) from None
     if stat.S_ISDIR(st.st_mode):
         raise InputError(p, "is a directory, not a file")
-    name = os.path.basename(p).lower()
+    name = base.lower()
     gz = name.endswith(".gz")
     if gz:
         name = name[:-3]
@@ -108,8 +123,8 @@ def detect_format(path: str | os.PathLike[str]) -> tuple[str, bool]:
 def open_bytes(src: Source) -> BinaryIO:
     try:
         if src.gz:
-            return gzip.open(src.path, "rb")  # type: ignore[return-value]
-        return open(src.path, "rb")  # noqa: SIM115 - closed by the caller
+            return gzip.open(src.local, "rb")  # type: ignore[return-value]
+        return open(src.local, "rb")  # noqa: SIM115 - closed by the caller
     except OSError as exc:
         raise fail_read(src.path, exc) from None
 

@@ -30,7 +30,16 @@ from engine.detect.campaigns import Verdicts, detect
 from engine.detect.signals import Context
 from engine.embed import Embedder, EmbeddingCache, embed_texts, get_embedder
 from engine.executor import Executor, LocalExecutor
-from engine.ingest import ACCOUNT_SCHEMA, InputError, Quarantine, envelopes, epoch_seconds, read_accounts, read_prompts
+from engine.ingest import (
+    ACCOUNT_SCHEMA,
+    InputError,
+    Quarantine,
+    envelopes,
+    epoch_seconds,
+    read_accounts,
+    read_prompts,
+    sources,
+)
 from engine.pipeline.config import RunConfig
 from engine.pipeline.previous import Previous
 from engine.store import StoreError
@@ -86,7 +95,12 @@ def ingest(
     batches: list[pa.Table] = []
     seen: set[str] = set()
     for path in inputs:
-        batches.extend(read_prompts(path, quarantine=quarantine, seen_ids=seen, reading=reading))
+        for log in sources.expand(path):  # a file, a (Hive-partitioned) directory, or the same on object storage
+            with sources.local_copy(log) as local:
+                batches.extend(
+                    read_prompts(local, quarantine=quarantine, seen_ids=seen, reading=reading,
+                                 name=log.name if log.uri else None, partition=log.partition or None)
+                )  # fmt: skip
     accounts_new = read_accounts(accounts_file, quarantine=quarantine) if accounts_file else None
     quarantine.close()
     new = pa.concat_tables(batches) if batches else None
