@@ -12,8 +12,8 @@ figures of the verdicts, identical on every machine with the pinned environment)
 
 ``--ablate`` then re-runs the detection stage alone on the same night (the same prompts, templates, vectors and
 text signals) with each evidence family left out in turn (``engine.detect.campaigns.FAMILIES``: content,
-behaviour and provenance score a cohort; wrappers, cards and profiles link accounts into cohorts), and once
-without the account table, and prints one score line per variant: what each family carries.
+behaviour and provenance score a cohort; wrappers, cards and profiles link accounts into cohorts; markers, the
+phrase patterns, wherever they are read), and once without the account table, and prints one score line per variant: what each family carries.
 """
 
 from __future__ import annotations

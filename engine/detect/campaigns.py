@@ -63,8 +63,10 @@ class Verdicts:
 
 
 #: evidence families ``detect(without=...)`` can leave out, for the ablation table
-#: (``scripts/bench_detection.py --ablate``): three that score a cohort, three that link accounts into cohorts
-FAMILIES = ("content", "behaviour", "provenance", "wrappers", "cards", "profiles")
+#: (``scripts/bench_detection.py --ablate``): three that score a cohort, three that link accounts into cohorts,
+#: and the extraction markers (phrase patterns, ``engine.detect.taxonomy``) wherever they are read: markers may
+#: explain a campaign, and this row measures how much they decide
+FAMILIES = ("content", "behaviour", "provenance", "wrappers", "cards", "profiles", "markers")
 
 
 def detect(
@@ -80,6 +82,14 @@ def detect(
         raise ValueError(f"unknown evidence families {sorted(unknown)}; known: {', '.join(FAMILIES)}")
     s = replace(s, **{f"{f}_weight": 0.0 for f in ("content", "behaviour", "provenance") if f in without})
     ts = ts if ts is not None else text_signals(ctx, s)
+    if "markers" in without:  # no text carries any marker: every statistic built on them sees none
+        ts = replace(
+            ts,
+            markers={m: np.zeros_like(v) for m, v in ts.markers.items()},
+            payload_markers=None
+            if ts.payload_markers is None
+            else {m: np.zeros_like(v) for m, v in ts.payload_markers.items()},
+        )
     acc = account_signals(ctx, ts)
     pop = evidence.Population.measure(ctx, ts, acc, s)
     t = cohorts.segment_matrix(ctx.template)
