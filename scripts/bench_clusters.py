@@ -128,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True, exist_ok=True)
         log = write_log(texts, work, a.accounts, a.seed)
         store = work / "store"
+        if store.exists():  # a store left by an earlier run in this --work would add its texts to this window
+            import shutil
+
+            shutil.rmtree(store)
         t0 = time.perf_counter()
         report = run(RunConfig(inputs=[log], store=store, embedder=a.embedder, quiet=True))
         seconds = time.perf_counter() - t0
