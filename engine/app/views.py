@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from engine.app import plots
 from engine.app.query import Searcher, iso
@@ -39,6 +40,16 @@ SLOT = re.compile(r"<(SLOT|NUM|CODE|STR|TEXT|URL|EMAIL)>")
 
 class NotFound(LookupError):
     """An id that is not in the current snapshot; the message names it."""
+
+
+def _page(t: pa.Table, limit: int, offset: int) -> dict:
+    """One page of a table's rows, with the total: what the list endpoints answer."""
+    return {
+        "total": t.num_rows,
+        "limit": limit,
+        "offset": offset,
+        "items": [_plain(c) for c in t.slice(offset, limit).to_pylist()],
+    }
 
 
 def _plain(row: dict) -> dict:
@@ -257,13 +268,7 @@ class State:
 
     # -- clusters --------------------------------------------------------------------------------------------
     def clusters(self, *, limit: int = 50, offset: int = 0) -> dict:
-        t = self.tables.clusters()
-        return {
-            "total": t.num_rows,
-            "limit": limit,
-            "offset": offset,
-            "items": [_plain(c) for c in t.slice(offset, limit).to_pylist()],
-        }
+        return _page(self.tables.clusters(), limit, offset)
 
     def cluster(self, cluster_id: int) -> dict:
         """A cluster: size, terms, representatives, dominant template, sample prompt ids, campaigns it feeds."""
@@ -285,13 +290,7 @@ class State:
 
     def topics(self, *, limit: int = 50, offset: int = 0) -> dict:
         """Topics (groups of clusters), largest first: the top level of the tree topic -> clusters -> prompts."""
-        t = self.tables.topics()
-        return {
-            "total": t.num_rows,
-            "limit": limit,
-            "offset": offset,
-            "items": [_plain(c) for c in t.slice(offset, limit).to_pylist()],
-        }
+        return _page(self.tables.topics(), limit, offset)
 
     def topic(self, topic_id: int) -> dict:
         """A topic: its summary and its clusters' rows (largest first), and the flagged campaigns it feeds."""

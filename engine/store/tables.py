@@ -91,19 +91,10 @@ CLUSTERS = pa.schema(
         ("dominant_template_share", pa.float32()),
     ]
 )
+#: a topic's row is a cluster's, with the ids of its clusters in place of its own topic
 TOPICS = pa.schema(
-    [
-        ("topic_id", pa.int64()),
-        ("clusters", pa.list_(pa.int64())),
-        ("prompts", pa.int64()),
-        ("texts", pa.int64()),
-        ("accounts", pa.int64()),
-        ("outlier_share", pa.float32()),
-        ("top_terms", pa.list_(pa.string())),
-        ("representatives", pa.list_(pa.string())),
-        ("dominant_template", pa.string()),
-        ("dominant_template_share", pa.float32()),
-    ]
+    [("topic_id", pa.int64()), ("clusters", pa.list_(pa.int64()))]
+    + [f for f in CLUSTERS if f.name not in ("cluster_id", "topic_id")]
 )
 TEMPLATES = pa.schema(
     [("template_id", pa.int64()), ("template", pa.string()), ("prompts", pa.int64()), ("accounts", pa.int64())]
