@@ -278,3 +278,17 @@ def test_every_cluster_lies_in_one_topic_and_each_topic_lists_its_clusters() -> 
     assert listed == list(range(res.n_clusters))  # every cluster in exactly one topic
     assert pa.compute.sum(topics["texts"]).as_py() == len(x)
     np.testing.assert_array_equal(np.diff(clusters["texts"].to_numpy()) <= 0, True)  # ids from the largest down
+
+
+def test_texts_similar_to_nothing_form_no_cluster_and_do_not_crash() -> None:
+    """Vectors of all zeros (a script the model has no tokens for) have similarity 0 to everything: the graph has no
+    edge, so nothing is grown, nothing placed, and every text stays outside any cluster (a log of them ran into an
+    IndexError in the local moves; the every-log property test found it)."""
+    from engine.vectors.refine import grow_cores, similarity_graph
+
+    x = np.zeros((30, 8), np.float32)
+    res = cluster_vectors(VectorIndex.build(x), k=8, min_cluster_size=5)
+    assert res.n_clusters == 0 and (res.labels == -1).all() and res.n_topics == 0
+    sims, ids = knn_graph(x, 8)
+    assert similarity_graph(sims, ids).nnz == 0
+    assert len(set(grow_cores(np.array([0] * 10 + [1] * 10 + [-1] * 10), similarity_graph(sims, ids)))) == 30

@@ -106,6 +106,7 @@ def cluster_vectors(
     # how surely a text belongs: the share of its neighbours' similarity inside its cluster, times how deep it lies in
     # HDBSCAN's dense cores (1 at a core's heart, PLACED_STRENGTH outside every core), so that "outlier" is a
     # strength (at most CORE_STRENGTH) and not a bin
+    density = np.clip(np.nan_to_num(density, nan=1.0), 0.0, 1.0)  # a membership hdbscan left undefined counts as full
     depth = PLACED_STRENGTH + (1 - PLACED_STRENGTH) * np.where(cores >= 0, density, 0.0)
     strength = (neighbour_share(graph, labels) * depth).astype(np.float32)
     return ClusterResult(labels, strength, int(labels.max() + 1), topics_of(graph, labels))

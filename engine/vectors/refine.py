@@ -125,7 +125,8 @@ def local_moves(
             row_start = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
             best_gain[r[row_start]] = np.maximum.reduceat(gain, row_start)
         first = np.flatnonzero(gain == best_gain[r])
-        first = first[np.r_[True, r[first][1:] != r[first][:-1]]]
+        if len(first):  # none when no text looked at has a neighbour (texts whose vectors are all zero)
+            first = first[np.r_[True, r[first][1:] != r[first][:-1]]]
         best = mine.copy()
         best[r[first]] = c[first]
         go = (best_gain > stay) & (best_gain > 0) & (best != mine)
