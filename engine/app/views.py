@@ -245,8 +245,8 @@ class State:
             tpl = self.tables.template(t["template_id"]) if t["template_id"] else None
             out |= {
                 "cluster_id": t["cluster_id"],
-                # how surely it belongs there: HDBSCAN's membership for a core text, under 0.5 for one placed by
-                # its neighbours (engine.vectors.cluster.place_outliers)
+                # how surely it belongs there: the share of its neighbours inside its cluster times how deep it lies
+                # in HDBSCAN's dense cores; at most 0.5 outside the cluster's core (engine.vectors.cluster.CORE_STRENGTH)
                 "cluster_strength": round(float(t["cluster_prob"]), 3) if t.get("cluster_prob") is not None else None,
                 "dup_group": t["dup_group"],
                 "same_text_prompts": self.searcher.rows_as_results([row])[0]["same_text_prompts"],
@@ -281,12 +281,16 @@ class State:
         s = self.searcher
         texts = np.flatnonzero(s.cluster == cluster_id)[:20]
         out["sample_prompts"] = s.rows_as_results(s.text_start[texts])
-        out["campaigns"] = [
+        out["campaigns"] = self._campaigns_fed_by({cluster_id})
+        return out
+
+    def _campaigns_fed_by(self, cluster_ids: set[int]) -> list[str]:
+        """The flagged campaigns whose top clusters include any of ``cluster_ids``."""
+        return [
             r["campaign_id"]
             for r in self.tables.campaigns(flagged_only=True).to_pylist()
-            if cluster_id in (r["clusters"] or [])
+            if cluster_ids & set(r["clusters"] or [])
         ]
-        return out
 
     def topics(self, *, limit: int = 50, offset: int = 0) -> dict:
         """Topics (groups of clusters), largest first: the top level of the tree topic -> clusters -> prompts."""
@@ -302,12 +306,7 @@ class State:
         ids = [int(c) for c in t["clusters"] or []]
         rows = {c["cluster_id"]: c for c in self.tables.clusters_by_id(ids)}
         out["cluster_rows"] = [_plain(rows[c]) for c in ids if c in rows]
-        mine = set(ids)
-        out["campaigns"] = [
-            r["campaign_id"]
-            for r in self.tables.campaigns(flagged_only=True).to_pylist()
-            if mine & set(r["clusters"] or [])
-        ]
+        out["campaigns"] = self._campaigns_fed_by(set(ids))
         return out
 
     def cluster_map(self) -> dict:
