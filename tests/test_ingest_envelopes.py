@@ -362,3 +362,13 @@ def test_opentelemetry_genai_spans_each_become_a_prompt(tmp_path: Path) -> None:
     assert chat["tools"] == ["get_weather"] and chat["tool_calls"] == ["get_weather"] and chat["earlier_turns"] == 2
     assert got["s3"]["text"] == "Be terse.\n\nName a prime." and got["s3"]["account_id"] == "acct_2"
     assert [(b["line"], b["field"], b["reason"]) for b in bad] == [(2, "account_id", "missing_account_id")]
+
+
+def test_two_tools_of_one_name_and_description_still_hash_as_a_set() -> None:
+    """Tool definitions are sorted by name, description and the schema's JSON: two of one name and description (a
+    client that declares a tool twice) compared their schema objects and raised TypeError."""
+    tool = {"name": "run", "description": "Run a command.", "input_schema": {"type": "object"}}
+    twice = [tool, {**tool, "input_schema": {"type": "object", "properties": {"cmd": {"type": "string"}}}}]
+    _, a = chat_text({"messages": [{"role": "user", "content": "go"}], "tools": twice})
+    _, b = chat_text({"messages": [{"role": "user", "content": "go"}], "tools": twice[::-1]})
+    assert a["tools"] == ["run", "run"] and a["tools_hash"] == b["tools_hash"]

@@ -201,7 +201,7 @@ def chat_text(body: dict) -> tuple[str, dict]:
     else:
         text, kind = (system + "\n\n" + t.text if system else t.text), "user"
     earlier = turns[:last]
-    defs = sorted(_tool(x) for x in tools)
+    defs = sorted((_tool(x) for x in tools), key=lambda d: (d[0], d[1], json.dumps(d[2], sort_keys=True, default=str)))
     chat = {
         "kind": kind,
         # the system prompt is in the text of a user turn; here its hash and head, not a copy per request
