@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from engine.vectors.cluster import class_tfidf_terms, cluster_vectors, hdbscan_precomputed, knn_distance_matrix
@@ -56,6 +57,39 @@ def test_fast_hdbscan_equals_the_estimator_on_a_knn_graph() -> None:
     labels, probabilities = hdbscan_precomputed(dist, min_cluster_size=10, min_samples=5)
     assert np.array_equal(labels, ref.labels_)
     assert np.array_equal(probabilities, ref.probabilities_)
+
+
+def test_kth_smallest_per_row_equals_a_sort_of_each_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    # rows short, padded, longer than the pad (hubs) and empty, over several blocks
+    import scipy.sparse as sp
+
+    import engine.vectors.cluster as cl
+
+    monkeypatch.setattr(cl, "PAD_ROWS", 7)
+    rng = np.random.default_rng(2)
+    n = 40
+    lengths = rng.choice([0, 2, 5, 9, 31, 32, 33, 40], n)
+    rows = np.repeat(np.arange(n), lengths)
+    cols = np.concatenate([rng.choice(n, ln, replace=False) for ln in lengths])
+    m = sp.csr_matrix((rng.random(len(rows)) + 0.01, (rows, cols)), shape=(n, n))
+    m.sum_duplicates()
+    for k in (1, 5, 33):
+        want = [np.sort(m.data[m.indptr[i] : m.indptr[i + 1]])[k - 1] if lengths[i] >= k else np.inf for i in range(n)]
+        assert np.array_equal(cl.kth_smallest_per_row(m, k), np.array(want))
+
+
+def test_single_linkage_equals_hdbscans_label() -> None:
+    from hdbscan._hdbscan_linkage import label
+
+    from engine.vectors.cluster import single_linkage
+
+    rng = np.random.default_rng(4)
+    n = 200
+    parent = np.array([rng.integers(0, i) for i in range(1, n)])  # a random spanning tree with tied weights
+    w = rng.choice([0.1, 0.2, 0.3, 0.5], n - 1)
+    edges = np.column_stack([np.arange(1, n), parent, w]).astype(np.float64)
+    edges = np.ascontiguousarray(edges[np.argsort(edges[:, 2])])
+    assert np.array_equal(single_linkage(edges, label), label(edges))
 
 
 def test_fast_hdbscan_equals_the_estimator_on_an_account_graph() -> None:

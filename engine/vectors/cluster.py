@@ -212,9 +212,11 @@ def hdbscan_precomputed(
     The same result, computed the same way, minus hdbscan's slow step: for a sparse matrix it converts the graph to
     a ``lil_matrix`` and builds the mutual-reachability graph one element at a time through scipy's Python-level
     ``lil`` indexing (measured: ~20 s for 75k texts, ~0.25 ms per edge). Here core distances and mutual
-    reachability are array operations; the minimum spanning tree, single-linkage labelling, condensing and
+    reachability are array operations (``kth_smallest_per_row``); the single-linkage tree is scikit-learn's
+    (``single_linkage``: the same array as hdbscan's, 40x faster); the minimum spanning tree, condensing and
     excess-of-mass selection are hdbscan's own functions on the same inputs. Falls back to the estimator if a
-    future hdbscan moves those functions.
+    future hdbscan moves those functions. At 504k texts (public3 --scale 7): 13 s, where the lexsort of every
+    entry and hdbscan's ``label`` took 33 s.
     """
     try:
         from hdbscan._hdbscan_linkage import label
@@ -236,14 +238,8 @@ def hdbscan_precomputed(
     m.sum_duplicates()  # canonical: sorted column indices, one entry per (row, column), as lil rows are
     if connected_components(m, directed=False, return_labels=False) > 1:
         raise ValueError("Sparse distance matrix has multiple connected components; bridge them first")
-    length = np.diff(m.indptr)
-    rows = np.repeat(np.arange(n, dtype=np.int32), length)
-    # core distance: the min_samples-th smallest stored distance of each row (inf when a row has fewer)
-    by_row = np.lexsort((m.data, rows))
-    core = np.full(n, np.inf)
-    ok = length >= min_samples
-    core[ok] = m.data[by_row[m.indptr[:-1][ok] + min_samples - 1]]
-    del by_row
+    rows = np.repeat(np.arange(n, dtype=np.int32), np.diff(m.indptr))
+    core = kth_smallest_per_row(m, min_samples)
     # mutual reachability of every stored edge, in m's own (canonical) layout; temporaries freed as they go, since
     # at 1M prompts each array here is ~10M entries
     mr = core[rows]
@@ -266,10 +262,63 @@ def hdbscan_precomputed(
     edges = np.vstack((mst_r, mst_c, weight)).T
     edges = np.ascontiguousarray(edges[np.argsort(edges.T[2]), :])  # hdbscan's sort, so ties fall the same way
     labels, probabilities, *_ = _tree_to_labels(
-        None, label(edges), min_cluster_size, "eom", False, False, cluster_selection_epsilon, 0.0, max_cluster_size,
-        float("inf"),
+        None, single_linkage(edges, label), min_cluster_size, "eom", False, False, cluster_selection_epsilon, 0.0,
+        max_cluster_size, float("inf"),
     )  # fmt: skip
     return labels, probabilities
+
+
+#: ``kth_smallest_per_row`` lays rows up to this long out in a padded block (longer rows: a sort of their own);
+#: a kNN graph at k = 16 symmetrised has a median row of ~19 and a 90th percentile of ~34
+PAD_WIDTH = 32
+#: rows per padded block: 65,536 x 32 float64 is 16 MB
+PAD_ROWS = 1 << 16
+
+
+def kth_smallest_per_row(m: sp.csr_matrix, k: int) -> np.ndarray:
+    """The k-th smallest stored value of each row of a CSR matrix (inf where a row stores fewer than k): HDBSCAN's
+    core distance. Rows are laid out in padded blocks and partitioned, rows longer than the pad sorted on their own;
+    one ``lexsort`` of every entry by (row, value) gives the same answer 10x slower (504k texts: 4.4 s vs 0.4 s)."""
+    n = m.shape[0]
+    length = np.diff(m.indptr)
+    out = np.full(n, np.inf)
+    for lo in range(0, n, PAD_ROWS):
+        hi = min(n, lo + PAD_ROWS)
+        a, b = m.indptr[lo], m.indptr[hi]
+        ln = length[lo:hi]
+        width = max(k, min(PAD_WIDTH, int(ln.max())))
+        row = np.repeat(np.arange(hi - lo), ln)
+        pos = np.arange(b - a) - np.repeat(m.indptr[lo:hi] - a, ln)
+        fits = pos < width
+        pad = np.full((hi - lo, width), np.inf)
+        pad[row[fits], pos[fits]] = m.data[a:b][fits]
+        out[lo:hi] = np.partition(pad, k - 1, axis=1)[:, k - 1]
+        long = ln > width
+        if long.any():  # a hub's row: its entries sorted by (row, value), the k-th of each taken
+            sel = long[row]
+            r, d = row[sel], m.data[a:b][sel]
+            order = np.lexsort((d, r))
+            starts = np.r_[0, np.cumsum(ln[long])[:-1]]
+            out[lo + np.flatnonzero(long)] = d[order][starts + k - 1]
+    out[length < k] = np.inf
+    return out
+
+
+def single_linkage(edges: np.ndarray, fallback: Any) -> np.ndarray:
+    """hdbscan's single-linkage tree of MST edges sorted by weight (rows: left, right, distance, size), computed by
+    scikit-learn's typed union-find: the same array as hdbscan's ``label`` (array_equal at 504k texts) in 0.4 s
+    instead of 15 s, where hdbscan indexes its result row by row in Python objects. scikit-learn is hdbscan's own
+    dependency; ``fallback`` (hdbscan's ``label``) serves if its private module moves."""
+    try:
+        from sklearn.cluster._hdbscan._linkage import MST_edge_dtype, make_single_linkage
+    except ImportError:  # pragma: no cover - another scikit-learn layout: the reference path, just slower
+        return fallback(edges)
+    mst = np.empty(len(edges), MST_edge_dtype)
+    mst["current_node"], mst["next_node"], mst["distance"] = edges[:, 0], edges[:, 1], edges[:, 2]
+    tree = make_single_linkage(mst)
+    return np.column_stack([tree["left_node"], tree["right_node"], tree["value"], tree["cluster_size"]]).astype(
+        np.float64
+    )
 
 
 def summarize(
