@@ -21,6 +21,9 @@ from tests.conftest import small_config
 #: whole runs of the pipeline on generated logs (tens of seconds): `make test-fast` leaves them out
 pytestmark = pytest.mark.slow
 
+#: measured on this log: 87% of the texts two nights share keep their cluster id (24 clusters of ~230 new)
+SAME_CLUSTER_SHARE = 0.8
+
 
 @pytest.fixture(scope="module")
 def nights(shared_dir, tmp_path_factory) -> dict:
@@ -173,3 +176,27 @@ def test_prune_drops_prompts_and_keeps_history(nights, tmp_path: Path) -> None:
     known = set(hist_before)
     flagged_ids = set(tables.campaigns(flagged_only=True)["campaign_id"].to_pylist())
     assert flagged_ids and flagged_ids <= known  # the pruned store still names campaigns by their stable ids
+
+
+def test_cluster_and_topic_ids_carry_over_from_the_night_before(nights) -> None:
+    """A text that stays in the same group keeps its cluster id: the ids are the ones last night's summaries,
+    exports and campaigns used, and an id that ends is never handed out again (engine.vectors.lineage)."""
+    store = Store(nights["store"])
+    snap = store.require()
+    parent = store.snapshot(snap.meta()["parent"])
+
+    def by_key(s) -> dict[bytes, int]:
+        t = s.query("SELECT text_key, cluster_id FROM text_labels")
+        return dict(zip(t["text_key"].to_pylist(), t["cluster_id"].to_pylist(), strict=True))
+
+    now, then = by_key(snap), by_key(parent)
+    shared = [k for k in now if k in then and now[k] >= 0 and then[k] >= 0]
+    same = sum(now[k] == then[k] for k in shared) / len(shared)
+    old_ids = set(then.values())
+    new_ids = {c for c in now.values() if c >= 0} - old_ids
+    assert len(shared) > 500 and same > SAME_CLUSTER_SHARE
+    assert min(new_ids, default=parent.meta()["next_cluster_id"]) >= parent.meta()["next_cluster_id"]
+    topics = Tables(snap).topics()
+    clusters = Tables(snap).clusters()
+    assert set(clusters["cluster_id"].to_pylist()) == {c for c in now.values() if c >= 0}
+    assert {c for row in topics["clusters"].to_pylist() for c in row} == set(clusters["cluster_id"].to_pylist())

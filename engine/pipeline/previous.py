@@ -2,8 +2,9 @@
 
 A run starts from the live snapshot: its prompts (tonight's are added to them), its distinct texts in row order
 (whose signatures and vectors are reused by content key, and whose index grows in place), the partitions it lists
-(tonight's snapshot lists them again and adds its own), its account attributes,
-its campaign history and its run log. Everything is read here, in one place, so no step goes back to the store.
+(tonight's snapshot lists them again and adds its own), its account attributes, its clusters and topics (whose ids
+tonight's carry on: engine.vectors.lineage), its campaign history and its run log. Everything is read here, in one
+place, so no step goes back to the store.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class Previous:
     text_segments: list[dict[str, Any]] = field(default_factory=list)
     text_locations: dict[bytes, tuple[str, int]] = field(default_factory=dict)  # text key -> (segment, row)
     accounts: pa.Table | None = None
+    text_cluster: np.ndarray | None = None  # cluster id of each text row, -1 in none (engine.vectors.lineage)
+    cluster_topic: dict[int, int] = field(default_factory=dict)  # cluster id -> its topic id
     history: pa.Table = field(default_factory=CAMPAIGN_HISTORY.empty_table)
     nights: pa.Table = field(default_factory=CAMPAIGN_NIGHTS.empty_table)
     events: pa.Table = field(default_factory=CAMPAIGN_EVENTS.empty_table)
@@ -44,6 +47,9 @@ class Previous:
             return cls()
         t = Tables(snap)
         keys, norm = t.text_index()
+        text_cluster, _ = t.text_labels()
+        cl = t.clusters().to_pydict()
+        topic_of = cl.get("topic_id") or [-1] * len(cl["cluster_id"])  # a snapshot from before topics
         return cls(
             prompts=t.prompts(),
             text_keys=keys,
@@ -54,6 +60,8 @@ class Previous:
             text_segments=list((snap.parts or {}).get("texts", [])),
             text_locations=t.text_locations(),
             accounts=t.account_attributes(),
+            text_cluster=text_cluster,
+            cluster_topic={c: -1 if tp is None else tp for c, tp in zip(cl["cluster_id"], topic_of, strict=True)},
             history=t.history(),
             nights=t.nights(),
             events=t.events(),

@@ -92,7 +92,7 @@ def run(cfg: RunConfig) -> RunReport:
                       ex=ex)  # fmt: skip
         idx = ex.step("index", steps.index, texts, emb, prev)
         cl = ex.step("cluster", steps.cluster_texts, texts, tmpl, emb, idx, cfg.knn, cfg.min_cluster_size, ex=ex,
-                    shard_rows=cfg.knn_shard_rows)  # fmt: skip
+                    shard_rows=cfg.knn_shard_rows, prev=prev)  # fmt: skip
         det = ex.step("score", steps.detect_campaigns, texts, tmpl, sig, emb, cl, prev, cfg, run_id, ex=ex, case=case)
 
         report = RunReport(
@@ -141,7 +141,7 @@ def _snapshot_data(
             "text_key": pa.array(texts.keys, pa.binary(16)),
             "template_id": tmpl.result.template_id,
             "dup_group": sig.dup_group.astype(np.int64),
-            "cluster_id": cl.result.labels.astype(np.int64),
+            "cluster_id": cl.labels.astype(np.int64),
             "cluster_prob": cl.result.probabilities.astype(np.float32),
         }
     )
@@ -174,6 +174,8 @@ def _snapshot_data(
         "texts": len(texts.keys),
         "prompts": texts.prompts.num_rows,
         "window_days": cfg.window_days,
+        "next_cluster_id": cl.next_cluster_id,  # ids never handed out again (engine.vectors.lineage)
+        "next_topic_id": cl.next_topic_id,
         "config": cfg.persisted(),
     }
     return SnapshotData(tables=tables, meta=meta)

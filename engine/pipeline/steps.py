@@ -47,7 +47,7 @@ from engine.store.tables import PROMPTS, TEMPLATES
 from engine.text.minhash import MinHasher, lsh_groups
 from engine.text.normalize import mask, normalize, text_hash
 from engine.text.templates import TemplateResult, mine_templates
-from engine.vectors import cluster
+from engine.vectors import cluster, lineage
 from engine.vectors.index import VectorIndex
 from engine.vectors.knn import SHARD_ROWS
 
@@ -333,20 +333,30 @@ def index(texts: Texts, emb: Embedded, prev: Previous) -> Indexed:
 
 @dataclass
 class Clusters:
+    """Tonight's clustering with ids carried from last night (``engine.vectors.lineage``): ``labels`` is each text's
+    cluster id as stored and shown, ``result`` the clustering as computed (0..n-1)."""
+
     result: cluster.ClusterResult
+    labels: np.ndarray
     table: pa.Table
     topics: pa.Table
+    clusters_kept: int = 0
+    topics_kept: int = 0
+    next_cluster_id: int = 0
+    next_topic_id: int = 0
 
     def describe(self) -> str:
-        return f"  {self.result.n_clusters:,} clusters in {self.result.n_topics:,} topics"
+        kept = f" ({self.clusters_kept:,} and {self.topics_kept:,} kept their ids)" if self.clusters_kept else ""
+        return f"  {self.result.n_clusters:,} clusters in {self.result.n_topics:,} topics{kept}"
 
 
 def cluster_texts(
     texts: Texts, tmpl: Templates, emb: Embedded, idx: Indexed, knn: int, min_size: int, *,
-    ex: Executor | None = None, shard_rows: int = SHARD_ROWS,
+    ex: Executor | None = None, shard_rows: int = SHARD_ROWS, prev: Previous | None = None,
 ) -> Clusters:  # fmt: skip
     """HDBSCAN's dense cores of the texts' kNN graph grown into clusters of every text and grouped into topics
-    (``engine.vectors.refine``), and one summary row per cluster and per topic.
+    (``engine.vectors.refine``), one summary row per cluster and per topic, and the ids of last night's clusters
+    and topics carried onto tonight's through the texts they share (``engine.vectors.lineage``).
 
     The graph's queries are searched through ``ex`` over shards of the index (``engine.vectors.knn``: in parallel on
     Ray); HDBSCAN itself is global and runs here (its cost: executor module doc).
@@ -356,7 +366,21 @@ def cluster_texts(
     )
     args = (texts.norm, emb.vectors, texts.text_row, tmpl.account_codes, tmpl.result.template, tmpl.result.template_id)
     table = cluster.summarize(result, *args)
-    return Clusters(result, table, cluster.summarize_topics(table, result, *args))
+    topics = cluster.summarize_topics(table, result, *args)
+    prev = prev or Previous()
+    meta = prev.meta or {}
+    shared, before = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if prev.text_cluster is not None and len(prev.text_cluster) == len(prev.text_keys):
+        rows = _previous_rows(prev, texts.keys)
+        shared = np.flatnonzero(rows >= 0)
+        before = prev.text_cluster[rows[shared]].astype(np.int64)
+    after = result.labels[shared]
+    cl_ids = lineage.carry_ids(before, after, result.n_clusters, int(meta.get("next_cluster_id", 0)))
+    topic_of = np.array([prev.cluster_topic.get(int(c), -1) for c in before], np.int64)
+    tonight_topic = np.where(after >= 0, result.topics[np.maximum(after, 0)], -1) if result.n_topics else after
+    tp_ids = lineage.carry_ids(topic_of, tonight_topic, result.n_topics, int(meta.get("next_topic_id", 0)))
+    labels, table, topics = lineage.relabel(result.labels, table, topics, cl_ids.ids, tp_ids.ids)
+    return Clusters(result, labels, table, topics, cl_ids.kept, tp_ids.kept, cl_ids.next_id, tp_ids.next_id)
 
 
 # -- 8. detect ---------------------------------------------------------------------------------------------------
@@ -402,7 +426,7 @@ def detect_campaigns(
         payload=tmpl.result.payload,
         payload_vectors=emb.payload_vectors,
         payload_group=sig.payload_group,
-        text_cluster=cl.result.labels,
+        text_cluster=cl.labels,
         executor=ex,
         embedder=emb.embedder,
     )
@@ -505,14 +529,19 @@ def _distinct_texts(keys: pa.ChunkedArray | pa.Array) -> tuple[list[bytes], np.n
     return enc.dictionary.to_pylist(), enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+def _previous_rows(prev: Previous, keys: list[bytes]) -> np.ndarray:
+    """The previous snapshot's text row of each content key (-1: a text it did not hold)."""
+    where = {k: i for i, k in enumerate(prev.text_keys)}
+    return np.array([where.get(k, -1) for k in keys], dtype=np.int64)
+
+
 def _signatures(prev: Previous, keys: list[bytes], norm: list[str], ex: Executor) -> np.ndarray:
     """MinHash signatures: reused from the previous snapshot by content key, computed for new texts only."""
     hasher = MinHasher()
     sigs = np.empty((len(keys), hasher.num_perm), dtype=np.uint32)
     todo = np.ones(len(keys), dtype=bool)
     if prev.signatures is not None:
-        where = {k: i for i, k in enumerate(prev.text_keys)}
-        hit = np.array([where.get(k, -1) for k in keys], dtype=np.int64)
+        hit = _previous_rows(prev, keys)
         found = hit >= 0
         if found.any():
             sigs[found] = prev.signatures[hit[found]]
