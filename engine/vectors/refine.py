@@ -6,11 +6,11 @@ intents; ``scripts/bench_clusters.py``) left 66% of its texts out, and placing t
 0.48 only, below KMeans told the true k (0.54). The cores are right; the rest of the partition is not a density
 question but a graph one: which group holds most of a text's neighbours.
 
-So the cores seed a partition of the same similarity graph (edge weight: cosine similarity, each kNN edge once,
-both directions merged) that is improved for the Constant Potts Model: a group is worth the similarity inside it
-minus ``resolution`` for every pair of texts it holds (Traag, Van Dooren & Nesterov 2011; Leiden's CPM). Unlike
+So the cores seed a partition of the same kNN graph (edge weight: how near a neighbour is on the scale of the
+text's own neighbourhood, ``similarity_graph``; each edge once, both directions merged) that is improved for the
+Constant Potts Model: a group is worth the edge weight inside it minus ``resolution`` for every pair of texts it holds (Traag, Van Dooren & Nesterov 2011; Leiden's CPM). Unlike
 modularity, CPM has no resolution limit: what counts as one group does not depend on how large the log is, the
-same grain at 20k texts and at 1M. A group holds together while the mean similarity a member has inside it exceeds
+same grain at 20k texts and at 1M. A group holds together while the mean edge weight a member has inside it exceeds
 ``resolution`` times its size, so on a k-neighbour graph no group outgrows about k / resolution texts: a wrapper
 copied 50,000 times becomes a few dozen groups of its own, which the topic level gathers again.
 
@@ -18,7 +18,7 @@ Two moves, as Louvain and Leiden make them, in arrays:
 
 * local moves: every text goes to the neighbouring group with the largest gain (or alone, if every group costs
   more than it brings), half of the texts at random each round so that neighbours do not swap in lockstep;
-* merges: two groups join when the similarity between them exceeds ``resolution`` times the product of their
+* merges: two groups join when the edge weight between them exceeds ``resolution`` times the product of their
   sizes; each round joins mutually best pairs only, so no gain is counted on sizes that changed.
 
 Measured with ``scripts/bench_clusters.py`` (static embedder, every text placed):
@@ -26,16 +26,18 @@ Measured with ``scripts/bench_clusters.py`` (static embedder, every text placed)
 =========================  ==========================  ==========================
 log                        cores + neighbour vote      cores + CPM (this module)
 =========================  ==========================  ==========================
-CLINC150 (150 intents)     220 clusters, ARI 0.478     201 clusters, ARI 0.615, NMI 0.849
-banking77 (one domain)     142 clusters, ARI 0.367     119 clusters, ARI 0.442, NMI 0.748
+CLINC150 (150 intents)     220 clusters, ARI 0.478     197 clusters, ARI 0.628, NMI 0.856
+banking77 (one domain)     142 clusters, ARI 0.367     124 clusters, ARI 0.462, NMI 0.760
 =========================  ==========================  ==========================
 
 against KMeans told the true k on the same vectors 0.539 / 0.813 and 0.311 / 0.653. Over five seeds of the move
-order CLINC150 gives ARI 0.613-0.619 and NMI 0.849-0.852; neither the edge weight (similarity squared or cubed),
-k (10 to 24, resolution scaled with it), more rounds nor the dissolve size moved NMI off 0.85. The same moves from
-every text alone (no HDBSCAN seed) gave 0.62 and 0.46; from HDBSCAN's clusters with the outliers already placed,
-0.58 and 0.43: a seed that is wrong at its edges is harder to undo than no seed. At 504k texts (public3 --scale 7)
-the moves, merges and topics take ~16 s.
+order CLINC150 gives ARI 0.626-0.629 and NMI 0.854-0.856. With the cosine similarity as the edge weight (at
+resolution 0.01) it was 0.615 / 0.849 and 0.442 / 0.748, and neither squaring or cubing it, k (10 to 24,
+resolution scaled with it), more rounds nor the dissolve size moved NMI off 0.85: the local scale of
+``similarity_graph`` did. The same moves from every text alone (no HDBSCAN seed) gave 0.62 and 0.46 (cosine
+weights); from HDBSCAN's clusters with the outliers already placed, 0.58 and 0.43: a seed that is wrong at its
+edges is harder to undo than no seed. At 504k texts (public3 --scale 7) the graph, moves, merges and topics take
+~22 s.
 """
 
 from __future__ import annotations
@@ -43,15 +45,18 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-#: CPM resolution: a group is worth its inner similarity minus this much per pair of texts. With k = 16 neighbours
-#: of similarity ~0.7 no group outgrows ~1,000-2,000 texts. Chosen by looking at scripts/bench_clusters.py: on
-#: CLINC150 0.01 gave ARI 0.621 and 0.015 0.616, 0.02 0.58, 0.005 fewer and broader clusters; banking77 0.439 at both
-#: 0.01 and 0.015
-RESOLUTION = 0.01
+#: CPM resolution: a group is worth its inner edge weight minus this much per pair of texts. With k = 16 neighbours
+#: of mean weight ~0.46 no group outgrows ~1,500 texts. Chosen by looking at scripts/bench_clusters.py: with cosine
+#: weights (mean ~0.78) 0.01 was best on CLINC150 (0.015: ARI 0.616, 0.02: 0.58) and on banking77; with the
+#: local-scale weights of ``similarity_graph`` 0.004 to 0.006 give the same figures on both sets (CLINC150 NMI
+#: 0.850-0.856, banking77 0.756-0.760; 0.003 and 0.007 fall off on one of them), and 0.005 is the middle
+RESOLUTION = 0.005
+#: added to each text's sigma (``similarity_graph``): a text whose neighbours are all equally near gets weight 1
+SIGMA_FLOOR = 1e-6
 #: topics: groups of clusters, the same objective at a coarser resolution. Set by looking at CLINC150 against its
-#: ten domains (clinc/oos-eval data/domains.json, read with fetch): resolution / 2, 10, 20, 50 gave 149, 74, 53, 34
-#: topics over its 201 clusters, NMI 0.57, 0.60, 0.60, 0.56 and ARI 0.13, 0.23, 0.32, 0.35, the last with one topic
-#: of 4,826 texts: /20 is the finest grain at the best NMI
+#: ten domains (clinc/oos-eval data/domains.json, read with fetch): resolution / 2, 10, 20, 50 gave 149, 73, 51, 32
+#: topics over its ~200 clusters, NMI 0.57, 0.60, 0.60, 0.60 and ARI 0.13, 0.23, 0.32, 0.40, the last with one topic
+#: of 4,698 texts: /20 is the finest grain at the best NMI (the same choice as with cosine weights)
 TOPIC_RESOLUTION = RESOLUTION / 20
 #: merge rounds for topics (each joins mutually best pairs of clusters only)
 TOPIC_ROUNDS = 64
@@ -74,15 +79,30 @@ MOVE_SHARE = 0.5
 
 
 def similarity_graph(sims: np.ndarray, ids: np.ndarray) -> sp.csr_matrix:
-    """Symmetric text x text graph of a kNN result: weight = cosine similarity (negatives as 0), no self loops; an
-    edge found from both ends is counted once, at the larger similarity."""
+    """Symmetric text x text graph of a kNN result, each edge weighted by how near the neighbour is on the scale
+    of the text's own neighbourhood, as UMAP's fuzzy graph does: w = exp(-(d - rho) / sigma), with d the cosine
+    distance, rho the text's nearest-neighbour distance and sigma its neighbours' mean distance beyond rho; an edge
+    found from both ends is joined as a fuzzy union, a + b - ab. No self loops; a neighbour at cosine similarity 0
+    or below is no edge (the texts of all-zero vectors stay unconnected).
+
+    Why not the similarity itself: prompt space is denser in some regions than others (the neighbours of a banking
+    request are all at 0.85, those of a rare question at 0.6), and a CPM resolution constant to both splits the
+    loose regions and lumps the dense ones. Measured with ``scripts/bench_clusters.py`` against cosine weights (at
+    ``RESOLUTION`` scaled by the mean weight, 0.78 -> 0.46): CLINC150 ARI 0.615 -> 0.62, NMI 0.849 -> 0.855;
+    banking77 ARI 0.442 -> 0.46, NMI 0.748 -> 0.76."""
     n, k = ids.shape
+    valid = (ids >= 0) & (ids != np.arange(n)[:, None]) & (sims > 0)
+    d = np.where(valid, 1.0 - sims.astype(np.float64), np.inf)
+    rho = np.where(valid.any(axis=1, keepdims=True), d.min(axis=1, keepdims=True), 0.0)
+    excess = np.where(valid, d - rho, 0.0)
+    sigma = excess.sum(axis=1, keepdims=True) / np.maximum(valid.sum(axis=1, keepdims=True), 1) + SIGMA_FLOOR
+    w = np.where(valid, np.exp(-excess / sigma), 0.0)
     rows = np.repeat(np.arange(n, dtype=np.int64), k)
-    cols = ids.ravel().astype(np.int64)
-    w = np.maximum(sims.ravel(), 0.0).astype(np.float64)
-    keep = (cols >= 0) & (cols != rows) & (w > 0)
-    a = sp.csr_matrix((w[keep], (rows[keep], cols[keep])), shape=(n, n))
-    return a.maximum(a.T).tocsr()
+    keep = valid.ravel()
+    a = sp.csr_matrix((w.ravel()[keep], (rows[keep], ids.ravel()[keep].astype(np.int64))), shape=(n, n))
+    a.sum_duplicates()
+    at = a.T.tocsr()
+    return (a + at - a.multiply(at)).tocsr()
 
 
 def _compact(labels: np.ndarray) -> np.ndarray:
