@@ -483,7 +483,8 @@ def cmd_settings(a: argparse.Namespace) -> int:
     """The detection settings: the store's (what its last run used) where there is one, else the defaults."""
     snap = Store(a.store).current()
     stored = (snap.meta().get("config") or {}).get("detect") if snap is not None else None
-    current = DetectSettings().with_values(stored or {})
+    known = DetectSettings.names()
+    current = DetectSettings().with_values({k: v for k, v in (stored or {}).items() if k in known})  # removed: dropped
     if a.json:
         print(json.dumps(current.to_dict(), indent=1))
         return 0

@@ -4,9 +4,12 @@ A run takes a :class:`DetectSettings`; the defaults below are the engine's. An a
 the command line (``promptsim run --set link_cosine=0.45``) or a JSON file (``--settings FILE``), and the values a
 run used are stored with its snapshot, so ``prune`` and later nights reuse them.
 
-None of these was fitted to labels. Most are scale choices ("how much is a lot"): evidence is always measured
-against the log's own bulk (median account, the log's sign-up rate, the ASN mix) and these only say when a
-difference is full evidence. Where a value was chosen by looking at a benchmark's result, its note says which.
+None of these was fitted by an optimiser to labels. Most are scale choices ("how much is a lot"): evidence is
+always measured against the log's own bulk (median account, the log's sign-up rate, the ASN mix) and these only say
+when a difference is full evidence. About a dozen were chosen by looking at a benchmark's result (``link_cosine``,
+``cohort_epsilon``, ``profile_merge_distance``, ``variant_distance``, ``sweep_distinct``, ``continue_score`` among
+them): each one's note says which benchmark and what it showed, so a reader knows which values a new kind of log
+may need to move. Settings read by nothing are removed, not kept: a stored run that names one still loads.
 """
 
 from __future__ import annotations
@@ -147,7 +150,6 @@ class DetectSettings:
         3, "accounts with at least this many prompts define the log's median capability and marker shares"
     )
     area_min_share: float = _s(0.05, "a capability area counts as covered when it holds this share of the probes")
-    full_coverage_areas: int = _s(4, "a cohort probing this many areas or more is said to sweep them (reasons)")
     marker_weight: float = _s(
         0.6,
         "reasoning / grading / refusal requests unlike random crowds count this much beside probe-like payloads "
@@ -259,16 +261,8 @@ class DetectSettings:
         0.5, "an account is flagged with its cohort when at least this typical of it (share of core wrapper text)"
     )
     core_segment_share: float = _s(0.3, "a wrapper sentence is core to a cohort when this share of its accounts use it")
-    far_member_min_profiled: int = _s(
-        20,
-        "a member whose profile is far from its cohort's (typicality < 1/2) is not made typical by shared wrapper "
-        "text, in cohorts with at least this many profiled members: fewer give no stable median distance (set "
-        "between the 8-account demo campaign, whose one outlying member is genuine, and the 1,082-account cohort "
-        "an eval harness joined at 1M public2)",
-    )
     member_score_floor: float = _s(0.6, "an atypical member's score is at least this share of its cohort's score")
     solo_cap: float = _s(0.35, "an account alone (no cohort) is ranked by its own evidence capped here: never flagged")
-    solo_young_days: float = _s(60.0, "for a lone account: younger than this adds to its own evidence (linear)")
     # -- joining cohorts of one operation ------------------------------------------------------------------------
     merge_burst_days: float = _s(2.0, "flagged cohorts whose sign-up bursts start this close may be one operation")
     merge_burst_share: float = _s(0.8, "... when this share of each was created within merge_burst_window days")
@@ -333,6 +327,11 @@ class DetectSettings:
         if not isinstance(values, dict):
             raise ValueError(f"{path}: detection settings must be a JSON object of name: value")
         return cls.from_dict(values)
+
+    @classmethod
+    def names(cls) -> set[str]:
+        """Every setting's name: a stored run's settings are read through it, dropping names since removed."""
+        return {f.name for f in fields(cls)}
 
     @classmethod
     def describe(cls) -> list[tuple[str, Any, str]]:

@@ -73,7 +73,7 @@ class RunConfig:
         for k in PERSISTED:
             if k not in values and stored.get(k) is not None:
                 values[k] = stored[k]
-        known_settings = {f.name for f in fields(DetectSettings)}
+        known_settings = DetectSettings.names()
         kept = {k: v for k, v in (stored.get("detect") or {}).items() if k in known_settings}  # since removed: dropped
         detect = values.pop("detect", None) or DetectSettings().with_values(kept)
         known = {f.name for f in fields(cls)}
