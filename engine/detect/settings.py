@@ -7,7 +7,7 @@ run used are stored with its snapshot, so ``prune`` and later nights reuse them.
 None of these was fitted by an optimiser to labels. Most are scale choices ("how much is a lot"): evidence is
 always measured against the log's own bulk (median account, the log's sign-up rate, the ASN mix) and these only say
 when a difference is full evidence. About a dozen were chosen by looking at a benchmark's result (``link_cosine``,
-``cohort_epsilon``, ``profile_merge_distance``, ``variant_distance``, ``sweep_distinct``, ``continue_score`` among
+``cohort_epsilon``, ``profile_merge_distance``, ``variant_share``, ``sweep_distinct``, ``continue_score`` among
 them): each one's note says which benchmark and what it showed, so a reader knows which values a new kind of log
 may need to move. Settings read by nothing are removed, not kept: a stored run that names one still loads.
 """
@@ -85,18 +85,19 @@ class DetectSettings:
         "(public2; 1.47-1.75 in holdout-c, partly left apart), two different campaigns at least 1.8, a flagged "
         "campaign and an ordinary cohort at least 2.3",
     )
-    variant_distance: float = _s(
-        0.75,
-        "two flagged cohorts whose mean profiles are this close but for the marker columns (what their wrappers ask "
-        "for) are one operation's wrapper variants and are joined (half profile_merge_distance). Set by looking at "
-        "public3.json at --scale 7: a swarm's variant asking for reasoning in words the markers do not know lies 0.44 "
-        "from the rest (1.80 with the markers); two different campaigns there lie at least 1.40 apart without them",
+    variant_share: float = _s(
+        0.5,
+        "two flagged cohorts whose mean profiles are closer than this share of profile_merge_distance but for the "
+        "marker columns (what their wrappers ask for) are one operation's wrapper variants and are joined "
+        "(``variant_distance``). Set by looking at public3.json at --scale 7: a swarm's variant asking for reasoning "
+        "in words the markers do not know lies 0.44 from the rest (1.80 with the markers); two different campaigns "
+        "there lie at least 1.40 apart without them; half of 1.5 falls between",
     )
-    fragment_score: float = _s(
-        0.4,
+    fragment_share: float = _s(
+        0.8,
         "an unflagged cohort of any size close in profile to a flagged one joins it when it scores at least this "
-        "on its own (four fifths of flag_score): one operation split by its wrapper variants, each just short. "
-        "Ordinary cohorts score far below it against random crowds",
+        "share of flag_score on its own (``fragment_score``): one operation split by its wrapper variants, each just "
+        "short. Ordinary cohorts score far below it against random crowds",
     )
     attach_odds: float = _s(
         1.0,
@@ -327,6 +328,16 @@ class DetectSettings:
         if not isinstance(values, dict):
             raise ValueError(f"{path}: detection settings must be a JSON object of name: value")
         return cls.from_dict(values)
+
+    @property
+    def variant_distance(self) -> float:
+        """Profile distance (marker columns left out) under which two flagged cohorts are wrapper variants."""
+        return self.variant_share * self.profile_merge_distance
+
+    @property
+    def fragment_score(self) -> float:
+        """Score at which an unflagged cohort close to a flagged one joins it: derived, so it follows flag_score."""
+        return self.fragment_share * self.flag_score
 
     @classmethod
     def names(cls) -> set[str]:
