@@ -376,7 +376,12 @@ def cluster_texts(
         before = prev.text_cluster[rows[shared]].astype(np.int64)
     after = result.labels[shared]
     cl_ids = lineage.carry_ids(before, after, result.n_clusters, int(meta.get("next_cluster_id", 0)))
-    topic_of = np.array([prev.cluster_topic.get(int(c), -1) for c in before], np.int64)
+    topic_of = np.full(len(before), -1, np.int64)  # each shared text's topic last night
+    if prev.cluster_topic:
+        known = np.array(sorted(prev.cluster_topic), np.int64)
+        their = np.array([prev.cluster_topic[int(c)] for c in known], np.int64)
+        at = np.minimum(np.searchsorted(known, before), len(known) - 1)
+        topic_of = np.where(known[at] == before, their[at], -1)
     tonight_topic = np.where(after >= 0, result.topics[np.maximum(after, 0)], -1) if result.n_topics else after
     tp_ids = lineage.carry_ids(topic_of, tonight_topic, result.n_topics, int(meta.get("next_topic_id", 0)))
     labels, table, topics = lineage.relabel(result.labels, table, topics, cl_ids.ids, tp_ids.ids)
