@@ -339,3 +339,17 @@ def test_labels_need_the_key_are_refused_read_only_and_are_kept_as_written(serve
             assert actions[0]["before"] is None and actions[0]["after"]["note"] == note and actions[0]["by"] == "ana"
     finally:
         server.close()
+
+
+def test_a_loaded_snapshot_is_frozen_out_of_the_garbage_collector(served_store: dict) -> None:
+    # a full collection walking the snapshot's millions of objects paused a request for up to 250 ms at 1M prompts
+    import gc
+
+    from engine.app.live import LiveStore
+
+    gc.unfreeze()
+    live = LiveStore(served_store["store"])
+    try:
+        assert live.get() is not None and gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
