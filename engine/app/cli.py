@@ -14,6 +14,7 @@ from engine.app.report import ACCOUNT_EXPORT
 from engine.detect.finite import NonFiniteError
 from engine.detect.settings import DetectSettings
 from engine.ingest import envelopes
+from engine.ingest.network import Networks
 from engine.ingest.records import InputError
 from engine.pipeline import DEFAULT_STORE, RunConfig
 from engine.store import Store, StoreError
@@ -79,6 +80,12 @@ def cmd_run(a: argparse.Namespace) -> int:
     except ValueError as e:
         raise SystemExit(f"promptsim run: {e}") from None
     cfg.input_format, cfg.field_map, cfg.fill = a.input_format, tuple(a.field_map), tuple(a.fill)
+    if a.asn_db:
+        try:
+            Networks(a.asn_db).close()  # a database that will not open is a one-line error now, not mid-run
+        except ValueError as e:
+            raise SystemExit(f"promptsim run: --asn-db {e}") from None
+        cfg.asn_db = a.asn_db
     if a.knn_shard_rows is not None:
         cfg.knn_shard_rows = a.knn_shard_rows
     try:
@@ -540,6 +547,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FIELD=VALUE",
         help="a value for a field the records lack, e.g. account_id=org-7 timestamp=2026-11-21 for a batch file "
         "(repeatable)",
+    )
+    r.add_argument(
+        "--asn-db",
+        metavar="PATH",
+        help="MaxMind-format ASN database (GeoLite2-ASN .mmdb) mapping each record's client 'ip' to its AS number; "
+        "without it an address's /24 (IPv6: /48) stands in for its network. Give it every night: a window mixing "
+        "the two counts networks on two scales",
     )
     r.add_argument(
         "--embedder",

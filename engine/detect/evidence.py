@@ -35,6 +35,7 @@ from scipy.stats import binom
 from engine.detect.null import RateNull, Surprise
 from engine.detect.settings import DetectSettings
 from engine.detect.signals import AREAS, AccountSignals, Context, TextSignals, value_codes
+from engine.ingest.network import is_prefix
 from engine.ingest.records import epoch_seconds
 
 #: the per-prompt content statistics every cohort is tested on (markers are named as in the taxonomy)
@@ -245,6 +246,7 @@ class Provenance:
     infra: float
     young: float  # share of accounts under young_days
     evidence: float
+    by_prefix: bool = False  # the networks are address prefixes, not ASNs (no --asn-db: engine.ingest.network)
 
 
 def provenance(members: np.ndarray, acc: AccountSignals, pop: Population, s: DetectSettings) -> Provenance:
@@ -254,14 +256,16 @@ def provenance(members: np.ndarray, acc: AccountSignals, pop: Population, s: Det
     cards, uses = np.unique(pay[pay != ""], return_counts=True)
     shared = cards[uses > 1]
     shared_pay = float(np.isin(pay, shared).mean()) if len(cards) else 0.0
-    n_asn = len(set(acc.asn[members].astype(str)) - {""})
+    networks = set(acc.asn[members].astype(str)) - {""}
+    n_asn = len(networks)
+    by_prefix = sum(map(is_prefix, networks)) * 2 > n_asn
     exp_asn = float(np.sum(1.0 - (1.0 - pop.asn_shares) ** n))
     e_asn = float(np.clip(1 - n_asn / max(exp_asn, 1), 0, 1)) if n >= s.min_accounts_for_asn else 0.0
     infra = max(shared_pay, e_asn)
     ages = acc.age_days[members]
     young = float(np.nanmean(ages < s.young_days)) if np.isfinite(ages).any() else 0.0
     evidence = 1 - (1 - burst.evidence) * (1 - s.infra_weight * infra)
-    return Provenance(burst, shared_pay, shared, len(cards), n_asn, exp_asn, infra, young, evidence)
+    return Provenance(burst, shared_pay, shared, len(cards), n_asn, exp_asn, infra, young, evidence, by_prefix)
 
 
 # -- content ---------------------------------------------------------------------------------------------------

@@ -73,7 +73,8 @@ def reasons(
     if prov.shared_pay > 0:
         out.append(f"{prov.shared_pay:.0%} of accounts share a payment fingerprint ({prov.n_cards} cards)")
     if n >= min_accounts_for_asn and prov.n_asn < SAY_FEW_ASN * prov.expected_asn:
-        out.append(f"{prov.n_asn} network ASNs where {prov.expected_asn:.0f} would be expected for {n} accounts")
+        kind = "client networks (/24 or /48 address prefixes: no ASN database)" if prov.by_prefix else "network ASNs"
+        out.append(f"{prov.n_asn} {kind} where {prov.expected_asn:.0f} would be expected for {n} accounts")
     if cont.parts.get("probe", 0) >= SAY_EVIDENCE:
         out.append(
             f"mean probe probability {_versus(cont.surprise['probe'], n)}; {cont.distinct:.0%} of its prompts are "

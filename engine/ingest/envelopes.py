@@ -38,7 +38,7 @@ from typing import Any
 
 #: flat fields a record must end up with, and those it may
 REQUIRED = ("prompt_id", "account_id", "timestamp", "text")
-OPTIONAL = ("model", "ip_asn", "user_agent")
+OPTIONAL = ("model", "ip_asn", "ip", "user_agent")
 FIELDS = REQUIRED + OPTIONAL
 
 #: characters of the system prompt kept in a request's meta (its hash names it whole)
@@ -225,7 +225,7 @@ def _p(*keys: str | int) -> tuple[str | int, ...]:
 #: top-level fields an envelope reads into the flat ones (the rest are kept in meta)
 _CONSUMED = frozenset(
     ("prompt_id", "request_id", "id", "custom_id", "account_id", "user_id", "user", "timestamp", "created",
-     "created_at", "received_at", "request_time", "startTime", "model", "ip_asn", "asn", "user_agent", "messages",
+     "created_at", "received_at", "request_time", "startTime", "model", "ip_asn", "asn", "ip", "client_ip", "user_agent", "messages",
      "system", "tools")
 )  # fmt: skip
 _IDS = (_p("prompt_id"), _p("request_id"), _p("id"), _p("custom_id"))
@@ -244,6 +244,7 @@ def _common(obj: dict, body: dict) -> dict[str, Any]:
         "timestamp": _first(obj, *_TIMES),
         "model": _first(body, _p("model")) or _first(obj, _p("model")),
         "ip_asn": _first(obj, _p("ip_asn"), _p("asn"), _p("client", "asn"), _p("client", "ip_asn")),
+        "ip": _first(obj, _p("ip"), _p("client_ip"), _p("client", "ip")),
         "user_agent": _first(obj, _p("user_agent"), _p("client", "user_agent"), _p("headers", "user-agent")),
     }
 

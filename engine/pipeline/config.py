@@ -52,6 +52,7 @@ class RunConfig:
     input_format: str | None = None  # flat | openai | anthropic; None: each file's first records decide
     field_map: Sequence[str] = ()  # "FIELD=PATH": a field from a JSON path into each record
     fill: Sequence[str] = ()  # "FIELD=VALUE": a value for a field the records lack (a batch file's account)
+    asn_db: str | None = None  # MaxMind-format ASN database for records' client "ip" (engine.ingest.network)
 
     def persisted(self) -> dict[str, Any]:
         """The settings a later run on this store reuses (written into the snapshot's meta)."""

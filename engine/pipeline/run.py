@@ -22,6 +22,7 @@ from engine.detect.casework import Casework
 from engine.embed import as_keys
 from engine.executor import Executor, InjectedFailure
 from engine.ingest import envelopes
+from engine.ingest.network import Networks
 from engine.pipeline import steps
 from engine.pipeline.config import DEFAULT_STORE, RunConfig, executor_for
 from engine.pipeline.previous import Previous
@@ -83,8 +84,9 @@ def run(cfg: RunConfig) -> RunReport:
         models = Path(cfg.models_dir) if cfg.models_dir else None
 
         reading = envelopes.Reading.parse(cfg.input_format, cfg.field_map, cfg.fill)
+        networks = Networks(cfg.asn_db)  # client IPs to networks, each distinct address looked up once a night
         ing = ex.step("ingest", steps.ingest, cfg.inputs, cfg.accounts, prev, store.quarantine_path(run_id),
-                      cfg.prune_before, reading)  # fmt: skip
+                      cfg.prune_before, reading, networks)  # fmt: skip
         texts = ex.step("normalize", steps.normalize_texts, ing, prev, cfg.window_days, ex=ex)
         tmpl = ex.step("templates", steps.templates, texts)
         sig = ex.step("minhash", steps.minhash, texts, tmpl, prev, ex=ex)

@@ -40,6 +40,7 @@ from engine.ingest import (
     read_prompts,
     sources,
 )
+from engine.ingest.network import Networks
 from engine.pipeline.config import RunConfig
 from engine.pipeline.previous import Previous
 from engine.store import StoreError
@@ -81,6 +82,7 @@ def ingest(
     quarantine_path: Path,
     prune_before: datetime | None = None,
     reading: envelopes.Reading | None = None,
+    networks: Networks | None = None,
 ) -> Ingested:
     """Read tonight's files (bad rows to the quarantine), drop prompts already stored, apply a prune.
 
@@ -99,7 +101,8 @@ def ingest(
             with sources.local_copy(log) as local:
                 batches.extend(
                     read_prompts(local, quarantine=quarantine, seen_ids=seen, reading=reading,
-                                 name=log.name if log.uri else None, partition=log.partition or None)
+                                 name=log.name if log.uri else None, partition=log.partition or None,
+                                 networks=networks)
                 )  # fmt: skip
     accounts_new = read_accounts(accounts_file, quarantine=quarantine) if accounts_file else None
     quarantine.close()
