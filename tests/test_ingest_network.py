@@ -82,3 +82,44 @@ def test_run_refuses_an_asn_database_that_will_not_open_in_one_line(tmp_path: Pa
         capture_output=True, text=True,
     )  # fmt: skip
     assert out.returncode != 0 and "--asn-db" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.slow
+def test_a_log_of_client_ips_gives_the_verdicts_of_the_same_log_with_asns(demo_log: dict, tmp_path: Path) -> None:
+    """The demo log with each ASN replaced by addresses in a /24 of its own: with a database naming those blocks
+    the run sees the same networks and gives the same verdicts; without one, the /24s stand in one for one."""
+    import ipaddress
+    import json
+
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    from engine.pipeline import RunConfig, run
+    from engine.store import Store
+    from engine.store.tables import Tables
+
+    rows = [json.loads(line) for line in demo_log["prompts"].read_text().splitlines() if line.strip()]
+    asns = sorted({r["ip_asn"] for r in rows if r.get("ip_asn")})
+    block = {a: ipaddress.ip_network(f"10.{i // 256}.{i % 256}.0/24") for i, a in enumerate(asns)}
+    w = MMDBWriter(ip_version=6, database_type="GeoLite2-ASN", ipv4_compatible=True)
+    for a, net in block.items():
+        w.insert_network(IPSet([str(net)]), {"autonomous_system_number": int(a[2:])})
+    w.to_db_file(str(tmp_path / "asn.mmdb"))
+    with_ips = []
+    for i, r in enumerate(rows):
+        r = dict(r)
+        if r.get("ip_asn"):
+            r["ip"] = str(block[r.pop("ip_asn")][1 + i % 250])  # many clients in each network
+        with_ips.append(r)
+    ip_log = write_jsonl(tmp_path / "ips.jsonl", with_ips)
+
+    def verdicts(log: Path, store: str, asn_db: Path | None) -> dict:
+        run(RunConfig(inputs=[log], accounts=demo_log["accounts"], store=tmp_path / store, quiet=True,
+                      asn_db=str(asn_db) if asn_db else None))  # fmt: skip
+        t = Tables(Store(tmp_path / store).require()).accounts().select(["account_id", "score", "flagged"])
+        return {r["account_id"]: (round(r["score"], 6), r["flagged"]) for r in t.to_pylist()}
+
+    want = verdicts(demo_log["prompts"], "asn", None)
+    assert any(flagged for _, flagged in want.values())
+    assert verdicts(ip_log, "db", tmp_path / "asn.mmdb") == want
+    assert verdicts(ip_log, "prefix", None) == want
