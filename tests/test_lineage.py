@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from engine.vectors.lineage import carry_ids, relabel
+from engine.vectors.lineage import carry_ids, carry_night, relabel
 
 
 def test_first_night_numbers_groups_as_clustering_does() -> None:
@@ -42,3 +42,12 @@ def test_relabel_renumbers_texts_clusters_and_topics_together() -> None:
     assert out.tolist() == [10, 4, 4, -1, 11]
     assert cl["cluster_id"].to_pylist() == [10, 4, 11] and cl["topic_id"].to_pylist() == [6, 6, 2]
     assert tp["topic_id"].to_pylist() == [6, 2] and tp["clusters"].to_pylist() == [[10, 4], [11]]
+
+
+def test_topics_are_carried_through_their_texts_with_the_clusters() -> None:
+    # last night: clusters 4 and 9 in topic 2, cluster 6 in topic 5; tonight 4 and 9 merged (group 0), 6 is group 1
+    before = np.array([4, 4, 9, 6, 6, 6])
+    after = np.array([0, 0, 0, 1, 1, 1])
+    clusters, topics = carry_night(before, after, 2, np.array([1, 0]), {4: 2, 9: 2, 6: 5}, 10, 7)
+    assert clusters.ids.tolist() == [4, 6] and clusters.next_id == 10
+    assert topics.ids.tolist() == [5, 2] and topics.kept == 2  # tonight's topic 0 holds cluster 6, topic 1 cluster 4

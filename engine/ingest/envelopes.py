@@ -225,8 +225,8 @@ def _p(*keys: str | int) -> tuple[str | int, ...]:
 #: top-level fields an envelope reads into the flat ones (the rest are kept in meta)
 _CONSUMED = frozenset(
     ("prompt_id", "request_id", "id", "custom_id", "account_id", "user_id", "user", "timestamp", "created",
-     "created_at", "received_at", "request_time", "startTime", "model", "ip_asn", "asn", "ip", "client_ip", "user_agent", "messages",
-     "system", "tools")
+     "created_at", "received_at", "request_time", "startTime", "model", "ip_asn", "asn", "ip", "client_ip",
+     "user_agent", "messages", "system", "tools")
 )  # fmt: skip
 _IDS = (_p("prompt_id"), _p("request_id"), _p("id"), _p("custom_id"))
 _TIMES = (_p("timestamp"), _p("created"), _p("created_at"), _p("received_at"), _p("request_time"), _p("startTime"))

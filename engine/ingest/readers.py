@@ -682,9 +682,10 @@ def _prompt_batcher(
                 return False
         model = get("model")
         ip_asn = get("ip_asn")
-        if ip_asn is None and get("ip") is not None:  # a client address: its network, the address not kept
+        ip = get("ip") if ip_asn is None else None
+        if ip is not None:  # a client address: its network, the address not kept
             try:
-                ip_asn = network_of(get("ip"))
+                ip_asn = network_of(ip)
             except ValueError as e:
                 reject(name, line, "ip", "bad_ip", raw, str(e))
                 return False

@@ -40,6 +40,15 @@ class Previous:
     events: pa.Table = field(default_factory=CAMPAIGN_EVENTS.empty_table)
     runs: pa.Table = field(default_factory=RUNS.empty_table)
     meta: dict[str, Any] = field(default_factory=dict)
+    _row_of_key: dict[bytes, int] | None = field(default=None, repr=False)
+
+    def rows_of(self, keys: list[bytes]) -> np.ndarray:
+        """The stored text row of each content key (-1: a text the snapshot did not hold). The key index is built
+        once a run: the MinHash step (signatures) and the cluster step (last night's cluster ids) both ask."""
+        if self._row_of_key is None:
+            self._row_of_key = {k: i for i, k in enumerate(self.text_keys)}
+        where = self._row_of_key
+        return np.array([where.get(k, -1) for k in keys], dtype=np.int64)
 
     @classmethod
     def load(cls, snap: Snapshot | None) -> Previous:

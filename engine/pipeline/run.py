@@ -87,6 +87,7 @@ def run(cfg: RunConfig) -> RunReport:
         networks = Networks(cfg.asn_db)  # client IPs to networks, each distinct address looked up once a night
         ing = ex.step("ingest", steps.ingest, cfg.inputs, cfg.accounts, prev, store.quarantine_path(run_id),
                       cfg.prune_before, reading, networks)  # fmt: skip
+        networks.close()
         texts = ex.step("normalize", steps.normalize_texts, ing, prev, cfg.window_days, ex=ex)
         tmpl = ex.step("templates", steps.templates, texts)
         sig = ex.step("minhash", steps.minhash, texts, tmpl, prev, ex=ex)

@@ -374,19 +374,13 @@ def cluster_texts(
     meta = prev.meta or {}
     shared, before = np.zeros(0, np.int64), np.zeros(0, np.int64)
     if prev.text_cluster is not None and len(prev.text_cluster) == len(prev.text_keys):
-        rows = _previous_rows(prev, texts.keys)
+        rows = prev.rows_of(texts.keys)
         shared = np.flatnonzero(rows >= 0)
         before = prev.text_cluster[rows[shared]].astype(np.int64)
-    after = result.labels[shared]
-    cl_ids = lineage.carry_ids(before, after, result.n_clusters, int(meta.get("next_cluster_id", 0)))
-    topic_of = np.full(len(before), -1, np.int64)  # each shared text's topic last night
-    if prev.cluster_topic:
-        known = np.array(sorted(prev.cluster_topic), np.int64)
-        their = np.array([prev.cluster_topic[int(c)] for c in known], np.int64)
-        at = np.minimum(np.searchsorted(known, before), len(known) - 1)
-        topic_of = np.where(known[at] == before, their[at], -1)
-    tonight_topic = np.where(after >= 0, result.topics[np.maximum(after, 0)], -1) if result.n_topics else after
-    tp_ids = lineage.carry_ids(topic_of, tonight_topic, result.n_topics, int(meta.get("next_topic_id", 0)))
+    cl_ids, tp_ids = lineage.carry_night(
+        before, result.labels[shared], result.n_clusters, result.topics, prev.cluster_topic,
+        int(meta.get("next_cluster_id", 0)), int(meta.get("next_topic_id", 0)),
+    )  # fmt: skip
     labels, table, topics = lineage.relabel(result.labels, table, topics, cl_ids.ids, tp_ids.ids)
     return Clusters(result, labels, table, topics, cl_ids.kept, tp_ids.kept, cl_ids.next_id, tp_ids.next_id)
 
@@ -537,19 +531,13 @@ def _distinct_texts(keys: pa.ChunkedArray | pa.Array) -> tuple[list[bytes], np.n
     return enc.dictionary.to_pylist(), enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _previous_rows(prev: Previous, keys: list[bytes]) -> np.ndarray:
-    """The previous snapshot's text row of each content key (-1: a text it did not hold)."""
-    where = {k: i for i, k in enumerate(prev.text_keys)}
-    return np.array([where.get(k, -1) for k in keys], dtype=np.int64)
-
-
 def _signatures(prev: Previous, keys: list[bytes], norm: list[str], ex: Executor) -> np.ndarray:
     """MinHash signatures: reused from the previous snapshot by content key, computed for new texts only."""
     hasher = MinHasher()
     sigs = np.empty((len(keys), hasher.num_perm), dtype=np.uint32)
     todo = np.ones(len(keys), dtype=bool)
     if prev.signatures is not None:
-        hit = _previous_rows(prev, keys)
+        hit = prev.rows_of(keys)
         found = hit >= 0
         if found.any():
             sigs[found] = prev.signatures[hit[found]]

@@ -54,6 +54,25 @@ def carry_ids(before: np.ndarray, after: np.ndarray, n_groups: int, next_id: int
     return Carried(ids, int((~fresh).sum()), next_id + int(fresh.sum()))
 
 
+def carry_night(
+    before: np.ndarray, after: np.ndarray, n_clusters: int, topics: np.ndarray, cluster_topic: dict[int, int],
+    next_cluster: int, next_topic: int,
+) -> tuple[Carried, Carried]:  # fmt: skip
+    """Tonight's cluster ids and topic ids. ``before``/``after``: each shared text's cluster last night (its id, -1
+    in none) and tonight (0..n_clusters-1, -1); ``topics``: tonight's topic of each cluster; ``cluster_topic``: last
+    night's cluster id -> topic id. Topics are carried through the same texts, by their topics on either night."""
+    clusters = carry_ids(before, after, n_clusters, next_cluster)
+    topic_before = np.full(len(before), -1, np.int64)
+    if cluster_topic:
+        known = np.array(sorted(cluster_topic), np.int64)
+        their = np.array([cluster_topic[int(c)] for c in known], np.int64)
+        at = np.minimum(np.searchsorted(known, before), len(known) - 1)
+        topic_before = np.where(known[at] == before, their[at], -1)
+    topic_after = np.where(after >= 0, topics[np.maximum(after, 0)], -1) if len(topics) else after
+    n_topics = int(topics.max()) + 1 if len(topics) else 0
+    return clusters, carry_ids(topic_before, topic_after, n_topics, next_topic)
+
+
 def relabel(
     labels: np.ndarray, clusters: pa.Table, topics: pa.Table, cluster_ids: np.ndarray, topic_ids: np.ndarray
 ) -> tuple[np.ndarray, pa.Table, pa.Table]:
