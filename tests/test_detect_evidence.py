@@ -255,8 +255,8 @@ def test_an_operation_sharing_one_card_gets_no_discount_for_it() -> None:
 
 def test_robust_z_is_measured_against_the_bulk_and_clipped() -> None:
     bulk = np.random.default_rng(0).normal(0, 1, (1000, 2))
-    z = profiles._robust_z(np.array([[0.0, 100.0]]), bulk, 0.05)
-    assert abs(z[0, 0]) < 0.2 and z[0, 1] == profiles.CLIP_Z
+    z = profiles._robust_z(np.array([[0.0, 100.0]]), bulk, 0.05, DEFAULTS.profile_clip_z)
+    assert abs(z[0, 0]) < 0.2 and z[0, 1] == DEFAULTS.profile_clip_z
 
 
 def _profiles(groups: list[tuple[int, list[float]]], noise: float = 0.05) -> profiles.Profiles:

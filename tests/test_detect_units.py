@@ -323,10 +323,10 @@ def test_a_column_no_account_has_a_value_in_is_no_evidence() -> None:
     x = np.array([[np.nan, 1.0], [np.nan, 3.0], [np.nan, np.nan], [np.nan, 2.0]])
     assert _known_median(x).tolist() == [0.0, 2.0]  # the median of what is known; nothing known: 0
     filled = np.where(np.isnan(x), _known_median(x), x)
-    z = _robust_z(filled, filled, 0.05)
+    z = _robust_z(filled, filled, 0.05, 3.0)
     assert np.isfinite(z).all() and (z[:, 0] == 0).all()
     # no bulk to measure against (every account too quiet): every account sits at 0, not at its raw value
-    assert (_robust_z(np.array([[5.0, 7.0]]), np.zeros((0, 2)), 0.05) == 0).all()
+    assert (_robust_z(np.array([[5.0, 7.0]]), np.zeros((0, 2)), 0.05, 3.0) == 0).all()
 
 
 def test_a_non_finite_figure_is_named_with_its_statistic_and_cohort() -> None:

@@ -248,11 +248,9 @@ def _score_cohort(
                 "transparent_org": disc.transparent,
             }
         ),
-        "reasons": json.dumps(
-            explain.reasons(n, len(pidx), wrapped, top_template, prov, cont, beh, carried, pop, s.min_accounts_for_asn)
-        ),
+        "reasons": json.dumps(explain.reasons(n, len(pidx), wrapped, top_template, prov, cont, beh, carried, pop, s)),
         "mitigations": json.dumps(
-            explain.mitigations(n, prov, cont, beh, disc, profiled, typical, s.min_cohort, score >= s.flag_score)
+            explain.mitigations(n, prov, cont, beh, disc, profiled, s, typical, score >= s.flag_score)
         ),
         "areas": json.dumps({a: int(c) for a, c in zip([*AREAS, "languages"], cont.areas, strict=True) if c}),
         # the operation's own accounts: members at least min_member_strength typical of the cohort

@@ -8,12 +8,12 @@ campaign keeps its id whatever an analyst said); casework then changes what is *
   changes materially against the label's baseline -- the members, areas,
   cards, orgs and prompts it had when it was labelled: accounts beyond the labelled set by ``label_growth_share``,
   a capability area it did not ask before, a card or org it did not use (for a campaign concentrated on a few:
-  ``CONCENTRATED``), or ``label_volume_factor`` times the prompts a day -- with the reason ("labelled benign on DATE by NAME; since then +120 accounts, new area: tool use");
+  ``label_concentrated``), or ``label_volume_factor`` times the prompts a day -- with the reason ("labelled benign on DATE by NAME; since then +120 accounts, new area: tool use");
 * a campaign **confirmed** as extraction is flagged whatever its score, and becomes a **watch**: accounts of later
   nights that carry its templates (at least half of their prompts), use its cards or orgs, were linked into its
   cohort, or whose profile fits the profiles its labelled accounts show tonight (``watch_profile_odds``) are flagged
   in it the night they appear, with the reason "matches confirmed campaign C...", however few or quiet they are;
-* a campaign that split off a labelled one (no label of its own, at least ``SPLIT_SHARE`` of its members in the
+* a campaign that split off a labelled one (no label of its own, at least ``label_split_share`` of its members in the
   label's baseline) carries that label and says so ("split from C..."): a campaign's id follows one part when it
   splits, and the label must follow every part;
 * ``needs-review`` changes nothing but is listed;
@@ -40,11 +40,6 @@ from engine.detect.signals import Context
 VERDICTS = ("confirmed", "benign", "needs-review")
 BENIGN_KINDS = ("known-customer", "eval-or-research", "course-or-team", "product-traffic", "other")
 RULES = ("org", "template", "system-prompt")
-#: a labelled campaign is concentrated on its cards (orgs) when it had at most this many per account
-CONCENTRATED = 0.5
-#: an unlabelled campaign split off a labelled one when at least this share of its members were in the label's
-#: baseline: most of it is what the analyst looked at
-SPLIT_SHARE = 0.5
 
 
 @dataclass
@@ -110,7 +105,7 @@ def changes(row: dict, base: dict, accounts: pa.Table, s: DetectSettings) -> lis
     for name, col in (("card", "payment_fp"), ("org", "org_id")):
         had = set(base.get(f"{name}s") or [])
         new_ones = {v for v in acc[col].to_pylist() if v} - had
-        if new_ones and len(had) <= CONCENTRATED * n_base:
+        if new_ones and len(had) <= s.label_concentrated * n_base:
             out.append(f"{len(new_ones)} new {name}(s)")
     # volume as prompts a day over the campaign's span in the window: the window itself grows night by night
     if base.get("per_day") and _per_day(row) >= s.label_volume_factor * base["per_day"]:
@@ -129,15 +124,15 @@ def _said(label: dict) -> str:
     return f"labelled {label['verdict']}{kind} on {str(label.get('at', ''))[:10]} by {label.get('by') or 'unknown'}"
 
 
-def _split_from(row: dict, case: Casework, labelled: dict[str, set[str]]) -> dict | None:
+def _split_from(row: dict, case: Casework, labelled: dict[str, set[str]], s: DetectSettings) -> dict | None:
     """The campaign label ``row`` inherits when it has none of its own and split off a labelled campaign (at least
-    ``SPLIT_SHARE`` of its members in that label's baseline; the largest share wins); None otherwise. The label
+    ``label_split_share`` of its members in that label's baseline; the largest share wins); None otherwise. The label
     returned names its parent (``split_from``). ``labelled``: each labelled campaign's baseline accounts (not
     needs-review), built once per night."""
     members = set(row["member_ids"] or [])
     if not members or row["campaign_id"] in case.campaign:
         return None
-    best, share = None, SPLIT_SHARE
+    best, share = None, s.label_split_share
     for cid, had_ids in labelled.items():
         lab = case.campaign[cid]
         had = len(members & had_ids)
@@ -166,7 +161,7 @@ def apply(accounts: pa.Table, campaigns: pa.Table, case: Casework, ctx: Context 
     labelled = {cid: set((lab.get("baseline") or {}).get("accounts") or [])
                 for cid, lab in case.campaign.items() if lab["verdict"] != "needs-review"}  # fmt: skip
     for row in camps:
-        label = case.campaign.get(row["campaign_id"]) or _split_from(row, case, labelled)
+        label = case.campaign.get(row["campaign_id"]) or _split_from(row, case, labelled, s)
         if label is None or label["verdict"] == "needs-review":
             continue
         said = _said(label) if "split_from" not in label else f"split from {label['split_from']}, {_said(label)}"

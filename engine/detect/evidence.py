@@ -166,7 +166,9 @@ class Population:
         pop = cls(
             rates=rates,
             volume=RateNull.per_account("volume", np.log10(np.maximum(acc.per_day, 1e-3))),
-            machine=RateNull.per_account("machine", machine.astype(np.float64), eligible, binary=True),
+            machine=RateNull.per_account(
+                "machine", machine.astype(np.float64), eligible, binary=True, full_d=s.effect_hi
+            ),
             new_model=new,
             has_accounts=bool(np.isfinite(acc.created).any() or (acc.payment.astype(str) != "").any()),
             model_names=[str(m) for m in model_names],

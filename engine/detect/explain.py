@@ -11,22 +11,8 @@ import numpy as np
 
 from engine.detect.evidence import Behaviour, Content, Discounts, Population, Provenance
 from engine.detect.null import Surprise
+from engine.detect.settings import DetectSettings
 from engine.detect.signals import AREAS
-
-#: reason lines are shown when: the sign-up burst's chance is below this
-SAY_BURST_P = 1e-3
-#: ... this share of prompts carries shared wrapper text
-SAY_WRAPPED = 0.3
-#: ... the ASN count is below this share of what the log would give this many accounts
-SAY_FEW_ASN = 0.5
-#: ... this share of prompts is a capability probe
-SAY_CAPABILITY = 0.3
-#: ... a statistic's evidence against random crowds (effect x surprise) is at least this
-SAY_EVIDENCE = 0.2
-#: a mitigation says "ordinary content" when provenance and content are both below these
-ORDINARY_PROVENANCE, ORDINARY_CONTENT = 0.2, 0.4
-#: a mitigation says "only N accounts" below this
-FEW_ACCOUNTS = 10
 
 _MARKER_WORDS = {
     "reasoning": "ask for step-by-step reasoning",
@@ -47,7 +33,7 @@ def _versus(x: Surprise, n: int, pct: bool = True) -> str:
 
 def reasons(
     n: int, n_prompts: int, wrapped: float, top_template: float, prov: Provenance, cont: Content, beh: Behaviour,
-    carried: dict[str, float], pop: Population, min_accounts_for_asn: int,
+    carried: dict[str, float], pop: Population, s: DetectSettings,
 ) -> list[str]:  # fmt: skip
     """Human-readable evidence lines, strongest first, each with its numbers.
 
@@ -60,54 +46,54 @@ def reasons(
         "carried by " + ", ".join(f"{k} {carried[k]:.2f}" for k in order) + f" (sum {sum(carried.values()):.2f})"
     )
     b = prov.burst
-    if b.accounts >= 2 and b.p_value < SAY_BURST_P:
+    if b.accounts >= 2 and b.p_value < s.say_burst_p:
         out.append(
             f"{b.accounts / n:.0%} of accounts created within {b.days:.0f} days "
             f"(chance under the log's sign-up rate {max(b.p_value, 1e-300):.0e}); {prov.young:.0%} under 30 days old"
         )
-    if wrapped >= SAY_WRAPPED:
+    if wrapped >= s.say_wrapped:
         out.append(
             f"{wrapped:.0%} of prompts carry wrapper text shared across accounts; its commonest sentence is in "
             f"{top_template:.0%}"
         )
     if prov.shared_pay > 0:
         out.append(f"{prov.shared_pay:.0%} of accounts share a payment fingerprint ({prov.n_cards} cards)")
-    if n >= min_accounts_for_asn and prov.n_asn < SAY_FEW_ASN * prov.expected_asn:
+    if n >= s.min_accounts_for_asn and prov.n_asn < s.say_few_asn * prov.expected_asn:
         kind = "client networks (/24 or /48 address prefixes: no ASN database)" if prov.by_prefix else "network ASNs"
         out.append(f"{prov.n_asn} {kind} where {prov.expected_asn:.0f} would be expected for {n} accounts")
-    if cont.parts.get("probe", 0) >= SAY_EVIDENCE:
+    if cont.parts.get("probe", 0) >= s.say_evidence:
         out.append(
             f"mean probe probability {_versus(cont.surprise['probe'], n)}; {cont.distinct:.0%} of its prompts are "
             "distinct questions (a sweep; a course or viral prompt asks a few again and again)"
         )
     for name, label in _MARKER_WORDS.items():
-        if cont.parts.get(name, 0) >= SAY_EVIDENCE and (
+        if cont.parts.get(name, 0) >= s.say_evidence and (
             name == "foreign"
-            or cont.parts.get("probe", 0) >= SAY_EVIDENCE
-            or cont.parts.get(f"payload:{name}", 0) >= SAY_EVIDENCE
+            or cont.parts.get("probe", 0) >= s.say_evidence
+            or cont.parts.get(f"payload:{name}", 0) >= s.say_evidence
         ):
             out.append(f"{label[0].upper()}{label[1:]}: {_versus(cont.surprise[name], n)} of prompts")
-    if beh.parts.get("adoption", 0) >= SAY_EVIDENCE and pop.new_model is not None:
+    if beh.parts.get("adoption", 0) >= s.say_evidence and pop.new_model is not None:
         nm = pop.new_model
         out.append(
             f"moved to {nm.name} (released in the window) at once: {_versus(beh.adoption, n)} of requests in the "
             f"first hours after its release; {beh.adopted:.0%} of its active accounts used it"
         )
-    if beh.parts.get("model_choice", 0) >= SAY_EVIDENCE:
+    if beh.parts.get("model_choice", 0) >= s.say_evidence:
         out.append(f"requests to {beh.choice_model}: {_versus(beh.choice, n)}")
-    if cont.capability_share >= SAY_CAPABILITY:
+    if cont.capability_share >= s.say_capability:
         hist = cont.areas
         names = [*AREAS, "languages"]
         top = [f"{names[i]} {hist[i] / max(hist.sum(), 1):.0%}" for i in np.argsort(-hist)[:4] if hist[i] > 0]
         out.append(
             f"{cont.capability_share:.0%} of prompts are capability probes over {cont.covered} areas ({', '.join(top)})"
         )
-    if beh.parts.get("clock", 0) >= SAY_EVIDENCE:
+    if beh.parts.get("clock", 0) >= s.say_evidence:
         out.append(
             f"machine clocks (round the clock {beh.flat:.0%}, same minute of the hour {beh.lockstep:.0%} of busy "
             f"accounts): {_versus(beh.clock, beh.eligible)}"
         )
-    if beh.parts.get("volume", 0) >= SAY_EVIDENCE:
+    if beh.parts.get("volume", 0) >= s.say_evidence:
         out.append(
             f"median {beh.per_day:.1f} requests per account per day; log10 requests a day "
             f"{_versus(beh.volume, n, pct=False)}"
@@ -116,15 +102,15 @@ def reasons(
 
 
 def mitigations(
-    n: int, prov: Provenance, cont: Content, beh: Behaviour, disc: Discounts, profiled: tuple[int, int] = (0, 0),
-    typical: int | None = None, min_cohort: int = 0, scores_as_campaign: bool = False,
+    n: int, prov: Provenance, cont: Content, beh: Behaviour, disc: Discounts, profiled: tuple[int, int],
+    s: DetectSettings, typical: int | None = None, scores_as_campaign: bool = False,
 ) -> list[str]:  # fmt: skip
     """Why a cohort may be legitimate, or why the engine cannot say more, in the words an analyst would use.
 
     For a cohort that ``scores_as_campaign`` (at least the flag score), what the engine could not judge:
     ``profiled`` is (its members with a profile, the log's profiled accounts) -- under three of its own, or with no
     other account to compare with, how typical a member is of it is unknown (no evidence, not a guess); ``typical``
-    is its members typical enough of it to be flagged with it -- fewer than ``min_cohort`` are no campaign. Said
+    is its members typical enough of it to be flagged with it -- fewer than ``s.min_cohort`` are no campaign. Said
     only there: on a cohort scored far below the flag they would push out the reasons that matter."""
     out = []
     own, log = profiled
@@ -133,8 +119,8 @@ def mitigations(
             f"too few profiled accounts to compare ({own} of its {n} accounts profiled, {log} in the log): how "
             "typical each member is of it is judged by its prompts alone"
         )
-    if scores_as_campaign and typical is not None and typical < min_cohort:
-        out.append(f"only {typical} of its {n} accounts are typical of it: fewer than {min_cohort} make no campaign")
+    if scores_as_campaign and typical is not None and typical < s.min_cohort:
+        out.append(f"only {typical} of its {n} accounts are typical of it: fewer than {s.min_cohort} make no campaign")
     if disc.transparent == "ordinary":
         out.append(
             f"{disc.top_org_share:.0%} of accounts in one org or on one card, asking what this log's accounts "
@@ -157,10 +143,10 @@ def mitigations(
             f"{cont.shared_pool:.0%} of its other accounts: one shared pool of questions (a course, a classroom), "
             "not a sweep"
         )
-    if n < FEW_ACCOUNTS:
+    if n < s.say_few_accounts:
         out.append(f"only {n} accounts")
-    if prov.evidence < ORDINARY_PROVENANCE and cont.evidence < ORDINARY_CONTENT:
-        if max(cont.parts.values(), default=0.0) < SAY_EVIDENCE:
+    if prov.evidence < s.say_ordinary_provenance and cont.evidence < s.say_ordinary_content:
+        if max(cont.parts.values(), default=0.0) < s.say_evidence:
             out.append("asks what random sets of this log's accounts ask: a crowd that shares one coincidence")
         else:
             out.append("ordinary content from accounts of all ages: a product's or users' shared prompt")

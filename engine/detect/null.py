@@ -37,10 +37,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: effect of a cohort that is all-yes on a yes/no account statistic (``RateNull.binary``): the top of the default
-#: effect ramp (``DetectSettings.effect_hi``), so a third of the way from the log's share to all-yes is its foot
-BINARY_FULL_D = 1.5
-
 #: floor of the between-account variance: a statistic nearly every account shares (no marker anywhere) would
 #: otherwise make any difference infinitely many spreads
 MIN_TAU2 = 1e-4
@@ -82,8 +78,11 @@ class RateNull:
     sw2: float
     #: a yes/no per account (a machine clock): its spread is the Bernoulli one, so (T - mu) / tau cannot exceed
     #: sqrt((1 - mu) / mu), which is small when the log's busy accounts are often yes; the effect is then the excess
-    #: share (T - mu) / (1 - mu) -- how far from the log's share toward every member -- scaled by BINARY_FULL_D
+    #: share (T - mu) / (1 - mu) -- how far from the log's share toward every member -- scaled by ``full_d``
     binary: bool = False
+    #: the effect of an all-yes cohort on a yes/no statistic: the top of the effect ramp
+    #: (``DetectSettings.effect_hi``, which the caller passes), so its foot is a third of the way to all-yes
+    full_d: float = 1.5
 
     @classmethod
     def fit(cls, name: str, total: np.ndarray, total_sq: np.ndarray, n: np.ndarray) -> RateNull:
@@ -97,14 +96,20 @@ class RateNull:
 
     @classmethod
     def per_account(
-        cls, name: str, values: np.ndarray, valid: np.ndarray | None = None, binary: bool = False
+        cls,
+        name: str,
+        values: np.ndarray,
+        valid: np.ndarray | None = None,
+        binary: bool = False,
+        full_d: float = 1.5,
     ) -> RateNull:
-        """A statistic with one value per account (a clock, a volume); ``valid`` False where it is unknown."""
+        """A statistic with one value per account (a clock, a volume); ``valid`` False where it is unknown;
+        ``binary``: a yes/no, whose all-yes cohort has effect ``full_d``."""
         v = np.asarray(values, dtype=np.float64)
         ok = np.isfinite(v) if valid is None else (np.asarray(valid, dtype=bool) & np.isfinite(v))
         v0 = np.where(ok, v, 0.0)
         null = cls.fit(name, v0, v0**2, ok.astype(np.float64))
-        null.binary = binary
+        null.binary, null.full_d = binary, full_d
         return null
 
     def weights(self, members: np.ndarray) -> np.ndarray:
@@ -119,7 +124,7 @@ class RateNull:
             return Surprise.none()
         t = float(np.nansum(w * self.mean[members]) / total)
         diff = t - self.mu
-        d = diff / max(1.0 - self.mu, 1e-9) * BINARY_FULL_D if self.binary and diff > 0 else diff / math.sqrt(self.tau2)
+        d = diff / max(1.0 - self.mu, 1e-9) * self.full_d if self.binary and diff > 0 else diff / math.sqrt(self.tau2)
         return Surprise(t, self.mu, d, diff * math.sqrt(total))
 
     def shrunk(self) -> np.ndarray:

@@ -35,7 +35,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from engine.detect import finite
-from engine.detect.settings import DetectSettings
+from engine.detect.settings import DEFAULTS, DetectSettings
 from engine.detect.signals import AREAS, AccountSignals, Context, TextSignals, value_codes
 from engine.ingest.records import epoch_seconds
 from engine.vectors.cluster import BRIDGE_DISTANCE, bridge_components, hdbscan_precomputed
@@ -43,24 +43,12 @@ from engine.vectors.cluster import BRIDGE_DISTANCE, bridge_components, hdbscan_p
 RATE_CLOCK = ("log_per_day", "flat_clock", "minute_regularity", "log_gap", "gap_spread")
 #: the adoption block's two columns (share moved to a new model, delay after its release): one block, one weight
 ADOPTION = ("adoption", "adoption_delay")
-#: the commonest models and clients of the log get a column each; rarer ones share an "other" column
-TOP_VALUES = 8
-#: a fingerprint column's spread is floored here (robust-z units): a campaign whose members all sit at one value
-#: of a column would otherwise make any other value infinitely unlikely
-FINGERPRINT_MIN_SD = 0.25
-#: grid points of the binned kernel densities (over each column's range)
+#: grid points of the binned kernel densities (over each column's range): a numerical resolution, not a threshold
+#: (the densities are smooth at the bandwidths ``fingerprint_min_sd`` allows)
 KDE_GRID = 512
-#: the log's side of a fingerprint is a kernel density of at most this many of its profiled accounts (evenly spaced)
-FINGERPRINT_BULK = 3000
-#: ... and one column's log-likelihood ratio is clipped to +-this many nats
-FINGERPRINT_CLIP = 6.0
-#: rounds of the EM that estimates a flagged campaign's share of the log (``membership_odds``); it settles in a few
+#: rounds of the EM that estimates a flagged campaign's share of the log (``membership_odds``): a cap on
+#: iterations, not a threshold; it settles in a few
 EM_ROUNDS = 30
-#: ... and that share is capped here: a campaign is never taken to be most of the log, whatever its fingerprint fits
-EM_MAX_SHARE = 0.5
-#: a profile column counts at most this many spreads from the median: one wrapper's marker (an account always
-#: asking for reasoning) must not outweigh everything else the account does
-CLIP_Z = 3.0
 
 
 @dataclass
@@ -70,6 +58,8 @@ class Profiles:
     vectors: np.ndarray  # (eligible accounts x columns), float32
     accounts: np.ndarray  # account codes of the rows, ascending
     columns: list[str]
+    #: the settings the profiles were built with: fingerprints read from them are bounded by the same values
+    settings: DetectSettings = DEFAULTS
 
     def block_ids(self) -> np.ndarray:
         """Per column: which block it belongs to (its name's prefix before ':' -- ``model:``, ``client:``, ``marker:``
@@ -88,13 +78,13 @@ class Profiles:
 
 
 def _shares(
-    codes: np.ndarray, col: pa.ChunkedArray, n_acc: int, n: np.ndarray, pseudo: float
+    codes: np.ndarray, col: pa.ChunkedArray, n_acc: int, n: np.ndarray, pseudo: float, top_values: int
 ) -> tuple[np.ndarray, list[str]]:
-    """Per account, the share of its requests with each of the log's TOP_VALUES commonest values (+ other), shrunk
+    """Per account, the share of its requests with each of the log's ``top_values`` commonest values (+ other), shrunk
     toward the log's own shares by ``pseudo`` requests: a quiet account's one request is not a 100% preference."""
     inv, uniq = value_codes(col)
     counts = np.bincount(inv, minlength=len(uniq))
-    top = np.argsort(-counts, kind="stable")[:TOP_VALUES]
+    top = np.argsort(-counts, kind="stable")[:top_values]
     col_of = np.full(len(uniq), len(top), dtype=np.int64)
     col_of[top] = np.arange(len(top))
     m = np.zeros((n_acc, len(top) + 1))
@@ -134,8 +124,8 @@ def account_profiles(ctx: Context, ts: TextSignals, acc: AccountSignals, s: Dete
     cnt = np.maximum(np.bincount(gc, minlength=n_acc), 1)
     mean = np.bincount(gc, lg, minlength=n_acc) / cnt
     gap_sd = np.sqrt(np.maximum(np.bincount(gc, lg**2, minlength=n_acc) / cnt - mean**2, 0))
-    models, model_names = _shares(codes, ctx.window["model"], n_acc, n, k)
-    clients, client_names = _shares(codes, ctx.window["user_agent"], n_acc, n, k)
+    models, model_names = _shares(codes, ctx.window["model"], n_acc, n, k, s.profile_top_values)
+    clients, client_names = _shares(codes, ctx.window["user_agent"], n_acc, n, k, s.profile_top_values)
     age = np.log10(np.clip(np.nan_to_num(acc.age_days, nan=365.0), 1, None))
     clocked = n >= s.min_prompts_for_clock
     flat = np.where(clocked, 1 - acc.max_hour_gap / 24, np.nan)
@@ -178,11 +168,11 @@ def account_profiles(ctx: Context, ts: TextSignals, acc: AccountSignals, s: Dete
         x = np.stack(cols, axis=1)
         med = _known_median(x[bulk])
         x = np.where(np.isnan(x), med, x)  # unknown (a clock of a quiet account): the median, no pull either way
-        parts.append(_robust_z(x[eligible], x[bulk], s.profile_min_spread) / np.sqrt(x.shape[1]))
+        parts.append(_robust_z(x[eligible], x[bulk], s.profile_min_spread, s.profile_clip_z) / np.sqrt(x.shape[1]))
         names += cols_names
     vec = np.concatenate(parts, axis=1) if len(eligible) else np.zeros((0, len(names)))
     finite.check_columns(vec, names, "account profile", "the log's profiled accounts")
-    return Profiles(np.ascontiguousarray(vec, dtype=np.float32), eligible, names)
+    return Profiles(np.ascontiguousarray(vec, dtype=np.float32), eligible, names, s)
 
 
 def _known_median(x: np.ndarray) -> np.ndarray:
@@ -197,9 +187,9 @@ def _known_median(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _robust_z(x: np.ndarray, bulk: np.ndarray, min_spread: float) -> np.ndarray:
+def _robust_z(x: np.ndarray, bulk: np.ndarray, min_spread: float, clip: float) -> np.ndarray:
     """(x - median) / spread per column, both of ``bulk``; spread = IQR / 1.349 floored at ``min_spread``;
-    clipped to +-CLIP_Z.
+    clipped to +-``clip`` (``DetectSettings.profile_clip_z``).
 
     The floor keeps a column that almost every account shares (everyone on one client) from turning a tiny
     difference into a huge z; the clip keeps one extreme column from deciding a distance alone.
@@ -209,7 +199,7 @@ def _robust_z(x: np.ndarray, bulk: np.ndarray, min_spread: float) -> np.ndarray:
         return np.zeros_like(x)
     q1, med, q3 = np.percentile(bulk, [25, 50, 75], axis=0)
     spread = np.maximum((q3 - q1) / 1.349, min_spread)
-    return np.clip((x - med) / spread, -CLIP_Z, CLIP_Z)
+    return np.clip((x - med) / spread, -clip, clip)
 
 
 def profile_cohorts(p: Profiles, n_acc: int, s: DetectSettings) -> np.ndarray:
@@ -363,23 +353,28 @@ def _log_density(x: np.ndarray, sample: np.ndarray, h: np.ndarray, loo: bool = F
 
 
 def fingerprint_llr(
-    x: np.ndarray, members: np.ndarray, bulk: np.ndarray, blocks: np.ndarray, own: bool = False
+    x: np.ndarray,
+    members: np.ndarray,
+    bulk: np.ndarray,
+    blocks: np.ndarray,
+    s: DetectSettings = DEFAULTS,
+    own: bool = False,
 ) -> np.ndarray:
     """Per row of ``x``: log-likelihood ratio (nats) of its profile under a campaign's members against the log's
     profiled accounts, column by column, each block of columns averaged so that a block of ten correlated client
     columns counts as one. Each side's column is a kernel density of its accounts (so an operation whose accounts
     come in two kinds, with and without a reasoning suffix, fits both), bandwidth by Silverman's rule floored at
-    ``FINGERPRINT_MIN_SD``; the log's side is a fixed sample of at most ``FINGERPRINT_BULK`` accounts. A column the
+    ``fingerprint_min_sd``; the log's side is a fixed sample of at most ``fingerprint_bulk`` accounts. A column the
     campaign spreads over as widely as the log does says nothing (both terms cancel); one it holds tight, away from
     the log's bulk, says much. ``own``: ``x`` is ``members`` (each is scored against the others, leave-one-out)."""
-    if len(bulk) > FINGERPRINT_BULK:
-        bulk = bulk[np.linspace(0, len(bulk) - 1, FINGERPRINT_BULK).astype(np.int64)]
+    if len(bulk) > s.fingerprint_bulk:
+        bulk = bulk[np.linspace(0, len(bulk) - 1, s.fingerprint_bulk).astype(np.int64)]
 
     def bandwidth(a: np.ndarray) -> np.ndarray:
-        return np.maximum(1.06 * a.std(axis=0) * max(len(a), 1) ** -0.2, FINGERPRINT_MIN_SD)
+        return np.maximum(1.06 * a.std(axis=0) * max(len(a), 1) ** -0.2, s.fingerprint_min_sd)
 
     per_col = _log_density(x, members, bandwidth(members), loo=own) - _log_density(x, bulk, bandwidth(bulk))
-    per_col = np.clip(per_col, -FINGERPRINT_CLIP, FINGERPRINT_CLIP)
+    per_col = np.clip(per_col, -s.fingerprint_clip, s.fingerprint_clip)
     out = np.zeros(len(x))
     for b in np.unique(blocks):
         out += per_col[:, blocks == b].mean(axis=1)
@@ -403,17 +398,17 @@ def membership_odds(
     accounts are the ones nothing linked to it. ``estimate`` instead takes the share as the weight of a two-part
     mixture (the campaign's fingerprint, the log's bulk) and estimates it by EM over the candidates, the fingerprint
     held fixed: each round a candidate counts by its posterior of membership. The share starts at the members' own
-    and is capped at ``EM_MAX_SHARE``; ordinary candidates, whose ratios are below one, pull it back down."""
+    and is capped at ``attach_max_share``; ordinary candidates, whose ratios are below one, pull it back down."""
     x = p.vectors.astype(np.float64) if x is None else x
     blocks = p.block_ids() if blocks is None else blocks
     m = len(p.accounts)
-    llr = fingerprint_llr(x[cand], x[members], x, blocks)
+    llr = fingerprint_llr(x[cand], x[members], x, blocks, p.settings)
     share = len(members) / max(m, 1)
     if estimate and len(cand):
         for _ in range(EM_ROUNDS):
             prior = math.log(share / (1.0 - share))
             post = 1.0 / (1.0 + np.exp(-np.clip(llr + prior, -30, 30)))
-            new = min((len(members) + float(post.sum())) / m, EM_MAX_SHARE)
+            new = min((len(members) + float(post.sum())) / m, p.settings.attach_max_share)
             if abs(new - share) <= 1e-6 * share:
                 break
             share = new
@@ -522,6 +517,6 @@ def typicality(members: np.ndarray, p: Profiles) -> np.ndarray:
         return out
     x = p.vectors.astype(np.float64)
     own = x[at[ok]]
-    llr = fingerprint_llr(own, own, x, p.block_ids(), own=True)
+    llr = fingerprint_llr(own, own, x, p.block_ids(), p.settings, own=True)
     out[ok] = 1.0 / (1.0 + np.exp(-np.clip(llr, -30, 30)))
     return out

@@ -119,6 +119,36 @@ class DetectSettings:
         "small linked cohorts in it keep their identity instead of dissolving into its loose accounts (a majority: "
         "whatever HDBSCAN selects, a group of most accounts is not 'unlike everyone else')",
     )
+    profile_top_values: int = _s(
+        8,
+        "the log's commonest models and clients get a profile column each, rarer ones share an 'other' column: "
+        "enough for the mixes seen in logs, few enough that one block's columns stay estimable",
+    )
+    profile_clip_z: float = _s(
+        3.0,
+        "a profile column counts at most this many spreads from the median: one wrapper's marker (an account always "
+        "asking for reasoning) must not outweigh everything else the account does",
+    )
+    fingerprint_min_sd: float = _s(
+        0.25,
+        "a fingerprint column's kernel bandwidth is floored here (robust-z units): a campaign whose members all sit "
+        "at one value of a column would otherwise make any other value infinitely unlikely",
+    )
+    fingerprint_bulk: int = _s(
+        3000,
+        "the log's side of a fingerprint is a kernel density of at most this many of its profiled accounts, evenly "
+        "spaced: a density's shape is settled well before that, and a million-prompt night has tens of thousands",
+    )
+    fingerprint_clip: float = _s(
+        6.0,
+        "one fingerprint column's log-likelihood ratio is clipped to +- this many nats (~400x): no single column "
+        "decides membership",
+    )
+    attach_max_share: float = _s(
+        0.5,
+        "the share of the profiled accounts a flagged campaign is estimated to hold (the EM mixture weight of "
+        "attachment) is capped here: a campaign is never taken to be most of the log, whatever its fingerprint fits",
+    )
     # -- provenance evidence -------------------------------------------------------------------------------------
     burst_scales: tuple[float, ...] = _s(
         (3.0, 7.0, 30.0, 60.0),
@@ -247,6 +277,17 @@ class DetectSettings:
     label_volume_factor: float = _s(
         2.0, "... or once it sends this many times the prompts a day it sent when labelled (over its span)"
     )
+    label_concentrated: float = _s(
+        0.5,
+        "a labelled campaign was concentrated on its cards (orgs) when it had at most this many per account: only "
+        "then is a new card or org a change of who it is (one spread over a card each brings new ones with any "
+        "new account)",
+    )
+    label_split_share: float = _s(
+        0.5,
+        "an unlabelled campaign split off a labelled one when at least this share of its members were in the "
+        "label's baseline: most of it is what the analyst looked at",
+    )
     watch_template_share: float = _s(
         0.5,
         "an account matches a confirmed campaign's template when at least this share of its prompts carry it: one "
@@ -264,6 +305,21 @@ class DetectSettings:
     core_segment_share: float = _s(0.3, "a wrapper sentence is core to a cohort when this share of its accounts use it")
     member_score_floor: float = _s(0.6, "an atypical member's score is at least this share of its cohort's score")
     solo_cap: float = _s(0.35, "an account alone (no cohort) is ranked by its own evidence capped here: never flagged")
+    # -- what the reasons say (engine.detect.explain): wording only, never a verdict -----------------------------
+    say_burst_p: float = _s(1e-3, "a reason line names the sign-up burst when its chance is below this")
+    say_wrapped: float = _s(0.3, "... names the shared wrapper text when at least this share of prompts carry it")
+    say_few_asn: float = _s(
+        0.5, "... says 'few networks' when the cohort's ASNs are below this share of what as many accounts would have"
+    )
+    say_capability: float = _s(0.3, "... states the capability-probe share when at least this")
+    say_evidence: float = _s(
+        0.2, "... names a statistic against random crowds when its evidence (effect x surprise) is at least this"
+    )
+    say_ordinary_provenance: float = _s(
+        0.2, "a mitigation says 'ordinary content' when provenance evidence is below this ..."
+    )
+    say_ordinary_content: float = _s(0.4, "... and content evidence below this")
+    say_few_accounts: int = _s(10, "a mitigation says 'only N accounts' below this many")
     # -- joining cohorts of one operation ------------------------------------------------------------------------
     merge_burst_days: float = _s(2.0, "flagged cohorts whose sign-up bursts start this close may be one operation")
     merge_burst_share: float = _s(0.8, "... when this share of each was created within merge_burst_window days")
