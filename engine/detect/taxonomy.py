@@ -218,7 +218,10 @@ def language_of(text: str) -> str:
     return "other" if len(_LATIN_STOPWORDS.findall(sample)) / words > 0.12 else "en"
 
 
-def markers_of(text: str) -> dict[str, bool]:
-    """Which extraction markers a prompt carries."""
+def markers_of(text: str, among: dict[str, bool] | None = None) -> dict[str, bool]:
+    """Which extraction markers a prompt carries; with ``among``, only those it marks True are looked for (the rest
+    are False): a payload is part of its text, so only the markers its whole text carries need a second scan."""
     low = text.lower()
-    return {name: bool(p.search(low)) for name, p in MARKERS.items()}
+    if among is None:
+        return {name: bool(p.search(low)) for name, p in MARKERS.items()}
+    return {name: bool(among.get(name)) and bool(p.search(low)) for name, p in MARKERS.items()}
