@@ -2,8 +2,10 @@
 
 Records follow the shapes of the providers' API references (Chat Completions with tools and tool calls, the Batch
 API's ``custom_id``/``body`` lines, Messages with a system field and tool_use/tool_result blocks, Message Batches'
-``custom_id``/``params``); the values are this test's own. The benchmark generator's ``--format openai`` and
-``--format anthropic`` logs are read against its flat log of the same requests.
+``custom_id``/``params``) and of the gateways' own types (LiteLLM's StandardLoggingPayload and LiteLLM_SpendLogs,
+Langfuse's observation export fields, Helicone's HeliconeRequest rows); the values are this test's own. The
+benchmark generator's ``--format openai`` and ``--format anthropic`` logs are read against its flat log of the same
+requests.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pyarrow as pa
 import pytest
 
 from engine.ingest import InputError, Quarantine, read_prompts
-from engine.ingest.envelopes import EnvelopeError, Reader, Reading, chat_text, parse_path
+from engine.ingest.envelopes import EnvelopeError, Reader, Reading, chat_text, detect, parse_path
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "bench"
 
@@ -182,7 +184,7 @@ def test_map_takes_fields_from_json_paths_and_names_what_is_missing(tmp_path: Pa
     with pytest.raises(ValueError, match="FIELD=PATH"):
         Reading.parse(None, ("colour=a.b",), ())
     with pytest.raises(ValueError, match="unknown --format"):
-        Reading.parse("langfuse")
+        Reading.parse("splunk")
 
 
 def test_a_record_the_envelope_cannot_read_is_quarantined_not_dropped(tmp_path: Path) -> None:
@@ -372,3 +374,290 @@ def test_two_tools_of_one_name_and_description_still_hash_as_a_set() -> None:
     _, a = chat_text({"messages": [{"role": "user", "content": "go"}], "tools": twice})
     _, b = chat_text({"messages": [{"role": "user", "content": "go"}], "tools": twice[::-1]})
     assert a["tools"] == ["run", "run"] and a["tools_hash"] == b["tools_hash"]
+
+
+def test_opentelemetry_client_address_is_the_client_when_it_is_an_address(tmp_path: Path) -> None:
+    """``client.address`` becomes the record's ip (and so its network); a host name, which the conventions allow,
+    names no network and leaves the span as it is rather than quarantining it as a bad ip."""
+    messages = json.dumps([{"role": "user", "parts": [{"type": "text", "content": "Hi"}]}])
+    spans = [
+        {"traceId": "t1", "spanId": f"s{i}", "startTimeUnixNano": "1763805600000000000",
+         "attributes": [_kv("gen_ai.input.messages", messages), _kv("enduser.id", "acct_1"),
+                        _kv("client.address", addr)]}
+        for i, addr in enumerate(["203.0.113.9", "gateway.internal"])
+    ]  # fmt: skip
+    line = {"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": spans}]}]}
+    rows, bad = _read(tmp_path, [line])
+    assert not bad
+    assert {r["prompt_id"]: r["ip_asn"] for r in rows} == {"s0": "net:203.0.113.0/24", "s1": None}
+
+
+# -- gateway exports ----------------------------------------------------------------------------------------------
+#: LiteLLM's StandardLoggingPayload (litellm/types/utils.py) for an agent step, as its callbacks and S3 logger write it
+LITELLM_PAYLOAD = {
+    "id": "chatcmpl-a1", "trace_id": "tr-1", "call_type": "acompletion", "status": "success",
+    "startTime": 1763805600.25, "endTime": 1763805601.5, "model": "gpt-x", "model_group": "gpt-x-public",
+    "custom_llm_provider": "openai", "response_cost": 0.0012, "prompt_tokens": 42, "completion_tokens": 7,
+    "metadata": {"user_api_key_hash": "88dc0a", "user_api_key_user_id": "u-17", "user_api_key_team_id": "team-a",
+                 "user_api_key_org_id": None, "user_api_key_end_user_id": None, "requester_ip_address": "203.0.113.7"},
+    "end_user": "", "requester_ip_address": "203.0.113.7, 10.0.0.2", "user_agent": "my-agent/2.1",
+    "messages": [
+        {"role": "system", "content": "You are a careful coding agent."},
+        {"role": "user", "content": "Fix the failing test in utils."},
+        {"role": "assistant", "content": None,
+         "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "read_file", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "def add(a, b): return a - b"},
+    ],
+    "model_parameters": {"temperature": 0.2, "tools": OPENAI_AGENT["body"]["tools"]},
+    "response": {"choices": [{"message": {"role": "assistant", "content": "Found it."}}]},
+}  # fmt: skip
+
+#: a LiteLLM_SpendLogs row (schema.prisma) exported from the database: JSON columns as strings, the request stored in
+#: proxy_server_request (store_prompts_in_spend_logs), an Anthropic body sent to /v1/messages
+LITELLM_SPENDLOG = {
+    "request_id": "req-b2", "call_type": "anthropic_messages", "api_key": "c0ffee", "spend": 0.004,
+    "startTime": "2026-11-22T10:00:00.250Z", "endTime": "2026-11-22T10:00:02Z", "model": "claude-x",
+    "model_group": "claude-x", "user": "", "end_user": "cust-9", "team_id": "team-b", "session_id": "s-1",
+    "requester_ip_address": "198.51.100.4", "messages": "{}", "response": "{}",
+    "metadata": json.dumps({"user_api_key": "c0ffee", "user_api_key_user_id": None, "status": "success"}),
+    "proxy_server_request": json.dumps({"model": "claude-x", "max_tokens": 100, "system": "Terse.",
+                                        "messages": [{"role": "user", "content": "Name three primes."}]}),
+}  # fmt: skip
+
+
+def test_litellm_logging_payloads_and_spend_logs_read_as_prompts(tmp_path: Path) -> None:
+    """Both LiteLLM shapes are detected and read: the key's user is the account (else the end user the request
+    named), X-Forwarded-For's first address the client, the system prompt and tools from the logged parameters;
+    calls without a prompt (an embedding) are passed over; a chat record without a user turn, one without an
+    account and a spend row whose prompt was not stored are quarantined with their field."""
+    embedding = {**LITELLM_PAYLOAD, "id": "emb-1", "call_type": "aembedding", "messages": "text to embed"}
+    no_turn = {**LITELLM_PAYLOAD, "id": "chatcmpl-c3", "messages": [{"role": "assistant", "content": "prefill"}]}
+    no_account = {**LITELLM_PAYLOAD, "id": "chatcmpl-d4", "metadata": {"user_api_key_hash": "88dc0a"}}
+    not_stored = {**LITELLM_SPENDLOG, "request_id": "req-e5", "proxy_server_request": "{}"}
+    lines = [LITELLM_PAYLOAD, LITELLM_SPENDLOG, embedding, no_turn, no_account, not_stored]
+    rows, bad = _read(tmp_path, lines)
+    got = {r["prompt_id"]: r for r in rows}
+    assert set(got) == {"chatcmpl-a1", "req-b2"}  # the embedding is no prompt: neither read nor quarantined
+    a, b = got["chatcmpl-a1"], got["req-b2"]
+    assert (a["account_id"], a["model"], a["ip_asn"], a["user_agent"]) == (
+        "u-17", "gpt-x", "net:203.0.113.0/24", "my-agent/2.1"
+    )  # fmt: skip
+    assert a["timestamp"].isoformat() == "2025-11-22T10:00:00+00:00"
+    assert a["text"] == "[tool read_file] def add(a, b): return a - b"
+    meta = json.loads(a["meta"])
+    assert meta["chat"]["tools"] == ["read_file"] and meta["chat"]["earlier_turns"] == 2
+    assert (meta["call_type"], meta["team_id"], meta["api_key"], meta["model_group"]) == (
+        "acompletion", "team-a", "88dc0a", "gpt-x-public"
+    )  # fmt: skip
+    # the same agent step through the OpenAI envelope reads to the same chat
+    (o,), _ = _read(tmp_path, [OPENAI_AGENT], name="o.jsonl")
+    assert json.loads(o["meta"])["chat"] == meta["chat"]
+    assert (b["account_id"], b["text"], b["ip_asn"]) == (
+        "cust-9",
+        "Terse.\n\nName three primes.",
+        "net:198.51.100.0/24",
+    )
+    assert b["timestamp"].isoformat() == "2026-11-22T10:00:00+00:00"
+    assert json.loads(b["meta"])["end_user"] == "cust-9"
+    assert [(b["line"], b["field"], b["reason"]) for b in bad] == [
+        (4, "messages", "no_user_turn"),
+        (5, "account_id", "missing_account_id"),
+        (6, "messages", "no_messages"),
+    ]
+
+
+def test_litellm_is_detected_from_its_fields_and_forced_by_format(tmp_path: Path) -> None:
+    """A logging payload also looks like an OpenAI body (top-level messages): detection takes the gateway first. A
+    spend row exported without its call_type is not recognised, and reads once ``--format litellm`` says so."""
+    assert detect(LITELLM_PAYLOAD).name == "litellm" and detect(LITELLM_SPENDLOG).name == "litellm"
+    bare = {k: v for k, v in LITELLM_SPENDLOG.items() if k != "call_type"}
+    assert detect(bare) is None
+    rows, bad = _read(tmp_path, [bare], Reading.parse("litellm"))
+    assert not bad and [(r["prompt_id"], r["account_id"]) for r in rows] == [("req-b2", "cust-9")]
+    # a key without a user: the map names the account
+    rows, bad = _read(tmp_path, [{**LITELLM_PAYLOAD, "metadata": {"user_api_key_hash": "88dc0a"}}],
+                      Reading.parse(None, ("account_id=metadata.user_api_key_hash",)), name="k.jsonl")  # fmt: skip
+    assert not bad and rows[0]["account_id"] == "88dc0a"
+
+
+#: Langfuse observations (fern commons.yml Observation; the blob export's snake_case columns in
+#: packages/shared/src/domain/observation-field-groups.ts); inputs as Langfuse's chat view reads them
+LANGFUSE_TRACE = {
+    "trace": {"id": "t-1", "userId": "lf-user-3", "sessionId": "sess-1", "timestamp": "2026-11-22T10:00:00.000Z"},
+    "observations": [
+        {"id": "obs-span", "traceId": "t-1", "type": "SPAN", "name": "agent", "startTime": "2026-11-22T10:00:00.000Z",
+         "input": {"question": "Weather in Paris?"}},
+        {"id": "obs-gen-1", "traceId": "t-1", "type": "GENERATION", "name": "chat",
+         "startTime": "2026-11-22T10:00:01.000Z", "model": "gpt-x", "environment": "production",
+         "input": json.dumps([
+             {"role": "system", "content": "You are a weather bot."},
+             {"role": "user", "content": "Weather in Paris?"},
+             {"role": "assistant", "content": "",
+              "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}]},
+             {"role": "tool", "tool_call_id": "c1", "content": "11 C, cloudy"},
+         ]),
+         "toolDefinitions": {
+             "get_weather": json.dumps({"description": "Weather now.", "parameters": {"type": "object"}})
+         },
+         "metadata": {"tenant": "acme"}},
+        {"id": "obs-event", "traceId": "t-1", "type": "EVENT", "name": "cache-miss",
+         "startTime": "2026-11-22T10:00:01.500Z"},
+        {"id": "obs-gen-2", "traceId": "t-1", "type": "GENERATION", "startTime": "2026-11-22T10:00:02.000Z",
+         "model": "gpt-x", "input": [{"role": "assistant", "content": "Only an assistant prefill."}]},
+    ],
+}  # fmt: skip
+
+
+def test_langfuse_generations_are_prompts_and_other_observations_are_passed_over(tmp_path: Path) -> None:
+    """A trace export line (trace + observations) gives one prompt per generation with the trace's user; spans and
+    events are passed over; a blob-storage row (snake_case, input a JSON string of {messages, tools}) and an API row
+    with its trace nested read alike; a generation without a user turn, or whose trace has no user, is quarantined,
+    never dropped."""
+    blob_row = {
+        "id": "obs-gen-3", "trace_id": "t-2", "type": "GENERATION", "start_time": "2026-11-22 10:05:00.250",
+        "user_id": "lf-user-4", "session_id": "sess-2", "provided_model_name": "claude-x",
+        "input": json.dumps({"messages": [{"role": "user", "content": "Name three primes."}],
+                             "tools": [{"name": "calc", "description": "Add.", "input_schema": {"type": "object"}}]}),
+        "metadata": {}, "prompt_name": "primes-v2",
+    }  # fmt: skip
+    parts = [{"type": "text", "content": "Translate 'cat' to French."}]  # GenAI-convention parts, as OTel writes them
+    nested = {"id": "obs-gen-4", "traceId": "t-3", "type": "GENERATION", "startTime": "2026-11-22T10:06:00Z",
+              "providedModelName": "gpt-x", "trace": {"id": "t-3", "userId": "lf-user-5"},
+              "input": [{"role": "user", "parts": parts}]}  # fmt: skip
+    orphan = {**nested, "id": "obs-gen-5", "trace": {"id": "t-4"}}
+    span_only = {"id": "obs-span-2", "traceId": "t-5", "type": "SPAN", "startTime": "2026-11-22T10:07:00Z"}
+    rows, bad = _read(tmp_path, [LANGFUSE_TRACE, blob_row, nested, orphan, span_only])
+    got = {r["prompt_id"]: r for r in rows}
+    assert set(got) == {"obs-gen-1", "obs-gen-3", "obs-gen-4"}
+    g1 = got["obs-gen-1"]
+    assert (g1["account_id"], g1["model"], g1["text"]) == ("lf-user-3", "gpt-x", "[tool get_weather] 11 C, cloudy")
+    assert g1["timestamp"].isoformat() == "2026-11-22T10:00:01+00:00"
+    meta = json.loads(g1["meta"])
+    assert meta["chat"]["tools"] == ["get_weather"] and meta["chat"]["system_head"] == "You are a weather bot."
+    assert (meta["trace_id"], meta["session_id"], meta["environment"]) == ("t-1", "sess-1", "production")
+    g3 = got["obs-gen-3"]
+    assert (g3["account_id"], g3["model"], g3["text"]) == ("lf-user-4", "claude-x", "Name three primes.")
+    assert g3["timestamp"].isoformat() == "2026-11-22T10:05:00+00:00"
+    assert json.loads(g3["meta"])["chat"]["tools"] == ["calc"] and json.loads(g3["meta"])["prompt_name"] == "primes-v2"
+    assert (got["obs-gen-4"]["account_id"], got["obs-gen-4"]["text"]) == ("lf-user-5", "Translate 'cat' to French.")
+    assert [(b["line"], b["field"], b["reason"]) for b in bad] == [
+        (1, "input", "no_user_turn"),
+        (4, "account_id", "missing_account_id"),
+    ]
+
+
+def test_langfuse_is_detected_forced_and_mapped(tmp_path: Path) -> None:
+    """Detection knows an observation by its type, trace id and start time; an export that left out the trace id
+    reads once ``--format langfuse`` says so; ``--map`` addresses the observation with its trace under ``trace``."""
+    assert detect(LANGFUSE_TRACE).name == "langfuse" and detect(LANGFUSE_TRACE["observations"][0]).name == "langfuse"
+    bare = {"id": "obs-9", "type": "GENERATION", "startTime": "2026-11-22T10:00:00Z", "userId": "u-9",
+            "input": "Summarise: the cat sat."}  # fmt: skip
+    assert detect(bare) is None
+    rows, bad = _read(tmp_path, [bare], Reading.parse("langfuse"))
+    assert not bad and [(r["prompt_id"], r["account_id"], r["text"]) for r in rows] == [
+        ("obs-9", "u-9", "Summarise: the cat sat.")
+    ]
+    rows, _ = _read(tmp_path, [LANGFUSE_TRACE], Reading.parse(None, ("account_id=metadata.tenant",)), name="m.jsonl")
+    assert [(r["prompt_id"], r["account_id"]) for r in rows] == [("obs-gen-1", "acme")]
+    rows, _ = _read(tmp_path, [LANGFUSE_TRACE], Reading.parse(None, ("account_id=trace.sessionId",)), name="t.jsonl")
+    assert [(r["prompt_id"], r["account_id"]) for r in rows] == [("obs-gen-1", "sess-1")]
+
+
+#: Helicone request rows (HeliconeRequest in packages/llm-mapper/types.ts), as @helicone/export --include-body
+#: writes them: the provider's own body under request_body
+HELICONE_OPENAI = {
+    "request_id": "9b2c-01", "request_created_at": "2026-11-22T10:00:00.000Z", "request_path": "/v1/chat/completions",
+    "request_user_id": "hc-user-1", "request_model": "gpt-x", "model": "gpt-x", "provider": "OPENAI",
+    "request_properties": {"Helicone-Session-Id": "sess-7", "app": "tutor"}, "country_code": "DE",
+    "response_status": 200, "response_body": {"choices": [{"message": {"role": "assistant", "content": "4"}}]},
+    "request_body": {"model": "gpt-x", "messages": [{"role": "system", "content": "Answer briefly."},
+                                                    {"role": "user", "content": "What is 2+2?"}]},
+}  # fmt: skip
+HELICONE_ANTHROPIC = {
+    "request_id": "9b2c-02", "request_created_at": "2026-11-22 10:01:00.000", "request_path": "/v1/messages",
+    "request_user_id": None, "request_model": "claude-x", "provider": "ANTHROPIC", "country_code": "US",
+    "request_body": {"model": "claude-x", "max_tokens": 100, "system": [{"type": "text", "text": "Terse."}],
+                     "metadata": {"user_id": "hc-user-2"},
+                     "messages": [{"role": "user", "content": [{"type": "text", "text": "Name three primes."}]}]},
+}  # fmt: skip
+
+
+def test_helicone_request_rows_read_as_prompts(tmp_path: Path) -> None:
+    """OpenAI, Anthropic and Responses bodies under request_body read by the one chat parser; the account is the
+    Helicone user id, else the body's own user; embeddings and custom events are passed over; a row exported
+    without its body, and one with no user anywhere, are quarantined with their field."""
+    turn = {"role": "user", "content": [{"type": "input_text", "text": "What is 2+2?"}]}
+    responses = {**HELICONE_OPENAI, "request_id": "9b2c-03", "request_path": "/v1/responses",
+                 "request_body": {"model": "gpt-x", "instructions": "Answer briefly.", "input": [turn]}}  # fmt: skip
+    embedding = {**HELICONE_OPENAI, "request_id": "9b2c-04", "request_path": "/v1/embeddings",
+                 "request_body": {"model": "text-embedding-3-small", "input": "a text"}}  # fmt: skip
+    tool_event = {**HELICONE_OPENAI, "request_id": "9b2c-05", "request_path": "/custom/v1/log",
+                  "request_body": {"_type": "tool", "toolName": "search", "input": {"q": "x"}}}  # fmt: skip
+    no_body = {k: v for k, v in HELICONE_OPENAI.items() if k != "request_body"} | {"request_id": "9b2c-06"}
+    no_user = {**HELICONE_OPENAI, "request_id": "9b2c-07", "request_user_id": None}
+    rows, bad = _read(
+        tmp_path, [HELICONE_OPENAI, HELICONE_ANTHROPIC, responses, embedding, tool_event, no_body, no_user]
+    )
+    got = {r["prompt_id"]: r for r in rows}
+    assert set(got) == {"9b2c-01", "9b2c-02", "9b2c-03"}
+    h1, h2 = got["9b2c-01"], got["9b2c-02"]
+    assert (h1["account_id"], h1["model"], h1["text"]) == ("hc-user-1", "gpt-x", "Answer briefly.\n\nWhat is 2+2?")
+    assert h1["timestamp"].isoformat() == "2026-11-22T10:00:00+00:00" and h1["ip_asn"] is None  # Helicone keeps no IP
+    meta = json.loads(h1["meta"])
+    assert (meta["country_code"], meta["properties"]["app"], meta["request_path"]) == (
+        "DE",
+        "tutor",
+        "/v1/chat/completions",
+    )
+    assert (h2["account_id"], h2["text"]) == ("hc-user-2", "Terse.\n\nName three primes.")
+    assert h2["timestamp"].isoformat() == "2026-11-22T10:01:00+00:00"
+    assert got["9b2c-03"]["text"] == h1["text"]  # the Responses body says the same thing
+    assert [(b["line"], b["field"], b["reason"]) for b in bad] == [
+        (6, "request_body", "no_messages"),
+        (7, "account_id", "missing_account_id"),
+    ]
+
+
+def test_helicone_is_detected_and_forced_by_format(tmp_path: Path) -> None:
+    """An export that left out ``request_created_at`` is not recognised; forced, it is read, and each row is
+    quarantined for the time it lacks rather than the file refused as no log."""
+    bare = {k: v for k, v in HELICONE_OPENAI.items() if k != "request_created_at"}
+    assert detect(bare) is None
+    with pytest.raises(InputError, match="not a prompt log"):
+        _read(tmp_path, [bare])
+    rows, bad = _read(tmp_path, [bare], Reading.parse("helicone"), name="b.jsonl")
+    assert not rows and [(b["line"], b["field"], b["reason"]) for b in bad] == [(1, "timestamp", "missing_timestamp")]
+    rows, bad = _read(
+        tmp_path, [bare], Reading.parse("helicone", (), ("timestamp=2026-11-22T00:00:00Z",)), name="f.jsonl"
+    )
+    assert not bad and [(r["prompt_id"], r["account_id"]) for r in rows] == [("9b2c-01", "hc-user-1")]
+
+
+def test_each_export_is_detected_as_itself() -> None:
+    """The gateways' records are told apart from each other and from the chat bodies they carry."""
+    records = (LITELLM_PAYLOAD, LANGFUSE_TRACE, HELICONE_OPENAI, OPENAI_AGENT, ANTHROPIC_AGENT)
+    assert [detect(r).name for r in records] == ["litellm", "langfuse", "helicone", "openai", "anthropic"]
+
+
+def test_agent_steps_in_responses_items_and_parts_read_as_tool_results() -> None:
+    """Agent frameworks traced into Langfuse record their steps as Responses API items (function_call,
+    function_call_output) or as GenAI parts whose tool result an earlier draft of the conventions called
+    ``result``: either way the step's text is the newest tool result after the tool's name."""
+    items = [
+        {"role": "user", "content": "Weather in Tokyo?"},
+        {"type": "function_call", "call_id": "c1", "name": "get_weather", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c1", "output": "Sunny."},
+    ]
+    parts = [
+        {"role": "user", "parts": [{"type": "text", "content": "Weather in Tokyo?"}]},
+        {"role": "assistant", "parts": [{"type": "tool_call", "id": "c1", "name": "get_weather", "arguments": {}}]},
+        {
+            "role": "user",
+            "parts": [{"type": "tool_call_response", "id": "c1", "name": "get_weather", "result": "Sunny."}],
+        },
+    ]
+    reader = Reader(Reading.parse("langfuse"))
+    for inp in (items, parts):
+        obs = {"id": "g", "type": "GENERATION", "startTime": "2026-11-22T10:00:00Z", "userId": "u", "input": inp}
+        (flat,) = reader.records(obs)
+        assert flat["text"] == "[tool get_weather] Sunny." and flat["chat"]["tool_calls"] == ["get_weather"]

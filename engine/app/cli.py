@@ -526,10 +526,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--format",
         dest="input_format",
-        choices=["flat", "openai", "anthropic", "otel"],
+        choices=list(envelopes.ENVELOPES),
         help="how the JSON lines are shaped: flat fields, OpenAI Chat Completions requests (top level or under "
-        "'body': gateway logs, Batch API input) or Anthropic Messages requests (top level or under 'request' or "
-        "'params') or OpenTelemetry OTLP JSON spans (GenAI conventions); default: each file's first records decide",
+        "'body': gateway logs, Batch API input), Anthropic Messages requests (top level or under 'request' or "
+        "'params'), OpenTelemetry OTLP JSON spans (GenAI conventions), or a gateway's export (LiteLLM logging "
+        "payloads and SpendLogs rows, Langfuse observations, Helicone requests); default: each file's first records "
+        "decide",
     )
     r.add_argument(
         "--map",

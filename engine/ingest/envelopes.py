@@ -13,7 +13,27 @@ and where its chat body is; the chat body itself (OpenAI Chat Completions ``mess
 * ``otel``: OpenTelemetry OTLP JSON export lines (``resourceSpans``), each GenAI span a prompt, written by any of
   the GenAI conventions' versions (``gen_ai.input.messages`` parts with ``gen_ai.system_instructions`` and
   ``gen_ai.tool.definitions``; one event per message; indexed ``gen_ai.prompt.N`` attributes). The account is
-  ``enduser.id`` or ``user.id`` unless ``--map`` says where (``span.attributes["app.account"]``).
+  ``enduser.id`` or ``user.id`` unless ``--map`` says where (``span.attributes["app.account"]``); the client is
+  ``client.address`` when it is an address (the conventions allow a host name, which names no network).
+
+Three gateways export records of their own around the provider's request; each is detected from its fields and read
+into the same flat record, the request itself by the same chat parser:
+
+* ``litellm``: LiteLLM proxy logs, the ``StandardLoggingPayload`` its callbacks and bucket loggers write (``id``,
+  ``call_type``, ``startTime`` in epoch seconds, ``messages`` with ``model_parameters``, ``metadata.user_api_key_*``,
+  ``end_user``, ``requester_ip_address``) and ``LiteLLM_SpendLogs`` rows (``request_id``, ISO ``startTime``,
+  ``user``, ``end_user``, ``messages`` or the stored request in ``proxy_server_request``). The account is the key's
+  user, else the end user; calls without a prompt (embeddings, images, audio, files) are passed over;
+* ``langfuse``: Langfuse observation exports (public API, UI export, blob storage; camelCase or snake_case), each
+  GENERATION a prompt (``id``, ``traceId``, ``startTime``, ``model``/``providedModelName``, ``input`` as messages,
+  ``{messages}`` or text, the trace's ``userId`` on the observation or under ``trace``), or a trace with its
+  ``observations``; other observation types (spans, events, tools) are passed over;
+* ``helicone``: Helicone request exports (``request_id``, ``request_created_at``, ``request_body`` holding the
+  provider's body, ``request_user_id``, ``request_model``, ``request_path``, ``request_properties``); custom events
+  and endpoints without a prompt (embeddings, images, audio) are passed over.
+
+A record passed over is not a prompt (as an HTTP span is not); a record that should hold one and does not (a
+generation without a user turn, a request without an account) is quarantined like any other.
 
 What a request says *now* becomes its ``text``: the system prompt joined to the newest user turn by a blank line
 (what a log without roles holds), or, when the newest message is a tool result (an agent's next step), that result
@@ -30,6 +50,7 @@ user or tool turn, an id where none can be found) is quarantined with the field 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -333,7 +354,7 @@ def _parts_message(m: dict) -> list[dict]:
         out.append({"role": role, "content": text, **({"tool_calls": calls} if calls else {})})
     for p in parts:
         if isinstance(p, dict) and p.get("type") == "tool_call_response":
-            r = p.get("response")
+            r = p.get("response", p.get("result"))  # "result" in instrumentations written to an earlier draft
             out.append(
                 {
                     "role": "tool",
@@ -415,6 +436,7 @@ def _flatten_otel(obj: dict) -> list[tuple[dict | EnvelopeError, dict]]:
                     "timestamp": ts,
                     "text": text,
                     "model": body.get("model"),
+                    "ip": _ip_literal(attrs.get("client.address")),
                     "user_agent": attrs.get("user_agent.original"),
                     "chat": chat,
                     "trace_id": span.get("traceId"),
@@ -426,6 +448,309 @@ def _flatten_otel(obj: dict) -> list[tuple[dict | EnvelopeError, dict]]:
 
 def _is_otel(obj: dict) -> bool:
     return isinstance(obj.get("resourceSpans"), list)
+
+
+# -- gateway exports: LiteLLM, Langfuse, Helicone ------------------------------------------------------------------
+def _ip_literal(value: Any) -> str | None:
+    """An address literal, or None: OTel's ``client.address`` may be a host name, which names no network (and would
+    quarantine the span as a bad ip)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    return value.strip()
+
+
+def _client_ip(value: Any) -> Any:
+    """The client of a logged address: an X-Forwarded-For value (LiteLLM logs the header as it came) lists the client
+    first and the proxies after it; an empty value is none. Anything else is left for the reader to judge."""
+    if isinstance(value, str):
+        return value.split(",", 1)[0].strip() or None
+    return value
+
+
+def _maybe_json(value: Any) -> Any:
+    """A value some exports keep as a JSON string (Langfuse's ``input``, LiteLLM's SpendLogs columns, a Helicone
+    body in CSV): parsed when it is a JSON object or array, else as it is, so that plain text stays text."""
+    if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _chat_messages(items: Any) -> list[dict] | None:
+    """Chat messages from what exports record besides Chat Completions and Messages turns: a plain string (one user
+    turn: a completion prompt, a Responses ``input``), GenAI-convention ``parts`` messages (read as the OTel reader
+    reads them), and Responses API items (``function_call`` -> a tool call, ``function_call_output`` -> a tool
+    result). Other messages pass through to the one chat parser; None when ``items`` is neither text nor a list."""
+    if isinstance(items, str):
+        return [{"role": "user", "content": items}]
+    if not isinstance(items, list):
+        return None
+    out: list[dict] = []
+    for m in items:
+        if not isinstance(m, dict):
+            continue
+        kind = m.get("type")
+        if kind == "function_call":
+            call = {"id": str(m.get("call_id")), "function": {"name": m.get("name")}}
+            out.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        elif kind == "function_call_output":
+            result = m.get("output")
+            content = result if isinstance(result, str | list) else json.dumps(result)
+            out.append({"role": "tool", "tool_call_id": str(m.get("call_id")), "content": content})
+        elif isinstance(m.get("parts"), list):
+            out.extend(_parts_message(m))
+        else:
+            out.append(m)
+    return out
+
+
+def _request_chat(value: Any) -> dict | None:
+    """The chat body for ``chat_text`` of a request as a gateway stored it: a Chat Completions or Messages body
+    (``messages``, with ``system``/``tools``), a Responses API body (``input``, ``instructions``), a legacy
+    completion (``prompt``), a bare list of messages (``[[...]]`` too, as Langfuse's own reader accepts) or a bare
+    text; None when it holds no prompt at all."""
+    value = _maybe_json(value)
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
+        value = value[0]
+    if isinstance(value, str | list):
+        messages = _chat_messages(value)
+        return {"messages": messages} if value else None
+    if not isinstance(value, dict):
+        return None
+    found = next((_maybe_json(value[k]) for k in ("messages", "input", "prompt") if value.get(k) is not None), None)
+    messages = _chat_messages(found)
+    if not messages:
+        return None
+    body: dict[str, Any] = {"messages": messages}
+    system = value.get("system", value.get("instructions"))
+    if system is not None:
+        body["system"] = system
+    if isinstance(value.get("tools"), list):
+        body["tools"] = value["tools"]
+    if value.get("model"):
+        body["model"] = value["model"]
+    return body
+
+
+def _read_chat(body: dict, field: str) -> tuple[str, dict]:
+    """``chat_text``, its complaint named after the export's own field (a generation's ``input``, a request row's
+    ``request_body``), which is where an analyst looks."""
+    try:
+        return chat_text(body)
+    except EnvelopeError as exc:
+        raise EnvelopeError(field, exc.reason, exc.detail) from None
+
+
+def _extras(**fields: Any) -> dict[str, Any]:
+    """The fields an export keeps beside the prompt (its trace, team, endpoint), for the prompt's ``meta``; absent
+    and empty ones are left out rather than stored as nulls."""
+    return {k: v for k, v in fields.items() if v is not None and v != "" and v != {}}
+
+
+def _obj(value: Any) -> dict:
+    value = _maybe_json(value)
+    return value if isinstance(value, dict) else {}
+
+
+#: LiteLLM call types that carry a prompt (``CallTypes`` in litellm/types/utils.py): chat and text completions,
+#: Anthropic's messages route, the Responses API, Google's generateContent
+_LITELLM_PROMPT_CALLS = frozenset(
+    ("completion", "acompletion", "text_completion", "atext_completion", "anthropic_messages", "responses",
+     "aresponses", "generate_content", "agenerate_content", "generate_content_stream", "agenerate_content_stream")
+)  # fmt: skip
+
+
+def _is_litellm(obj: dict) -> bool:
+    """A LiteLLM StandardLoggingPayload (its callbacks, the S3/GCS loggers) or a SpendLogs row: both name the call type
+    and keep LiteLLM's camelCase ``startTime``."""
+    return "call_type" in obj and "startTime" in obj
+
+
+def _flatten_litellm(obj: dict) -> list[tuple[dict | EnvelopeError, dict]]:
+    """One LiteLLM record as a prompt. The request is ``messages`` (the logging payload; SpendLogs of versions that
+    stored it there), whose system prompt and tools the payload may keep in ``model_parameters``, else the request
+    body in SpendLogs' ``proxy_server_request`` (stored with ``store_prompts_in_spend_logs``). Calls that send no
+    prompt (embeddings, images, audio, moderation, files, batches) are passed over, unless they carry chat messages.
+    The account is the key's user (``metadata.user_api_key_user_id``, SpendLogs ``user``), else the end user the
+    request named (``end_user``); a deployment whose keys have no users maps one (``--map account_id=team_id``)."""
+    meta = _obj(obj.get("metadata"))
+    params = _obj(obj.get("model_parameters"))
+    messages = _maybe_json(obj.get("messages"))
+    request: Any = None
+    if isinstance(messages, dict) and messages:  # a whole request body where the messages should be
+        request = messages
+    elif isinstance(messages, list | str) and messages:
+        request = {"messages": messages, **{k: params[k] for k in ("system", "instructions", "tools") if k in params}}
+    if request is None:
+        stored = _obj(obj.get("proxy_server_request"))
+        request = stored.get("body") if isinstance(stored.get("body"), dict) else stored or None
+    body = _request_chat(request)
+    call = str(obj.get("call_type") or "")
+    if call and call not in _LITELLM_PROMPT_CALLS and not _carries_chat(request):
+        return []
+    if body is None:
+        raise EnvelopeError(
+            "messages", "no_messages",
+            "the LiteLLM record holds no request (SpendLogs keep prompts only with store_prompts_in_spend_logs)",
+        )  # fmt: skip
+    text, chat = chat_text(body)
+    flat = {
+        "prompt_id": _first(obj, _p("id"), _p("request_id")),
+        "account_id": _first(meta, _p("user_api_key_user_id"))
+        or _first(obj, _p("user"), _p("end_user"))
+        or _first(meta, _p("user_api_key_end_user_id")),
+        "timestamp": obj.get("startTime"),
+        "text": text,
+        "model": _first(obj, _p("model")) or body.get("model"),
+        "ip": _client_ip(_first(obj, _p("requester_ip_address")) or _first(meta, _p("requester_ip_address"))),
+        "user_agent": _first(obj, _p("user_agent")) or _first(meta, _p("user_agent")),
+        "chat": chat,
+    }
+    flat.update(
+        _extras(
+            call_type=call,
+            model_group=obj.get("model_group"),
+            end_user=_first(obj, _p("end_user")) or _first(meta, _p("user_api_key_end_user_id")),
+            team_id=_first(obj, _p("team_id")) or _first(meta, _p("user_api_key_team_id")),
+            organization_id=_first(obj, _p("organization_id")) or _first(meta, _p("user_api_key_org_id")),
+            api_key=_first(obj, _p("api_key")) or _first(meta, _p("user_api_key_hash")),
+            session_id=_first(obj, _p("session_id"), _p("trace_id")),
+        )
+    )
+    return [(flat, obj)]
+
+
+def _carries_chat(request: Any) -> bool:
+    """Whether a request holds chat turns (a list of messages with roles), as an embedding's input text does not."""
+    messages = _maybe_json(request.get("messages")) if isinstance(request, dict) else None
+    return isinstance(messages, list) and any(isinstance(m, dict) and m.get("role") for m in messages)
+
+
+def _is_langfuse(obj: dict) -> bool:
+    """A Langfuse observation (public API, UI or blob-storage export, camelCase or snake_case), or a trace with its
+    observations (the trace export)."""
+    if isinstance(obj.get("observations"), list):
+        return isinstance(obj.get("trace"), dict) or "traceId" in obj or "userId" in obj or "sessionId" in obj
+    return (
+        isinstance(obj.get("type"), str)
+        and ("traceId" in obj or "trace_id" in obj)
+        and ("startTime" in obj or "start_time" in obj)
+    )
+
+
+def _flatten_langfuse(obj: dict) -> list[tuple[dict | EnvelopeError, dict]]:
+    """Each GENERATION observation of a Langfuse export line as a prompt; the other observation types (SPAN, EVENT,
+    AGENT, TOOL, RETRIEVER, EMBEDDING, ...) are steps around a model call, not prompts, and are passed over, as the
+    OTel reader passes over spans that record no prompt. A line is one observation, with its trace's fields flattened
+    onto it or under ``trace``, or a trace with its ``observations``; what ``--map`` addresses is the observation
+    with its trace under ``trace``. An observation without a type is read as a generation, so that none is lost."""
+    if isinstance(obj.get("observations"), list):
+        trace = (
+            obj["trace"]
+            if isinstance(obj.get("trace"), dict)
+            else {k: v for k, v in obj.items() if k != "observations"}
+        )
+        items = [(o, {**o, "trace": trace}) for o in obj["observations"] if isinstance(o, dict)]
+    else:
+        trace = obj["trace"] if isinstance(obj.get("trace"), dict) else {}
+        items = [(obj, obj)]
+    out: list[tuple[dict | EnvelopeError, dict]] = []
+    for o, view in items:
+        kind = o.get("type")
+        if kind is not None and str(kind).upper() != "GENERATION":
+            continue
+        try:
+            out.append((_langfuse_generation(o, trace), view))
+        except EnvelopeError as exc:  # this generation, not the trace's others
+            out.append((exc, {}))
+    return out
+
+
+def _langfuse_generation(o: dict, trace: dict) -> dict:
+    """A generation's prompt: its ``input`` (a messages array, an object with ``messages``, or text; often a JSON
+    string in exports), with the tools from the input or from Langfuse's extracted ``toolDefinitions`` (name ->
+    JSON of description and parameters). The account is the trace's ``userId``."""
+    body = _request_chat(o.get("input"))
+    if body is None:
+        raise EnvelopeError("input", "no_messages", "the generation's input holds no chat messages or text")
+    if "tools" not in body:
+        defs = _obj(o.get("toolDefinitions", o.get("tool_definitions")))
+        if defs:
+            body["tools"] = [{"name": name, **_obj(spec)} for name, spec in defs.items()]
+    text, chat = _read_chat(body, "input")
+    flat = {
+        "prompt_id": o.get("id"),
+        "account_id": _first(o, _p("userId"), _p("user_id")) or _first(trace, _p("userId"), _p("user_id")),
+        "timestamp": _first(o, _p("startTime"), _p("start_time")),
+        "text": text,
+        "model": _first(o, _p("model"), _p("providedModelName"), _p("provided_model_name")) or body.get("model"),
+        "chat": chat,
+    }
+    flat.update(
+        _extras(
+            trace_id=_first(o, _p("traceId"), _p("trace_id")) or trace.get("id"),
+            session_id=_first(o, _p("sessionId"), _p("session_id")) or _first(trace, _p("sessionId"), _p("session_id")),
+            name=o.get("name"),
+            environment=o.get("environment"),
+            prompt_name=_first(o, _p("promptName"), _p("prompt_name")),
+        )
+    )
+    return flat
+
+
+#: Helicone request paths that send no prompt (and its custom events: ``_type`` tool, vector_db, data)
+_HELICONE_NOT_PROMPTS = ("/embeddings", "/images/", "/audio/", "/moderations")
+_HELICONE_EVENTS = ("tool", "vector_db", "data")
+
+
+def _is_helicone(obj: dict) -> bool:
+    """A Helicone request row (``@helicone/export``, the request query API): ``request_id`` and
+    ``request_created_at`` beside the provider's body."""
+    return "request_id" in obj and "request_created_at" in obj
+
+
+def _flatten_helicone(obj: dict) -> list[tuple[dict | EnvelopeError, dict]]:
+    """One Helicone request as a prompt: ``request_body`` is the provider's own body (OpenAI, Anthropic, Responses),
+    read by the one chat parser. Custom events logged beside requests (tool, vector_db, data) and endpoints that
+    take no prompt (embeddings, images, audio, moderations) are passed over. The account is the user the app named
+    (``Helicone-User-Id``: ``request_user_id``), else the body's own ``user`` or ``metadata.user_id``."""
+    request = _maybe_json(obj.get("request_body"))
+    path = str(obj.get("request_path") or "")
+    if isinstance(request, dict) and request.get("_type") in _HELICONE_EVENTS:
+        return []
+    if any(p in path for p in _HELICONE_NOT_PROMPTS):
+        return []
+    body = _request_chat(request)
+    if body is None:
+        raise EnvelopeError(
+            "request_body", "no_messages", "the Helicone record holds no chat request (export with --include-body)"
+        )
+    text, chat = _read_chat(body, "request_body")
+    request = request if isinstance(request, dict) else {}
+    flat = {
+        "prompt_id": obj.get("request_id"),
+        "account_id": _first(obj, _p("request_user_id"), _p("user_id"))
+        or _first(request, _p("user"), _p("metadata", "user_id")),
+        "timestamp": obj.get("request_created_at"),
+        "text": text,
+        "model": _first(obj, _p("request_model"), _p("model"), _p("model_override")) or body.get("model"),
+        "chat": chat,
+    }
+    flat.update(
+        _extras(
+            request_path=path,
+            provider=obj.get("provider"),
+            country_code=obj.get("country_code"),
+            properties=_obj(obj.get("request_properties")) or _obj(obj.get("properties")),
+        )
+    )
+    return [(flat, obj)]
 
 
 def _is_anthropic(body: dict) -> bool:
@@ -446,6 +771,10 @@ class Envelope:
     #: the record's prompts as (flat dict of ``FIELDS`` and ``chat``, what ``--map`` paths address); None: the
     #: record is one flat prompt already
     flatten: Callable[[dict], list[tuple[dict | EnvelopeError, dict]]] | None
+    #: what a record needs for this envelope to read it when ``--format`` names it (None: what ``detect`` looks
+    #: for). Looser than detection, which must tell the formats apart: a gateway export with some of its columns
+    #: left out is still read, its records quarantined for what they lack
+    accepts: Callable[[dict], bool] | None = None
 
 
 #: where a record may keep its chat body: gateway records and OpenAI's Batch API use ``body``; Anthropic's Message
@@ -453,8 +782,28 @@ class Envelope:
 #: shape), so a file that mixes them is read whole; they differ in what they detect
 _BODY_KEYS = ("body", "request", "params")
 
+#: in the order detection tries them: the gateways' exports before the chat bodies, since a LiteLLM payload also
+#: holds a top-level ``messages`` list
 ENVELOPES: dict[str, Envelope] = {
     "flat": Envelope("flat", lambda o: all(k in o for k in REQUIRED), None),
+    "litellm": Envelope(
+        "litellm",
+        _is_litellm,
+        _flatten_litellm,
+        lambda o: ("id" in o or "request_id" in o) and ("messages" in o or "proxy_server_request" in o),
+    ),
+    "langfuse": Envelope(
+        "langfuse",
+        _is_langfuse,
+        _flatten_langfuse,
+        lambda o: isinstance(o.get("observations"), list) or ("id" in o and ("input" in o or "type" in o)),
+    ),
+    "helicone": Envelope(
+        "helicone",
+        _is_helicone,
+        _flatten_helicone,
+        lambda o: "request_id" in o and ("request_body" in o or "request_path" in o),
+    ),
     "openai": Envelope(
         "openai",
         lambda o: (b := _body(o, _BODY_KEYS)) is not None and not _is_anthropic(b),
@@ -548,7 +897,9 @@ class Reader:
 
     def looks_valid(self, obj: dict) -> bool:
         if self.envelope is not None:
-            return self.envelope.detect(obj) or self.mapped_only or self._filled(obj)
+            env = self.envelope
+            looks = env.accepts if self.forced is not None and env.accepts is not None else env.detect
+            return looks(obj) or self.mapped_only or self._filled(obj)
         env = detect(obj)
         if env is None and self._filled(obj):
             env = ENVELOPES["flat"]
@@ -563,9 +914,9 @@ class Reader:
         return bool(self.fills) and all(k in obj or k in self.fills or k in self.field_map for k in REQUIRED)
 
     def records(self, obj: dict) -> list[dict | EnvelopeError]:
-        """The flat records of ``obj`` (one, or one per GenAI span of an OTLP line), each in place of an
-        EnvelopeError where this envelope cannot read it; raises EnvelopeError when the record as a whole is
-        unreadable."""
+        """The flat records of ``obj`` (one; none for a record that is no prompt; one per GenAI span of an OTLP
+        line or per generation of a Langfuse trace), each in place of an EnvelopeError where this envelope cannot
+        read it; raises EnvelopeError when the record as a whole is unreadable."""
         env = self.envelope or ENVELOPES["flat"]
         pairs = [(obj, obj)] if env.flatten is None else env.flatten(obj)
         out: list[dict | EnvelopeError] = []

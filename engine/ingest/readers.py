@@ -754,11 +754,12 @@ def read_prompts(
     from the first bytes. Rejected rows go to ``quarantine``; ids in ``seen_ids`` (earlier files and runs) are
     duplicates, and every accepted id is added to it. ``stats``, if given, is updated as batches are produced.
 
-    JSON lines may be chat requests (``engine.ingest.envelopes``): ``reading`` may force an envelope (``flat``,
-    ``openai``, ``anthropic``; else each file's first readable record decides), take fields from JSON paths and fill
-    in fields the records lack. ``name``: what messages call the file when ``path`` is a local copy (an object from
-    storage, ``engine.ingest.sources``); ``partition``: its key=value folders, kept in each prompt's ``meta``;
-    ``networks``: how a record's client ``ip`` becomes its network (``engine.ingest.network``; default: its prefix).
+    JSON lines may be chat requests or gateway records (``engine.ingest.envelopes``): ``reading`` may force an
+    envelope (one of ``envelopes.ENVELOPES``; else each file's first readable record decides), take fields from JSON
+    paths and fill in fields the records lack. ``name``: what messages call the file when ``path`` is a local copy
+    (an object from storage, ``engine.ingest.sources``); ``partition``: its key=value folders, kept in each prompt's
+    ``meta``; ``networks``: how a record's client ``ip`` becomes its network (``engine.ingest.network``; default:
+    its prefix).
 
     Raises InputError: at once if the file is missing, a directory, unreadable or a corrupt gzip, or if an envelope
     or a map is asked of a CSV or Parquet file; while iterating if it lacks required columns, is not a prompt log at

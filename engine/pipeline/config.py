@@ -49,7 +49,7 @@ class RunConfig:
     # of the same quality, not the same edges
     knn_shard_rows: int = SHARD_ROWS
     # how tonight's files are read (engine.ingest.envelopes): per night, never persisted
-    input_format: str | None = None  # flat | openai | anthropic; None: each file's first records decide
+    input_format: str | None = None  # a name of engine.ingest.envelopes.ENVELOPES; None: the records decide
     field_map: Sequence[str] = ()  # "FIELD=PATH": a field from a JSON path into each record
     fill: Sequence[str] = ()  # "FIELD=VALUE": a value for a field the records lack (a batch file's account)
     asn_db: str | None = None  # MaxMind-format ASN database for records' client "ip" (engine.ingest.network)
