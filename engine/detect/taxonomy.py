@@ -155,44 +155,119 @@ ORDINARY_CLASSES: dict[str, list[str]] = {
     ],
 }
 
+
+def _literals(*words: str) -> tuple[tuple[tuple[str, ...], ...], str]:
+    """A branch of plain words: each is its own gate, and the pattern their alternation."""
+    return (words,), "|".join(re.escape(w) for w in words)
+
+
 #: Generic patterns of extraction requests. Each is about the *kind* of answer asked for, so they match wording
 #: never seen before ("narrate your thinking", "articulate the reasoning"). Phrasings that only one benchmark
 #: campaign or test wrapper used (an earlier version had "false starts", "ideal answer", "line of thought", "each
 #: inference", "impartial grader", "safe alternative") were removed: a marker must be how people in general ask.
 #: The patterns are lower case and match lower-cased text (``markers_of`` lowers it once): ``re.I`` made every
 #: pattern 2-6x slower, and this runs on every distinct text of the night.
-MARKERS: dict[str, re.Pattern[str]] = {
+#: Each marker as its branches, each branch with the literals any match of it contains (``gates``: a match holds at
+#: least one literal of every group). ``markers_of`` searches a text with a branch's pattern only when its gates are
+#: in the text: a substring test costs well under a microsecond, a pattern's scan ~10 µs per 1 KB text whatever it
+#: finds, and most texts hold no branch's literals. ``MARKERS`` is the same alternation in one pattern each.
+_BRANCHES: dict[str, list[tuple[tuple[tuple[str, ...], ...], str]]] = {
     # asking for the reasoning itself, not only the answer
-    "reasoning": re.compile(
-        r"step[- ]by[- ]step|chain[- ]of[- ]thought|thought process|show (?:all |your |the )?(?:work|steps|reasoning)"
-        r"|(?:explain|describe|articulate|narrate|outline|walk (?:me )?through|spell out|write out|detail|justify)"
-        r"\b.{0,40}\b(?:reasoning|thinking|thoughts|steps|logic|rationale|how you (?:got|arrived|reached|decided))"
-        r"|(?:reason|think) (?:carefully|aloud|out loud|through|in detail)|every step|each step"
-        r"|how you (?:got there|arrived at|arrive at|reached)|your (?:whole|full|entire) (?:reasoning|working)"
+    "reasoning": [
+        ((("step",),), r"step[- ]by[- ]step"),
+        ((("chain",),), r"chain[- ]of[- ]thought"),
+        ((("thought process",),), r"thought process"),
+        ((("show ",),), r"show (?:all |your |the )?(?:work|steps|reasoning)"),
+        (
+            (
+                (
+                    "explain",
+                    "describe",
+                    "articulate",
+                    "narrate",
+                    "outline",
+                    "walk ",
+                    "spell out",
+                    "write out",
+                    "detail",
+                    "justify",
+                ),
+                ("reasoning", "thinking", "thoughts", "steps", "logic", "rationale", "how you "),
+            ),
+            r"(?:explain|describe|articulate|narrate|outline|walk (?:me )?through|spell out|write out|detail|justify)"
+            r"\b.{0,40}\b(?:reasoning|thinking|thoughts|steps|logic|rationale|how you (?:got|arrived|reached|decided))",
+        ),  # fmt: skip
+        ((("reason ", "think "),), r"(?:reason|think) (?:carefully|aloud|out loud|through|in detail)"),
+        ((("every step",),), r"every step"),
+        ((("each step",),), r"each step"),
+        ((("how you ",),), r"how you (?:got there|arrived at|arrive at|reached)"),
+        ((("your ",), ("reasoning", "working")), r"your (?:whole|full|entire) (?:reasoning|working)"),
         # other languages: the same request in the words a speaker would use
-        r"|étape par étape|raisonnement|paso a paso|razonamiento|passo a passo|passo dopo passo|ragionamento"
-        r"|schritt für schritt|gedankengang|lösungsweg|пошагово|шаг за шагом|рассуждени|逐步|一步一步|思考过程|推理过程"
-        r"|解题过程|段階的に|ステップバイステップ|思考過程|단계별로|adım adım",
-        re.S,
-    ),
+        _literals(
+            "étape par étape",
+            "raisonnement",
+            "paso a paso",
+            "razonamiento",
+            "passo a passo",
+            "passo dopo passo",
+            "ragionamento",
+            "schritt für schritt",
+            "gedankengang",
+            "lösungsweg",
+            "пошагово",
+            "шаг за шагом",
+            "рассуждени",
+            "逐步",
+            "一步一步",
+            "思考过程",
+            "推理过程",
+            "解题过程",
+            "段階的に",
+            "ステップバイステップ",
+            "思考過程",
+            "단계별로",
+            "adım adım",
+        ),
+    ],
     # the model asked to judge an answer (a grader for someone else's outputs)
-    "grading": re.compile(
-        r"\brubric\b|\b(?:grade|score|rate|evaluate|assess|judge|critique|mark)\b.{0,60}\b(?:answer|response|"
-        r"candidate|output|solution|submission|completion|essay)s?\b|\bout of (?:10|ten|5|five|100)\b"
-        r"|\bfrom 1 to (?:5|10)\b|\bscale of 1\b|\b(?:is|was) (?:this|the|that|my) (?:answer|solution) (?:correct|right)"
-        r"|\b(?:reference|model) (?:answer|solution)\b|\bpoints? (?:deducted|off)\b"
-        r"|califica|calificación|évalue|bewerte|评分|打分|採点",
-        re.S,
-    ),
+    "grading": [
+        ((("rubric",),), r"\brubric\b"),
+        (
+            (
+                ("grade", "score", "rate", "evaluate", "assess", "judge", "critique", "mark"),
+                ("answer", "response", "candidate", "output", "solution", "submission", "completion", "essay"),
+            ),
+            r"\b(?:grade|score|rate|evaluate|assess|judge|critique|mark)\b.{0,60}\b(?:answer|response|"
+            r"candidate|output|solution|submission|completion|essay)s?\b",
+        ),
+        ((("out of ",),), r"\bout of (?:10|ten|5|five|100)\b"),
+        ((("from 1 to ",),), r"\bfrom 1 to (?:5|10)\b"),
+        ((("scale of 1",),), r"\bscale of 1\b"),
+        (
+            (("answer ", "solution "), ("correct", "right")),
+            r"\b(?:is|was) (?:this|the|that|my) (?:answer|solution) (?:correct|right)",
+        ),
+        ((("reference ", "model "), ("answer", "solution")), r"\b(?:reference|model) (?:answer|solution)\b"),
+        ((("point",), ("deducted", "off")), r"\bpoints? (?:deducted|off)\b"),
+        _literals("califica", "calificación", "évalue", "bewerte", "评分", "打分", "採点"),
+    ],
     # probing where and why the model refuses
-    "refusal": re.compile(
-        r"if you (?:decline|refuse|cannot|can't|won't|will not)|(?:which|what) (?:policy|policies|guideline|rule)s?"
-        r"|why (?:you (?:refuse|declined|would not|won't)|(?:can't|cannot|won't) you)"
-        r"|content policy|would you refuse|refus(?:e|al) reason|(?:are|were) you (?:allowed|permitted) to"
-        r"|what (?:are|is) (?:you )?not allowed|explain (?:your|the) refusal",
-        re.S,
-    ),
+    "refusal": [
+        ((("if you ",),), r"if you (?:decline|refuse|cannot|can't|won't|will not)"),
+        ((("which ", "what "), ("polic", "guideline", "rule")), r"(?:which|what) (?:policy|policies|guideline|rule)s?"),
+        ((("why ",),), r"why (?:you (?:refuse|declined|would not|won't)|(?:can't|cannot|won't) you)"),
+        ((("content policy",),), r"content policy"),
+        ((("would you refuse",),), r"would you refuse"),
+        ((("refus",),), r"refus(?:e|al) reason"),
+        ((("allowed to", "permitted to"),), r"(?:are|were) you (?:allowed|permitted) to"),
+        ((("not allowed",),), r"what (?:are|is) (?:you )?not allowed"),
+        ((("refusal",),), r"explain (?:your|the) refusal"),
+    ],
 }
+MARKERS: dict[str, re.Pattern[str]] = {
+    name: re.compile("|".join(src for _, src in branches), re.S) for name, branches in _BRANCHES.items()
+}
+_GATED = {name: [(gates, re.compile(src, re.S)) for gates, src in branches] for name, branches in _BRANCHES.items()}
 
 #: the scripts written without spaces between words (kana, Han, Hangul syllables), as a character-class body
 UNSPACED_SCRIPTS = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
@@ -222,6 +297,8 @@ def markers_of(text: str, among: dict[str, bool] | None = None) -> dict[str, boo
     """Which extraction markers a prompt carries; with ``among``, only those it marks True are looked for (the rest
     are False): a payload is part of its text, so only the markers its whole text carries need a second scan."""
     low = text.lower()
-    if among is None:
-        return {name: bool(p.search(low)) for name, p in MARKERS.items()}
-    return {name: bool(among.get(name)) and bool(p.search(low)) for name, p in MARKERS.items()}
+    return {
+        name: (among is None or bool(among.get(name)))
+        and any(all(any(w in low for w in g) for g in gates) and p.search(low) is not None for gates, p in branches)
+        for name, branches in _GATED.items()
+    }
