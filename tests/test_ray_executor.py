@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -145,20 +146,24 @@ def test_lsh_on_ray_equals_numpy_path(ray_cluster) -> None:
 # -- Ray missing ---------------------------------------------------------------------------------------------------
 
 
-def test_knn_graph_over_index_shards(ex: Executor) -> None:
+def test_knn_graph_over_index_shards(ex: Executor, monkeypatch: pytest.MonkeyPatch) -> None:
     # one shard (the window's own HNSW index, shipped whole to each worker) and three exact shards merged: both the
-    # same on every executor, and the exact shards the same as one exact index
+    # same on every executor, and the exact shards the same as one exact index. HNSW from 2,000 vectors on (the
+    # pipeline's threshold is 20,000): the same code path on a quarter of the vectors
+    from engine.vectors import index as index_module
     from engine.vectors.index import VectorIndex
     from engine.vectors.knn import knn_graph
 
+    monkeypatch.setattr(index_module, "FLAT_MAX", 2_000)
     rng = np.random.default_rng(7)
-    x = rng.normal(size=(25_000, 16)).astype(np.float32)
+    x = rng.normal(size=(6_000, 16)).astype(np.float32)
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     hnsw = VectorIndex.build(x)
-    assert VectorIndex.kind_for(len(x)) == "hnsw"
-    s, i = knn_graph(x, 8, ex=ex, index=hnsw, batch=4_000)
-    ref_s, ref_i = knn_graph(x, 8, index=hnsw, batch=4_000)
+    assert isinstance(hnsw.index, faiss.IndexHNSWFlat)
+    s, i = knn_graph(x, 8, ex=ex, index=hnsw, batch=2_000)
+    ref_s, ref_i = knn_graph(x, 8, index=hnsw, batch=2_000)
     assert np.array_equal(i, ref_i) and np.array_equal(s, ref_s)
+    monkeypatch.undo()  # the exact shards below are compared with one exact index: the pipeline's threshold again
     small = x[:3_000]
     s, i = knn_graph(small, 8, ex=ex, shard_rows=1_000, batch=700)
     ref_s, ref_i = knn_graph(small, 8)
