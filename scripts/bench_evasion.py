@@ -185,6 +185,7 @@ def summary(name: str, res: dict) -> dict:
     looks = [g for g, v in res["groups"].items() if v["label"] == "benign" and g != "benign"]
     worst = max(looks, key=lambda g: res["groups"][g]["flagged"] / max(res["groups"][g]["accounts"], 1), default="")
     share = res["groups"][worst]["flagged"] / max(res["groups"][worst]["accounts"], 1) if worst else 0.0
+    worst = worst if share > 0 else "-"  # none flagged: no look-alike to name
     return {
         "recall": res["recall_at_fpr_0.001"],
         "best_recall": camp["best_recall"],
