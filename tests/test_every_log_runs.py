@@ -235,7 +235,7 @@ def _table(accounts: list[dict], rows: list[dict], how: str) -> list[dict] | Non
     return [{k: v for k, v in a.items() if k != field} for a in out]
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(shape=logs())
 def test_any_log_runs_to_finite_verdicts(source: dict, shape: dict) -> None:
     rows = _shape(source["rows"], shape)
