@@ -366,6 +366,19 @@ def test_opentelemetry_genai_spans_each_become_a_prompt(tmp_path: Path) -> None:
     assert [(b["line"], b["field"], b["reason"]) for b in bad] == [(2, "account_id", "missing_account_id")]
 
 
+def test_an_otel_message_that_reads_as_a_json_number_stays_text(tmp_path: Path) -> None:
+    """An event's content is JSON only when it is an object, array or string: a user who sends "42" sent text (it
+    was parsed as the number 42 and the message came out empty)."""
+    span = {
+        "traceId": "t9", "spanId": "s9", "startTimeUnixNano": "1763805600000000000",
+        "attributes": [_kv("gen_ai.request.model", "gpt-x"), _kv("enduser.id", "acct_9")],
+        "events": [{"name": "gen_ai.user.message", "attributes": [_kv("content", "42")]}],
+    }  # fmt: skip
+    line = {"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
+    rows, bad = _read(tmp_path, [line])
+    assert not bad and [r["text"] for r in rows] == ["42"]
+
+
 def test_two_tools_of_one_name_and_description_still_hash_as_a_set() -> None:
     """Tool definitions are sorted by name, description and the schema's JSON: two of one name and description (a
     client that declares a tool twice) compared their schema objects and raised TypeError."""

@@ -328,16 +328,6 @@ def _otel_attrs(items: Any) -> dict[str, Any]:
     return out
 
 
-def _json_value(v: Any) -> Any:
-    """An attribute holding JSON (GenAI conventions put messages and tool definitions in string attributes)."""
-    if isinstance(v, str):
-        try:
-            return json.loads(v)
-        except ValueError:
-            return v
-    return v
-
-
 def _parts_message(m: dict) -> list[dict]:
     """A GenAI-convention message (role, parts: text / tool_call / tool_call_response) as chat messages."""
     role, parts = m.get("role"), m.get("parts")
@@ -370,7 +360,7 @@ def _span_chat(attrs: dict, events: list) -> dict | None:
     ``gen_ai.system_instructions``, ``gen_ai.tool.definitions``), one event per message (``gen_ai.user.message``
     ...), or indexed ``gen_ai.prompt.N.role`` / ``.content`` attributes; None when the span records no prompt."""
     messages: list[dict] = []
-    found = _json_value(attrs.get("gen_ai.input.messages"))
+    found = _maybe_json(attrs.get("gen_ai.input.messages"))
     if isinstance(found, list):
         for m in found:
             if isinstance(m, dict):
@@ -381,7 +371,7 @@ def _span_chat(attrs: dict, events: list) -> dict | None:
             if name.startswith("gen_ai.") and name.endswith(".message"):
                 ea = _otel_attrs(e.get("attributes"))
                 role = ea.get("role") or name[len("gen_ai.") : -len(".message")]
-                content = _json_value(ea.get("content", e.get("body")))
+                content = _maybe_json(ea.get("content", e.get("body")))
                 if isinstance(content, dict):
                     content = content.get("content")
                 messages.append({"role": role, "content": content if isinstance(content, str | list) else ""})
@@ -394,12 +384,12 @@ def _span_chat(attrs: dict, events: list) -> dict | None:
     if not messages:
         return None
     body: dict[str, Any] = {"messages": messages, "model": attrs.get("gen_ai.request.model")}
-    system = _json_value(attrs.get("gen_ai.system_instructions"))
+    system = _maybe_json(attrs.get("gen_ai.system_instructions"))
     if isinstance(system, list):
         body["system"] = "\n".join(str(p.get("content")) for p in system if isinstance(p, dict) and p.get("content"))
     elif isinstance(system, str) and system:
         body["system"] = system
-    tools = _json_value(attrs.get("gen_ai.tool.definitions"))
+    tools = _maybe_json(attrs.get("gen_ai.tool.definitions"))
     if isinstance(tools, list):
         body["tools"] = tools
     return body
@@ -473,8 +463,9 @@ def _client_ip(value: Any) -> Any:
 
 def _maybe_json(value: Any) -> Any:
     """A value some exports keep as a JSON string (Langfuse's ``input``, LiteLLM's SpendLogs columns, a Helicone
-    body in CSV): parsed when it is a JSON object or array, else as it is, so that plain text stays text."""
-    if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
+    body in CSV, the GenAI conventions' message and tool attributes): parsed when it is a JSON object, array or
+    string, else as it is, so that plain text stays text (a prompt "42" is not the number 42)."""
+    if isinstance(value, str) and value.lstrip()[:1] in ("[", "{", '"'):
         try:
             return json.loads(value)
         except ValueError:
