@@ -49,7 +49,8 @@ def reasons(
     if b.accounts >= 2 and b.p_value < s.say_burst_p:
         out.append(
             f"{b.accounts / n:.0%} of accounts created within {b.days:.0f} days "
-            f"(chance under the log's sign-up rate {max(b.p_value, 1e-300):.0e}); {prov.young:.0%} under 30 days old"
+            f"(chance under the log's sign-up rate {max(b.p_value, 1e-300):.0e}); {prov.young:.0%} under "
+            f"{s.young_days:.0f} days old"
         )
     if wrapped >= s.say_wrapped:
         out.append(

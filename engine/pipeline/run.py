@@ -85,9 +85,11 @@ def run(cfg: RunConfig) -> RunReport:
 
         reading = envelopes.Reading.parse(cfg.input_format, cfg.field_map, cfg.fill)
         networks = Networks(cfg.asn_db)  # client IPs to networks, each distinct address looked up once a night
-        ing = ex.step("ingest", steps.ingest, cfg.inputs, cfg.accounts, prev, store.quarantine_path(run_id),
-                      cfg.prune_before, reading, networks)  # fmt: skip
-        networks.close()
+        try:
+            ing = ex.step("ingest", steps.ingest, cfg.inputs, cfg.accounts, prev, store.quarantine_path(run_id),
+                          cfg.prune_before, reading, networks)  # fmt: skip
+        finally:
+            networks.close()  # a night whose ingest fails leaves no database open either
         texts = ex.step("normalize", steps.normalize_texts, ing, prev, cfg.window_days, ex=ex)
         tmpl = ex.step("templates", steps.templates, texts)
         sig = ex.step("minhash", steps.minhash, texts, tmpl, prev, ex=ex)
