@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,51 @@ def shared_dir() -> Path:
             pytest.fail(f"CI: {why}", pytrace=False)
         pytest.skip(why)
     return SHARED
+
+
+@contextlib.contextmanager
+def no_network() -> Iterator[None]:
+    """Any TCP connection attempt fails: proves a model load is fully local."""
+    real = socket.socket.connect
+
+    def refuse(self: socket.socket, address: object) -> None:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            raise OSError(f"network access attempted: {address}")
+        real(self, address)  # type: ignore[arg-type]
+
+    socket.socket.connect = refuse  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        socket.socket.connect = real  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fresh_static_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object] | None:
+    """The default static embedder, distilled once per session where the checkout has none (a fresh clone: CI).
+
+    It is built into a temp models dir, under the no-network guard, and copied into the repo's ``models/``, where
+    every night of the suite finds it. ``tests/test_embed.py`` checks that build (digest, no temp dir left, reload
+    without rebuilding) instead of distilling a second copy (~45 s of CI). Where ``models/`` already holds the
+    model this does nothing (None) and test_embed distils its own.
+    """
+    import shutil
+
+    from engine.embed import DEFAULT_MODELS_DIR, STATIC_PCA_DIMS
+    from engine.embed.static import StaticEmbedder
+
+    name = f"static-minilm-{STATIC_PCA_DIMS}"
+    if (DEFAULT_MODELS_DIR / name).exists():
+        return None
+    models = tmp_path_factory.mktemp("models")
+    built = StaticEmbedder(models / name)
+    with no_network():
+        built.model  # noqa: B018  (distil now)
+    staging = DEFAULT_MODELS_DIR / f".{name}.copying"
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(models / name, staging)
+    staging.rename(DEFAULT_MODELS_DIR / name)  # atomic: a killed session leaves no half model where nights look
+    return models, built
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,7 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before anything imports huggingface_hub: never reach for a model hub
 
-import contextlib
-import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,27 +26,11 @@ from engine.embed import (
 )
 from engine.embed import static as static_mod
 from engine.text.normalize import normalize, text_hash
+from tests.conftest import no_network
 
 PARA_A = "How do I reset my password if I forgot it?"
 PARA_B = "I forgot my password, how can I reset it?"
 UNRELATED = "Write a haiku about autumn leaves falling in Kyoto."
-
-
-@contextlib.contextmanager
-def no_network() -> Iterator[None]:
-    """Any TCP connection attempt fails: proves a model load is fully local."""
-    real = socket.socket.connect
-
-    def refuse(self: socket.socket, address: object) -> None:
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            raise OSError(f"network access attempted: {address}")
-        real(self, address)  # type: ignore[arg-type]
-
-    socket.socket.connect = refuse  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        socket.socket.connect = real  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")
@@ -60,8 +42,13 @@ def minilm() -> MiniLMEmbedder:
 
 
 @pytest.fixture(scope="session")
-def static_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, StaticEmbedder]:
-    """One distillation per test session (~20 s): built into a temp models dir."""
+def static_dir(
+    tmp_path_factory: pytest.TempPathFactory, fresh_static_model: tuple[Path, StaticEmbedder] | None
+) -> tuple[Path, StaticEmbedder]:
+    """One distillation per test session (~45 s) in a temp models dir: the one conftest made for a fresh checkout
+    (then copied to models/ for the nights), else one made here."""
+    if fresh_static_model is not None:
+        return fresh_static_model
     models = tmp_path_factory.mktemp("models")
     e = StaticEmbedder(models / "static-minilm-256")
     with no_network():
