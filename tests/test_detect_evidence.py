@@ -38,7 +38,7 @@ def _population(codes: np.ndarray, probe: np.ndarray, group: np.ndarray | None =
     order = np.argsort(codes, kind="stable")
     flat = RateNull.per_account("flat", np.zeros(n_acc))
     return evidence.Population(
-        rates=rates, volume=flat, machine=flat, new_model=None, has_accounts=has_accounts, model_names=[],
+        rates=rates, volume=flat, machine=flat, burner=flat, new_model=None, has_accounts=has_accounts, model_names=[],
         probe=probe.astype(np.float64), group=group, codes=codes,
         senders=np.bincount(np.unique(np.stack([group, codes], axis=1), axis=0)[:, 0]), asn_shares=np.array([1.0]),
         area=np.arange(n) % len(AREAS), foreign=zeros, marked=zeros, markers={}, ts=np.zeros(n),
@@ -173,7 +173,8 @@ def _accounts(n: int, per_day: float = 1.0) -> AccountSignals:
         n_prompts=np.full(n, 10.0), per_day=np.full(n, per_day), capability_share=np.zeros(n),
         marker_share=np.zeros(n), max_hour_gap=np.full(n, 12.0), minute_r=np.zeros(n), created=np.full(n, np.nan),
         age_days=np.full(n, np.nan), org=np.full(n, "", object), payment=np.full(n, "", object),
-        asn=np.full(n, "", object),
+        asn=np.full(n, "", object), first_seen=np.zeros(n, np.int64), last_seen=np.full(n, 86_400, np.int64),
+        active_days=np.full(n, 2.0),
     )  # fmt: skip
 
 

@@ -19,10 +19,43 @@ from engine.detect.cohorts import merge_bursts, payment_edges, segment_matrix, w
 from engine.detect.evidence import sign_up_burst
 from engine.detect.history import Tracking, judged_night, track
 from engine.detect.settings import DEFAULTS, DetectSettings
+from engine.detect.signals import Context, TextSignals, account_signals
+from engine.ingest.records import ACCOUNT_SCHEMA
 from engine.store.tables import CAMPAIGNS
 
 DAY = 86400
 T0 = datetime(2026, 11, 20, tzinfo=timezone.utc)
+
+
+# -- account lifecycle -----------------------------------------------------------------------------------------------
+
+
+def test_rates_are_per_active_day_and_the_lifecycle_is_measured() -> None:
+    """A burner sending 30 requests on the one day it lives is a 30-a-day account, not a 6-a-day one because the
+    window has five days; a steady user's 30 over five days is 6 a day; two requests four days apart are 1 a day."""
+    t0 = int(T0.timestamp())
+    sends = {
+        "burner": [t0 + 2 * DAY + 600 * i for i in range(30)],
+        "steady": [t0 + d * DAY + 3600 * h for d in range(5) for h in range(6)],
+        "rare": [t0 + 60, t0 + 4 * DAY + 60],
+    }
+    names = list(sends)
+    codes = np.concatenate([np.full(len(v), i) for i, v in enumerate(sends.values())])
+    ts = np.concatenate([np.array(v, dtype=np.int64) for v in sends.values()])
+    window = pa.table({"timestamp": pa.array(ts, pa.int64()).cast(pa.timestamp("s", tz="UTC")),
+                       "ip_asn": pa.array([""] * len(ts))})  # fmt: skip
+    ctx = Context(
+        window=window, accounts=ACCOUNT_SCHEMA.empty_table(), text_row=np.zeros(len(ts), np.int64), account_codes=codes,
+        account_names=names, norm=["x"], template_id=np.zeros(1, np.int64), template=[""], payload=["x"],
+        payload_vectors=np.zeros((1, 4), np.float32), payload_group=np.zeros(1, np.int64), text_cluster=np.zeros(1),
+        embedder=None,
+    )  # fmt: skip
+    text = TextSignals(area=np.array([-1]), foreign=np.zeros(1, bool), markers={}, probe=np.zeros(1))
+    acc = account_signals(ctx, text)
+    np.testing.assert_array_equal(acc.active_days, [1, 5, 2])
+    np.testing.assert_allclose(acc.per_day, [30.0, 6.0, 1.0])
+    np.testing.assert_array_equal(acc.first_seen, [t0 + 2 * DAY, t0, t0 + 60])
+    np.testing.assert_array_equal(acc.last_seen, [t0 + 2 * DAY + 600 * 29, t0 + 4 * DAY + 5 * 3600, t0 + 4 * DAY + 60])
 
 
 # -- sign-up bursts ------------------------------------------------------------------------------------------------

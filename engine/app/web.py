@@ -28,7 +28,8 @@ ENV = Environment(
 )
 #: account fields the account page lists under "signals and attributes"
 ACCOUNT_FIELDS = (
-    "created_at", "org_id", "payment_fp", "country", "tier", "prompts", "per_day", "capability_share",
+    "created_at", "org_id", "payment_fp", "country", "tier", "prompts", "per_day", "active_days", "first_seen",
+    "last_seen", "capability_share",
     "marker_share", "member_strength", "cohort_id",
 )  # fmt: skip
 PAGE = 50

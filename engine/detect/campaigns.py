@@ -20,6 +20,7 @@ from engine.detect import cohorts, evidence, explain, finite, profiles
 from engine.detect.null import Surprise
 from engine.detect.settings import DEFAULTS, DetectSettings
 from engine.detect.signals import AREAS, AccountSignals, Context, TextSignals, account_signals, text_signals
+from engine.ingest.records import TIMESTAMP_TYPE
 from engine.store.tables import CAMPAIGNS
 from engine.text.normalize import hash64
 
@@ -227,6 +228,7 @@ def _score_cohort(
                     k: _surprise(v)
                     for k, v in {
                         **cont.surprise,
+                        "burner": prov.burner,
                         "machine_clock": beh.clock,
                         "volume": beh.volume,
                         f"model:{beh.choice_model}": beh.choice,
@@ -320,10 +322,18 @@ def _accounts_table(
         .append_column("member_strength", pa.array(np.where(ok, strength[j], 0.0).round(3)))
         .append_column("prompts", pa.array(np.where(ok, acc.n_prompts[j], 0).astype(np.int64)))
         .append_column("per_day", pa.array(np.where(ok, acc.per_day[j], 0.0).round(2)))
+        .append_column("first_seen", _seen(acc.first_seen, j, ok))
+        .append_column("last_seen", _seen(acc.last_seen, j, ok))
+        .append_column("active_days", pa.array(np.where(ok, acc.active_days[j], 0).astype(np.int64)))
         .append_column("capability_share", pa.array(np.where(ok, acc.capability_share[j], 0.0).round(3)))
         .append_column("marker_share", pa.array(np.where(ok, acc.marker_share[j], 0.0).round(3)))
         .append_column("reasons", pa.array([json.dumps(reasons[i]) if i >= 0 else "[]" for i in idx], pa.string()))
     )
+
+
+def _seen(epoch: np.ndarray, j: np.ndarray, ok: np.ndarray) -> pa.Array:
+    """First / last request per row of the account table (null for an account with no prompt in the window)."""
+    return pa.array(np.where(ok, epoch[j], 0), pa.int64(), mask=~ok).cast(TIMESTAMP_TYPE)
 
 
 def _campaigns_table(rows: list[dict]) -> pa.Table:

@@ -103,7 +103,8 @@ class Population:
     """The log's accounts as the null for every cohort: each statistic's random-crowd model, and per-prompt lookups."""
 
     rates: dict[str, RateNull]  # per-prompt statistics (content, model choice, new model), by name
-    volume: RateNull  # per account: log10 requests a day
+    volume: RateNull  # per account: log10 requests an active day
+    burner: RateNull  # per account whose lifecycle the window shows: 1 = made just before use, gone soon after
     machine: RateNull  # per account with enough requests for a clock: 1 = round the clock or lockstep
     new_model: NewModel | None
     has_accounts: bool  # an account table gave sign-up dates or cards
@@ -166,6 +167,7 @@ class Population:
         pop = cls(
             rates=rates,
             volume=RateNull.per_account("volume", np.log10(np.maximum(acc.per_day, 1e-3))),
+            burner=burners(acc, float(t.max()) if len(t) else 0.0, s),
             machine=RateNull.per_account(
                 "machine", machine.astype(np.float64), eligible, binary=True, full_d=s.effect_hi
             ),
@@ -191,6 +193,18 @@ class Population:
     def prompts_of(self, members: np.ndarray) -> np.ndarray:
         """Window prompt indices of the given accounts."""
         return np.concatenate([self.prompts_by_acc[self.acc_bounds[a] : self.acc_bounds[a + 1]] for a in members])
+
+
+def burners(acc: AccountSignals, end: float, s: DetectSettings) -> RateNull:
+    """Per account: made at most ``burner_fresh_days`` before its first request and gone within ``burner_life_days``
+    of it, against random crowds (a yes/no). Judged where the account table gives a creation date and the log runs
+    on at least ``2 x burner_life_days`` after the first request (so "gone" is seen, not the log's end); elsewhere
+    unknown. A rotation -- a fresh batch of accounts each day, each used for a day -- is no burst against the log's
+    sign-ups, yet every member shares this lifecycle, which ordinary sign-ups (who come back) mostly do not."""
+    life = s.burner_life_days * 86400.0
+    known = np.isfinite(acc.age_days) & (acc.n_prompts > 0) & (acc.first_seen <= end - 2 * life)
+    burner = (acc.age_days <= s.burner_fresh_days) & (acc.last_seen - acc.first_seen < life)
+    return RateNull.per_account("burner", burner.astype(np.float64), known, binary=True, full_d=s.effect_hi)
 
 
 def _evidence(x: Surprise, s: DetectSettings) -> float:
@@ -247,6 +261,7 @@ class Provenance:
     expected_asn: float  # distinct ASNs expected for this many accounts drawn from the log
     infra: float
     young: float  # share of accounts under young_days
+    burner: Surprise  # share made just before use and gone soon after, against random crowds (``burners``)
     evidence: float
     by_prefix: bool = False  # the networks are address prefixes, not ASNs (no --asn-db: engine.ingest.network)
 
@@ -266,8 +281,9 @@ def provenance(members: np.ndarray, acc: AccountSignals, pop: Population, s: Det
     infra = max(shared_pay, e_asn)
     ages = acc.age_days[members]
     young = float(np.nanmean(ages < s.young_days)) if np.isfinite(ages).any() else 0.0
-    evidence = 1 - (1 - burst.evidence) * (1 - s.infra_weight * infra)
-    return Provenance(burst, shared_pay, shared, len(cards), n_asn, exp_asn, infra, young, evidence, by_prefix)
+    burner = pop.burner.test(members)
+    evidence = 1 - (1 - burst.evidence) * (1 - s.infra_weight * infra) * (1 - _evidence(burner, s))
+    return Provenance(burst, shared_pay, shared, len(cards), n_asn, exp_asn, infra, young, burner, evidence, by_prefix)
 
 
 # -- content ---------------------------------------------------------------------------------------------------
@@ -362,8 +378,8 @@ class Behaviour:
     flat: float  # share of those sending round the clock
     lockstep: float  # share of those firing at one minute of the hour
     clock: Surprise  # machine clocks (either kind) against random crowds
-    volume: Surprise  # log requests a day against random crowds
-    per_day: float  # median requests per account per day
+    volume: Surprise  # log requests an active day against random crowds
+    per_day: float  # median requests per account per active day
     choice: Surprise  # the model the cohort favours most against random crowds
     choice_model: str
     adoption: Surprise  # share of requests to a model released in the window, soon after its release

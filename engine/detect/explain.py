@@ -52,6 +52,11 @@ def reasons(
             f"(chance under the log's sign-up rate {max(b.p_value, 1e-300):.0e}); {prov.young:.0%} under "
             f"{s.young_days:.0f} days old"
         )
+    if prov.burner.evidence(s.effect_lo, s.effect_hi, s.surprise_lo, s.surprise_hi) >= s.say_evidence:
+        out.append(
+            f"made at most {s.burner_fresh_days:g} day before first use and gone within {s.burner_life_days:g} days "
+            f"while the log went on: {_versus(prov.burner, n)} of accounts"
+        )
     if wrapped >= s.say_wrapped:
         out.append(
             f"{wrapped:.0%} of prompts carry wrapper text shared across accounts; its commonest sentence is in "
@@ -96,7 +101,7 @@ def reasons(
         )
     if beh.parts.get("volume", 0) >= s.say_evidence:
         out.append(
-            f"median {beh.per_day:.1f} requests per account per day; log10 requests a day "
+            f"median {beh.per_day:.1f} requests per account per active day; log10 requests an active day "
             f"{_versus(beh.volume, n, pct=False)}"
         )
     return out

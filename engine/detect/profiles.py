@@ -8,7 +8,7 @@ choices. That is coordinated behaviour in the SynchroTrap sense, and it is measu
 
 * **what** an account asks: mean probe probability (``engine.detect.content_model``), share of each capability
   area, non-English share, share of each extraction marker (reasoning, grading, refusal);
-* **how** it asks: requests per day (log), how flat its 24-hour shape is, minute-of-hour regularity, spread of
+* **how** it asks: requests per active day (log), how flat its 24-hour shape is, minute-of-hour regularity, spread of
   the gaps between its requests, its mix of models and of clients (user agents), and the account's age where an
   account table gives it (fragments of one operation were made alike: all fresh, or all bought old).
 

@@ -161,6 +161,16 @@ class DetectSettings:
     )
     min_accounts_for_asn: int = _s(5, "ASN concentration is judged only for cohorts of at least this many accounts")
     young_days: float = _s(30.0, "an account younger than this is 'young' in the reasons")
+    burner_fresh_days: float = _s(
+        1.0,
+        "lifecycle: an account created at most this long before its first request was made to be used at once ...",
+    )
+    burner_life_days: float = _s(
+        2.0,
+        "... and is a burner when it is gone within this many days of that first request while the log went on at "
+        "least as long after (judged only for accounts whose first request leaves the log that long to show it): a "
+        "rotation of fresh accounts, a few a day, is no sign-up burst, but every member lives and dies this way",
+    )
     # -- against random crowds (engine.detect.null) ------------------------------------------------------------
     effect_lo: float = _s(
         0.5,

@@ -172,6 +172,8 @@ class AccountSignals:
     """Per account (indexed by account code): behaviour and provenance measured over the window."""
 
     n_prompts: np.ndarray
+    #: requests per *active* day (UTC days with at least one request): an account that lives one day and sends 30
+    #: requests is a 30-a-day account, not a 6-a-day one because the window has five days
     per_day: np.ndarray
     capability_share: np.ndarray
     marker_share: np.ndarray
@@ -182,6 +184,10 @@ class AccountSignals:
     org: np.ndarray  # object arrays of strings ('' unknown)
     payment: np.ndarray
     asn: np.ndarray
+    # lifecycle within the window: first and last request (epoch s) and the UTC days with any request
+    first_seen: np.ndarray
+    last_seen: np.ndarray
+    active_days: np.ndarray
 
 
 def account_signals(ctx: Context, ts: TextSignals) -> AccountSignals:
@@ -194,13 +200,17 @@ def account_signals(ctx: Context, ts: TextSignals) -> AccountSignals:
     codes = ctx.account_codes
     n_acc = len(ctx.account_names)
     t = epoch_seconds(ctx.window["timestamp"])
-    span_days = max(1.0, (t.max() - t.min()) / 86400.0) if len(t) else 1.0
 
     cap = ts.area[ctx.text_row] >= 0
     marked = np.zeros(len(codes), dtype=bool)
     for m in ts.markers.values():
         marked |= m[ctx.text_row]
-    n, first_ts, n_cap, n_marked = _plain_aggregates(ctx, codes, t, cap, marked)
+    n, first_ts, last_ts, n_cap, n_marked = _plain_aggregates(ctx, codes, t, cap, marked)
+    # lifecycle: distinct (account, UTC day) pairs; a burner lives one or two of them, a steady user most
+    day = (t // 86400).astype(np.int64)
+    day -= day.min() if len(day) else 0
+    days = int(day.max()) + 1 if len(day) else 1
+    active = np.bincount(np.unique(codes.astype(np.int64) * days + day) // days, minlength=n_acc).astype(np.float64)
 
     # clock: longest empty stretch of the (UTC) day, and minute-of-hour concentration
     hour = (t % 86400) / 3600.0
@@ -231,7 +241,7 @@ def account_signals(ctx: Context, ts: TextSignals) -> AccountSignals:
     asn = _most_common_per_account(ctx.window["ip_asn"], codes, n_acc)
     return AccountSignals(
         n_prompts=n,
-        per_day=n / span_days,
+        per_day=n / np.maximum(active, 1.0),
         capability_share=n_cap / np.maximum(n, 1),
         marker_share=n_marked / np.maximum(n, 1),
         max_hour_gap=max_gap,
@@ -241,28 +251,33 @@ def account_signals(ctx: Context, ts: TextSignals) -> AccountSignals:
         org=acc["org"],
         payment=acc["payment"],
         asn=asn,
+        first_seen=np.where(has, first_ts, 0).astype(np.int64),
+        last_seen=np.where(has, last_ts, 0).astype(np.int64),
+        active_days=active,
     )
 
 
 def _plain_aggregates(
     ctx: Context, codes: np.ndarray, t: np.ndarray, cap: np.ndarray, marked: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Prompts (float), first request (epoch s; int64 max when none), capability and marked prompts per account
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Prompts (float), first and last request (epoch s; int64 max / min when none), capability and marked prompts per account
     code: integer counts, sums and minima, so any executor's group-by gives them exactly."""
     from engine.executor import LocalExecutor
 
     n_acc = len(ctx.account_names)
     table = pa.table({"account": codes, "t": t, "cap": cap.astype(np.int64), "marked": marked.astype(np.int64)})
-    aggs = [("t", "count"), ("t", "min"), ("cap", "sum"), ("marked", "sum")]
+    aggs = [("t", "count"), ("t", "min"), ("t", "max"), ("cap", "sum"), ("marked", "sum")]
     got = (ctx.executor or LocalExecutor(quiet=True)).group_aggregate(table, ["account"], aggs)
     at = got["account"].to_numpy()
     n, n_cap, n_marked = np.zeros(n_acc), np.zeros(n_acc), np.zeros(n_acc)
     first_ts = np.full(n_acc, np.iinfo(np.int64).max)
+    last_ts = np.full(n_acc, np.iinfo(np.int64).min)
     n[at] = got["t_count"].to_numpy()
     first_ts[at] = got["t_min"].to_numpy()
+    last_ts[at] = got["t_max"].to_numpy()
     n_cap[at] = got["cap_sum"].to_numpy()
     n_marked[at] = got["marked_sum"].to_numpy()
-    return n, first_ts, n_cap, n_marked
+    return n, first_ts, last_ts, n_cap, n_marked
 
 
 def _account_attributes(ctx: Context) -> dict[str, np.ndarray]:

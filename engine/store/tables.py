@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from engine.ingest.records import ACCOUNT_SCHEMA, PROMPT_SCHEMA
+from engine.ingest.records import ACCOUNT_SCHEMA, PROMPT_SCHEMA, TIMESTAMP_TYPE
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine.store.snapshots import Snapshot, SnapshotWriter
@@ -71,7 +71,11 @@ ACCOUNTS = pa.schema(
         ("cohort_id", pa.string()),
         ("member_strength", pa.float64()),
         ("prompts", pa.int64()),
-        ("per_day", pa.float64()),
+        ("per_day", pa.float64()),  # requests per active day
+        # lifecycle in the window: first and last request, and the UTC days with any request
+        ("first_seen", TIMESTAMP_TYPE),
+        ("last_seen", TIMESTAMP_TYPE),
+        ("active_days", pa.int64()),
         ("capability_share", pa.float64()),
         ("marker_share", pa.float64()),
         ("reasons", pa.string()),  # JSON list of sentences
