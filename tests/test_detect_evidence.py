@@ -227,6 +227,37 @@ def test_a_model_released_in_the_window_is_found_at_its_change_point() -> None:
     assert evidence.find_new_model(steady, ["old", "new"], t, DEFAULTS) is None
 
 
+# -- lifecycle -------------------------------------------------------------------------------------------------------
+
+
+def test_a_rotation_of_one_day_accounts_is_burner_evidence_and_sign_ups_who_stay_are_not() -> None:
+    """600 ordinary accounts (400 aged, 200 signed up during the log and kept using it) and 60 made a day at a time,
+    each used within hours of its creation for one day and then dropped. Made on different days, they are no sign-up
+    burst; their lifecycle is what they share. An account first seen in the log's last days is not judged."""
+    n, day, end = 660, 86_400, 10 * 86_400
+    acc = _accounts(n)
+    rng = np.random.default_rng(8)
+    acc.first_seen[:] = rng.integers(0, 3 * day, n)
+    acc.last_seen[:] = end - rng.integers(0, day, n)
+    acc.age_days[:400] = rng.uniform(30, 900, 400)
+    acc.age_days[400:600] = rng.uniform(0.01, 0.5, 200)  # in-window sign-ups used at once, who stay
+    rotation = np.arange(600, 660)
+    acc.first_seen[rotation] = (rotation - 600) % 7 * day  # a fresh batch each day of the first week
+    acc.last_seen[rotation] = acc.first_seen[rotation] + 5 * 3600
+    acc.age_days[rotation] = 0.1
+    pop = SimpleNamespace(burner=evidence.burners(acc, float(end), DEFAULTS), asn_shares=np.array([1.0]))
+
+    def burner_evidence(members: np.ndarray) -> float:
+        b = evidence.provenance(members, acc, pop, DEFAULTS).burner  # type: ignore[arg-type]
+        return b.evidence(DEFAULTS.effect_lo, DEFAULTS.effect_hi, DEFAULTS.surprise_lo, DEFAULTS.surprise_hi)
+
+    assert burner_evidence(rotation) == 1.0
+    assert burner_evidence(np.arange(400, 460)) == 0.0  # signed up during the log, and stayed
+    assert burner_evidence(rng.choice(600, 60, replace=False)) == 0.0
+    acc.first_seen[rotation] = end - day  # first seen on the last day: "gone" cannot be seen yet
+    assert np.isnan(evidence.burners(acc, float(end), DEFAULTS).mean[rotation]).all()
+
+
 # -- transparent organisations --------------------------------------------------------------------------------------
 
 
