@@ -9,7 +9,7 @@ of evidence measured against the log's own bulk (``engine.detect.evidence``), ex
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -70,20 +70,76 @@ class Verdicts:
 FAMILIES = ("content", "behaviour", "provenance", "wrappers", "cards", "profiles", "markers")
 
 
-def detect(
-    ctx: Context, s: DetectSettings = DEFAULTS, *, without: Collection[str] = (), ts: TextSignals | None = None
-) -> Verdicts:
-    """Signals → cohorts → scores and reasons → account and campaign tables.
+@dataclass(frozen=True)
+class DetectRun:
+    """What the detection steps hand each other: the night's measurements, then its cohorts as each step leaves them.
 
-    ``without`` leaves evidence families out (see FAMILIES) to measure what each contributes; ``ts`` reuses text
-    signals already computed for this context (they do not depend on which families are used).
+    A newcomer runs the steps one at a time and looks between them::
+
+        run = measure(ctx, DEFAULTS)     # signals, the random-crowd null, segment matrix
+        run = link(run)                  # cohorts of shared wrappers and cards: run.cohort_sizes()
+        run = profile(run)               # ... joined with the profile clusters
+        run = score(run)                 # every cohort's row: run.scored.rows
+        ...                              # (STEPS lists them all, in order)
+        verdicts = run.verdicts()
+
+    Each step returns a new run (the one it was given is unchanged) and reads its thresholds from ``run.s``.
     """
+
+    ctx: Context
+    s: DetectSettings
+    without: frozenset[str]
+    ts: TextSignals
+    acc: AccountSignals
+    pop: evidence.Population
+    t: sp.csr_matrix  # texts x wrapper segments (engine.detect.cohorts.segment_matrix)
+    w: sp.csr_matrix | None = None  # accounts x wrapper segments, once linked
+    linked: np.ndarray | None = None  # cohort per account (-1: none) from wrappers and cards alone
+    prof: profiles.Profiles | None = None
+    labels: np.ndarray | None = None  # cohort per account as the steps so far leave it
+    scored: Scored | None = None  # the rows of ``labels`` as they stand
+
+    def uses(self, family: str) -> bool:
+        return family not in self.without
+
+    def cohort_sizes(self) -> dict[int, int]:
+        """Accounts per cohort label as the steps so far leave them (largest first; -1 = in no cohort)."""
+        if self.labels is None:
+            return {}
+        lab, n = np.unique(self.labels, return_counts=True)
+        return {int(a): int(b) for a, b in sorted(zip(lab, n, strict=True), key=lambda x: -x[1])}
+
+    def rescored(self, labels: np.ndarray | None) -> DetectRun:
+        """This run with new labels, rescored; unchanged when a step changed nothing (None)."""
+        if labels is None:
+            return self
+        assert self.w is not None and self.prof is not None
+        return replace(
+            self,
+            labels=labels,
+            scored=score_cohorts(labels, self.ctx, self.acc, self.pop, self.t, self.w, self.prof, self.s),
+        )
+
+    def verdicts(self) -> Verdicts:
+        if self.scored is None:
+            raise ValueError("no cohort has been scored yet: run the steps through score() first")
+        return replace(self.scored.verdicts(self.ctx, self.acc, self.s), profiles=self.prof)
+
+
+def measure(
+    ctx: Context, s: DetectSettings = DEFAULTS, *, without: Collection[str] = (), ts: TextSignals | None = None
+) -> DetectRun:
+    """Step 1: per-text and per-account signals, the log's accounts as the random-crowd null, the wrapper segments.
+
+    ``without`` leaves evidence families out (see FAMILIES): a scoring family by a zero weight, the markers by
+    a text signal where no text carries any (every statistic built on them sees none); ``ts`` reuses text signals
+    already computed for this context (they do not depend on the families)."""
     unknown = set(without) - set(FAMILIES)
     if unknown:
         raise ValueError(f"unknown evidence families {sorted(unknown)}; known: {', '.join(FAMILIES)}")
     s = replace(s, **{f"{f}_weight": 0.0 for f in ("content", "behaviour", "provenance") if f in without})
     ts = ts if ts is not None else text_signals(ctx, s)
-    if "markers" in without:  # no text carries any marker: every statistic built on them sees none
+    if "markers" in without:
         ts = replace(
             ts,
             markers={m: np.zeros_like(v) for m, v in ts.markers.items()},
@@ -93,37 +149,92 @@ def detect(
         )
     acc = account_signals(ctx, ts)
     pop = evidence.Population.measure(ctx, ts, acc, s)
-    t = cohorts.segment_matrix(ctx.template)
-    linked, w = cohorts.link_accounts(ctx, acc, t, s, wrappers="wrappers" not in without, cards="cards" not in without)
-    use_profiles = "profiles" not in without
-    if use_profiles:
-        prof = profiles.account_profiles(ctx, ts, acc, s, pop)
-        labels = profiles.join(linked, profiles.profile_cohorts(prof, len(acc.n_prompts), s), s)
-    else:  # no account is profiled: nothing joins by profile, typicality is unknown
-        labels, prof = linked, profiles.Profiles(np.zeros((0, 0), np.float32), np.zeros(0, np.int64), [])
-    scored = score_cohorts(labels, ctx, acc, pop, t, w, prof, s)
-    merged = cohorts.merge_bursts(labels, [c for c in scored.rows if c["flagged"]], s)
-    if merged is not None:
-        labels = merged
-        scored = score_cohorts(labels, ctx, acc, pop, t, w, prof, s)
-    merged = profiles.merge_alike(labels, scored.rows, prof, s) if use_profiles else None
-    if merged is not None:
-        labels = merged
-        scored = score_cohorts(labels, ctx, acc, pop, t, w, prof, s)
-    # ``scored`` holds the rows of ``labels`` as they stand: attach reads its flagged cohorts from them
-    attached = profiles.attach(labels, scored.rows, prof, s, free=linked < 0) if use_profiles else None
-    if attached is not None:
-        scored = score_cohorts(attached, ctx, acc, pop, t, w, prof, s)
-    # accounts outside any cohort, and weak members, are ranked (never flagged) by their own evidence or by how
-    # nearly a flagged campaign's fingerprint claimed them, whichever is more, capped below any flag
-    near = profiles.resemblance(scored.rows, prof, s, len(acc.n_prompts)) if use_profiles else 0.0
-    scored.account_score = np.maximum(
-        scored.account_score, np.minimum(s.solo_cap, np.maximum(s.solo_cap * pop.solo, near))
+    return DetectRun(ctx, s, frozenset(without), ts, acc, pop, cohorts.segment_matrix(ctx.template))
+
+
+def link(run: DetectRun) -> DetectRun:
+    """Step 2: accounts linked by the traces one operator leaves (shared wrapper sentences, shared cards) into
+    cohorts (``engine.detect.cohorts.link_accounts``)."""
+    linked, w = cohorts.link_accounts(
+        run.ctx, run.acc, run.t, run.s, wrappers=run.uses("wrappers"), cards=run.uses("cards")
     )
-    bad = np.flatnonzero(~np.isfinite(scored.account_score))
+    return replace(run, linked=linked, w=w, labels=linked)
+
+
+def profile(run: DetectRun) -> DetectRun:
+    """Step 3: accounts that behave alike and unlike the log (``engine.detect.profiles``) clustered, and those
+    clusters folded into the linked cohorts. Without the profiles family no account is profiled."""
+    assert run.linked is not None, "link() first"
+    if not run.uses("profiles"):
+        empty = profiles.Profiles(np.zeros((0, 0), np.float32), np.zeros(0, np.int64), [])
+        return replace(run, prof=empty)
+    prof = profiles.account_profiles(run.ctx, run.ts, run.acc, run.s, run.pop)
+    labels = profiles.join(run.linked, profiles.profile_cohorts(prof, len(run.acc.n_prompts), run.s), run.s)
+    return replace(run, prof=prof, labels=labels)
+
+
+def score(run: DetectRun) -> DetectRun:
+    """Step 4: every cohort scored from its evidence families, with reasons (``score_cohorts``)."""
+    assert run.labels is not None and run.prof is not None, "link() and profile() first"
+    return replace(run, scored=None).rescored(run.labels)
+
+
+def merge_bursts(run: DetectRun) -> DetectRun:
+    """Step 5: flagged cohorts that are one operation's sign-up burst split by card or wrapper joined, rescored."""
+    assert run.scored is not None and run.labels is not None, "score() first"
+    return run.rescored(cohorts.merge_bursts(run.labels, [c for c in run.scored.rows if c["flagged"]], run.s))
+
+
+def merge_alike(run: DetectRun) -> DetectRun:
+    """Step 6: unflagged cohorts whose mean profile lies close to a flagged one's (fragments of one operation)
+    joined to it, rescored."""
+    assert run.scored is not None and run.labels is not None and run.prof is not None, "score() first"
+    if not run.uses("profiles"):
+        return run
+    return run.rescored(profiles.merge_alike(run.labels, run.scored.rows, run.prof, run.s))
+
+
+def attach(run: DetectRun) -> DetectRun:
+    """Step 7: accounts no wrapper or card linked whose profile a flagged campaign's fingerprint claims attached
+    to it, rescored."""
+    assert run.scored is not None and run.labels is not None and run.prof is not None, "score() first"
+    if not run.uses("profiles"):
+        return run
+    free = run.linked < 0 if run.linked is not None else None
+    return run.rescored(profiles.attach(run.labels, run.scored.rows, run.prof, run.s, free=free))
+
+
+def rank_rest(run: DetectRun) -> DetectRun:
+    """Step 8: accounts outside any cohort, and weak members, ranked (never flagged) by their own evidence or by how
+    nearly a flagged campaign's fingerprint claimed them, whichever is more, capped below any flag."""
+    assert run.scored is not None and run.prof is not None, "score() first"
+    s, scored = run.s, run.scored
+    near = profiles.resemblance(scored.rows, run.prof, s, len(run.acc.n_prompts)) if run.uses("profiles") else 0.0
+    ranked = np.maximum(scored.account_score, np.minimum(s.solo_cap, np.maximum(s.solo_cap * run.pop.solo, near)))
+    bad = np.flatnonzero(~np.isfinite(ranked))
     if len(bad):
-        finite.check(scored.account_score[bad[0]], "account score", f"account {ctx.account_names[bad[0]]}")
-    return replace(scored.verdicts(ctx, acc, s), profiles=prof)
+        finite.check(ranked[bad[0]], "account score", f"account {run.ctx.account_names[bad[0]]}")
+    return replace(run, scored=replace(scored, account_score=ranked))
+
+
+#: the detection steps after ``measure``, in order: each takes a DetectRun and returns the next
+STEPS: tuple[Callable[[DetectRun], DetectRun], ...] = (
+    link, profile, score, merge_bursts, merge_alike, attach, rank_rest
+)  # fmt: skip
+
+
+def detect(
+    ctx: Context, s: DetectSettings = DEFAULTS, *, without: Collection[str] = (), ts: TextSignals | None = None
+) -> Verdicts:
+    """Signals → cohorts → scores and reasons → account and campaign tables: ``measure``, then each of STEPS.
+
+    ``without`` leaves evidence families out (see FAMILIES) to measure what each contributes; ``ts`` reuses text
+    signals already computed for this context (they do not depend on which families are used).
+    """
+    run = measure(ctx, s, without=without, ts=ts)
+    for step in STEPS:
+        run = step(run)
+    return run.verdicts()
 
 
 @dataclass

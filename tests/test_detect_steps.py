@@ -1,0 +1,122 @@
+"""Detection as named steps (``engine.detect.campaigns.STEPS``): run one at a time, they give what ``detect`` gives.
+
+A synthetic night, no models: 300 ordinary accounts asking their own ordinary questions on a human clock (30 of them
+through one writing app's system prompt), and an operation of 40 accounts made on one day, wrapping capability
+probes in one instruction around the clock from a script. Text signals are given (probe probabilities and areas),
+so the test measures the steps, not the content model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from engine.detect import campaigns
+from engine.detect.campaigns import STEPS, DetectRun, detect, measure
+from engine.detect.settings import DEFAULTS
+from engine.detect.signals import Context, TextSignals
+from engine.ingest.records import ACCOUNT_SCHEMA, TIMESTAMP_TYPE
+
+DAY = 86_400
+T0 = 1_790_000_000 - 1_790_000_000 % DAY
+
+
+@pytest.fixture(scope="module")
+def night() -> tuple[Context, TextSignals, np.ndarray]:
+    rng = np.random.default_rng(3)
+    n_ord, n_op = 300, 40
+    names = [f"user{i:03d}" for i in range(n_ord)] + [f"op{i:02d}" for i in range(n_op)]
+    per = np.r_[rng.integers(3, 25, n_ord), rng.integers(20, 40, n_op)]
+    codes = np.repeat(np.arange(n_ord + n_op), per)
+    op = codes >= n_ord
+    n = len(codes)
+    hour = np.where(op, rng.uniform(0, 24, n), rng.normal(14, 3, n) % 24)
+    ts = T0 + rng.integers(0, 5, n) * DAY + (hour * 3600).astype(np.int64)
+    # one distinct text per prompt; the operation's carry its instruction around the question
+    norm = [f"question {i} from an ordinary user about their own day" for i in range(n)]
+    template = [""] * n
+    greetings = ["hello there friend", "good day to you", "a quick one please"]
+    for i in np.flatnonzero(op):
+        hi = greetings[rng.integers(3)]  # the instruction's opening varies a little from prompt to prompt
+        norm[i] = f"{hi}. benchmark item {i}. think it through step by step and give the final answer"
+        template[i] = f"{hi} | <SLOT> | think it through step by step and give the final answer"
+    app = (codes >= n_ord - 30) & ~op  # the last 30 ordinary accounts use one writing app's system prompt
+    for i in np.flatnonzero(app):
+        norm[i] = f"you are a writing helper for busy people. {norm[i]}"
+        template[i] = "you are a writing helper for busy people | <SLOT>"
+    probe = np.where(op, rng.uniform(0.8, 1.0, n), rng.uniform(0.0, 0.2, n))
+    area = np.where(op, rng.integers(0, 6, n), -1)
+    created = np.r_[T0 - rng.uniform(30, 900, n_ord) * DAY, T0 - DAY - rng.uniform(0, 3600, n_op)]
+    accounts = pa.table(
+        {
+            "account_id": names,
+            "created_at": pa.array(created.astype(np.int64), pa.int64()).cast(TIMESTAMP_TYPE),
+            "org_id": [None] * len(names),
+            "payment_fp": [f"card{i}" for i in range(len(names))],
+            "country": [None] * len(names),
+            "tier": [None] * len(names),
+        },
+        schema=ACCOUNT_SCHEMA,
+    )
+    window = pa.table(
+        {
+            "timestamp": pa.array(ts, pa.int64()).cast(TIMESTAMP_TYPE),
+            "model": np.where(op, "model-a", rng.choice(["model-a", "model-b"], n)).tolist(),
+            "ip_asn": [f"AS{x}" for x in rng.integers(1, 400, n)],
+            "user_agent": np.where(op, "script/1.0", "browser").tolist(),
+        }
+    )
+    ctx = Context(
+        window=window, accounts=accounts, text_row=np.arange(n), account_codes=codes, account_names=names,
+        norm=norm, template_id=np.where(op, 7, 0), template=template, payload=norm,
+        payload_vectors=np.zeros((n, 4), np.float32), payload_group=np.arange(n), text_cluster=np.full(n, -1),
+        embedder=None,
+    )  # fmt: skip
+    text = TextSignals(area=area, foreign=np.zeros(n, bool), markers={}, probe=probe)
+    return ctx, text, np.arange(n_ord, n_ord + n_op)
+
+
+def test_the_steps_one_at_a_time_give_what_detect_gives(night: tuple[Context, TextSignals, np.ndarray]) -> None:
+    ctx, text, operation = night
+    whole = detect(ctx, DEFAULTS, ts=text)
+    run = measure(ctx, DEFAULTS, ts=text)
+    seen: list[str] = []
+    for step in STEPS:
+        before = run
+        run = step(run)
+        assert isinstance(run, DetectRun)  # the same run where the step changed nothing (no burst to merge)
+        seen.append(step.__name__)
+        if step is campaigns.link:  # the wrapper links the operation's accounts into one cohort
+            assert before.labels is None and run.labels is not None
+            assert len(set(run.labels[operation])) == 1 and run.labels[operation[0]] >= 0
+            app = run.labels[operation[0] - 30 : operation[0]]  # ... and the app's users into another
+            assert len(set(app)) == 1 and app[0] >= 0 and app[0] != run.labels[operation[0]]
+    assert seen == ["link", "profile", "score", "merge_bursts", "merge_alike", "attach", "rank_rest"]
+    stepwise = run.verdicts()
+    assert stepwise.accounts.equals(whole.accounts) and stepwise.campaigns.equals(whole.campaigns)
+    flagged = np.array(whole.accounts["flagged"].to_pylist())
+    assert flagged[operation].all() and not flagged[: operation[0]].any()  # the app's users are not flagged
+    sizes = run.cohort_sizes()
+    assert sizes[int(run.labels[operation[0]])] >= len(operation)
+
+
+def test_a_step_leaves_the_run_it_was_given_unchanged(night: tuple[Context, TextSignals, np.ndarray]) -> None:
+    ctx, text, _ = night
+    linked = campaigns.link(measure(ctx, DEFAULTS, ts=text))
+    labels = linked.labels.copy()
+    scored = campaigns.score(campaigns.profile(linked))
+    assert linked.scored is None and np.array_equal(linked.labels, labels) and scored.scored is not None
+    with pytest.raises(ValueError, match="through score"):
+        linked.verdicts()
+
+
+def test_a_family_left_out_is_left_out_of_every_step(night: tuple[Context, TextSignals, np.ndarray]) -> None:
+    ctx, text, _ = night
+    run = measure(ctx, DEFAULTS, ts=text, without=("profiles", "content"))
+    assert run.s.content_weight == 0.0 and not run.uses("profiles")
+    run = campaigns.profile(campaigns.link(run))
+    assert run.prof is not None and len(run.prof.accounts) == 0
+    assert replace(run, without=frozenset()).uses("profiles")
