@@ -287,6 +287,13 @@ def test_a_hive_partitioned_directory_is_read_whole_with_its_partition_columns(t
     assert parts["p2026-11-21-0"] == {"dt": "2026-11-21", "region": "eu"} and parts["p2026-11-22-3"] == {
         "dt": "2026-11-22"
     }
+    # one day's folder named directly keeps its dt, as the root above it gives it; so does one file named directly
+    ing, _ = _ingest([str(root / "dt=2026-11-21")], tmp_path)
+    assert {json.dumps(json.loads(m)["partition"]) for m in ing.new["meta"].to_pylist()} == {
+        json.dumps({"dt": "2026-11-21", "region": "eu"})
+    }
+    ing, _ = _ingest([str(root / "dt=2026-11-22" / "p.parquet")], tmp_path)
+    assert {json.loads(m)["partition"]["dt"] for m in ing.new["meta"].to_pylist()} == {"2026-11-22"}
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(InputError, match="no log files"):

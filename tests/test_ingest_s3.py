@@ -136,12 +136,12 @@ def test_an_s3_partition_gives_the_verdicts_of_the_same_rows_read_locally(nights
 @pytest.mark.slow  # two whole nights on a generated log
 def test_only_the_named_partition_is_read(nights: dict, log: dict) -> None:
     """Every stored prompt is DAY's and names the object it came from; the other day's rows and the ``_SUCCESS``
-    marker beside the data are not read. (Naming the partition folder itself keeps no ``dt`` column: partition
-    columns are the folders below the named prefix, as Spark reads a partition path without ``basePath``; the
-    listing test below shows ``dt`` kept when the prefix above is named.)"""
+    marker beside the data are not read. The partition folder named directly keeps its ``dt``, as the prefix above
+    it would (the listing test below)."""
     prompts = nights["s3"][1].prompts()
     assert sorted(prompts["prompt_id"].to_pylist()) == sorted(r["prompt_id"] for r in log["days"][DAY])
     assert set(prompts["source_file"].to_pylist()) == {f"s3://{BUCKET}/logs/dt={DAY}/part-0.parquet"}
+    assert {json.dumps(json.loads(m)["partition"]) for m in prompts["meta"].to_pylist()} == {json.dumps({"dt": DAY})}
 
 
 def test_the_service_specific_endpoint_variable_is_honoured_too(s3: dict) -> None:

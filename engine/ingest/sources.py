@@ -5,8 +5,10 @@ filesystems open).
 A directory is read whole: every file under it with a log extension (``.jsonl``, ``.json``, ``.ndjson``, ``.csv``,
 ``.tsv``, ``.parquet``, ``.pq``, each optionally ``.gz``), in path order, skipping hidden and ``_``-prefixed names
 (``_SUCCESS``, ``.crc`` markers). Each ``key=value`` folder between the named directory and a file is a partition
-column: it travels into each of the file's prompts (``meta.partition``), as a table engine would read it. A
-directory that holds no log file is an error, not a quiet night.
+column: it travels into each of the file's prompts (``meta.partition``), as a table engine would read it; so do the
+``key=value`` folders the named path itself ends in, so a night over ``logs/dt=2026-11-21/`` keeps its ``dt`` as
+one over ``logs/`` does (Spark would need ``basePath`` for that). A directory that holds no log file is an error,
+not a quiet night.
 
 An object on storage is copied to a local temporary file while it is read (the readers stream local bytes and need
 random access for Parquet), then removed; messages and the quarantine name the URI. Credentials and endpoints are
@@ -61,20 +63,37 @@ def partition_of(relative: str) -> dict[str, str]:
     return out
 
 
+def named_partition(path: str, is_dir: bool) -> dict[str, str]:
+    """The partition a path names by itself: the run of ``key=value`` folders it ends in (a file: its folder's), so
+    ``logs/dt=2026-11-21/`` named directly keeps ``dt`` as a table engine reading ``logs/`` would give it."""
+    segs = path.replace("\\", "/").rstrip("/").split("/")
+    if not is_dir:
+        segs = segs[:-1]
+    out: dict[str, str] = {}
+    for seg in reversed(segs):
+        key, sep, value = seg.partition("=")
+        if not (sep and key):
+            break
+        out.setdefault(key, value)
+    return dict(reversed(out.items()))
+
+
 def expand(path: str | os.PathLike[str]) -> list[LogFile]:
-    """The log files ``path`` names, in reading order; raises InputError for a missing path or an empty directory."""
+    """The log files ``path`` names, in reading order; raises InputError for a missing path or an empty directory.
+    Each file's partition is the ``key=value`` folders between ``path`` and it, after those ``path`` itself ends in."""
     p = os.fspath(path)
     if is_uri(p):
         return _expand_uri(p)
     if not os.path.isdir(p):
-        return [LogFile(p)]  # a file, or a missing path the reader names
+        return [LogFile(p, named_partition(p, is_dir=False))]  # a file, or a missing path the reader names
+    named = named_partition(p, is_dir=True)
     found = []
     for root, dirs, files in os.walk(p):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
         for f in sorted(files):
             if is_log_name(f):
                 full = os.path.join(root, f)
-                found.append(LogFile(full, partition_of(os.path.relpath(full, p))))
+                found.append(LogFile(full, named | partition_of(os.path.relpath(full, p))))
     if not found:
         raise InputError(p, "is a directory with no log files (.jsonl, .csv, .parquet, optionally .gz) under it")
     return sorted(found, key=lambda f: f.name)
@@ -98,12 +117,13 @@ def _expand_uri(uri: str) -> list[LogFile]:
         if info.type == pafs.FileType.NotFound:
             raise InputError(uri, "no such object or prefix")
         if info.type == pafs.FileType.File:
-            return [LogFile(uri, uri=True)]
+            return [LogFile(uri, named_partition(base, is_dir=False), uri=True)]
         listed = fs.get_file_info(pafs.FileSelector(base, recursive=True))
     except OSError as exc:
         raise InputError(uri, f"cannot list ({exc})") from None
     scheme = uri.split("://", 1)[0]
     prefix = base.rstrip("/") + "/"
+    named = named_partition(base, is_dir=True)
     found = []
     for f in listed:
         rel = f.path[len(prefix) :] if f.path.startswith(prefix) else f.base_name
@@ -111,7 +131,7 @@ def _expand_uri(uri: str) -> list[LogFile]:
             continue
         if any(seg.startswith((".", "_")) for seg in rel.split("/")[:-1]):
             continue
-        found.append(LogFile(f"{scheme}://{f.path}", partition_of(rel), uri=True))
+        found.append(LogFile(f"{scheme}://{f.path}", named | partition_of(rel), uri=True))
     if not found:
         raise InputError(uri, "holds no log files (.jsonl, .csv, .parquet, optionally .gz)")
     return sorted(found, key=lambda f: f.name)
