@@ -154,7 +154,8 @@ def measure(
 
 def link(run: DetectRun) -> DetectRun:
     """Step 2: accounts linked by the traces one operator leaves (shared wrapper sentences, shared cards) into
-    cohorts (``engine.detect.cohorts.link_accounts``)."""
+    cohorts (``engine.detect.cohorts.link_accounts``). Settings: link_cosine, account_knn, payment_distance,
+    min_account_cluster, cohort_epsilon, min_cohort."""
     linked, w = cohorts.link_accounts(
         run.ctx, run.acc, run.t, run.s, wrappers=run.uses("wrappers"), cards=run.uses("cards")
     )
@@ -163,7 +164,8 @@ def link(run: DetectRun) -> DetectRun:
 
 def profile(run: DetectRun) -> DetectRun:
     """Step 3: accounts that behave alike and unlike the log (``engine.detect.profiles``) clustered, and those
-    clusters folded into the linked cohorts. Without the profiles family no account is profiled."""
+    clusters folded into the linked cohorts. Without the profiles family no account is profiled. Settings: the
+    ``profile_*`` fields (who is profiled, shrinkage, the clustering, which clusters are absorbed)."""
     assert run.linked is not None, "link() first"
     if not run.uses("profiles"):
         empty = profiles.Profiles(np.zeros((0, 0), np.float32), np.zeros(0, np.int64), [])
@@ -174,20 +176,23 @@ def profile(run: DetectRun) -> DetectRun:
 
 
 def score(run: DetectRun) -> DetectRun:
-    """Step 4: every cohort scored from its evidence families, with reasons (``score_cohorts``)."""
+    """Step 4: every cohort scored from its evidence families, with reasons (``score_cohorts``). Settings: the
+    family weights and their statistics' fields, effect_lo/hi and surprise_lo/hi (against random crowds), the
+    look-alike discounts, flag_score, min_member_strength, the ``say_*`` thresholds of the reasons."""
     assert run.labels is not None and run.prof is not None, "link() and profile() first"
     return replace(run, scored=None).rescored(run.labels)
 
 
 def merge_bursts(run: DetectRun) -> DetectRun:
-    """Step 5: flagged cohorts that are one operation's sign-up burst split by card or wrapper joined, rescored."""
+    """Step 5: flagged cohorts that are one operation's sign-up burst split by card or wrapper joined, rescored.
+    Settings: the ``merge_burst_*`` fields, merge_area_cosine, merge_template_overlap."""
     assert run.scored is not None and run.labels is not None, "score() first"
     return run.rescored(cohorts.merge_bursts(run.labels, [c for c in run.scored.rows if c["flagged"]], run.s))
 
 
 def merge_alike(run: DetectRun) -> DetectRun:
     """Step 6: unflagged cohorts whose mean profile lies close to a flagged one's (fragments of one operation)
-    joined to it, rescored."""
+    joined to it, rescored. Settings: profile_merge_distance, variant_distance, fragment_score, burst_veto."""
     assert run.scored is not None and run.labels is not None and run.prof is not None, "score() first"
     if not run.uses("profiles"):
         return run
@@ -196,7 +201,7 @@ def merge_alike(run: DetectRun) -> DetectRun:
 
 def attach(run: DetectRun) -> DetectRun:
     """Step 7: accounts no wrapper or card linked whose profile a flagged campaign's fingerprint claims attached
-    to it, rescored."""
+    to it, rescored. Settings: attach_odds, attach_max_share, the ``fingerprint_*`` fields."""
     assert run.scored is not None and run.labels is not None and run.prof is not None, "score() first"
     if not run.uses("profiles"):
         return run
@@ -206,7 +211,8 @@ def attach(run: DetectRun) -> DetectRun:
 
 def rank_rest(run: DetectRun) -> DetectRun:
     """Step 8: accounts outside any cohort, and weak members, ranked (never flagged) by their own evidence or by how
-    nearly a flagged campaign's fingerprint claimed them, whichever is more, capped below any flag."""
+    nearly a flagged campaign's fingerprint claimed them, whichever is more, capped below any flag. Settings:
+    solo_cap."""
     assert run.scored is not None and run.prof is not None, "score() first"
     s, scored = run.s, run.scored
     near = profiles.resemblance(scored.rows, run.prof, s, len(run.acc.n_prompts)) if run.uses("profiles") else 0.0
