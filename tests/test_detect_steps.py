@@ -120,3 +120,15 @@ def test_a_family_left_out_is_left_out_of_every_step(night: tuple[Context, TextS
     run = campaigns.profile(campaigns.link(run))
     assert run.prof is not None and len(run.prof.accounts) == 0
     assert replace(run, without=frozenset()).uses("profiles")
+
+
+def test_a_customers_own_accounts_are_never_attached_to_a_campaign() -> None:
+    """Two accounts of one org (an evaluation harness) are a customer's own traffic unless the org already has an
+    account in a flagged cohort (an operation's org-mates); an org of one account, or none, says nothing."""
+    org = np.array(["", "acme", "acme", "solo", "ops", "ops", "ops", "acme2", "acme2"], dtype=object)
+    rows = [
+        {"flagged": True, "members": np.array([4, 0])},
+        {"flagged": False, "members": np.array([7, 8])},  # in a cohort, but not a flagged one
+    ]
+    got = campaigns.customer_accounts(org, rows)
+    assert got.tolist() == [False, True, True, False, False, False, False, True, True]

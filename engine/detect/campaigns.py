@@ -201,12 +201,28 @@ def merge_alike(run: DetectRun) -> DetectRun:
 
 def attach(run: DetectRun) -> DetectRun:
     """Step 7: accounts no wrapper or card linked whose profile a flagged campaign's fingerprint claims attached
-    to it, rescored. Settings: attach_odds, attach_max_share, the ``fingerprint_*`` fields."""
+    to it, rescored; never a customer's own account (``customer_accounts``). Settings: attach_odds, attach_max_share, the ``fingerprint_*`` fields."""
     assert run.scored is not None and run.labels is not None and run.prof is not None, "score() first"
     if not run.uses("profiles"):
         return run
-    free = run.linked < 0 if run.linked is not None else None
+    free = (run.linked < 0) & ~customer_accounts(run.acc.org, run.scored.rows)
     return run.rescored(profiles.attach(run.labels, run.scored.rows, run.prof, run.s, free=free))
+
+
+def customer_accounts(org: np.ndarray, rows: list[dict]) -> np.ndarray:
+    """Per account: one of several accounts of one organisation none of whose accounts is in a flagged cohort.
+
+    That is a customer's own traffic (its evaluation harness, its team), which may ask what a campaign asks and
+    behave as it does; a fingerprint alone does not make it the campaign's. An operation's accounts that share an
+    org are claimed through the org-mates already in its cohort, so they stay candidates."""
+    org = org.astype(str)
+    names, inv = np.unique(org, return_inverse=True)
+    in_flagged = np.zeros(len(org))
+    for row in rows:
+        if row["flagged"]:
+            in_flagged[row["members"]] = 1.0
+    shared = (org != "") & (np.bincount(inv, minlength=len(names))[inv] >= 2)
+    return shared & (np.bincount(inv, weights=in_flagged, minlength=len(names))[inv] == 0)
 
 
 def rank_rest(run: DetectRun) -> DetectRun:
