@@ -282,6 +282,26 @@ def test_an_operation_sharing_one_card_gets_no_discount_for_it() -> None:
     assert _discounts(0.8, age_days=DEFAULTS.old_org_days + 100).transparent == "old"  # a customer's own harness
 
 
+def test_a_customers_busy_harness_tied_to_a_few_others_is_its_own_traffic() -> None:
+    """Two accounts of one long-standing org send nearly all of a cohort's prompts; fifteen young, unrelated accounts
+    that shared some wrapper text with them send the rest. By accounts the org is 2 of 17; by prompts it is the
+    cohort, and its own accounts' age (not the cohort's median) makes it a customer's harness."""
+    n = 17
+    acc = _accounts(n)
+    acc.n_prompts[:] = 14.0
+    acc.n_prompts[:2] = [6000.0, 10000.0]
+    acc.org[:2] = "org-harness"
+    acc.age_days[:] = 3.0
+    acc.age_days[:2] = [650.0, 400.0]
+    ctx = SimpleNamespace(payload_group=np.arange(400), text_row=np.arange(400))
+    cont = SimpleNamespace(evidence=0.8)
+    d = evidence.discounts(np.arange(n), np.arange(400), ctx, acc, cont, DEFAULTS)  # type: ignore[arg-type]
+    assert d.transparent == "old" and d.org == DEFAULTS.one_org_factor and d.top_org_share > 0.98
+    acc.n_prompts[:2] = 14.0  # the same org as two ordinary members: no discount
+    d = evidence.discounts(np.arange(n), np.arange(400), ctx, acc, cont, DEFAULTS)  # type: ignore[arg-type]
+    assert d.transparent == "" and d.org == 1.0
+
+
 # -- profiles ------------------------------------------------------------------------------------------------------
 
 

@@ -429,8 +429,8 @@ def behaviour(members: np.ndarray, acc: AccountSignals, pop: Population, s: Dete
 class Discounts:
     top_share: float  # share of prompts in the cohort's commonest slot contents
     distinct: float  # multiplier: one prompt copied by many
-    top_org_share: float  # share of accounts in the cohort's commonest org, or on its commonest card if more
-    median_age: float
+    top_org_share: float  # share of accounts, or of prompts, in the cohort's commonest org or on its commonest card
+    median_age: float  # of that org's (card's) accounts
     transparent: str  # why it looks like one organisation's own traffic ("" when it does not)
     org: float  # multiplier: one organisation's own ordinary traffic
     size: float  # multiplier: few accounts
@@ -443,11 +443,11 @@ class Discounts:
 def discounts(
     members: np.ndarray, pidx: np.ndarray, ctx: Context, acc: AccountSignals, cont: Content, s: DetectSettings
 ) -> Discounts:
-    """Look-alikes an analyst recognises. A *transparent organisation* -- most accounts in one org or on one card,
-    whatever their age -- is one team's, course's or customer's own traffic when its content is ordinary for this
-    log (content evidence below ``org_content_max``); an operation that shares one card gets no discount when what
-    it asks is a sweep. A long-standing customer (median account older than ``old_org_days``) on one org is
-    discounted whatever it asks (its own evaluation harness), as before."""
+    """Look-alikes an analyst recognises. A *transparent organisation* -- most accounts, or most prompts, in one
+    org or on one card, whatever their age -- is one team's, course's or customer's own traffic when its content is
+    ordinary for this log (content evidence below ``org_content_max``); an operation that shares one card gets no
+    discount when what it asks is a sweep. A long-standing customer (its accounts' median age above
+    ``old_org_days``) on one org is discounted whatever it asks (its own evaluation harness), as before."""
     n = len(members)
     # one prompt copied by many (viral, homework): a handful of slot contents make most of the traffic. Measured as
     # the share of the commonest few, not as distinct/total, which a big campaign drawing from a finite question
@@ -456,13 +456,28 @@ def discounts(
     top = float(np.sort(group_sizes)[-s.copy_top_texts :].sum() / len(pidx))
     distinct = float(np.clip((1.0 - top) / s.copy_full_share, 0.0, 1.0))
 
-    def top_share(values: np.ndarray) -> float:
+    def top_share(values: np.ndarray, weight: np.ndarray) -> tuple[float, np.ndarray]:
+        """The largest share of ``weight`` in one known value, and which members hold that value."""
         v = values.astype(str)
-        _, per = np.unique(v[v != ""], return_counts=True)
-        return float(per.max() / n) if len(per) else 0.0
+        known = v != ""
+        if not known.any():
+            return 0.0, np.zeros(n, bool)
+        names, inv = np.unique(v[known], return_inverse=True)
+        per = np.bincount(inv, weights=weight[known], minlength=len(names))
+        top = np.zeros(n, bool)
+        top[np.flatnonzero(known)[inv == int(np.argmax(per))]] = True
+        return float(per.max() / max(weight.sum(), 1e-12)), top
 
-    top_org = max(top_share(acc.org[members]), top_share(acc.payment[members]))
-    ages = acc.age_days[members]
+    # one org (or card) holding most of the cohort's accounts, or most of its prompts: a customer's harness of two
+    # busy accounts that shared wrapper text tied to a dozen others sends nearly all of that cohort's traffic
+    prompts = acc.n_prompts[members].astype(np.float64)
+    top_org, holders = 0.0, np.ones(n, bool)
+    for col in (acc.org[members], acc.payment[members]):
+        for weight in (np.ones(n), prompts):
+            share, who = top_share(col, weight)
+            if share > top_org:
+                top_org, holders = share, who
+    ages = acc.age_days[members][holders]  # the organisation's own accounts: its age is theirs
     median_age = float(np.nanmedian(ages)) if np.isfinite(ages).any() else float("nan")
     transparent = ""
     if top_org >= s.one_org_share and n >= 2:
