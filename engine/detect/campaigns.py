@@ -180,7 +180,7 @@ def score(run: DetectRun) -> DetectRun:
     family weights and their statistics' fields, effect_lo/hi and surprise_lo/hi (against random crowds), the
     look-alike discounts, flag_score, min_member_strength, the ``say_*`` thresholds of the reasons."""
     assert run.labels is not None and run.prof is not None, "link() and profile() first"
-    return replace(run, scored=None).rescored(run.labels)
+    return run.rescored(run.labels)
 
 
 def merge_bursts(run: DetectRun) -> DetectRun:
