@@ -201,7 +201,8 @@ def merge_alike(run: DetectRun) -> DetectRun:
 
 def attach(run: DetectRun) -> DetectRun:
     """Step 7: accounts no wrapper or card linked whose profile a flagged campaign's fingerprint claims attached
-    to it, rescored; never a customer's own account (``customer_accounts``). Settings: attach_odds, attach_max_share, the ``fingerprint_*`` fields."""
+    to it, rescored; never a customer's own account (``customer_accounts``). Settings: attach_odds,
+    attach_max_share, the ``fingerprint_*`` fields."""
     assert run.scored is not None and run.labels is not None and run.prof is not None, "score() first"
     if not run.uses("profiles"):
         return run

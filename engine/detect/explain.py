@@ -129,13 +129,14 @@ def mitigations(
         out.append(f"only {typical} of its {n} accounts are typical of it: fewer than {s.min_cohort} make no campaign")
     if disc.transparent == "ordinary":
         out.append(
-            f"{disc.top_org_share:.0%} of accounts or prompts in one org or on one card, asking what this log's accounts "
-            f"ordinarily ask (content evidence {cont.evidence:.2f}): looks like one organisation's own traffic "
-            "(a team, a course, a customer's product)"
+            f"{disc.top_org_share:.0%} of accounts or prompts in one org or on one card, asking what this log's "
+            f"accounts ordinarily ask (content evidence {cont.evidence:.2f}): looks like one organisation's own "
+            "traffic (a team, a course, a customer's product)"
         )
     elif disc.transparent == "old":
         out.append(
-            f"{disc.top_org_share:.0%} of accounts or prompts in one org, its median account age {disc.median_age:.0f} days: "
+            f"{disc.top_org_share:.0%} of accounts or prompts in one org, its median account age "
+            f"{disc.median_age:.0f} days: "
             "looks like a long-standing customer's own traffic (an evaluation harness)"
         )
     if disc.distinct < 1:

@@ -8,9 +8,9 @@ choices. That is coordinated behaviour in the SynchroTrap sense, and it is measu
 
 * **what** an account asks: mean probe probability (``engine.detect.content_model``), share of each capability
   area, non-English share, share of each extraction marker (reasoning, grading, refusal);
-* **how** it asks: requests per day of the window (log), how flat its 24-hour shape is, minute-of-hour regularity, spread of
-  the gaps between its requests, its mix of models and of clients (user agents), and the account's age where an
-  account table gives it (fragments of one operation were made alike: all fresh, or all bought old).
+* **how** it asks: requests per day of the window (log), how flat its 24-hour shape is, minute-of-hour regularity,
+  spread of the gaps between its requests, its mix of models and of clients (user agents), and the account's age
+  where an account table gives it (fragments of one operation were made alike: all fresh, or all bought old).
 
 Each column is centred on the median account and divided by its spread among accounts (robust z-scores), so a
 profile says how far an account is from the log's own bulk in each respect; each block of columns (probe, areas,

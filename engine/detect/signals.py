@@ -260,8 +260,8 @@ def account_signals(ctx: Context, ts: TextSignals) -> AccountSignals:
 def _plain_aggregates(
     ctx: Context, codes: np.ndarray, t: np.ndarray, cap: np.ndarray, marked: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Prompts (float), first and last request (epoch s; int64 max / min when none), capability and marked prompts per account
-    code: integer counts, sums and minima, so any executor's group-by gives them exactly."""
+    """Prompts (float), first and last request (epoch s; int64 max / min when none), capability and marked prompts
+    per account code: integer counts, sums, minima and maxima, so any executor's group-by gives them exactly."""
     from engine.executor import LocalExecutor
 
     n_acc = len(ctx.account_names)
