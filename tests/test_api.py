@@ -140,6 +140,23 @@ def test_bad_parameters_are_422(client: httpx.Client, path: str) -> None:
     assert client.get(path).status_code == 422
 
 
+def test_similar_fast_path_answers_as_the_route(client: httpx.Client, ids: dict) -> None:
+    """A window prompt's similar-by-id is answered before the router (``api.SimilarById``): the same bytes and
+    headers as the route gives (a query string with anything more than ``k`` goes to the route), and a bad ``k`` on
+    a window prompt is still the route's 422."""
+    base = f"/prompts/{quote(ids['prompt'], safe='')}/similar"
+    for k in ("", "?k=1", "?k=5", "?k=100"):
+        fast = client.get(base + k)
+        routed = client.get(base + (k + "&via=route" if k else "?via=route"))
+        assert fast.status_code == routed.status_code == 200
+        assert fast.content == routed.content and fast.json()["query"]["in_window"]
+        assert fast.headers["content-security-policy"] == routed.headers["content-security-policy"]
+        assert fast.headers["content-type"] == routed.headers["content-type"] == "application/json"
+    assert len(client.get(base + "?k=1").json()["semantic"]) == 1
+    for bad in ("?k=0", "?k=101", "?k=1000000", "?k=-1", "?k=x", "?k="):
+        assert client.get(base + bad).status_code == 422, bad
+
+
 def test_no_input_makes_a_500(client: httpx.Client, ids: dict) -> None:
     weird = ["%00", "x" * 5000, "ü🙂", "..%2F..%2Fetc%2Fpasswd", "'; DROP TABLE accounts; --", "%3Cscript%3E", " "]
     for w in weird:

@@ -187,6 +187,47 @@ class AnswerCache:
                 self.bytes -= self.answers.popitem(last=False)[1][1]
 
 
+class SimilarById:
+    """``GET /prompts/{id}/similar`` for a prompt in the analysis window, answered before the router.
+
+    This is the analyst's hot lookup: about 0.65 ms of search and encoding, to which FastAPI's routing, parameter
+    validation and exception layers added another 0.3 ms (measured in-process at 1.12M prompts), a third of the
+    server's time per request. Only the plain case is taken here: a window prompt and ``k`` absent or a whole number
+    in range. Anything else (a prompt outside the window, which needs a query and an embedding off the loop; a bad
+    ``k``; no snapshot yet) goes on to the route, which answers it and its errors as before."""
+
+    PREFIX, SUFFIX = "/prompts/", "/similar"
+
+    def __init__(self, app: ASGIApp, current: Any) -> None:
+        self.app, self.current = app, current
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            path: str = scope["path"]
+            if path.startswith(self.PREFIX) and path.endswith(self.SUFFIX) and len(path) > 17:
+                k = _plain_k(scope.get("query_string", b""))
+                prompt_id = path[len(self.PREFIX) : -len(self.SUFFIX)]
+                try:
+                    state = self.current() if k else None
+                except StoreError:  # no snapshot yet: the route says so (503)
+                    state = None
+                if state is not None and state.searcher.prompt_row(prompt_id) is not None:
+                    await Json(state.similar(prompt_id, k))(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+def _plain_k(query: bytes) -> int | None:
+    """``k`` from a query string that holds nothing else (absent: the default 10); None for anything the route
+    should validate itself."""
+    if not query:
+        return 10
+    if query.startswith(b"k=") and query[2:].isdigit() and len(query) <= 5:
+        k = int(query[2:])
+        return k if 1 <= k <= 100 else None
+    return None
+
+
 class LabelBody(BaseModel):
     verdict: Literal["confirmed", "benign", "needs-review"]
     kind: str = Field("", max_length=40, description="benign only: known-customer, eval-or-research, course-or-team, "
@@ -234,7 +275,9 @@ def create_app(store: str | Path, *, api_key: str | None = None, poll_seconds: f
     )
     app.state.live = live
 
-    # outermost first: the key is checked and the security headers added on cached answers too
+    # the last added is outermost: the key is checked and the security headers added on cached answers too, and the
+    # similar-by-id fast path sits behind the cache
+    app.add_middleware(SimilarById, current=current)
     app.add_middleware(AnswerCache, live=live)
     app.add_middleware(Guard, api_key=api_key)
 
