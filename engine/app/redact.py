@@ -30,7 +30,7 @@ REDACTED = "[redacted]"
 #: fields whose strings are prompt text, wherever they appear
 TEXT_FIELDS = frozenset({
     "text", "norm_text", "skeleton", "samples", "representatives", "top_terms", "terms", "snippet", "payload",
-    "query", "label",
+    "query", "label", "system_head", "meta",
 })  # fmt: skip
 
 

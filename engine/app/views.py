@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from engine.app import plots
+from engine.app import plots, sessions
 from engine.app.query import Searcher, iso
 from engine.detect.history import diff_events
 from engine.store import Snapshot
@@ -254,6 +254,15 @@ class State:
             }
         acc = self.tables.account(r["account_id"])
         out["account"] = _account_brief(acc) if acc else None
+        # a chat request's parts, and the conversation or agent session it is one step of (engine.app.sessions)
+        out["request"] = sessions.chat_of(r.get("meta"))
+        out["session"] = []
+        if out["request"] is not None and isinstance(r.get("timestamp"), datetime):
+            t = r["timestamp"]
+            around = self.tables.account_prompts_between(
+                r["account_id"], t - sessions.SESSION_SPAN, t + sessions.SESSION_SPAN
+            )
+            out["session"] = sessions.session_of(around, r["prompt_id"])
         return out
 
     def similar(self, prompt_id: str, k: int) -> dict:

@@ -255,6 +255,17 @@ class Tables:
         """One stored prompt by id, whether or not it lies in the analysis window."""
         return self._one("prompts", "prompt_id", str(prompt_id))
 
+    def account_prompts_between(self, account_id: str, start: object, end: object, limit: int = 2000) -> list[dict]:
+        """One account's stored prompts sent between two times (id, time, text, meta), oldest first: the requests
+        around one, to put a conversation or agent session back together (``engine.app.sessions``)."""
+        if not self.has("prompts"):
+            return []
+        sql = (
+            'SELECT prompt_id, "timestamp", text, meta FROM "prompts" WHERE account_id = ? AND "timestamp" BETWEEN ? '
+            'AND ? ORDER BY "timestamp", prompt_id LIMIT ?'
+        )
+        return self.snap.query(sql, [str(account_id), start, end, int(limit)]).to_pylist()
+
     def text_locations(self) -> dict[bytes, tuple[str, int]]:
         """Where each window text is stored (segment, row): what the next night reuses instead of writing it again.
         Empty for a snapshot that predates partitions (the next night then writes every text once)."""

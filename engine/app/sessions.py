@@ -1,0 +1,89 @@
+"""A chat request's parts and the conversation or agent session it belongs to, for the prompt page and its API.
+
+Ingest keeps one text per request, what the request added (``engine.ingest.envelopes``), and the rest of the chat
+body in the record's ``meta["chat"]``: the system prompt's hash and head, how many earlier turns it resent, the tool
+names, one hash of the tool-schema set and the earlier tool calls. A 20-step agent session is 20 stored prompts, so
+an analyst reading one of them needs the other 19 beside it: this module puts them back together.
+
+A session is one account's requests that share a system prompt and a tool set, each resending more earlier turns
+than the one before, with no gap longer than ``SESSION_GAP``: a request that resends fewer turns (or none) starts a
+new conversation, as a long pause does. Nothing here is evidence; detection never reads it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from engine.app.query import iso
+
+#: a pause longer than this ends a session (an agent's steps are seconds to minutes apart, a chat's follow-ups minutes)
+SESSION_GAP = timedelta(minutes=30)
+#: requests of one account looked at on either side of the one shown
+SESSION_SPAN = timedelta(hours=6)
+#: steps listed at most (the ones nearest the request shown)
+MAX_STEPS = 60
+
+
+def chat_of(meta: Any) -> dict | None:
+    """The chat parts ingest kept for a request (``meta["chat"]``), or None for a flat prompt or unreadable meta."""
+    if isinstance(meta, str):
+        try:
+            meta = json.loads(meta)
+        except ValueError:
+            return None
+    chat = meta.get("chat") if isinstance(meta, dict) else None
+    return chat if isinstance(chat, dict) else None
+
+
+def _key(chat: dict | None) -> tuple:
+    chat = chat or {}
+    return chat.get("system_hash"), chat.get("tools_hash")
+
+
+def session_of(rows: list[dict], prompt_id: str) -> list[dict]:
+    """The steps of the session holding ``prompt_id``, oldest first, from one account's requests around it (dicts
+    with ``prompt_id``, ``timestamp`` (datetime), ``text`` and ``meta``). Empty when the request is alone: a single
+    request with no earlier turns is no conversation."""
+    rows = sorted(rows, key=lambda r: (r["timestamp"], r["prompt_id"]))
+    at = next((i for i, r in enumerate(rows) if r["prompt_id"] == prompt_id), None)
+    if at is None:
+        return []
+    chats = [chat_of(r.get("meta")) for r in rows]
+    key = _key(chats[at])
+    same = [i for i in range(len(rows)) if _key(chats[i]) == key]
+    pos = same.index(at)
+
+    def turns(i: int) -> int:
+        return int((chats[i] or {}).get("earlier_turns") or 0)
+
+    def joined(a: int, b: int) -> bool:  # b follows a in one session
+        gap: timedelta = rows[b]["timestamp"] - rows[a]["timestamp"]
+        return gap <= SESSION_GAP and turns(b) > turns(a)
+
+    first = pos
+    while first > 0 and joined(same[first - 1], same[first]):
+        first -= 1
+    last = pos
+    while last + 1 < len(same) and joined(same[last], same[last + 1]):
+        last += 1
+    if first == last and turns(at) == 0:
+        return []
+    lo = max(first, pos - MAX_STEPS // 2)
+    hi = min(last, lo + MAX_STEPS - 1)
+    steps = []
+    for j in range(lo, hi + 1):
+        i, chat = same[j], chats[same[j]] or {}
+        steps.append(
+            {
+                "step": j - first + 1,
+                "prompt_id": rows[i]["prompt_id"],
+                "timestamp": iso(rows[i]["timestamp"]),
+                "kind": chat.get("kind") or "user",
+                "earlier_turns": turns(i),
+                "text": rows[i]["text"] or "",
+                "this": i == at,
+            }
+        )
+    return steps
