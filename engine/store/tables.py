@@ -224,6 +224,7 @@ class Tables:
     def __init__(self, snap: Snapshot) -> None:
         self.snap = snap
         self._names: set[str] | None = None
+        self._accounts: tuple[dict[str, int], pa.Table] | None = None  # account id -> row, read on first use
 
     def has(self, name: str) -> bool:
         """Whether this snapshot holds table ``name`` (older snapshots lack tables added since)."""
@@ -315,7 +316,15 @@ class Tables:
         return self._read("accounts", order="score DESC, account_id")
 
     def account(self, account_id: str) -> dict | None:
-        return self._one("accounts", "account_id", str(account_id))
+        """One account's verdict row. The table is read whole once and looked up in memory after that: a server
+        asks for accounts one page at a time, and each DuckDB point query scanned the table (4 ms of a 5 ms account
+        answer at 35k accounts), where the whole table is a few megabytes per ten thousand accounts."""
+        if self._accounts is None:
+            tbl = self._read("accounts")
+            self._accounts = ({a: i for i, a in enumerate(tbl["account_id"].to_pylist())}, tbl)
+        at, tbl = self._accounts
+        i = at.get(str(account_id))
+        return tbl.slice(i, 1).to_pylist()[0] if i is not None else None
 
     def accounts_page(
         self, *, flagged: bool | None = None, campaign_id: str | None = None, limit: int = 50, offset: int = 0
