@@ -840,9 +840,11 @@ STOCK_SYSTEM = [
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Capability questions: math, code and logic
-# Payloads of the extraction campaigns and items of the eval harness (``q_math``, ``q_code``, ``q_logic``);
-# ``NAMES`` and ``WEEKDAYS`` are also where ``wrong_answer`` finds another name or day.
+# Capability questions: math word problems
+# Payloads of the extraction campaigns and items of the eval harness and the grader sweep (``q_math``). A shape is a
+# list of parts, each part a list of ways to say it: ``q_math`` computes the slots (numbers, names, things), picks
+# one way per part and joins them, so two problems of one shape rarely share more than a few words. ``NAMES`` and
+# ``WEEKDAYS`` are also where ``wrong_answer`` finds another name or day.
 
 NAMES = [
     "Priya",
@@ -879,7 +881,388 @@ ITEMS = [
     ("plants", "pots"),
     ("bus passes", "maps"),
     ("candles", "matchboxes"),
+    ("paintbrushes", "sketchpads"),
+    ("lemons", "limes"),
+    ("postcards", "stamps"),
+    ("bread rolls", "croissants"),
+    ("light bulbs", "fuses"),
+    ("seed packets", "trowels"),
 ]
+SHOPS = [
+    "corner shop",
+    "farmers' market",
+    "school fair",
+    "hardware store",
+    "bakery",
+    "stationery shop",
+    "garden centre",
+    "museum gift shop",
+    "night market",
+]
+# (traveller, verb, lowest and highest speed in km/h)
+TRAVELLERS = [
+    ("cyclist", "rides", 12, 30),
+    ("hiker", "walks", 3, 6),
+    ("delivery van", "drives", 40, 80),
+    ("ferry", "sails", 15, 35),
+    ("rowing crew", "rows", 6, 12),
+    ("tractor", "drives", 15, 30),
+    ("freight train", "runs", 50, 110),
+    ("horse and cart", "travels", 8, 14),
+]
+VESSELS = ["water tank", "garden pond", "rain barrel", "fish tank", "cattle trough", "paddling pool"]
+GOODS = [
+    "jacket",
+    "bicycle",
+    "desk lamp",
+    "pair of boots",
+    "two-person tent",
+    "coffee grinder",
+    "cordless kettle",
+    "rucksack",
+    "winter coat",
+    "desk chair",
+]
+# (rectangular thing, unit)
+PLOTS = [
+    ("rectangular garden", "m"),
+    ("rug", "cm"),
+    ("playground", "m"),
+    ("car park", "m"),
+    ("poster", "cm"),
+    ("vegetable bed", "m"),
+    ("tablecloth", "cm"),
+    ("sports hall floor", "m"),
+]
+CONTAINERS = ["bag", "jar", "drawer", "tin", "box", "basket"]
+TOKENS = ["marbles", "beads", "socks", "tokens", "sweets", "buttons", "counters", "ribbons"]
+COLOURS = ["red", "blue", "green", "yellow", "white", "black", "orange", "purple"]
+# (ingredient, unit, lowest and highest amount for the base recipe)
+RECIPE_INGREDIENTS = [
+    ("flour", "grams", 200, 500),
+    ("milk", "ml", 150, 600),
+    ("rice", "grams", 150, 400),
+    ("butter", "grams", 40, 200),
+    ("vegetable stock", "ml", 300, 1200),
+    ("sugar", "grams", 50, 250),
+    ("oats", "grams", 80, 300),
+    ("red lentils", "grams", 100, 350),
+]
+DISHES_TO_SCALE = ["pancake batter", "soup", "curry", "porridge", "flatbread", "apple pie", "risotto", "lentil stew"]
+BOOK_KINDS = ["novel", "biography", "textbook", "graphic novel", "cookbook", "travel guide"]
+JOBS_TOGETHER = [
+    "paint the garden fence",
+    "weed the allotment",
+    "sort the library returns",
+    "wash the school minibuses",
+    "tile the bathroom floor",
+    "fold the campaign leaflets",
+    "clean the sports hall",
+    "stack the firewood",
+]
+TESTS = ["quizzes", "maths tests", "spelling tests", "darts rounds", "bowling games", "puzzle rushes"]
+PRIZES = ["prize", "bonus", "tip jar", "raffle win", "inheritance", "consulting fee"]
+TOWNS = ["Ashby", "Port Elver", "Millbrook", "Kestrel Bay", "Dunmore", "Oakhollow", "Red Ferry", "Linton", "Carrow"]
+PEOPLE_POOLS = ["volunteers", "students", "players", "nurses", "engineers", "chess club members", "teachers"]
+GROUPS = ["committee", "panel", "relay team", "crew", "delegation", "jury"]
+# (plural, singular) of things sold in packs
+PACKED = [
+    ("batteries", "battery"),
+    ("pencils", "pencil"),
+    ("eggs", "egg"),
+    ("tea bags", "tea bag"),
+    ("light bulbs", "bulb"),
+    ("stickers", "sticker"),
+    ("tennis balls", "ball"),
+]
+ROUND_THINGS = ["pond", "table top", "clock face", "pizza", "flower bed", "trampoline", "fountain basin"]
+# a right triangle in words: (setting, question, the side asked for: b = the unknown leg, c = the hypotenuse)
+RIGHT_TRIANGLES = [
+    ("A {c} m ladder leans against a wall with its foot {a} m from the wall.", "How high up the wall does it reach?",
+     "b"),
+    ("A rectangular field measures {a} m by {b} m.", "How long is the straight path from one corner to the opposite "
+     "corner?", "c"),
+    ("{n1} walks {a} km due north and then {b} km due east.", "How far is {n1} from the start in a straight line?",
+     "c"),
+    ("A kite flies on a {c} m string, straight above a spot {a} m from where {n1} stands.", "How high is the kite?",
+     "b"),
+    ("A wheelchair ramp rises {b} cm over a horizontal run of {a} cm.", "How long is the ramp's surface?", "c"),
+    ("A TV screen is {a} inches wide and {b} inches tall.", "What is its diagonal?", "c"),
+]  # fmt: skip
+TIMED_EVENTS = ["film", "football match", "written exam", "concert", "webinar", "train journey", "board meeting"]
+TRIPS = ["school trip", "wedding", "chess tournament", "museum visit", "company retreat", "choir festival"]
+# (one, several) of what a group of {n} is driven in (a coach when it seats 49)
+VEHICLES = [("minibus", "minibuses"), ("van", "vans"), ("boat", "boats"), ("taxi", "taxis"), ("people carrier",
+            "people carriers")]  # fmt: skip
+UNIT_WORDS = {"m": "metres", "cm": "centimetres"}
+WANTS = ["bike", "guitar", "tablet", "pair of skates", "telescope", "sewing machine", "drum kit"]
+
+MATH_SHAPES = {
+    "change": [
+        [
+            "{n1} buys {a} {x} at ${p} each and {b} {y} at ${q} each",
+            "At the {shop}, {n1} picks up {a} {x} for ${p} apiece and {b} {y} for ${q} apiece",
+            "{n1} gets {a} {x} (${p} each) and {b} {y} (${q} each) from the {shop}",
+        ],
+        ["and pays with a ${bill} note.", "and hands over ${bill}.", "and pays ${bill} in cash."],
+        ["How much change does {n1} get?", "What change should {n1} receive?", "How much money comes back?"],
+    ],
+    "trip": [
+        [
+            "A {who} {moves} at {v} km/h for {t} hours",
+            "For {t} hours a {who} {moves} at a steady {v} km/h",
+            "A {who} keeps up {v} km/h for {t} hours",
+        ],
+        [
+            ", takes a break, then covers another {d} km.",
+            ", stops for lunch and then goes {d} km more.",
+            "and, after a rest, finishes with a further {d} km.",
+        ],
+        ["How far did the {who} travel in total?", "What is the total distance?", "How many kilometres is that?"],
+    ],
+    "tank": [
+        [
+            "A {vessel} holds {cap} litres and is {pct}% full.",
+            "The {vessel} has room for {cap} litres; right now it is {pct}% full.",
+            "A {cap}-litre {vessel} is only {pct}% full.",
+        ],
+        [
+            "A pump adds {r} litres per minute.",
+            "Water flows in at {r} litres a minute.",
+            "{n1} tops it up with a hose that delivers {r} litres per minute.",
+        ],
+        [
+            "How many minutes until it is full?",
+            "How long will it take to fill the rest?",
+            "After how many minutes is it full to the brim?",
+        ],
+    ],
+    "sale": [
+        ["A {good} costs ${p}.", "The list price of a {good} is ${p}.", "{n1} has picked out a ${p} {good}."],
+        [
+            "It is marked down by {d}%, and then {tax}% sales tax is added.",
+            "The shop takes {d}% off, then adds {tax}% tax on the reduced price.",
+            "In the sale it is {d}% cheaper, but {tax}% tax is charged at the till.",
+        ],
+        ["What is the final price?", "What does it cost in the end?", "How much is paid at checkout?"],
+    ],
+    "rect": [
+        [
+            "A {plot} has a perimeter of {per} {unit}",
+            "The edge all the way round a {plot} is {per} {unit} long",
+            "Going once around a {plot} measures {per} {unit}",
+        ],
+        [
+            "and its length is {extra} {unit} more than its width.",
+            ", and it is {extra} {unit} longer than it is wide.",
+            "; its long side exceeds its short side by {extra} {unit}.",
+        ],
+        ["What is its area?", "Find the area.", "How many square {units} does it cover?"],
+    ],
+    "ages": [
+        [
+            "{n1} is {gap} years older than {n2}.",
+            "{n2} is {gap} years younger than {n1}.",
+            "There are {gap} years between {n1} and {n2}, and {n1} is the elder.",
+        ],
+        [
+            "In {n} years the sum of their ages will be {s}.",
+            "{n} years from now their ages will add up to {s}.",
+            "Together they will be {s} years old in {n} years.",
+        ],
+        ["How old is {n2} now?", "What is {n2}'s age today?", "Find {n2}'s current age."],
+    ],
+    "system": [
+        ["Solve the system of equations:", "Find {u} and {w} if", "Two unknowns satisfy", "Solve simultaneously:"],
+        ["{e1} and {e2}.", "{e1}; {e2}.", "{e1}, together with {e2}."],
+    ],
+    "marbles": [
+        [
+            "A {box} holds {r} {c1}, {b} {c2} and {g} {c3} {things}.",
+            "In a {box} there are {r} {c1} {things}, {b} {c2} ones and {g} {c3} ones.",
+            "{n1}'s {box} has {things} in it: {r} {c1}, {b} {c2} and {g} {c3}.",
+        ],
+        [
+            "Two are drawn at random without replacement.",
+            "{n1} takes out two without looking, one after the other.",
+            "Two are picked at random and not put back.",
+        ],
+        [
+            "What is the probability that both are {c1}?",
+            "How likely is it that both are {c1}?",
+            "What are the chances that the two are {c1}?",
+        ],
+    ],
+    "recipe": [
+        [
+            "A recipe for {n} servings uses {g} {unit} of {ingr}.",
+            "To make {n} portions of {dish} you need {g} {unit} of {ingr}.",
+            "{n1}'s {dish} recipe serves {n} and calls for {g} {unit} of {ingr}.",
+        ],
+        [
+            "How much {ingr} is needed for {m} servings?",
+            "How much {ingr} should go into {m} portions?",
+            "Scaled to {m} portions, how much {ingr} does it take?",
+        ],
+    ],
+    "multiples": [
+        [
+            "Find the sum of all multiples of {k} between 1 and {big}.",
+            "What do all the multiples of {k} from 1 to {big} add up to?",
+            "Add up every whole number up to {big} that is divisible by {k}.",
+            "{n1} writes down each multiple of {k} no larger than {big}. What is their total?",
+        ],
+    ],
+    "interest": [
+        [
+            "A loan of ${p} is charged {r}% simple interest per year.",
+            "{n1} borrows ${p} at {r}% simple annual interest.",
+            "${p} sits in a savings account paying {r}% simple interest a year.",
+        ],
+        [
+            "How much interest accrues after {t} years?",
+            "What is the total interest after {t} years?",
+            "How much interest is there after {t} years?",
+        ],
+    ],
+    "reading": [
+        [
+            "{n1} reads {a} pages on {d1} and {b} pages on {d2}",
+            "On {d1} {n1} gets through {a} pages of a {book}, and on {d2} {b} pages",
+            "{n1} manages {a} pages of a {book} on {d1} and {b} on {d2}",
+        ],
+        [
+            ", then {c} times as many pages on {d3} as on {d1}.",
+            ". On {d3} {n1} reads {c} times the {d1} amount.",
+            ", and on {d3} {c} times what was read on {d1}.",
+        ],
+        ["How many pages is that over the three days?", "How many pages were read in total?", "What is the total?"],
+    ],
+    "work": [
+        [
+            "{n1} can {job} in {a} hours; {n2} can do it in {b} hours.",
+            "Working alone, {n1} takes {a} hours to {job} and {n2} takes {b} hours.",
+            "It takes {n1} {a} hours to {job}, while {n2} needs {b} hours.",
+        ],
+        [
+            "How long does it take if they work together?",
+            "Working side by side, how many hours do they need?",
+            "If both work at once, after how long is the job done?",
+        ],
+    ],
+    "average": [
+        [
+            "{n1}'s scores on the first {k} {tests} are {scores}.",
+            "After {k} {tests}, {n1} has scored {scores}.",
+            "{n1} got {scores} in {k} {tests} so far.",
+        ],
+        [
+            "What score is needed on the next one to bring the average up to {target}?",
+            "What must the next score be for an average of exactly {target}?",
+            "Which score on the next one makes the mean {target}?",
+        ],
+    ],
+    "ratio": [
+        [
+            "{n1} and {n2} share ${total} in the ratio {a}:{b}.",
+            "${total} is split between {n1} and {n2} in the ratio {a} to {b}.",
+            "{n1} and {n2} divide a ${total} {prize} {a}:{b}.",
+        ],
+        ["How much does {n2} receive?", "What is {n2}'s share?", "How many dollars go to {n2}?"],
+    ],
+    "growth": [
+        [
+            "The population of {town} grew from {p0} to {p1}.",
+            "{town} had {p0} residents ten years ago and has {p1} now.",
+            "Over a decade, {town} went from {p0} to {p1} inhabitants.",
+        ],
+        ["By what percentage did it grow?", "What is the percentage increase?", "How large was the growth in percent?"],
+    ],
+    "meet": [
+        [
+            "{town} and {town2} are {dist} km apart.",
+            "The road from {town} to {town2} is {dist} km long.",
+            "{dist} km of road separate {town} from {town2}.",
+        ],
+        [
+            "{n1} leaves {town} at {v1} km/h and {n2} leaves {town2} at {v2} km/h at the same moment, heading towards "
+            "each other.",
+            "At noon {n1} sets off from {town} at {v1} km/h while {n2} starts from {town2} at {v2} km/h, coming the "
+            "other way.",
+            "{n1} drives out of {town} at {v1} km/h; {n2} drives out of {town2} at {v2} km/h; both start together.",
+        ],
+        ["After how many hours do they meet?", "When do they pass each other?", "How long until they meet?"],
+    ],
+    "choose": [
+        [
+            "In how many ways can {k} of {n} {people} be chosen for a {group}?",
+            "How many different {group}s of {k} can be formed from {n} {people}?",
+            "A {group} of {k} is picked from {n} {people}. How many possible choices are there?",
+        ],
+    ],
+    "bestbuy": [
+        [
+            "A pack of {s1} {thing} costs ${p1}, and a pack of {s2} costs ${p2}.",
+            "{thing_cap} come in packs of {s1} for ${p1} or packs of {s2} for ${p2}.",
+            "The shop sells {s1} {thing} for ${p1} or {s2} for ${p2}.",
+        ],
+        [
+            "Which is the better deal per {one}, and by how many cents?",
+            "Which pack is cheaper per {one}, and by how much?",
+            "Which option costs less for each {one}, and what is the difference?",
+        ],
+    ],
+    "circle": [
+        [
+            "A round {thing} has a {kind} of {r} {unit}.",
+            "The {kind} of a circular {thing} is {r} {unit}.",
+            "{n1} measures a round {thing}: its {kind} is {r} {unit}.",
+        ],
+        [
+            "What is its area? Use pi = 3.14.",
+            "Taking pi as 3.14, what area does it cover?",
+            "How big is its area, with pi = 3.14?",
+        ],
+    ],
+    "clock": [
+        [
+            "A {event} starts at {h}:{mm} and lasts {m} minutes.",
+            "{n1}'s {event} begins at {h}:{mm} and runs for {m} minutes.",
+            "The {event} is {m} minutes long and starts at {h}:{mm}.",
+        ],
+        ["What time does it end?", "When does it finish?", "At what time is it over?"],
+    ],
+    "vans": [
+        [
+            "{n} people are going on a {trip}, and each {vehicle} seats {k}.",
+            "A {trip} for {n} people needs {vehicles} that take {k} passengers each.",
+            "{n} guests must be driven to a {trip} in {vehicles} of {k} seats.",
+        ],
+        [
+            "How many {vehicles} are needed?",
+            "What is the smallest number of {vehicles} that will do?",
+            "How many {vehicles} must be booked?",
+        ],
+    ],
+    "savings": [
+        [
+            "{n1} has ${b} saved and puts away ${a} every week.",
+            "Each week {n1} adds ${a} to savings that already hold ${b}.",
+            "Starting from ${b}, {n1} saves ${a} a week.",
+        ],
+        [
+            "How many weeks until there is enough for a ${target} {want}?",
+            "After how many weeks can {n1} afford a ${target} {want}?",
+            "When will the savings first cover a {want} costing ${target}?",
+        ],
+    ],
+}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Capability questions: code
+# Algorithm tasks, tasks over a kind of record, buggy functions, SQL and complexity questions (``q_code``).
+
 CODE_TASK_BANK = [
     "returns the k most frequent words in a text, ties broken alphabetically",
     "checks whether a string of brackets ()[]{} is balanced",
@@ -905,6 +1288,48 @@ CODE_TASK_BANK = [
     "finds all pairs in an array that sum to a target, without duplicates",
     "evaluates an arithmetic expression with + - * / and parentheses",
     "compresses a string with run-length encoding and decompresses it",
+    "returns a topological order of tasks given their prerequisites, or reports that none exists",
+    "finds the longest common subsequence of two strings and returns it",
+    "checks whether a Sudoku board of 81 cells is valid so far",
+    "implements binary search that returns the leftmost index of a value in a sorted list",
+    "returns the minimum number of coins that make an amount from given denominations",
+    "finds the maximum sum of a contiguous subarray and its bounds",
+    "converts an integer to its English words, e.g. 1204 to 'one thousand two hundred four'",
+    "generates every valid combination of n pairs of parentheses",
+    "implements a trie with insert, exact search and prefix search",
+    "returns the k closest points to the origin from a list of (x, y) pairs",
+    "decodes a string like '3[ab]2[c]' into 'abababcc'",
+    "finds the lowest common ancestor of two nodes in a binary search tree",
+    "computes the number of distinct ways to climb n stairs taking 1 or 2 steps",
+    "reverses the words of a sentence in place without reversing the letters",
+    "checks whether one string is a rotation of another using a single substring test",
+    "schedules meetings into the fewest rooms given their start and end times",
+    "implements a min-heap with push, pop and peek, without a library heap",
+    "finds the shortest word ladder between two words given a dictionary",
+    "returns the day of the week for any date in the Gregorian calendar without a date library",
+    "wraps a paragraph to a given width without breaking words",
+    "finds every path from the top-left to the bottom-right of a grid moving right or down",
+    "computes the area of a polygon from its vertices with the shoelace formula",
+    "checks whether a linked list is a palindrome in O(1) extra space",
+    "implements a rate limiter that allows n calls per rolling minute per user",
+    "computes the longest increasing subsequence of a list in O(n log n)",
+    "removes the nth node from the end of a singly linked list in one pass",
+    "converts a number between any two bases from 2 to 36",
+    "finds the connected components of an undirected graph with union-find",
+    "returns the largest rectangle area in a histogram",
+    "validates an e-mail address by a small set of rules and says which rule fails",
+    "tokenises a line of CSV with quoted fields and escaped quotes",
+    "computes Dijkstra shortest paths from one node of a weighted graph",
+    "shuffles a list uniformly at random in place (Fisher-Yates)",
+    "finds the majority element of an array in linear time and constant space",
+    "pretty-prints a JSON-like nested dictionary with sorted keys and indentation",
+    "diffs two lists of lines and prints the added and removed lines",
+]
+CODE_OPENERS = [
+    "Write a {lang} function that {task}.",
+    "In {lang}, implement a function that {task}.",
+    "Implement a {lang} routine that {task}.",
+    "Using {lang}, write code that {task}.",
 ]
 PROG_LANGS = ["Python", "JavaScript", "Java", "C++", "Go", "Rust", "TypeScript", "C#", "Kotlin"]
 CODE_EXTRAS = [
@@ -916,8 +1341,158 @@ CODE_EXTRAS = [
     " Handle empty input.",
     " Keep it under 30 lines.",
 ]
-FUNC_NAMES = ["total", "average", "count_positive", "last_item", "max_gap", "sum_even", "product"]
+# a kind of record: what it is called, one of it, and three of its fields (a key, a number, a time)
+CODE_RECORDS = [
+    ("orders", "order", "customer", "amount", "order date"),
+    ("sensor readings", "reading", "sensor id", "temperature", "timestamp"),
+    ("library loans", "loan", "member", "late fee", "loan date"),
+    ("deliveries", "delivery", "driver", "distance", "delivered_at"),
+    ("support tickets", "ticket", "team", "minutes to resolve", "opened_at"),
+    ("workouts", "workout", "athlete", "calories", "session date"),
+    ("invoices", "invoice", "client", "total", "due date"),
+    ("flights", "flight", "airline", "delay in minutes", "departure date"),
+    ("bank transactions", "transaction", "account", "value", "posting date"),
+    ("log entries", "entry", "service", "latency", "time"),
+    ("exam results", "result", "student", "mark", "sitting date"),
+    ("bike rentals", "rental", "station", "ride minutes", "start time"),
+    ("shipments", "shipment", "warehouse", "weight", "ship date"),
+    ("meter readings", "reading", "meter", "kWh", "reading date"),
+    ("job applications", "application", "role", "years of experience", "applied_at"),
+    ("hotel bookings", "booking", "guest", "nights", "check-in date"),
+    ("parking tickets", "ticket", "number plate", "fine", "issued_at"),
+    ("survey responses", "response", "region", "score", "submitted_at"),
+    ("pull requests", "pull request", "author", "lines changed", "merged_at"),
+    ("restaurant orders", "order", "table", "bill", "seated_at"),
+]
+CODE_RECORD_FORMS = [
+    "Given a list of {items} with the fields {key}, {num} and {when}, write a {lang} function that {op}.",
+    "You have {items} as records of ({key}, {num}, {when}). In {lang}, write a function that {op}.",
+    "Our {items} are stored with three fields: {key}, {num} and {when}. Write {lang} code that {op}.",
+]
+CODE_RECORD_OPS = [
+    "groups the {items} by {key} and returns the total {num} for each",
+    "returns the {k} {items} with the largest {num}, ties broken by the earliest {when}",
+    "drops duplicate {items} that share a {key}, keeping only the latest by {when}",
+    "computes a rolling seven-day sum of {num} ordered by {when}",
+    "returns, for each {key}, the first and the last {when} seen",
+    "lists every {key} whose total {num} is above the average across all of them",
+    "sorts the {items} by {when} and returns page p of size n",
+    "flags any {item} whose {num} is more than three standard deviations from the mean",
+    "merges two lists of {items}, each already sorted by {when}, into one sorted list",
+    "counts how many {items} fall in each calendar month of their {when}",
+    "finds the longest run of consecutive days, by {when}, with at least one {item}",
+    "builds a map from {key} to its {items}, each list sorted by {num} from high to low",
+    "checks that every {item} has a non-empty {key}, a non-negative {num} and a real {when}, and returns the bad "
+    "ones with a reason",
+    "returns the median {num} per {key}",
+    "reads the {items} from a CSV file and writes a summary CSV with one row per {key}",
+    "finds the {key} whose {num} grew the most between the first and the second half of the period by {when}",
+    "returns the {key} values that appear in every week covered by the {when} range",
+    "converts every {when} to UTC and sorts the {items} by it, stable for equal times",
+    "picks one {item} per {key} at random, reproducibly for a given seed",
+    "gives, for each {key}, its share of the total {num} as percentages that add up to exactly 100",
+]
+# (language, what the function should do, what it does instead, the code)
+BUGGY_CODE = [
+    ("Python", "return the average of a list", "crashes on an empty list and is off for some inputs",
+     "def average(xs):\n    total = 0\n    for x in xs[1:]:\n        total += x\n    return total / len(xs)"),
+    ("Python", "count how often each word occurs", "counts every word as 1",
+     "def word_counts(text):\n    counts = {}\n    for w in text.split():\n        counts[w] = 1\n    return counts"),
+    ("JavaScript", "return the largest number in an array", "returns the wrong value when all numbers are negative",
+     "function maxOf(xs) {\n    let best = 0;\n    for (const x of xs) if (x > best) best = x;\n    return best;\n}"),
+    ("Python", "remove the even numbers from a list in place", "skips some even numbers",
+     "def drop_even(xs):\n    for i, x in enumerate(xs):\n        if x % 2 == 0:\n            del xs[i]\n"
+     "    return xs"),
+    ("Python", "append an item to a fresh list on each call unless one is given", "keeps items from earlier calls",
+     "def add_item(item, bucket=[]):\n    bucket.append(item)\n    return bucket"),
+    ("JavaScript", "sort numbers from smallest to largest", "puts 10 before 9",
+     "function sortNums(xs) {\n    return xs.sort();\n}"),
+    ("Python", "return True when a number is prime", "says 9 and 1 are prime",
+     "def is_prime(n):\n    for d in range(2, int(n ** 0.5)):\n        if n % d == 0:\n            return False\n"
+     "    return True"),
+    ("Go", "sum the numbers from 1 to n", "is one short",
+     "func sumTo(n int) int {\n    s := 0\n    for i := 1; i < n; i++ {\n        s += i\n    }\n    return s\n}"),
+    ("Python", "return the index of a value in a sorted list, or -1", "loops forever on some inputs",
+     "def find(xs, v):\n    lo, hi = 0, len(xs) - 1\n    while lo <= hi:\n        mid = (lo + hi) // 2\n"
+     "        if xs[mid] < v:\n            lo = mid\n        elif xs[mid] > v:\n            hi = mid - 1\n"
+     "        else:\n            return mid\n    return -1"),
+    ("Java", "compare two strings for equal text", "returns false for equal strings read from input",
+     "static boolean same(String a, String b) {\n    return a == b;\n}"),
+]  # fmt: skip
+BUGGY_FORMS = [
+    "This {lang} function should {should} but {wrong}. Find the bug and fix it.\n\n{code}",
+    "The {lang} code below is meant to {should}; it {wrong}. What is wrong, and what is the corrected version?"
+    "\n\n{code}",
+]
+# (table definitions, what the query should return)
+SQL_TASKS = [
+    ("orders(id, customer_id, total, created_at)", "each customer's three largest orders"),
+    ("orders(id, customer_id, total, created_at)", "the month-over-month change in revenue"),
+    ("employees(id, name, manager_id, salary)", "every employee who earns more than their manager"),
+    ("employees(id, name, department, salary)", "the second-highest salary in each department"),
+    ("logins(user_id, logged_in_at)", "users who logged in on at least five consecutive days"),
+    ("logins(user_id, logged_in_at)", "the share of users active last week who came back this week"),
+    ("products(id, name, category); sales(product_id, qty, sold_on)", "the best-selling product of each category"),
+    ("products(id, name); sales(product_id, qty, sold_on)", "products that have never been sold"),
+    ("trips(id, rider_id, driver_id, fare, started_at)", "the median fare per hour of the day"),
+    ("rooms(id, hotel_id); bookings(room_id, check_in, check_out)", "rooms booked twice for the same night"),
+    ("students(id, name); grades(student_id, course, grade)", "students whose average grade dropped between terms"),
+    ("events(session_id, name, at)", "sessions where 'checkout' happened without a 'cart' event before it"),
+    ("accounts(id, created_at); payments(account_id, amount, paid_at)", "days from sign-up to first payment, "
+     "averaged per sign-up month"),
+    ("posts(id, author_id, created_at); likes(post_id, user_id)", "the ten authors with the most likes per post"),
+]  # fmt: skip
+SQL_FORMS = [
+    "Tables: {tables}. Write a SQL query that returns {want}.",
+    "Given the schema {tables}, write one SQL query for {want}.",
+]
+COMPLEXITY_SUBJECTS = [
+    "binary search on a sorted array",
+    "building a heap from an unsorted array",
+    "merge sort on a linked list",
+    "checking every pair of elements for a duplicate",
+    "breadth-first search on a graph with V vertices and E edges",
+    "inserting n keys into a balanced binary search tree",
+    "the naive recursive Fibonacci function",
+    "quicksort when the pivot is always the smallest element",
+    "looking up a key in a hash table with many collisions",
+    "computing all subsets of a set of n elements",
+    "the Floyd-Warshall all-pairs shortest path algorithm",
+    "counting sort on n integers in the range 0 to k",
+]
+COMPLEXITY_FORMS = [
+    "What are the time and space complexity of {subject}? Explain briefly.",
+    "Give the worst-case running time of {subject}, and say why.",
+]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Capability questions: logic
+# Orderings, seating puzzles, syllogisms, sequences, calendars, knights and knaves, conditionals (``q_logic``).
+
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+# (comparative, superlative, its opposite superlative)
+TRAITS = [
+    ("taller", "tallest", "shortest"),
+    ("older", "oldest", "youngest"),
+    ("faster", "fastest", "slowest"),
+    ("heavier", "heaviest", "lightest"),
+    ("richer", "richest", "poorest"),
+    ("earlier to arrive", "first to arrive", "last to arrive"),
+]
+ORDER_ASKS = [
+    "Who is the {sup}?",
+    "Which of them is the {sup}?",
+    "Name the {sup} of the group.",
+    "Rank them from {sup} to {opp}.",
+]
+# (where they are, one place of it, the word for "before" in it)
+SEAT_PLACES = [
+    ("sit in a row of {n} chairs, numbered 1 to {n} from the left", "chair", "to the left of"),
+    ("stand in a queue of {n}, place 1 being the front", "place", "ahead of"),
+    ("live in a row of {n} houses numbered 1 to {n}", "house", "before"),
+    ("park in a row of {n} numbered bays", "bay", "before"),
+]
 CATEGORIES = [
     ("bloops", "razzies", "lazzies"),
     ("painters", "musicians", "early risers"),
@@ -925,12 +1500,76 @@ CATEGORIES = [
     ("robots", "machines", "toys"),
     ("glorps", "flinks", "zarbs"),
     ("doctors", "graduates", "runners"),
+    ("tulips", "flowers", "red things"),
+    ("whales", "mammals", "fish"),
+    ("poets", "writers", "night owls"),
+    ("violins", "instruments", "wooden objects"),
+    ("trimbles", "vorks", "quillets"),
+    ("sailors", "swimmers", "cooks"),
+    ("comets", "icy bodies", "planets"),
+    ("judges", "lawyers", "chess players"),
+    ("kettles", "appliances", "red objects"),
+    ("pilots", "licence holders", "teenagers"),
+]
+SYLLOGISM_FORMS = [
+    ("All {x} are {y}. Some {y} are {z}. Does it follow that some {x} are {z}?", "no"),
+    ("All {x} are {y}. No {y} are {z}. Can any {x} be {z}?", "no"),
+    ("No {x} are {y}, and all {z} are {y}. Are any {z} also {x}?", "no"),
+    ("Some {x} are {y}, and every {y} is {z}. Must some {x} be {z}?", "yes"),
+]
+SEQUENCE_ASKS = [
+    "What number comes next in the sequence {seq}, ...?",
+    "Continue the pattern: {seq}, ... What is the next term?",
+    "Which number should follow {seq}?",
+    "Find the next number: {seq}, __",
+]
+CALENDAR_FORMS = [
+    "If {back} days ago was a {day}, what day of the week will it be {fwd} days from now?",
+    "Today is {back} days after a {day}. Which weekday falls {fwd} days from today?",
+    "{name}'s birthday was {back} days ago, on a {day}. On which weekday is the party {fwd} days from now?",
+    "A parcel was posted on a {day}, {back} days ago, and arrives {fwd} days from today. On what weekday does it "
+    "arrive?",
+]
+# (what the speaker says, with {a} the speaker and {b} the other; what each of them is)
+KNIGHT_CLAIMS = [
+    ("'{b} and I are both knaves.'", "{a} is a knave and {b} is a knight"),
+    ("'At least one of us is a knave.'", "{a} is a knight and {b} is a knave"),
+    ("'{b} is a knave, and so am I.'", "{a} is a knave and {b} is a knight"),
+    ("'We are the same kind.' {b} says: '{a} is a knave.'", "{a} is a knave and {b} is a knight"),
+    ("'If I am a knight, then {b} is a knight too.'", "both are knights"),
+]
+KNIGHT_FORMS = [
+    "On an island, knights always tell the truth and knaves always lie. {a} says: {claim} What are {a} and {b}?",
+    "Every islander is either a knight, who never lies, or a knave, who always lies. {a} tells you {claim} "
+    "Which is {a} and which is {b}?",
+    "You meet {a} and {b} on the island of knights, who always tell the truth, and knaves, who always lie. {a} "
+    "says {claim} Who is what?",
+    "Knights only say true things, knaves only false ones. When asked about {b}, {a} answers {claim} Decide what "
+    "each of them is.",
+]
+# (if P then Q, as a sentence; the negation of Q; the question about P; its answer) for modus tollens
+CONDITIONALS = [
+    ("If it rains, {name} takes the bus", "{name} did not take the bus", "Did it rain this morning?", "no"),
+    ("Whenever the alarm is set, the red light is on", "the red light is off", "Is the alarm set?", "no"),
+    ("If the shop is open, its sign is lit", "the sign is dark", "Is the shop open?", "no"),
+    ("Every time {name} bakes, the kitchen smells of cinnamon", "the kitchen does not smell of cinnamon",
+     "Did {name} bake?", "no"),
+    ("If the train is late, {name} misses the meeting", "{name} made it to the meeting",
+     "Was the train late?", "no"),
+    ("All packages over 2 kg need a stamp", "this package has no stamp", "Can it weigh over 2 kg?", "no"),
+    ("If the password is right, the door opens", "the door stayed shut", "Was the password right?", "no"),
+    ("When the river floods, the ferry stops", "the ferry ran all day", "Did the river flood?", "no"),
+]  # fmt: skip
+CONDITIONAL_FORMS = [
+    "{rule}. Today {fact}. {ask} Explain.",
+    "Suppose: {rule}. We know that {fact}. {ask}",
 ]
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Capability questions: science and history
-# Explain-why, how-it-works, history essays and multiple-choice facts (``q_science_history``, ``eval_suite``).
+# Explain-why, how-it-works, history essays, multiple-choice facts and small calculations (``q_science_history``,
+# ``eval_suite``).
 
 PHENOMENA = [
     "ice floats on liquid water",
@@ -949,6 +1588,45 @@ PHENOMENA = [
     "the ocean is salty but most rivers are not",
     "leaves change colour in autumn",
     "a pressure cooker cooks food faster",
+    "a siren sounds higher as the ambulance comes towards you",
+    "cut apples turn brown",
+    "a bicycle is easier to balance when it is moving",
+    "your ears pop in a plane",
+    "soap removes grease that water alone leaves behind",
+    "coastal towns often wake up to fog on summer mornings",
+    "stars twinkle but planets mostly do not",
+    "a candle flame points upwards",
+    "clothes dry faster on a windy day",
+    "a magnifying glass can start a fire",
+    "the Earth has seasons",
+    "a frozen lake freezes from the top down",
+    "a helium voice sounds high",
+    "sunburn happens even on cloudy days",
+    "deserts get cold at night",
+    "compasses point roughly north",
+    "dew forms on grass overnight",
+    "a hot-air balloon rises",
+    "popcorn pops",
+    "a rainbow is curved",
+    "copper pipes turn green over the years",
+    "cats land on their feet",
+    "hair stands up after rubbing a balloon on it",
+    "a glass of cold water sweats on a warm day",
+    "the tide comes in about an hour later each day",
+    "yeast makes dough rise",
+    "snow is white although ice is clear",
+    "a boat made of steel floats",
+    "jet lag is worse flying east",
+    "a spinning top stays upright until it slows down",
+    "boiling water stays at the same temperature while the burner keeps heating it",
+    "a straw can lift a drink but not from very deep",
+    "mirrors swap left and right but not up and down",
+    "a rubber band gets warm when you stretch it quickly",
+    "ice cubes crack when dropped into a warm drink",
+    "the sea looks blue on a clear day",
+    "metal spoons get hot in soup faster than wooden ones",
+    "old books smell the way they do",
+    "the wind usually blows from the sea during the day at the beach",
 ]
 PROCESSES = [
     "photosynthesis turns light into chemical energy",
@@ -961,6 +1639,31 @@ PROCESSES = [
     "plate tectonics builds mountains",
     "mRNA is translated into a protein",
     "a lithium-ion battery charges",
+    "a heat pump warms a house from cold outside air",
+    "the heart keeps blood flowing in one direction",
+    "a microwave oven heats food",
+    "GPS works out where a phone is",
+    "caves form in limestone",
+    "a wind turbine turns wind into electricity",
+    "the lungs move oxygen into the blood",
+    "soil forms from bare rock",
+    "a camera sensor records an image",
+    "a vaccine is tested before approval",
+    "clouds produce rain",
+    "the water cycle moves water around the planet",
+    "bees find their way back to the hive",
+    "a touchscreen senses a finger",
+    "an electric motor turns current into motion",
+    "a fever helps the body fight an infection",
+    "a solar panel turns sunlight into current",
+    "glaciers carve U-shaped valleys",
+    "a seed knows which way is up when it germinates",
+    "noise-cancelling headphones remove a steady hum",
+    "a smoke detector notices smoke",
+    "fermentation turns grape juice into wine",
+    "an MRI scanner makes an image of soft tissue",
+    "a hurricane gets its energy from warm sea water",
+    "the inner ear keeps us balanced",
 ]
 HIST_EVENTS = [
     "the French Revolution",
@@ -979,7 +1682,86 @@ HIST_EVENTS = [
     "the Reformation",
     "the Great Depression",
     "the abolition of the transatlantic slave trade",
+    "the Mongol conquests of the thirteenth century",
+    "the Industrial Revolution in Britain",
+    "the independence of Latin American countries from Spain",
+    "the Marshall Plan",
+    "the building of the Panama Canal",
+    "the end of apartheid in South Africa",
+    "the Chinese Cultural Revolution",
+    "the Scramble for Africa",
+    "the moon landing of 1969",
+    "the American Civil War",
+    "the Congress of Vienna",
+    "the fall of Constantinople",
+    "the Irish Famine",
+    "the founding of the United Nations",
 ]
+HIST_ASKS = [
+    "What were the main causes and consequences of {}?",
+    "Why did {} happen when it did?",
+    "Who gained and who lost from {}?",
+    "How do historians disagree about {}?",
+    "Summarise {} for someone who has never studied it.",
+    "What role did economics play in {}?",
+    "Which three turning points shaped {}?",
+    "How is {} remembered differently in different countries?",
+]
+# history questions each about one thing (an ask above is a template over ``HIST_EVENTS``: each is asked once)
+HIST_QUESTIONS = [
+    "Why did Rome's western half fall while Constantinople lasted another thousand years?",
+    "How did the spread of cheap printed pamphlets change religious arguments in sixteenth-century Germany?",
+    "What did the samurai class lose, and what did some of its members gain, after 1868 in Japan?",
+    "Why did farming practices on the southern Great Plains turn a drought into a catastrophe in the 1930s?",
+    "How did the drawing of the border in 1947 shape the lives of families in Punjab and Bengal?",
+    "Which economic problems of the 1980s made reform in the Soviet Union so hard to control?",
+    "How did enslaved people in Saint-Domingue defeat the armies of three European powers?",
+    "What changed for peasants and landlords in Europe in the decades after the plague of 1347?",
+    "Why did Britain and France lose face when they tried to retake the canal at Suez in 1956?",
+    "How did Bismarck use three short wars to build a German state around Prussia?",
+    "What did each side give up to end the standoff over missiles in Cuba in October 1962?",
+    "Why did the Qing court fight Britain over opium, and what did the treaties that followed cost China?",
+    "How did Luther's protest in Wittenberg become a political movement across northern Europe?",
+    "Why did bank failures in the United States after 1929 spread unemployment to Germany and beyond?",
+    "What arguments and campaigns led Britain to ban its slave trade in 1807?",
+    "How did the Mongol empire keep messages and trade moving across Eurasia?",
+    "Why did the first factories appear in textile towns in the north of England?",
+    "What did Simón Bolívar hope Gran Colombia would become, and why did it break apart?",
+    "How did American aid after 1948 change the economies and politics of western Europe?",
+    "What did the French attempt to dig a canal across Panama teach the engineers who came later?",
+    "How did sanctions, protest and negotiation together bring down apartheid in South Africa?",
+    "What happened to schools and universities in China between 1966 and 1976?",
+    "Why did European powers divide almost all of Africa between them in about twenty-five years?",
+    "How did the race to the Moon shape science education in the United States?",
+    "Why did the question of slavery in the western territories push the United States towards civil war?",
+    "What balance of power did the diplomats at Vienna try to build in 1815, and how long did it last?",
+    "Why did Ottoman cannons matter so much in the siege of Constantinople in 1453?",
+    "How did British policy during the potato blight turn a crop failure into mass emigration from Ireland?",
+    "Why was the United Nations given a Security Council with permanent members and vetoes?",
+    "How did the Silk Road move ideas and diseases as well as goods?",
+    "What did the Magna Carta actually promise in 1215, and to whom?",
+    "Why did the Aztec capital fall to a small Spanish force and its many local allies?",
+    "How did the telegraph change the way newspapers reported wars in the nineteenth century?",
+    "What led to the partition of Korea after the Second World War?",
+    "Why did the Weimar Republic struggle to win the loyalty of Germans in the 1920s?",
+    "How did the Green Revolution change food production in India in the 1960s and 1970s?",
+    "What did the suffragette campaigns in Britain do differently from earlier campaigns for the vote?",
+    "How did the Hanseatic League organise trade between cities around the Baltic Sea?",
+    "Why did the Khmer Empire build Angkor where it did, and why was the city later left?",
+    "What were the aims of the Non-Aligned Movement when it began in 1961?",
+    "How did the Meiji government pay for railways and factories in its first decades?",
+    "Why did the Spanish flu of 1918 spread so quickly around the world?",
+    "What did Ashoka change in the way he ruled after the war in Kalinga?",
+    "How did the Battle of Adwa in 1896 affect Ethiopia's place in the world?",
+    "Why did the Dutch Republic become the centre of European trade in the seventeenth century?",
+    "How did the end of the Bretton Woods system in 1971 change exchange rates?",
+    "What did the Treaty of Westphalia settle in 1648, and what did it leave open?",
+    "Why did the Berlin airlift happen, and how did it end?",
+    "How did the Inca road network hold together an empire without a written script as we know it?",
+    "What did the Tanzimat reforms try to change in the Ottoman Empire?",
+]
+SCIENCE_OPENERS = ["Explain why {}.", "Why is it that {}?", "What is the science behind the fact that {}?"]
+PROCESS_OPENERS = ["Describe how {}.", "Explain how {}.", "Walk me through how {}."]
 # (question, correct answer, three wrong answers), written for this demo
 FACTS = [
     ("Which planet has the shortest year in the solar system?", "Mercury", ["Venus", "Mars", "Neptune"]),
@@ -1044,27 +1826,246 @@ FACTS = [
     ("What is the name of the boundary where two air masses meet?", "a front", ["a ridge", "a trough", "an isobar"]),
     ("Which vitamin does skin make in sunlight?", "vitamin D", ["vitamin C", "vitamin A", "vitamin K"]),
     ("What is the longest bone in the human body?", "the femur", ["the tibia", "the humerus", "the spine"]),
-]
+    ("Which gas makes up most of the Sun?", "hydrogen", ["helium", "oxygen", "neon"]),
+    ("Which particle has no electric charge?", "the neutron", ["the proton", "the electron", "the positron"]),
+    ("Which city was the capital of the Byzantine Empire?", "Constantinople", ["Athens", "Antioch", "Ravenna"]),
+    ("What is the pH of pure water at 25 °C?", "7", ["5", "9", "14"]),
+    ("Which organelle releases energy from food in a cell?", "the mitochondrion", ["the Golgi body", "the nucleolus",
+     "the lysosome"]),
+    ("Which explorer's expedition first sailed around the world?", "Ferdinand Magellan's", ["Vasco da Gama's",
+     "James Cook's", "Christopher Columbus's"]),
+    ("Which mountain range separates Europe from Asia in Russia?", "the Urals", ["the Alps", "the Carpathians",
+     "the Pyrenees"]),
+    ("What is the common name for sodium bicarbonate?", "baking soda", ["table salt", "chalk", "washing soda"]),
+    ("Which layer of the atmosphere holds most of the ozone?", "the stratosphere", ["the troposphere",
+     "the mesosphere", "the thermosphere"]),
+    ("In which country did the Industrial Revolution begin?", "Britain", ["France", "Germany", "the Netherlands"]),
+]  # fmt: skip
 FACT_SUBJECTS = ["biology", "world history", "physics", "chemistry", "geography", "economics", "astronomy", "art"]
+FACT_FORMS = ["{q} {opts}", "Choose one. {q} {opts}", "Multiple choice: {q} {opts}"]
+# small calculations: (compound, molar mass in g/mol)
+COMPOUNDS = [
+    ("water", 18),
+    ("carbon dioxide", 44),
+    ("table salt (NaCl)", 58.5),
+    ("glucose", 180),
+    ("methane", 16),
+    ("ammonia", 17),
+    ("calcium carbonate", 100),
+    ("ethanol", 46),
+]
+FALLING_THINGS = ["stone", "tennis ball", "set of keys", "water balloon", "pine cone", "bolt"]
+FALL_PLACES = ["a bridge", "a cliff edge", "a balcony", "the top of a crane", "a lighthouse gallery"]
+APPLIANCES = ["fridge", "electric heater", "aquarium pump", "laptop", "dehumidifier", "games console"]
+# (wave, where it travels, frequencies in Hz, wavelengths in m)
+WAVES = [
+    ("sound wave", " in air", [170, 340, 680], [0.5, 1, 2]),
+    ("ripple", " on a pond", [2, 3, 4, 5], [0.1, 0.2, 0.25, 0.5]),
+    ("ocean swell", " at sea", [0.1, 0.125, 0.2], [40, 60, 80, 120]),
+    ("wave on a guitar string", "", [110, 220, 330], [0.65, 1.3]),
+    ("wave along a stretched spring", "", [1, 2, 3], [0.4, 0.6, 0.8]),
+]
+SCIENCE_CALCS = {
+    "moles": [
+        "How many grams of {compound} are in {n} moles? (molar mass {mm} g/mol)",
+        "What is the mass of {n} mol of {compound}, given a molar mass of {mm} g/mol?",
+        "A chemist needs {n} moles of {compound}. How many grams is that, at {mm} g/mol?",
+    ],
+    "fall": [
+        "A {thing} is dropped from {place}, {h} m above the water. How long does it fall, ignoring air resistance "
+        "(g = 9.8 m/s²)?",
+        "{name} lets go of a {thing} on {place}, {h} m up. When does it hit the water? Use g = 9.8 m/s².",
+        "How many seconds does a {thing} take to fall {h} m from {place}, with g = 9.8 m/s² and no air resistance?",
+    ],
+    "energy": [
+        "A {appliance} rated at {p} W runs {hrs} hours a day. How many kWh does it use in {d} days?",
+        "How much energy, in kWh, does a {p} W {appliance} use if it is on {hrs} hours a day for {d} days?",
+    ],
+    "wave": [
+        "A {wave}{where} has a frequency of {f} Hz and a wavelength of {lam} m. How fast does it travel?",
+        "What is the speed of a {wave}{where} whose wavelength is {lam} m and frequency {f} Hz?",
+    ],
+    "density": [
+        "A block of {material} measures {a} cm by {b} cm by {c} cm and has a mass of {m} g. What is its density?",
+        "What is the density of a {material} sample of {m} g that fills {a} x {b} x {c} cm?",
+    ],
+}
+MATERIALS = ["oak", "aluminium", "wax", "granite", "cork", "brass", "ice", "clay"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Capability questions: math in other languages
+# Word problems in Spanish, French, German, Chinese, Swahili and Portuguese (``q_multilingual``): each language's
+# shapes with its own names and things; the generator computes the numbers and the answer.
+
+ML_NAMES = {
+    "es": ["María", "Javier", "Lucía", "Andrés", "Carmen", "Diego", "Valeria", "Tomás"],
+    "fr": ["Camille", "Hugo", "Léa", "Julien", "Chloé", "Mathis", "Inès", "Louis"],
+    "de": ["Lena", "Felix", "Jonas", "Mia", "Paul", "Hanna", "Emil", "Greta"],
+    "zh": ["小明", "小红", "李华", "王芳", "张伟", "小刚", "刘洋", "陈静"],
+    "sw": ["Juma", "Amina", "Baraka", "Neema", "Hamisi", "Zawadi", "Rehema", "Omari"],
+    "pt": ["Ana", "João", "Beatriz", "Rafael", "Mariana", "Tiago", "Luísa", "Pedro"],
+}
+ML_THINGS = {
+    "es": ["cuadernos", "lápices", "entradas de cine", "camisetas", "libros", "botellas de agua", "macetas"],
+    "fr": ["cahiers", "crayons", "places de concert", "baguettes", "livres", "pots de confiture", "stylos"],
+    "de": ["Hefte", "Stifte", "Kinokarten", "Brötchen", "Bücher", "Blumentöpfe", "Briefmarken"],
+    "zh": ["本书", "支铅笔", "个苹果", "张邮票", "个面包", "瓶水", "盆花"],
+    "sw": ["machungwa", "maembe", "mayai", "vitabu", "kalamu", "ndizi", "mikate"],
+    "pt": ["cadernos", "canetas", "bilhetes", "camisetas", "livros", "garrafas de sumo", "vasos"],
+}
+# each shape: its text with slots {n1} {n2} (names), {t} (a thing) and numbers the generator fills
+ML_SHAPES = {
+    "es": {
+        "cambio": "{n1} compra {a} {t} a {p} euros cada uno y paga con un billete de {bill} euros. ¿Cuánto le "
+        "devuelven?",
+        "reparto": "{n1} y {n2} se reparten {total} euros en la proporción {r1}:{r2}. ¿Cuánto recibe {n2}?",
+        "viaje": "Un autobús sale a {v} km/h y viaja durante {h} horas. Después recorre {d} km más. ¿Cuántos "
+        "kilómetros recorre en total?",
+        "descuento": "Unas zapatillas cuestan {p} euros y tienen un descuento del {pct}%. ¿Cuánto paga {n1}?",
+        "edades": "{n1} tiene {g} años más que {n2}. Dentro de {k} años sus edades sumarán {s}. ¿Qué edad tiene "
+        "{n2} ahora?",
+    },
+    "fr": {
+        "jardin": "Un jardin rectangulaire mesure {a} m de long et {b} m de large. Quelle est son aire, et combien "
+        "de mètres de clôture faut-il pour l'entourer ?",
+        "partage": "{n1} et {n2} se partagent {total} euros : {n1} reçoit {r1} parts et {n2} {r2} parts. Combien "
+        "reçoit {n2} ?",
+        "vitesse": "{n1} parcourt {d} km à vélo en {h} heures. Quelle est sa vitesse moyenne ?",
+        "courses": "{n1} achète {a} {t} à {p} euros pièce. Quel est le total, et combien reste-t-il sur un "
+        "billet de {bill} euros ?",
+        "recette": "Une recette pour {n} personnes demande {g} g de farine. Combien en faut-il pour {m} personnes ?",
+    },
+    "de": {
+        "zug": "Ein Zug fährt {dist} km in {h} Stunden. Wie schnell fährt er im Durchschnitt, und wie weit kommt "
+        "er in {k} Stunden?",
+        "einkauf": "{n1} kauft {a} {t} zu je {p} Euro und bezahlt mit einem {bill}-Euro-Schein. Wie viel "
+        "Wechselgeld bekommt {n1}?",
+        "prozent": "Ein Fahrrad kostet {p} Euro. Im Angebot ist es {pct} % günstiger. Wie viel kostet es jetzt?",
+        "alter": "{n1} ist {g} Jahre älter als {n2}. In {k} Jahren sind beide zusammen {s} Jahre alt. Wie alt ist "
+        "{n2} heute?",
+        "arbeit": "{n1} streicht einen Zaun in {a} Stunden, {n2} in {b} Stunden. Wie lange brauchen beide zusammen?",
+    },
+    "zh": {
+        "送书": "{n1}有{a}{t}，又买了{b}{t}，然后送给朋友{c}{t}。{n1}现在有多少？",
+        "速度": "一辆汽车每小时行驶{v}千米，{n1}坐车走了{h}小时，一共走了多少千米？",
+        "打折": "一件外套原价{p}元，打{z}折后{n1}要付多少元？",
+        "分配": "{n1}和{n2}按{r1}:{r2}分{total}元，{n2}分到多少元？",
+        "年龄": "{n1}比{n2}大{g}岁，{k}年后两人年龄之和是{s}岁。{n2}今年几岁？",
+    },
+    "sw": {
+        "kugawa": "{n1} ana {t} {a}. Anampa {n2} {b} na rafiki yake {c}. Amebaki na {t} mangapi?",
+        "kununua": "{n1} ananunua {t} {a} kwa shilingi {p} kila moja na analipa shilingi {bill}. Atapata chenji "
+        "kiasi gani?",
+        "safari": "Basi linasafiri kilomita {v} kwa saa moja kwa saa {h}. Limesafiri kilomita ngapi kwa jumla?",
+        "umri": "{n1} ni mkubwa kuliko {n2} kwa miaka {g}. Baada ya miaka {k}, jumla ya umri wao itakuwa {s}. "
+        "{n2} ana miaka mingapi sasa?",
+    },
+    "pt": {
+        "desconto": "Uma loja vende {t} a {p} reais cada. {n1} compra {a} e recebe um desconto de {pct}%. Quanto paga?",
+        "viagem": "{n1} viaja {h} horas a {v} km/h e depois mais {d} km. Quantos quilómetros percorre no total?",
+        "poupanca": "{n1} já tem {b} reais e poupa {a} reais por semana. Em quantas semanas terá {target} reais?",
+        "troco": "{n1} compra {a} {t} a {p} reais cada e paga com uma nota de {bill} reais. Quanto recebe de troco?",
+        "divisao": "{n1} e {n2} dividem {total} reais na razão {r1}:{r2}. Quanto recebe {n2}?",
+    },
+}
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Capability questions: tool use
-# Function specs offered to the model and the slots of the user requests that call them (``q_tool_use``).
+# Function definitions sent in a request's ``tools`` (``tool_specs``) and the user requests that call them
+# (``tool_request``): each tool's ways of asking, filled from the banks below.
 
+# name -> (description, {parameter: (JSON type, description, or a list of allowed values)})
 TOOLS = {
-    "get_weather": {"city": "string", "date": "string (YYYY-MM-DD)"},
-    "send_email": {"to": "string", "subject": "string", "body": "string"},
-    "search_flights": {"origin": "IATA code", "destination": "IATA code", "date": "string"},
-    "convert_currency": {"amount": "number", "from": "ISO code", "to": "ISO code"},
-    "create_event": {"title": "string", "start": "ISO datetime", "minutes": "integer"},
-    "lookup_stock": {"symbol": "string"},
-    "translate": {"text": "string", "target_lang": "string"},
-    "set_reminder": {"text": "string", "at": "ISO datetime"},
-    "query_orders": {"customer_id": "string", "status": "open|shipped|returned"},
+    "get_weather": ("Get the weather forecast for a city on a date.",
+                    {"city": ("string", "city name"), "date": ("string", "YYYY-MM-DD")}),
+    "send_email": ("Send an e-mail from the user's account.",
+                   {"to": ("string", "recipient address"), "subject": ("string", "subject line"),
+                    "body": ("string", "plain-text body")}),
+    "search_flights": ("Search one-way flights.",
+                       {"origin": ("string", "IATA code"), "destination": ("string", "IATA code"),
+                        "date": ("string", "YYYY-MM-DD")}),
+    "convert_currency": ("Convert an amount between currencies at today's rate.",
+                         {"amount": ("number", "amount to convert"), "from": ("string", "ISO 4217 code"),
+                          "to": ("string", "ISO 4217 code")}),
+    "create_event": ("Add an event to the user's calendar.",
+                     {"title": ("string", "event title"), "start": ("string", "ISO 8601 date-time"),
+                      "minutes": ("integer", "duration in minutes")}),
+    "lookup_stock": ("Look up the latest price of a listed share.", {"symbol": ("string", "ticker symbol")}),
+    "translate": ("Translate a text into another language.",
+                  {"text": ("string", "text to translate"), "target_lang": ("string", "language name or code")}),
+    "set_reminder": ("Set a reminder that notifies the user at a time.",
+                     {"text": ("string", "what to remind"), "at": ("string", "ISO 8601 date-time")}),
+    "query_orders": ("List a customer's orders by status.",
+                     {"customer_id": ("string", "customer id"), "status": ("string", ["open", "shipped", "returned"])}),
+}  # fmt: skip
+TOOL_REQUESTS = {
+    "get_weather": [
+        "Will I need an umbrella in {city} on {day}?",
+        "What's the forecast for {city} on {day}? I'm deciding whether to {outing}.",
+        "Is it going to be warm enough to {outing} in {city} on {day}?",
+    ],
+    "send_email": [
+        "Email {who}@example.com that the {meeting} moves to {hour} pm.",
+        "Send {who}@example.com a short note saying I'll be {late} minutes late to the {meeting}.",
+        "Write to {who}@example.com and ask whether the {meeting} can start at {hour}:30 instead.",
+    ],
+    "search_flights": [
+        "Find me a flight from {a} to {b} on {day}.",
+        "Are there any direct flights {a} to {b} on {day}? Cheapest first.",
+        "I need to get from {a} to {b} on {day}, ideally arriving before evening.",
+    ],
+    "convert_currency": [
+        "How much is {amount} {c1} in {c2}?",
+        "Convert {amount} {c1} to {c2} for my expense report.",
+        "My {thing} cost {amount} {c1}. What is that in {c2}?",
+    ],
+    "create_event": [
+        "Put a {mins}-minute '{title}' on my calendar on {day} at {hour}:00.",
+        "Block {mins} minutes for {title} on {day}, starting {hour}:00.",
+        "Schedule '{title}' for {day} at {hour}:00; it takes about {mins} minutes.",
+    ],
+    "lookup_stock": [
+        "What is {sym} trading at right now?",
+        "Check the latest price of {sym} and tell me if it's above {amount}.",
+        "How is {sym} doing today?",
+    ],
+    "translate": [
+        "Say '{phrase}' in {lang}.",
+        "How would I write '{phrase}' in {lang}?",
+        "Translate this for a sign in my shop, into {lang}: '{phrase}'",
+    ],
+    "set_reminder": [
+        "Remind me to {task} on {day} at {hour}:00.",
+        "Set a reminder for {day}, {hour}:15: {task}.",
+        "Don't let me forget to {task} - ping me on {day} at {hour}:00.",
+    ],
+    "query_orders": [
+        "Which orders of customer C-{cid} are still {status}?",
+        "List every {status} order for customer C-{cid}.",
+        "Customer C-{cid} is asking about their {status} orders. What are they?",
+    ],
 }
-AIRPORTS = ["LIS", "NRT", "JFK", "CDG", "GRU", "SYD", "ORD", "BER", "NBO", "YVR"]
-CURRENCIES = ["EUR", "USD", "JPY", "GBP", "BRL", "INR", "CHF"]
+TOOL_ASKS = [
+    "{r}\nUse the functions provided and reply with the call(s) as JSON.",
+    "Handle this request with the available tools, answering only with the function call(s): {r}",
+    "User request: {r}\nDecide which function(s) to call and with what arguments.",
+]
+AIRPORTS = ["LIS", "NRT", "JFK", "CDG", "GRU", "SYD", "ORD", "BER", "NBO", "YVR", "MEX", "ICN", "DXB", "CPT", "AKL"]
+CURRENCIES = ["EUR", "USD", "JPY", "GBP", "BRL", "INR", "CHF", "CAD", "ZAR", "SEK"]
+OUTINGS = ["go for a long run", "have a picnic", "hang laundry outside", "go sailing", "hike the coast path",
+           "take the kids to the zoo", "paint the fence"]  # fmt: skip
+MEETINGS = ["design review", "budget meeting", "parents' evening", "team lunch", "client call", "book club"]
+CAL_TITLES = ["dentist", "team sync", "gym", "call with the landlord", "piano lesson", "vet appointment",
+              "quarterly review", "haircut", "school pickup"]  # fmt: skip
+TICKERS = ["ACME", "GLBX", "NRTH", "VOLT", "PINE", "KORA", "BRKL", "SUNW"]
+TOOL_PHRASES = ["where is the train station", "we open at nine", "please take off your shoes", "fresh bread daily",
+                "the lift is out of order", "cash only, sorry", "back in ten minutes"]  # fmt: skip
+TOOL_LANGS = ["French", "Japanese", "Swahili", "Polish", "Turkish", "Portuguese", "Korean", "Dutch"]
+REMINDER_TASKS = ["pay rent", "call mum", "water the plants", "renew my passport", "book the MOT",
+                  "send the invoice", "buy a birthday card", "back up my laptop"]  # fmt: skip
+PURCHASES = ["hotel", "train ticket", "dinner", "conference pass", "taxi"]
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -17,15 +17,17 @@ code in ``demo_phrases.py`` beside it: no text is taken from any dataset or corp
   in one fixed system prompt, a customer's evaluation harness (two old accounts of one org, nightly batches of
   exam-style questions), and a viral role-play prompt copied, with small edits, by 60 ordinary users;
 * two planted extraction campaigns, accounts created in a burst a week before the log, on a few datacenter ASNs,
-  sending round the clock: **reasoning-harvest** (three wrappers asking for full step-by-step reasoning around
-  questions that sweep math, code, logic, science and history, multilingual math and tool use; 2-4 accounts per
-  payment card) and **grader-sweep** (two wrappers asking for a rubric grade out of 10 of a candidate answer;
-  one card per account; every request a few minutes past the hour, in lockstep).
+  sending round the clock: **reasoning-harvest** (three wrappers asking for full step-by-step reasoning around one
+  pool of distinct questions -- math, code, logic, science and history, multilingual math and tool use -- dealt out
+  between its accounts, so the average question is sent once; 2-4 accounts per payment card) and **grader-sweep**
+  (two wrappers asking for a rubric grade out of 10 of a candidate answer; one card per account; every request a
+  few minutes past the hour, in lockstep).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import random
@@ -34,7 +36,9 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from fractions import Fraction
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the phrase banks sit beside this script
 
@@ -44,10 +48,16 @@ from demo_phrases import (  # noqa: E402
     AGENT_NOTES,
     AIRPORTS,
     ALT,
+    APPLIANCES,
     BEHAVIOURS,
     BODY_PARTS,
+    BOOK_KINDS,
     BOOKS,
+    BUGGY_CODE,
+    BUGGY_FORMS,
     BUSINESSES,
+    CAL_TITLES,
+    CALENDAR_FORMS,
     CANDIDATE_FORMS,
     CATEGORIES,
     CITIES,
@@ -56,10 +66,21 @@ from demo_phrases import (  # noqa: E402
     CODE_ERRORS,
     CODE_EXTRAS,
     CODE_LANGS,
+    CODE_OPENERS,
+    CODE_RECORD_FORMS,
+    CODE_RECORD_OPS,
+    CODE_RECORDS,
     CODE_TASK_BANK,
     CODE_TASKS,
+    COLOURS,
     COMPANIONS,
+    COMPLEXITY_FORMS,
+    COMPLEXITY_SUBJECTS,
+    COMPOUNDS,
     CONCEPTS,
+    CONDITIONAL_FORMS,
+    CONDITIONALS,
+    CONTAINERS,
     COUNTRIES,
     CURRENCIES,
     DE_ABSAGE,
@@ -71,6 +92,7 @@ from demo_phrases import (  # noqa: E402
     DE_VERHALTEN,
     DIETS,
     DISHES,
+    DISHES_TO_SCALE,
     EMAIL_TOPICS,
     ES_CIUDADES,
     ES_CONCEPTOS,
@@ -81,48 +103,100 @@ from demo_phrases import (  # noqa: E402
     ES_TEMA,
     ESSAY_TOPICS,
     EVENTS,
+    FACT_FORMS,
     FACT_SUBJECTS,
     FACTS,
+    FALL_PLACES,
+    FALLING_THINGS,
     FIELDS,
-    FUNC_NAMES,
     GAME_MOVES,
     GENRES,
     GOALS,
+    GOODS,
     GRADER_WRAPPERS,
+    GROUPS,
     HARVEST_WRAPPERS,
+    HIST_ASKS,
     HIST_EVENTS,
+    HIST_QUESTIONS,
     HOBBIES,
     INGREDIENTS,
     INVENTIONS,
     ITEMS,
     JOBS,
+    JOBS_TOGETHER,
+    KNIGHT_CLAIMS,
+    KNIGHT_FORMS,
     LANDMARKS,
+    MATERIALS,
+    MATH_SHAPES,
+    MEETINGS,
+    ML_NAMES,
+    ML_SHAPES,
+    ML_THINGS,
     MONTHS,
     NAMES,
     OCCASIONS,
+    ORDER_ASKS,
+    OUTINGS,
+    PACKED,
+    PEOPLE_POOLS,
     PERSONAS,
     PHENOMENA,
+    PLOTS,
     POEM_FORMS,
     POEM_SUBJECTS,
     PRACTICE,
+    PRIZES,
+    PROCESS_OPENERS,
     PROCESSES,
     PROG_LANGS,
+    PURCHASES,
+    RECIPE_INGREDIENTS,
     RECIPIENTS,
     RELATIONS,
+    REMINDER_TASKS,
+    RIGHT_TRIANGLES,
     ROUGH_SENTENCES,
     ROUGH_SLOTS,
+    ROUND_THINGS,
     RP_TASKS,
     SAAS_SYSTEM,
+    SCIENCE_CALCS,
+    SCIENCE_OPENERS,
+    SEAT_PLACES,
+    SEQUENCE_ASKS,
     SHOP_ITEMS,
+    SHOPS,
     SMALL_TALK,
+    SQL_FORMS,
+    SQL_TASKS,
     STOCK_SYSTEM,
     SWAP_INGREDIENTS,
+    SYLLOGISM_FORMS,
+    TESTS,
+    TICKERS,
     TICKETS,
+    TIMED_EVENTS,
+    TOKENS,
     TONES,
+    TOOL_ASKS,
+    TOOL_LANGS,
+    TOOL_PHRASES,
+    TOOL_REQUESTS,
     TOOLS,
     TOPICS,
+    TOWNS,
+    TRAITS,
+    TRAVELLERS,
+    TRIPS,
     UNIT_PAIRS,
+    UNIT_WORDS,
+    VEHICLES,
+    VESSELS,
     VIRAL_EXTRAS,
+    WANTS,
+    WAVES,
     WEEKDAYS,
     WORKPLACES,
     ZH_CITY,
@@ -676,278 +750,514 @@ def ordinary_text(rng: random.Random, lang: str, bilingual: float) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Capability questions (the extraction campaigns' payloads, and the eval harness's exam items)
+# Capability questions (the extraction campaigns' payloads, the grader sweep's items and the eval harness's exams)
 
 
-def q_math(rng: random.Random) -> tuple[str, str]:
-    """A word problem with fresh numbers, and its answer."""
-    k = rng.randrange(12)
+class Question(NamedTuple):
+    text: str
+    answer: str | None  # known answer (the grader sweep grades candidates against it), None for open questions
+    key: str | None = None  # what makes two questions the same one (None: the text with its numbers masked)
+    tools: tuple[str, ...] = ()  # tool-use probes: the functions the request offers
+
+
+DIGITS = re.compile(r"[-+]?\$?\d[\d,.]*%?")
+DIGIT_RUNS = re.compile(r"#(?:[\s,;:]*#)+")
+
+
+def skeleton(text: str) -> str:
+    """A question with its numbers masked and runs of them folded: two problems that differ only in their numbers
+    have one skeleton (as they have one in promptsim's masked view)."""
+    return DIGIT_RUNS.sub("#", DIGITS.sub("#", text.lower()))
+
+
+def say(rng: random.Random, parts: list[list[str]], **slots: object) -> str:
+    """One way of saying each part of a shape, joined and filled."""
+    text = " ".join(pick(rng, ways) for ways in parts)
+    return text.replace(" ,", ",").replace(" ;", ";").replace(" .", ".").format(**slots)
+
+
+def listed(xs: list) -> str:
+    return f"{', '.join(map(str, xs[:-1]))} and {xs[-1]}"
+
+
+def math_slots(rng: random.Random, shape: str) -> tuple[dict, str]:
+    """The slots of a math shape (``MATH_SHAPES``) and the problem's answer."""
     n1, n2 = rng.sample(NAMES, 2)
-    if k == 0:
+    s: dict = {"n1": n1, "n2": n2}
+    if shape == "change":
         (x, y), p, q = pick(rng, ITEMS), rng.randint(2, 9), rng.randint(1, 5)
         a, b = rng.randint(2, 12), rng.randint(2, 12)
         bill = 20 * math.ceil((a * p + b * q + 1) / 20)
-        return (
-            f"{n1} buys {a} {x} at ${p} each and {b} {y} at ${q} each, and pays with a ${bill} bill. "
-            f"How much change does {n1} get?",
-            f"${bill - a * p - b * q}",
-        )
-    if k == 1:
-        v, t, d = rng.randint(12, 30), rng.randint(2, 5), rng.randint(5, 40)
-        return (
-            f"A cyclist rides at {v} km/h for {t} hours, takes a break, then rides another {d} km. "
-            f"How far did she ride in total?",
-            f"{v * t + d} km",
-        )
-    if k == 2:
+        s.update(x=x, y=y, p=p, q=q, a=a, b=b, bill=bill, shop=pick(rng, SHOPS))
+        return s, f"${bill - a * p - b * q}"
+    if shape == "trip":
+        who, moves, lo, hi = pick(rng, TRAVELLERS)
+        v, t, d = rng.randint(lo, hi), rng.randint(2, 5), rng.randint(5, 40)
+        s.update(who=who, moves=moves, v=v, t=t, d=d)
+        return s, f"{v * t + d} km"
+    if shape == "tank":
         cap, pct, r = rng.choice([200, 400, 600, 800, 1200]), rng.choice([10, 20, 25, 40, 50]), rng.randint(4, 20)
-        left = cap * (100 - pct) / 100
-        return (
-            f"A tank holds {cap} litres and is {pct}% full. A pump adds {r} litres per minute. "
-            f"How many minutes until the tank is full?",
-            f"{money(round(left / r, 2))} minutes",
+        s.update(vessel=pick(rng, VESSELS), cap=cap, pct=pct, r=r)
+        return s, f"{money(round(cap * (100 - pct) / 100 / r, 2))} minutes"
+    if shape == "sale":
+        p, d, tax = (
+            rng.choice([40, 60, 80, 120, 150, 250, 320]),
+            rng.choice([10, 15, 20, 25, 30]),
+            rng.choice([5, 8, 10]),
         )
-    if k == 3:
-        p, d, tax = rng.choice([40, 60, 80, 120, 150, 250]), rng.choice([10, 15, 20, 25, 30]), rng.choice([5, 8, 10])
-        return (
-            f"A jacket costs ${p}. It is marked down by {d}%, and then {tax}% sales tax is added. "
-            f"What is the final price?",
-            f"${p * (100 - d) * (100 + tax) / 10000:.2f}",
-        )
-    if k == 4:
-        w, extra = rng.randint(3, 20), rng.randint(1, 10)
-        return (
-            f"A rectangle has a perimeter of {2 * (2 * w + extra)} cm and its length is {extra} cm more than "
-            f"its width. What is its area?",
-            f"{w * (w + extra)} square cm",
-        )
-    if k == 5:
+        s.update(good=pick(rng, GOODS), p=p, d=d, tax=tax)
+        return s, f"${p * (100 - d) * (100 + tax) / 10000:.2f}"
+    if shape == "rect":
+        (plot, unit), w, extra = pick(rng, PLOTS), rng.randint(3, 40), rng.randint(1, 15)
+        s.update(plot=plot, unit=unit, units=UNIT_WORDS[unit], per=2 * (2 * w + extra), extra=extra)
+        return s, f"{w * (w + extra)} {unit}²"
+    if shape == "ages":
         young, gap, n = rng.randint(5, 30), rng.randint(2, 15), rng.randint(2, 10)
-        return (
-            f"{n1} is {gap} years older than {n2}. In {n} years the sum of their ages will be "
-            f"{2 * young + gap + 2 * n}. How old is {n2} now?",
-            f"{young}",
-        )
-    if k == 6:
+        s.update(gap=gap, n=n, s=2 * young + gap + 2 * n)
+        return s, f"{young}"
+    if shape == "system":
+        u, w = pick(rng, [("x", "y"), ("a", "b"), ("p", "q"), ("m", "n")])
         x, y = rng.randint(-6, 9), rng.randint(-6, 9)
-        a, b, d, e = rng.randint(1, 7), rng.randint(1, 7), rng.randint(1, 7), rng.randint(1, 7)
-        return (
-            f"Solve the system of equations: {a}x + {b}y = {a * x + b * y} and {d}x - {e}y = {d * x - e * y}.",
-            f"x = {x}, y = {y}",
-        )
-    if k == 7:
+        a, b, d, e = (rng.randint(1, 7) for _ in range(4))
+        sb, se = rng.choice([1, -1]), rng.choice([1, -1])
+        c = lambda v: "" if v == 1 else str(v)  # noqa: E731  (1x is written x)
+        e1 = f"{c(a)}{u} {'+' if sb > 0 else '-'} {c(b)}{w} = {a * x + sb * b * y}"
+        e2 = f"{c(d)}{u} {'+' if se > 0 else '-'} {c(e)}{w} = {d * x + se * e * y}"
+        s.update(u=u, w=w, e1=e1, e2=e2)
+        return s, f"{u} = {x}, {w} = {y}"
+    if shape == "marbles":
         r, b, g = rng.randint(2, 9), rng.randint(2, 9), rng.randint(1, 6)
+        c1, c2, c3 = rng.sample(COLOURS, 3)
+        s.update(box=pick(rng, CONTAINERS), things=pick(rng, TOKENS), r=r, b=b, g=g, c1=c1, c2=c2, c3=c3)
         tot = r + b + g
-        return (
-            f"A bag has {r} red, {b} blue and {g} green marbles. Two are drawn without replacement. "
-            f"What is the probability that both are red?",
-            f"{r * (r - 1)}/{tot * (tot - 1)}",
-        )
-    if k == 8:
-        n, g, m = rng.choice([4, 6, 8]), rng.choice([250, 300, 360, 480]), rng.choice([3, 5, 10, 12, 18])
-        return (
-            f"A recipe for {n} servings uses {g} grams of flour. How much flour is needed for {m} servings?",
-            f"{money(round(g * m / n, 1))} g",
-        )
-    if k == 9:
-        kk, big = rng.randint(3, 13), rng.choice([100, 200, 250, 500, 1000])
-        top = big // kk
-        return f"Find the sum of all multiples of {kk} between 1 and {big}.", f"{kk * top * (top + 1) // 2}"
-    if k == 10:
-        p, r, t = rng.choice([1000, 2500, 4000, 12000]), rng.choice([2, 3, 4, 5, 6]), rng.randint(2, 9)
-        return (
-            f"A loan of ${p} is charged {r}% simple interest per year. How much interest is owed after {t} years?",
-            f"${p * r * t // 100}",
-        )
-    a, b = rng.randint(11, 99), rng.randint(11, 99)
-    c = rng.randint(2, 9)
-    return (
-        f"{n1} reads {a} pages on Monday and {b} pages on Tuesday, then {c} times as many pages on Wednesday as "
-        f"on Monday. How many pages did {n1} read in the three days?",
-        f"{a + b + c * a}",
-    )
+        return s, str(Fraction(r * (r - 1), tot * (tot - 1)))
+    if shape == "recipe":
+        ingr, unit, lo, hi = pick(rng, RECIPE_INGREDIENTS)
+        n, g = rng.choice([2, 4, 6, 8]), rng.randrange(lo, hi + 1, 10)
+        m = rng.choice([x for x in (3, 5, 10, 12, 18) if x != n])
+        s.update(ingr=ingr, unit=unit, n=n, g=g, m=m, dish=pick(rng, DISHES_TO_SCALE))
+        return s, f"{money(round(g * m / n, 1))} {unit}"
+    if shape == "multiples":
+        k, big = rng.randint(3, 13), rng.choice([100, 200, 250, 500, 1000])
+        top = big // k
+        s.update(k=k, big=big)
+        return s, f"{k * top * (top + 1) // 2}"
+    if shape == "interest":
+        p, r, t = rng.choice([800, 1000, 2500, 4000, 6000, 12000]), rng.choice([2, 3, 4, 5, 6]), rng.randint(2, 9)
+        s.update(p=p, r=r, t=t)
+        return s, f"${p * r * t // 100}"
+    if shape == "reading":
+        a, b, c, d = rng.randint(11, 99), rng.randint(11, 99), rng.randint(2, 9), rng.randrange(5)
+        s.update(a=a, b=b, c=c, d1=WEEKDAYS[d], d2=WEEKDAYS[d + 1], d3=WEEKDAYS[d + 2], book=pick(rng, BOOK_KINDS))
+        return s, f"{a + b + c * a}"
+    if shape == "work":
+        a, b = rng.sample(range(2, 13), 2)
+        s.update(a=a, b=b, job=pick(rng, JOBS_TOGETHER))
+        return s, f"{money(round(a * b / (a + b), 2))} hours"
+    if shape == "average":
+        while True:
+            k = rng.randint(3, 5)
+            scores = [rng.randint(55, 95) for _ in range(k)]
+            target = round(sum(scores) / k) + rng.randint(1, 5)
+            need = target * (k + 1) - sum(scores)
+            if need <= 100:
+                break
+        s.update(k=k, tests=pick(rng, TESTS), scores=listed(scores), target=target)
+        return s, f"{need}"
+    if shape == "ratio":
+        a, b = rng.sample(range(1, 10), 2)
+        unit = rng.randint(5, 60)
+        s.update(a=a, b=b, total=(a + b) * unit, prize=pick(rng, PRIZES))
+        return s, f"${b * unit}"
+    if shape == "growth":
+        p0, pct = 20 * rng.randint(100, 4500), rng.choice([5, 8, 10, 12, 15, 20, 25, 30, 40, 50])
+        s.update(town=pick(rng, TOWNS), p0=p0, p1=p0 * (100 + pct) // 100)
+        return s, f"{pct}%"
+    if shape == "meet":
+        town, town2 = rng.sample(TOWNS, 2)
+        v1, v2, t = rng.randint(30, 90), rng.randint(30, 90), rng.choice([1.5, 2, 2.5, 3, 4])
+        if (v1 + v2) % 2:
+            v2 += 1
+        s.update(town=town, town2=town2, v1=v1, v2=v2, dist=money((v1 + v2) * t))
+        return s, f"{money(t)} hours"
+    if shape == "choose":
+        n, k = rng.randint(6, 15), rng.randint(2, 5)
+        s.update(n=n, k=k, people=pick(rng, PEOPLE_POOLS), group=pick(rng, GROUPS))
+        return s, str(math.comb(n, k))
+    if shape == "bestbuy":
+        thing, one = pick(rng, PACKED)
+        s1, s2 = rng.choice([4, 6, 8, 10]), rng.choice([12, 16, 20, 24, 30])
+        u1 = rng.randint(20, 90)
+        u2 = u1 + rng.choice([-15, -10, -6, -4, -2, 2, 3, 5, 8, 12])
+        s.update(thing=thing, thing_cap=thing[0].upper() + thing[1:], one=one, s1=s1, s2=s2)
+        s.update(p1=f"{s1 * u1 / 100:.2f}", p2=f"{s2 * u2 / 100:.2f}")
+        best = s1 if u1 < u2 else s2
+        return s, f"the pack of {best}, {abs(u1 - u2)} cents less per {one}"
+    if shape == "circle":
+        thing, kind, r = pick(rng, ROUND_THINGS), rng.choice(["radius", "diameter"]), rng.randint(2, 30)
+        unit = "cm" if thing in ("pizza", "clock face", "table top") else "m"
+        radius = r if kind == "radius" else r / 2
+        s.update(thing=thing, kind=kind, r=r, unit=unit)
+        return s, f"{money(round(3.14 * radius * radius, 2))} {unit}²"
+    if shape == "clock":
+        h, mm, m = rng.randint(8, 21), rng.choice(range(0, 60, 5)), rng.randint(35, 200)
+        end = h * 60 + mm + m
+        s.update(event=pick(rng, TIMED_EVENTS), h=h, mm=f"{mm:02d}", m=m)
+        return s, f"{end // 60 % 24}:{end % 60:02d}"
+    if shape == "vans":
+        n, k = rng.randint(20, 130), rng.choice([7, 8, 9, 12, 14, 16, 49])
+        vehicle, vehicles = ("coach", "coaches") if k == 49 else pick(rng, VEHICLES)
+        s.update(n=n, k=k, trip=pick(rng, TRIPS), vehicle=vehicle, vehicles=vehicles)
+        return s, f"{-(-n // k)}"
+    if shape == "savings":
+        a, b = rng.randint(5, 40), rng.randint(0, 150)
+        target = b + rng.randint(60, 900)
+        s.update(a=a, b=b, target=target, want=pick(rng, WANTS))
+        return s, f"{-(-(target - b) // a)} weeks"
+    raise ValueError(shape)
 
 
-def q_code(rng: random.Random) -> tuple[str, str | None]:
-    if rng.random() < 0.75:
+def q_math(rng: random.Random) -> Question:
+    """A word problem: one of the shapes (or a right triangle in one of its settings) with fresh slots."""
+    shape = pick(rng, [*MATH_SHAPES, "triangle"])
+    if shape == "triangle":
+        setting, ask, side = pick(rng, RIGHT_TRIANGLES)
+        k = rng.randint(1, 4)
+        a, b, c = (k * v for v in pick(rng, [(3, 4, 5), (5, 12, 13), (8, 15, 17), (7, 24, 25), (20, 21, 29)]))
+        text = f"{setting} {ask}".format(a=a, b=b, c=c, n1=pick(rng, NAMES))
+        return Question(text, str(b if side == "b" else c))
+    slots, answer = math_slots(rng, shape)
+    return Question(say(rng, MATH_SHAPES[shape], **slots), answer)
+
+
+def q_code(rng: random.Random) -> Question:
+    r, lang = rng.random(), pick(rng, PROG_LANGS)
+    if r < 0.3:
         task = pick(rng, CODE_TASK_BANK)
-        return f"Write a {pick(rng, PROG_LANGS)} function that {task}.{pick(rng, CODE_EXTRAS)}", None
-    name, var = pick(rng, FUNC_NAMES), pick(rng, ["xs", "values", "nums", "items", "data"])
-    start, op = rng.choice([(1, "+="), (1, "+="), (0, "-=")])
-    code = (
-        f"def {name}({var}):\n    acc = 0\n    for i in range({start}, len({var})):\n"
-        f"        acc {op} {var}[i]\n    return acc"
-    )
-    return (
-        f"This Python function should add up every element of the list but gives a wrong result for "
-        f"[{', '.join(str(rng.randint(1, 30)) for _ in range(rng.randint(3, 6)))}]. Find the bug and fix it.\n\n"
-        f"{code}",
-        "the loop must start at 0 and add each element (acc += x)",
-    )
+        text = pick(rng, CODE_OPENERS).format(lang=lang, task=task) + pick(rng, CODE_EXTRAS)
+        return Question(text, None, f"task:{task}")
+    if r < 0.75:
+        items, item, key, num, when = pick(rng, CODE_RECORDS)
+        op = pick(rng, CODE_RECORD_OPS)
+        fields = {"items": items, "item": item, "key": key, "num": num, "when": when}
+        did = op.format(k=rng.randint(3, 10), **fields)
+        text = pick(rng, CODE_RECORD_FORMS).format(lang=lang, op=did, **fields) + pick(rng, CODE_EXTRAS)
+        return Question(text, None, f"records:{items}:{op}")
+    if r < 0.83:
+        blang, should, wrong, code = pick(rng, BUGGY_CODE)
+        return Question(pick(rng, BUGGY_FORMS).format(lang=blang, should=should, wrong=wrong, code=code), None,
+                        f"bug:{should}")  # fmt: skip
+    if r < 0.93:
+        tables, want = pick(rng, SQL_TASKS)
+        return Question(pick(rng, SQL_FORMS).format(tables=tables, want=want), None, f"sql:{want}")
+    subject = pick(rng, COMPLEXITY_SUBJECTS)
+    return Question(pick(rng, COMPLEXITY_FORMS).format(subject=subject), None, f"complexity:{subject}")
 
 
-def q_logic(rng: random.Random) -> tuple[str, str | None]:
-    k = rng.randrange(5)
+def seating_puzzle(rng: random.Random) -> Question:
+    """People in a row, clues added until exactly one order fits them, and a question about that order."""
+    n = rng.randint(4, 5)
+    people = rng.sample(NAMES, n)
+    setting, unit, rel = pick(rng, SEAT_PLACES)
+    order = people[:]
+    rng.shuffle(order)
+    pos = {p: i for i, p in enumerate(order)}
+    candidates = [dict(zip(perm, range(n), strict=True)) for perm in itertools.permutations(people)]
+    clues: list[str] = []
+    while len(candidates) > 1 and len(clues) < 8:
+        x, y = rng.sample(people, 2)
+        kind = rng.randrange(4)
+        if kind == 0 and pos[y] == pos[x] + 1:
+            clue, test = f"{x} is immediately {rel} {y}", (lambda c, x=x, y=y: c[y] == c[x] + 1)
+        elif kind == 1 and pos[x] < pos[y]:
+            clue, test = f"{x} is somewhere {rel} {y}", (lambda c, x=x, y=y: c[x] < c[y])
+        elif kind == 2 and abs(pos[x] - pos[y]) > 1:
+            clue, test = f"{x} is not next to {y}", (lambda c, x=x, y=y: abs(c[x] - c[y]) > 1)
+        elif kind == 3 and pos[x] in (0, n - 1):
+            clue, test = f"{x} is at one end", (lambda c, x=x: c[x] in (0, n - 1))
+        else:
+            continue
+        kept = [c for c in candidates if test(c)]
+        if len(kept) < len(candidates):
+            candidates, clues = kept, [*clues, clue]
+    if len(candidates) > 1:
+        x = pick(rng, people)
+        clues.append(f"{x} is in {unit} {pos[x] + 1}")
+    j = rng.randrange(n)
+    ask = pick(rng, [f"Who is in {unit} {j + 1}?", "Give the full order.", f"Which {unit} is {order[j]} in?"])
+    answer = order[j] if ask.startswith("Who") else ", ".join(order) if ask.startswith("Give") else str(j + 1)
+    text = f"{listed(people)} {setting.format(n=n)}. {'. '.join(clues)}. {ask}"
+    return Question(text, answer)
+
+
+def next_term(rng: random.Random) -> tuple[list[int], int]:
+    """A sequence of one of several kinds, and the term that follows it."""
+    k, a, d = rng.randrange(6), rng.randint(1, 20), rng.randint(2, 9)
+    if k == 0:
+        seq = [a + i * d for i in range(6)]
+    elif k == 1:
+        seq = [a * d**i for i in range(5)]
+    elif k == 2:
+        seq = [i * i + a for i in range(1, 7)]
+    elif k == 3:
+        seq = [a, d]
+        while len(seq) < 7:
+            seq.append(seq[-1] + seq[-2])
+    elif k == 4:
+        seq = [a]
+        while len(seq) < 6:
+            seq.append(seq[-1] + d + len(seq))
+    else:
+        seq = [a]
+        while len(seq) < 6:
+            seq.append(seq[-1] * 2 + (1 if len(seq) % 2 else -1))
+    return seq[:-1], seq[-1]
+
+
+def q_logic(rng: random.Random) -> Question:
+    k = rng.randrange(7)
     if k == 0:
         people = rng.sample(NAMES, rng.randint(4, 5))
-        trait, most, least = pick(
-            rng, [("taller", "tallest", "shortest"), ("older", "oldest", "youngest"), ("faster", "fastest", "slowest")]
-        )
-        clues = [f"{people[i]} is {trait} than {people[i + 1]}" for i in range(len(people) - 1)]
+        comp, most, least = pick(rng, TRAITS)
+        clues = [f"{people[i]} is {comp} than {people[i + 1]}" for i in range(len(people) - 1)]
         rng.shuffle(clues)
-        want = rng.random() < 0.5
-        return (f"{'. '.join(clues)}. Who is the {most if want else least}?", people[0] if want else people[-1])
+        top = rng.random() < 0.5
+        ask = pick(rng, ORDER_ASKS).format(sup=most if top else least, opp=least if top else most)
+        order = people if top else people[::-1]
+        return Question(f"{'. '.join(clues)}. {ask}", ", ".join(order) if ask.startswith("Rank") else order[0])
     if k == 1:
+        return seating_puzzle(rng)
+    if k == 2:
         x, y, z = pick(rng, CATEGORIES)
-        if rng.random() < 0.5:
-            return f"All {x} are {y}. Some {y} are {z}. Does it follow that some {x} are {z}?", "no"
-        return f"All {x} are {y}. No {y} are {z}. Can any {x} be {z}?", "no"
-    if k == 2:
-        a, d = rng.randint(1, 20), rng.randint(2, 9)
-        if rng.random() < 0.5:
-            seq = [a + i * d for i in range(5)]
-            nxt = a + 5 * d
-        else:
-            seq = [a * d**i for i in range(4)]
-            nxt = a * d**4
-        return f"What number comes next in the sequence {', '.join(map(str, seq))}, ...?", str(nxt)
+        form, answer = pick(rng, SYLLOGISM_FORMS)
+        return Question(form.format(x=x, y=y, z=z), answer)
     if k == 3:
+        seq, nxt = next_term(rng)
+        return Question(pick(rng, SEQUENCE_ASKS).format(seq=", ".join(map(str, seq))), str(nxt))
+    if k == 4:
         d0, back, fwd = rng.randrange(7), rng.randint(2, 40), rng.randint(2, 60)
-        return (
-            f"If {back} days ago was a {WEEKDAYS[d0]}, what day of the week will it be {fwd} days from now?",
-            WEEKDAYS[(d0 + back + fwd) % 7],
-        )
-    a, b = rng.sample(NAMES, 2)
-    return (
-        f"On an island, knights always tell the truth and knaves always lie. {a} says: '{b} and I are both "
-        f"knaves.' What are {a} and {b}?",
-        f"{a} is a knave and {b} is a knight",
-    )
+        text = pick(rng, CALENDAR_FORMS).format(back=back, fwd=fwd, day=WEEKDAYS[d0], name=pick(rng, NAMES))
+        return Question(text, WEEKDAYS[(d0 + back + fwd) % 7])
+    if k == 5:
+        a, b = rng.sample(NAMES, 2)
+        (claim, answer), form = pick(rng, KNIGHT_CLAIMS), pick(rng, KNIGHT_FORMS)
+        text = form.format(a=a, b=b, claim=claim.format(a=a, b=b))
+        return Question(text, answer.format(a=a, b=b), f"knights:{claim}:{form}")  # names alone make no new puzzle
+    (rule, fact, ask, answer), form = pick(rng, CONDITIONALS), pick(rng, CONDITIONAL_FORMS)
+    text = form.format(rule=rule, fact=fact, ask=ask).format(name=pick(rng, NAMES))
+    return Question(text, answer, f"if:{rule}:{form}")
 
 
-def q_science_history(rng: random.Random) -> tuple[str, str | None]:
-    k = rng.randrange(5)
-    level = pick(
-        rng,
-        [
-            "",
-            "",
-            " for a high-school student",
-            " at university level",
-            " in under 200 words",
-            " with one everyday example",
-        ],
-    )
+def science_calc(rng: random.Random) -> Question:
+    """A small calculation in chemistry or physics: one question per kind and thing (a bolt's fall, methane's
+    moles), so two of them never differ only in their numbers."""
+    kind = pick(rng, list(SCIENCE_CALCS))
+    form = pick(rng, SCIENCE_CALCS[kind])
+    if kind == "moles":
+        (compound, mm), n = pick(rng, COMPOUNDS), rng.choice([0.25, 0.5, 1.5, 2, 2.5, 3, 4, 6])
+        text = form.format(compound=compound, n=money(n), mm=money(mm))
+        return Question(text, f"{money(round(n * mm, 2))} g", f"moles:{compound}")
+    if kind == "fall":
+        h, thing = rng.choice([5, 10, 20, 30, 45, 60, 80]), pick(rng, FALLING_THINGS)
+        text = form.format(thing=thing, place=pick(rng, FALL_PLACES), h=h, name=pick(rng, NAMES))
+        return Question(text, f"{math.sqrt(2 * h / 9.8):.2f} s", f"fall:{thing}")
+    if kind == "energy":
+        p, hrs, d = rng.choice([40, 60, 150, 800, 1200, 2000]), rng.randint(1, 12), rng.choice([7, 10, 14, 30])
+        appliance = pick(rng, APPLIANCES)
+        text = form.format(appliance=appliance, p=p, hrs=hrs, d=d)
+        return Question(text, f"{money(round(p * hrs * d / 1000, 2))} kWh", f"energy:{appliance}")
+    if kind == "wave":
+        wave, where, fs, lams = pick(rng, WAVES)
+        f, lam = rng.choice(fs), rng.choice(lams)
+        text = form.format(wave=wave, where=where, f=money(f), lam=money(lam))
+        return Question(text, f"{money(round(f * lam, 2))} m/s", f"wave:{wave}")
+    a, b, c = rng.randint(2, 10), rng.randint(2, 10), rng.randint(2, 10)
+    m, material = rng.randint(a * b * c // 4 + 1, a * b * c * 8), pick(rng, MATERIALS)
+    text = form.format(material=material, a=a, b=b, c=c, m=m)
+    return Question(text, f"{m / (a * b * c):.2f} g/cm³", f"density:{material}")
+
+
+def q_science_history(rng: random.Random) -> Question:
+    k = rng.randrange(6)
     if k == 0:
-        return f"Explain why {pick(rng, PHENOMENA)}{level}.", None
+        what = pick(rng, PHENOMENA)
+        return Question(pick(rng, SCIENCE_OPENERS).format(what), None, f"why:{what}")
     if k == 1:
-        return f"{pick(rng, ['Describe', 'Explain', 'Tell me'])} how {pick(rng, PROCESSES)}{level}.", None
+        what = pick(rng, PROCESSES)
+        return Question(pick(rng, PROCESS_OPENERS).format(what), None, f"how:{what}")
     if k == 2:
-        ev = pick(rng, HIST_EVENTS)
-        ask = pick(
-            rng,
-            [
-                "What were the main causes and consequences of {}?",
-                "Why did {} happen when it did?",
-                "Who gained and who lost from {}?",
-                "How do historians disagree about {}?",
-            ],
-        )
-        return ask.format(ev), None
-    q, right, wrong = pick(rng, FACTS)
+        return Question(pick(rng, HIST_QUESTIONS), None)
     if k == 3:
-        return q, right
+        ask = pick(rng, HIST_ASKS)
+        return Question(ask.format(pick(rng, HIST_EVENTS)), None, f"history:{ask}")
+    if k == 4:
+        return science_calc(rng)
+    q, right, wrong = pick(rng, FACTS)
+    if rng.random() < 0.4:
+        return Question(q, right, f"fact:{q}")
     opts = [right, *wrong]
     rng.shuffle(opts)
-    letters = "ABCD"
-    body = " ".join(f"({letters[i]}) {o}" for i, o in enumerate(opts))
-    return f"{q} {body}", f"({letters[opts.index(right)]}) {right}"
+    body = " ".join(f"({'ABCD'[i]}) {o}" for i, o in enumerate(opts))
+    return Question(pick(rng, FACT_FORMS).format(q=q, opts=body), f"({'ABCD'[opts.index(right)]}) {right}", f"fact:{q}")
 
 
-def q_multilingual(rng: random.Random) -> tuple[str, str]:
-    k = rng.randrange(6)
-    a, b, c = rng.randint(12, 90), rng.randint(2, 11), rng.randint(2, 9)
-    if k == 0:
-        return (
-            f"María compra {b} cuadernos a {c} euros cada uno y paga con un billete de 50 euros. ¿Cuánto le devuelven?",
-            f"{50 - b * c} euros",
-        )
-    if k == 1:
-        return (
-            f"Un jardin rectangulaire mesure {a} m de long et {b} m de large. Quelle est son aire, et combien "
-            f"de mètres de clôture faut-il pour l'entourer ?",
-            f"{a * b} m², {2 * (a + b)} m",
-        )
-    if k == 2:
-        return (
-            f"Ein Zug fährt {a * c} km in {c} Stunden. Wie schnell fährt er im Durchschnitt, und wie weit "
-            f"kommt er in {b} Stunden?",
-            f"{a} km/h, {a * b} km",
-        )
-    if k == 3:
-        return f"小明有{a}本书，又买了{b}本，然后送给朋友{c}本。他现在有多少本书？", f"{a + b - c}"
-    if k == 4:
-        return (
-            f"Juma ana machungwa {a}. Anampa dada yake {b} na kaka yake {c}. Amebaki na machungwa mangapi?",
-            f"{a - b - c}",
-        )
-    return (
-        f"Uma loja vende camisetas a {c} reais. Ana compra {b} camisetas e recebe um desconto de 10%. Quanto ela paga?",
-        f"{b * c * 0.9:.2f} reais",
-    )
+def q_multilingual(rng: random.Random) -> Question:
+    """A word problem in one of six languages, its numbers drawn and its answer computed."""
+    lang = pick(rng, list(ML_SHAPES))
+    shape = pick(rng, list(ML_SHAPES[lang]))
+    n1, n2 = rng.sample(ML_NAMES[lang], 2)
+    s: dict = {"n1": n1, "n2": n2, "t": pick(rng, ML_THINGS[lang])}
+    a, p = rng.randint(2, 9), rng.randint(2, 15)
+    s.update(a=a, p=p, bill=10 * math.ceil((a * p + 1) / 10))
+    r1, r2 = rng.sample(range(2, 9), 2)
+    unit = rng.randint(5, 40)
+    s.update(r1=r1, r2=r2, total=(r1 + r2) * unit)
+    v, h, d = rng.randint(30, 90), rng.randint(2, 6), rng.randint(10, 80)
+    s.update(v=v, h=h, d=d, dist=v * h, k=rng.randint(2, 9))
+    young, g = rng.randint(4, 30), rng.randint(2, 12)
+    s.update(g=g, s=2 * young + g + 2 * s["k"])
+    price, pct = rng.choice([40, 60, 80, 120, 150, 200]), rng.choice([10, 15, 20, 25, 30, 40])
+    change, share, age = f"{s['bill'] - a * p}", f"{r2 * unit}", f"{young}"
+    if shape in ("cambio", "einkauf", "kununua", "troco"):
+        answer = change
+    elif shape in ("reparto", "partage", "分配", "divisao"):
+        answer = share
+    elif shape in ("edades", "alter", "年龄", "umri"):
+        answer = age
+    elif shape in ("viaje", "viagem"):
+        answer = f"{v * h + d} km"
+    elif shape in ("速度", "safari"):
+        answer = f"{v * h} km"
+    elif shape in ("descuento", "prozent"):
+        s.update(p=price, pct=pct)
+        answer = money(price * (100 - pct) / 100)
+    elif shape == "jardin":
+        s.update(a=rng.randint(8, 40), b=rng.randint(3, 20))
+        answer = f"{s['a'] * s['b']} m², {2 * (s['a'] + s['b'])} m"
+    elif shape == "vitesse":
+        s.update(d=v * h)
+        answer = f"{v} km/h"
+    elif shape == "courses":
+        answer = f"{a * p} euros, {change} euros"
+    elif shape == "recette":
+        n, m = rng.choice([2, 4, 6]), rng.choice([3, 5, 8, 10, 12])
+        s.update(n=n, m=m, g=rng.randrange(150, 501, 50))
+        answer = f"{money(round(s['g'] * m / n, 1))} g"
+    elif shape == "zug":
+        answer = f"{v} km/h, {v * s['k']} km"
+    elif shape == "arbeit":
+        x, y = rng.sample(range(2, 13), 2)
+        s.update(a=x, b=y)
+        answer = f"{money(round(x * y / (x + y), 2))} h"
+    elif shape in ("送书", "kugawa"):
+        s.update(a=rng.randint(20, 90), b=rng.randint(2, 11), c=rng.randint(2, 9))
+        answer = f"{s['a'] + s['b'] - s['c']}" if shape == "送书" else f"{s['a'] - s['b'] - s['c']}"
+    elif shape == "打折":
+        z = rng.randint(5, 9)
+        s.update(p=price, z=z)
+        answer = f"{money(price * z / 10)}"
+    elif shape == "desconto":
+        s.update(pct=pct)
+        answer = f"{a * p * (100 - pct) / 100:.2f}"
+    elif shape == "poupanca":
+        weekly, saved = rng.randint(10, 60), rng.randint(0, 200)
+        target = saved + rng.randint(100, 900)
+        s.update(a=weekly, b=saved, target=target)
+        answer = f"{-(-(target - saved) // weekly)}"
+    else:
+        raise ValueError(shape)
+    return Question(ML_SHAPES[lang][shape].format(**s), answer)
 
 
 def tool_request(rng: random.Random, name: str) -> str:
     day = f"2026-12-{rng.randint(1, 28):02d}"
-    if name == "get_weather":
-        return f"Will I need an umbrella in {pick(rng, CITIES)} on {day}?"
-    if name == "send_email":
-        return f"Email {pick(rng, NAMES).lower()}@example.com that the meeting moves to {rng.randint(1, 5)} pm."
-    if name == "search_flights":
-        a, b = rng.sample(AIRPORTS, 2)
-        return f"Find me a flight from {a} to {b} on {day}."
-    if name == "convert_currency":
-        a, b = rng.sample(CURRENCIES, 2)
-        return f"How much is {rng.randint(5, 5000)} {a} in {b}?"
-    if name == "create_event":
-        return f"Put a {rng.choice([15, 30, 45, 60, 90])}-minute '{pick(rng, ['dentist', 'team sync', 'gym', 'call with Ravi'])}' on my calendar on {day} at {rng.randint(8, 18)}:00."
-    if name == "lookup_stock":
-        return f"What is {pick(rng, ['ACME', 'GLBX', 'NRTH', 'VOLT', 'PINE'])} trading at right now?"
-    if name == "translate":
-        return (
-            f"Say 'where is the train station' in {pick(rng, ['French', 'Japanese', 'Swahili', 'Polish', 'Turkish'])}."
+    a, b = rng.sample(AIRPORTS, 2)
+    c1, c2 = rng.sample(CURRENCIES, 2)
+    return pick(rng, TOOL_REQUESTS[name]).format(
+        city=pick(rng, CITIES),
+        day=day,
+        outing=pick(rng, OUTINGS),
+        who=pick(rng, NAMES).lower().replace("á", "a"),
+        meeting=pick(rng, MEETINGS),
+        hour=rng.randint(1, 5),
+        late=rng.choice([5, 10, 15, 20, 30]),
+        a=a,
+        b=b,
+        amount=rng.randint(5, 5000),
+        c1=c1,
+        c2=c2,
+        thing=pick(rng, PURCHASES),
+        mins=rng.choice([15, 30, 45, 60, 90]),
+        title=pick(rng, CAL_TITLES),
+        sym=pick(rng, TICKERS),
+        phrase=pick(rng, TOOL_PHRASES),
+        lang=pick(rng, TOOL_LANGS),
+        task=pick(rng, REMINDER_TASKS),
+        cid=rng.randint(1000, 9999),
+        status=pick(rng, ["open", "shipped", "returned"]),
+    )
+
+
+def q_tool_use(rng: random.Random) -> Question:
+    """A request that needs one of 2-4 offered functions: the functions travel in the request's tools."""
+    names = tuple(rng.sample(list(TOOLS), rng.randint(2, 4)))
+    request = tool_request(rng, pick(rng, names))
+    return Question(pick(rng, TOOL_ASKS).format(r=request), None, tools=names)
+
+
+def tool_specs(defs: dict, names: tuple[str, ...] | list[str], required_all: bool = True) -> list[dict]:
+    """Chat Completions ``tools`` for the named functions of ``defs`` (name -> (description, parameters))."""
+    specs = []
+    for name in names:
+        description, params = defs[name]
+        props = {
+            p: {"type": "string", "enum": d} if isinstance(d, list) else {"type": kind, "description": d}
+            for p, (kind, d) in params.items()
+        }
+        required = list(params) if required_all else list(params)[:1]
+        specs.append(
+            {
+                "type": "function",
+                "function": {
+                    "name": name,
+                    "description": description,
+                    "parameters": {"type": "object", "properties": props, "required": required},
+                },
+            }
         )
-    if name == "set_reminder":
-        return f"Remind me to {pick(rng, ['pay rent', 'call mum', 'water the plants', 'renew my passport'])} on {day} at 9:00."
-    return (
-        f"Which orders of customer C-{rng.randint(1000, 9999)} are still {pick(rng, ['open', 'shipped', 'returned'])}?"
-    )
-
-
-def q_tool_use(rng: random.Random) -> tuple[str, str | None]:
-    names = rng.sample(list(TOOLS), rng.randint(2, 4))
-    target = pick(rng, names)
-    spec = json.dumps([{"name": n, "parameters": TOOLS[n]} for n in names], ensure_ascii=False)
-    return (
-        f"You can call these functions:\n{spec}\nUser request: {tool_request(rng, target)}\n"
-        f"Reply with the function call(s) as JSON.",
-        None,
-    )
+    return specs
 
 
 CAPABILITY_MIX = [
-    (q_math, 26),
-    (q_code, 20),
+    (q_math, 22),
+    (q_code, 22),
     (q_logic, 16),
-    (q_science_history, 18),
-    (q_multilingual, 10),
-    (q_tool_use, 10),
+    (q_science_history, 22),
+    (q_multilingual, 9),
+    (q_tool_use, 9),
 ]
 
 
-def capability_question(rng: random.Random, mix: list = CAPABILITY_MIX) -> tuple[str, str | None]:
+def capability_question(rng: random.Random, mix: list = CAPABILITY_MIX) -> Question:
     gen = rng.choices([g for g, _ in mix], weights=[w for _, w in mix])[0]
     return gen(rng)
+
+
+def question_pool(rng: random.Random, n: int, mix: list = CAPABILITY_MIX) -> list[Question]:
+    """Up to ``n`` distinct questions (no two with one key, or one skeleton), in random order: the benchmark a
+    sweep deals out between its accounts."""
+    seen: set[str] = set()
+    pool: list[Question] = []
+    for _ in range(40 * n):
+        if len(pool) >= n:
+            break
+        q = capability_question(rng, mix)
+        key = q.key or skeleton(q.text)
+        if key not in seen:
+            seen.add(key)
+            pool.append(q)
+    rng.shuffle(pool)
+    return pool
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -968,8 +1278,8 @@ def wrong_answer(rng: random.Random, a: str) -> str:
             return pick(rng, [x for x in bank if x != a])
     if a.startswith("(") and a[2:3] == ")":
         return pick(rng, [f"({x})" for x in "ABCD" if x != a[1]])
-    if a == "no":
-        return "yes"
+    if a in ("no", "yes"):
+        return "yes" if a == "no" else "no"
     return pick(rng, ["it cannot be determined", "both of them", "none of the above", "all of them"])
 
 
@@ -977,11 +1287,11 @@ def grader_item(rng: random.Random) -> tuple[str, str]:
     """A question with a known answer, and a candidate answer to grade (right about half the time)."""
     mix = [(q_math, 40), (q_logic, 25), (q_science_history, 20), (q_code, 8), (q_multilingual, 7)]
     while True:
-        q, a = capability_question(rng, mix)
-        if a is not None:
+        q = capability_question(rng, mix)
+        if q.answer is not None:
             break
-    cand = a if rng.random() < 0.5 else wrong_answer(rng, a)
-    return q, pick(rng, CANDIDATE_FORMS).format(a=cand)
+    cand = q.answer if rng.random() < 0.5 else wrong_answer(rng, q.answer)
+    return q.text, pick(rng, CANDIDATE_FORMS).format(a=cand)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1011,11 +1321,9 @@ def eval_suite(rng: random.Random, size: int) -> list[str]:
                 f"the correct option.\n\nQuestion: {q}\n{body}\nAnswer:"
             )
         elif k == 2:
-            q, _ = q_math(rng)
-            items.append(f"Question: {q}\nAnswer:")
+            items.append(f"Question: {q_math(rng).text}\nAnswer:")
         else:
-            q, _ = q_logic(rng)
-            items.append(f"Question: {q}\nAnswer:")
+            items.append(f"Question: {q_logic(rng).text}\nAnswer:")
     return items
 
 
@@ -1246,6 +1554,8 @@ class Generator:
         return first_day + timedelta(seconds=self.rng.uniform(0, days * 86400))
 
     def reasoning_harvest(self) -> None:
+        """A sweep: one pool of distinct questions across capability areas, dealt out between the accounts (a few
+        questions sent twice, as a retry or two shards overlapping do), each wrapped in a request for reasoning."""
         rng = self.rng
         n_acc = self.n(N_HARVEST, 3)
         cards: list[str] = []
@@ -1253,6 +1563,7 @@ class Generator:
             card = self.new_id("fp_", 48)
             cards += [card] * rng.randint(2, 4)
         agents = ["python-httpx/0.27.2", "aiohttp/3.10.5"]
+        plan: list[tuple[float, Account, str, str, str, str]] = []
         for i in range(n_acc):
             created = self.burst_created(START - timedelta(days=8), 2.5)
             country = pick(rng, ["US", "US", "SG", "NL", "GB", "CA", "DE"])
@@ -1268,9 +1579,19 @@ class Generator:
                     if t < joined:
                         continue
                     wrapper = rng.choices(HARVEST_WRAPPERS, weights=weights)[0]
-                    q, _ = capability_question(rng)
                     model = MODELS[2] if rng.random() < 0.7 else MODELS[0]
-                    self.emit(t, acc, wrapper.format(q=q), model, asn, agent)
+                    plan.append((t, acc, wrapper, model, asn, agent))
+        pool = question_pool(rng, len(plan))
+        dealt: list[tuple[Question, str]] = []
+        for j, (t, acc, wrapper, model, asn, agent) in enumerate(plan):
+            again = [q for q, who in dealt[-200:] if who != acc.account_id] if rng.random() < 0.03 else []
+            q = pick(rng, again) if again else pool[j % len(pool)]
+            dealt.append((q, acc.account_id))
+            text = q.text
+            if q.tools:  # the functions offered, pasted in front of the request
+                specs = json.dumps(tool_specs(TOOLS, q.tools), ensure_ascii=False)
+                text = f"You can call these functions:\n{specs}\n{text}"
+            self.emit(t, acc, wrapper.format(q=text), model, asn, agent)
 
     def grader_sweep(self) -> None:
         rng = self.rng
