@@ -17,9 +17,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) scripts/pin_env.py check
 	touch $(STAMP)
 
-demo: $(STAMP)  ## generate the demo log, run the nightly job on it, print the campaigns
+demo: $(STAMP)  ## generate the demo log (chat requests), run the nightly job on it, print the campaigns
 	$(PY) scripts/make_demo_log.py --out data
-	HF_HUB_OFFLINE=1 $(VENV)/bin/promptsim run --input data/demo-prompts.jsonl --accounts data/demo-accounts.jsonl --store $(STORE)
+	HF_HUB_OFFLINE=1 $(VENV)/bin/promptsim run --input data/demo-requests.jsonl --accounts data/demo-accounts.jsonl --store $(STORE)
 	@echo "web UI and API: $(VENV)/bin/promptsim serve --store $(STORE)   then open http://127.0.0.1:8000/  (API docs /docs)"
 
 test: $(STAMP) browser  ## the whole test suite (unit + end-to-end + verdict digest + headless-browser UI tests)

@@ -5,8 +5,8 @@ the write lock dies with its holder, and that simply running the night again giv
 gives. Exceptions raised inside the pipeline (``RunConfig.fail_after``) only exercise the ``except`` path; this
 suite uses SIGKILL on a real subprocess, so nothing in the process gets a chance to clean up.
 
-Two cases, on the demo log (``scripts/make_demo_log.py``) split by timestamp into two nights (the last calendar day
-is night 2):
+Two cases, on the demo log (``scripts/make_demo_log.py``, its chat requests) split by time into two nights (the last
+calendar day is night 2):
 
 * fresh: a store that does not exist yet runs night 1;
 * previous: a store that already holds night 1 runs night 2.
@@ -60,7 +60,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -409,11 +409,15 @@ class Fixture:
 
 
 def split_nights(prompts: Path, out: Path) -> tuple[Path, Path]:
-    """Night 1: every prompt before the last calendar day (UTC) of the log; night 2: that last day."""
+    """Night 1: every prompt before the last calendar day (UTC) of the log; night 2: that last day. Rows are flat
+    (an ISO ``timestamp``) or the demo's chat requests (``created``, epoch seconds)."""
     rows = [line for line in prompts.read_text(encoding="utf-8").splitlines() if line.strip()]
 
     def day(line: str) -> str:
-        return datetime.fromisoformat(json.loads(line)["timestamp"].replace("Z", "+00:00")).date().isoformat()
+        row = json.loads(line)
+        if "created" in row:
+            return datetime.fromtimestamp(row["created"], timezone.utc).date().isoformat()
+        return datetime.fromisoformat(row["timestamp"].replace("Z", "+00:00")).date().isoformat()
 
     last = max(day(line) for line in rows)
     n1, n2 = out / "night1.jsonl", out / "night2.jsonl"
@@ -445,7 +449,7 @@ def prepare(work: Path, *, scale: float = 0.3, log_seed: int = 0, say: Callable[
         capture_output=True,
     )
     accounts = log / "demo-accounts.jsonl"
-    night1, night2 = split_nights(log / "demo-prompts.jsonl", log)
+    night1, night2 = split_nights(log / "demo-requests.jsonl", log)
     base = work / "ref-night1"
     shutil.rmtree(base, ignore_errors=True)
     d1, s1 = timed_run(base, [night1], accounts, work / "ref-night1.err")
@@ -682,7 +686,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--trials", type=int, default=24, help="trials, alternating fresh / previous (default 24)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the kill delays and aimed stages")
-    ap.add_argument("--scale", type=float, default=0.3, help="demo log scale (default 0.3: ~2,400 prompts)")
+    ap.add_argument("--scale", type=float, default=0.3, help="demo log scale (default 0.3: ~2,600 requests)")
     ap.add_argument("--work", type=Path, help="working directory (default: a temporary one)")
     ap.add_argument("--keep", action="store_true", help="keep the working directory")
     a = ap.parse_args(argv)

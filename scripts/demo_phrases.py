@@ -1,4 +1,4 @@
-"""Phrase banks for ``make_demo_log.py``: the words the demo log's prompts are built from.
+"""Phrase banks for ``make_demo_log.py``: the words the demo log's requests are built from.
 
 Plain constants only, no code: the generator picks from these lists and fills the ``{...}`` slots. Every phrase
 was written for this project; nothing is taken from a dataset or corpus. Change a bank and the demo log changes
@@ -2070,18 +2070,28 @@ PURCHASES = ["hotel", "train ticket", "dinner", "conference pass", "taxi"]
 
 # ---------------------------------------------------------------------------------------------------------------
 # The campaigns' wrappers (the project's own wording)
-# reasoning-harvest wraps a question as ``{q}``; grader-sweep wraps a question ``{q}`` and a candidate answer ``{a}``,
-# the candidate typed in one of ``CANDIDATE_FORMS``.
+# reasoning-harvest wraps a question as ``{q}`` in a user message, one wrapper with a system message of its own
+# (``(system, user)``); grader-sweep wraps a question ``{q}`` and a candidate answer ``{a}``, the candidate typed in
+# one of ``CANDIDATE_FORMS``.
 
 HARVEST_WRAPPERS = [
-    "Work through the problem below as carefully as you can. Write out every step of your reasoning before you "
-    "commit to an answer, including any checks you make along the way.\n\nProblem:\n{q}\n\nFinish with a line "
-    "of the form 'Final answer: ...'.",
-    "I am putting together a study guide and I need complete worked solutions, not just results.\n\n{q}\n\n"
-    "Think it through step by step, explain why each step follows from the previous one, and only then state "
-    "the answer.",
-    "[TASK]\n{q}\n[INSTRUCTIONS]\nReason in detail before answering. Show your full chain of thought, note any "
-    "assumptions you make, then give the answer on its own line prefixed with ANSWER:",
+    (
+        "",
+        "Work through the problem below as carefully as you can. Write out every step of your reasoning before you "
+        "commit to an answer, including any checks you make along the way.\n\nProblem:\n{q}\n\nFinish with a line "
+        "of the form 'Final answer: ...'.",
+    ),
+    (
+        "",
+        "I am putting together a study guide and I need complete worked solutions, not just results.\n\n{q}\n\n"
+        "Think it through step by step, explain why each step follows from the previous one, and only then state "
+        "the answer.",
+    ),
+    (
+        "Reason in detail before answering any task. Show your full chain of thought, note any assumptions you make, "
+        "then give the answer on its own line prefixed with ANSWER:",
+        "[TASK]\n{q}",
+    ),
 ]
 GRADER_WRAPPERS = [
     "You are a strict grader. Compare the candidate answer with the question using the rubric below and give a "
@@ -2104,14 +2114,15 @@ CANDIDATE_FORMS = [
 
 # ---------------------------------------------------------------------------------------------------------------
 # Legitimate templated traffic: the SaaS help-desk app
-# One fixed system prompt around a customer ticket, the agent's note and the agent's name (``saas_text``).
+# One fixed system prompt; the user message is a customer ticket, the agent's note and the agent's name
+# (``saas_request``).
 
 SAAS_SYSTEM = (
     "You are the reply assistant built into Harbor Desk, a help-desk app for small online shops. Write in a warm, "
     "plain and professional voice. Keep replies under 120 words unless the agent asks for more. Never make up "
-    "prices, dates or order details that are not in the ticket. Sign off with the agent's first name.\n\n"
-    "Ticket from the customer:\n{ticket}\n\nAgent's note: {note}\nAgent: {agent}"
+    "prices, dates or order details that are not in the ticket. Sign off with the agent's first name."
 )
+SAAS_USER = "Ticket from the customer:\n{ticket}\n\nAgent's note: {note}\nAgent: {agent}"
 SHOP_ITEMS = [
     "ceramic mug",
     "linen shirt",
@@ -2192,4 +2203,212 @@ GAME_MOVES = [
     "ignore the signal and keep going",
     "answer the transmission",
     "send a probe to the planet",
+]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Conversations: follow-ups and the assistant's earlier replies
+# An ordinary user's next turn in the same chat (``FOLLOW_UPS``, typed casually) and the short replies the
+# conversation shows before it (``reply``: an opener and a closer; never a real answer, only there as history).
+
+FOLLOW_UPS = [
+    "can you make it shorter?",
+    "make it a bit more casual",
+    "Thanks! Could you give me two more options?",
+    "what about if I only have half the time?",
+    "ok and what would you change first?",
+    "can you explain the second point more",
+    "Hmm, that's not quite what I meant. Simpler please.",
+    "could you put that in a list",
+    "and for a beginner?",
+    "Perfect. Now a version for my boss.",
+    "what if it's raining though",
+    "is there a cheaper way?",
+    "nice, can you add an example",
+    "Shorter, like two sentences.",
+    "why is that?",
+    "can you double check that last part",
+    "Great, now translate it to Spanish.",
+    "less formal pls",
+    "Could you turn this into a checklist?",
+    "what would you recommend out of those?",
+    "does that still work for two people?",
+    "and how long would that take?",
+    "OK. What should I avoid?",
+    "can you give me the short version for a text message",
+    "that's helpful. one more question about it",
+    "Can you say it without the jargon?",
+    "what's the most common mistake here?",
+    "and if I'm on a tight budget?",
+    "Could you rewrite the ending?",
+    "good, now bullet points",
+]
+REPLY_OPENERS = [
+    "Sure, here is a first version you can adjust.",
+    "Happy to help with that.",
+    "Good question, and a common one.",
+    "Here's how I'd approach it.",
+    "Of course. A few options below.",
+    "That depends a little on your situation, but here is a starting point.",
+    "Here is a draft.",
+    "Let's break it down.",
+]
+REPLY_CLOSERS = [
+    "Tell me if you want it shorter or in a different tone.",
+    "I can go into more detail on any of these.",
+    "Let me know what you'd like to change.",
+    "If you share more details, I can tailor it.",
+    "Want me to turn this into a list?",
+    "Happy to adjust it.",
+]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Ordinary traffic: users of a public coding agent
+# One agent product every user runs the same way: its system prompt and tools, the tasks people give it, and the
+# tool results each step sends back (file listings, file contents, search hits, test runs).
+
+AGENT_SYSTEM = (
+    "You are Quill, a coding assistant that works inside the user's project through the tools below. Say in one "
+    "sentence what you are about to do before each tool call, prefer the smallest change that solves the task, and "
+    "report the test results when you finish. If the request is ambiguous, ask before editing."
+)
+# name -> (description, {parameter: (JSON type, description)})
+AGENT_TOOLS = {
+    "list_files": ("Show the files and folders under a path of the project.", {"path": ("string", "folder path")}),
+    "open_file": ("Return the contents of a project file, optionally a range of lines.",
+                  {"path": ("string", "file path"), "start": ("integer", "first line"),
+                   "end": ("integer", "last line")}),
+    "search_code": ("Find lines matching a pattern across the project.",
+                    {"pattern": ("string", "text or regular expression"), "glob": ("string", "file filter")}),
+    "run_tests": ("Run the project's test suite, or one test file, and return the output.",
+                  {"target": ("string", "test file or folder")}),
+}  # fmt: skip
+AGENT_VERBS = ["fix", "add", "refactor", "speed up", "write tests for", "clean up", "document", "rename"]
+AGENT_TARGETS = [
+    ("the date parsing in {path}", "src/utils/dates.py"),
+    ("the login form validation", "web/src/forms/login.ts"),
+    ("the CSV export in {path}", "app/export/csv_writer.py"),
+    ("the retry logic of the HTTP client", "lib/http/client.go"),
+    ("the cart total calculation", "shop/cart/totals.js"),
+    ("the config loader in {path}", "core/config.rs"),
+    ("the pagination of the orders endpoint", "api/routes/orders.py"),
+    ("the image resizing job", "workers/thumbs.py"),
+    ("the search box debounce", "web/src/components/Search.tsx"),
+    ("the database migration for user emails", "db/migrations/0042_user_email.sql"),
+    ("the rate limiter middleware", "server/middleware/limit.ts"),
+    ("the Markdown renderer's table support", "docs_tool/render.py"),
+]
+AGENT_DETAILS = [
+    "It fails on inputs with a timezone offset.",
+    "Users see a blank page when the list is empty.",
+    "Please keep the public function names the same.",
+    "The tests in the CI log are flaky since last week.",
+    "It is too slow with 10k rows.",
+    "Follow the style of the neighbouring files.",
+    "There's an off-by-one somewhere, I think.",
+    "Don't touch the generated files.",
+    "",
+    "",
+]
+AGENT_TASK_FORMS = [
+    "{verb} {target}. {detail}",
+    "Can you {verb} {target}? {detail}",
+    "please {verb} {target} {detail}",
+    "I need you to {verb} {target}. {detail}",
+]
+AGENT_FILES = [
+    "README.md",
+    "pyproject.toml",
+    "package.json",
+    "Makefile",
+    "src/",
+    "tests/",
+    "docs/",
+    "scripts/",
+    ".github/workflows/ci.yml",
+    "src/main.py",
+    "src/utils/__init__.py",
+    "src/utils/dates.py",
+    "src/utils/strings.py",
+    "tests/test_dates.py",
+    "tests/conftest.py",
+    "web/src/App.tsx",
+    "web/src/forms/login.ts",
+    "lib/http/client.go",
+    "lib/http/client_test.go",
+    "core/config.rs",
+    "api/routes/orders.py",
+    "docs/architecture.md",
+    "CHANGELOG.md",
+    "Dockerfile",
+]
+# lines of the project's files by extension: what the agent's file views and search hits show
+AGENT_CODE = {
+    "py": [
+        "def parse_date(value: str) -> date:",
+        "    return datetime.strptime(value, FORMAT).date()",
+        "    writer.writerow([row.id, row.name, row.amount])",
+        "    page = int(request.args.get('page', 1))",
+        "    offset = (page - 1) * PAGE_SIZE",
+        "    if count > LIMIT:",
+        "        raise TooManyRequests()",
+        "    img.thumbnail((width, height))",
+        "class Exporter:",
+        "    # TODO: handle the empty case",
+    ],
+    "ts": [
+        "export function validate(form: LoginForm): string[] {",
+        "  if (!form.email.includes('@')) errors.push('email');",
+        "  const timer = setTimeout(() => onSearch(query), 300);",
+        "  return () => clearTimeout(timer);",
+        "const limiter = new Map<string, number[]>();",
+        "  if (hits.length >= MAX_PER_MINUTE) return res.status(429).end();",
+    ],
+    "js": [
+        "const total = items.reduce((s, i) => s + i.price * i.qty, 0);",
+        "export function applyDiscount(total, code) {",
+        "  return Math.round(total * 100) / 100;",
+        "  if (!items.length) return 0;",
+    ],
+    "go": [
+        "for attempt := 0; attempt < maxRetries; attempt++ {",
+        "    time.Sleep(backoff * time.Duration(attempt))",
+        "    if resp.StatusCode < 500 {",
+        "        return resp, nil",
+        "func (c *Client) Do(req *http.Request) (*http.Response, error) {",
+    ],
+    "rs": [
+        "let cfg: Config = toml::from_str(&text)?;",
+        "pub fn load(path: &Path) -> Result<Config, Error> {",
+        "    let text = fs::read_to_string(path)?;",
+        '#[serde(default = "default_port")]',
+    ],
+    "sql": [
+        "ALTER TABLE users ADD COLUMN email_verified BOOLEAN DEFAULT FALSE;",
+        "UPDATE users SET email = lower(email);",
+        "CREATE UNIQUE INDEX users_email_idx ON users (email);",
+    ],
+}
+AGENT_TEST_NAMES = [
+    "test_parse_iso_date",
+    "test_parse_with_offset",
+    "test_empty_cart_total",
+    "test_export_headers",
+    "test_retry_gives_up",
+    "test_login_rejects_blank_email",
+    "test_orders_second_page",
+    "test_config_defaults",
+    "test_thumbnail_keeps_ratio",
+    "test_limit_resets_each_minute",
+    "test_render_table_alignment",
+    "test_migration_is_reversible",
+]
+AGENT_ERRORS = [
+    "AssertionError: expected 2026-03-01, got 2026-02-28",
+    "TypeError: Cannot read properties of undefined (reading 'length')",
+    "ValueError: time data '2026-11-05T10:00:00+01:00' does not match format",
+    "KeyError: 'page'",
+    "AssertionError: 3 != 4",
+    "panic: runtime error: index out of range [5] with length 5",
 ]

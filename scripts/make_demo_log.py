@@ -1,32 +1,48 @@
 #!/usr/bin/env python3
-"""Generate promptsim's default demo prompt log: ``demo-prompts.jsonl`` and ``demo-accounts.jsonl``.
+"""Generate promptsim's default demo log: ``demo-requests.jsonl`` (or ``demo-prompts.jsonl``) and
+``demo-accounts.jsonl``.
 
-    python scripts/make_demo_log.py [--out data] [--seed 0] [--scale 1.0]
+    python scripts/make_demo_log.py [--out data] [--seed 0] [--scale 1.0] [--format openai|flat]
 
-Three days of synthetic traffic (from 2026-11-20, UTC) from about 440 accounts, about 7,600 prompts, small enough
-that the whole engine runs on it in well under two minutes. Standard library only, deterministic for a seed.
+Three days of synthetic traffic (from 2026-11-20, UTC) from about 460 accounts, about 8,000 requests, small enough
+that the whole engine runs on it in seconds. Standard library only, deterministic for a seed.
 
-Every word of every prompt is generated from small phrase banks the project wrote itself, kept apart from this
+``--format openai`` (the default) writes each request as a provider's gateway logs it: ``request_id``, ``created``
+(epoch seconds), ``account_id``, ``api_key_id``, ``client {asn, user_agent}``, ``endpoint`` and the Chat Completions
+``body {model, messages, tools}`` -- system prompts in system messages, conversations resending their earlier turns
+with the assistant's replies between them, agent steps as assistant tool calls and tool results, functions in
+``tools``. ``--format flat`` writes, for the same requests, the flat rows (``prompt_id, account_id, timestamp, text,
+model, ip_asn, user_agent``) that promptsim reads from them: the system prompt, a blank line and the newest user turn,
+or ``[tool NAME] result`` for an agent's step. Both give promptsim the same texts, ids and times.
+
+Every word of every request is generated from small phrase banks the project wrote itself, kept apart from this
 code in ``demo_phrases.py`` beside it: no text is taken from any dataset or corpus. The log holds:
 
-* ordinary users (human daily rhythm in a few time zones, a few prompts a day): writing help, cooking, travel,
-  fitness, advice, quick facts, coding and homework questions in their own words, small talk, role-play asks,
-  some Spanish, German and Chinese; a fifth of them are API users who put a stock system prompt in front; a few
-  small companies run several accounts on one org and one card;
-* legitimate templated traffic that looks like a campaign at first sight: a SaaS app wrapping its users' content
-  in one fixed system prompt, a customer's evaluation harness (two old accounts of one org, nightly batches of
-  exam-style questions), and a viral role-play prompt copied, with small edits, by 60 ordinary users;
+* ordinary users (human daily rhythm in a few time zones, a few requests a day, in one to three sittings): writing
+  help, cooking, travel, fitness, advice, quick facts, coding and homework questions in their own words, small talk,
+  role-play asks, some Spanish, German and Chinese; within a sitting some requests follow up the last one in the
+  same conversation; a fifth of them are API users with a stock system prompt; a few small companies run several
+  accounts on one org and one card;
+* developers using one public coding agent (the same system prompt and four tools for all, their own accounts and
+  orgs, human hours): sessions of 2-8 steps a few minutes apart, each step resending the last with one more tool
+  call (list files, open a file, search, run the tests) and its result;
+* legitimate templated traffic that looks like a campaign at first sight: a SaaS app sending its users' tickets
+  under one fixed system prompt, a customer's evaluation harness (two old accounts of one org, nightly batches of
+  exam-style questions), and a viral role-play prompt copied, with small edits, by 60 ordinary users, each copy a
+  game played for a few moves;
 * two planted extraction campaigns, accounts created in a burst a week before the log, on a few datacenter ASNs,
-  sending round the clock: **reasoning-harvest** (three wrappers asking for full step-by-step reasoning around one
-  pool of distinct questions -- math, code, logic, science and history, multilingual math and tool use -- dealt out
-  between its accounts, so the average question is sent once; 2-4 accounts per payment card) and **grader-sweep**
-  (two wrappers asking for a rubric grade out of 10 of a candidate answer; one card per account; every request a
-  few minutes past the hour, in lockstep).
+  sending round the clock: **reasoning-harvest** (three wrappers asking for full step-by-step reasoning, one of
+  them as a system message, around one pool of distinct questions -- math, code, logic, science and history,
+  multilingual math, and tool use with the functions in the request's tools -- dealt out between its accounts, so
+  the average question is sent once; 2-4 accounts per payment card) and **grader-sweep** (two wrappers asking for
+  a rubric grade out of 10 of a candidate answer; one card per account; every request a few minutes past the
+  hour, in lockstep).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import math
@@ -44,8 +60,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the phrase banks sit
 
 from demo_phrases import (  # noqa: E402
     ACTIVITIES,
+    AGENT_CODE,
+    AGENT_DETAILS,
+    AGENT_ERRORS,
+    AGENT_FILES,
     AGENT_NAMES,
     AGENT_NOTES,
+    AGENT_SYSTEM,
+    AGENT_TARGETS,
+    AGENT_TASK_FORMS,
+    AGENT_TEST_NAMES,
+    AGENT_TOOLS,
+    AGENT_VERBS,
     AIRPORTS,
     ALT,
     APPLIANCES,
@@ -109,6 +135,7 @@ from demo_phrases import (  # noqa: E402
     FALL_PLACES,
     FALLING_THINGS,
     FIELDS,
+    FOLLOW_UPS,
     GAME_MOVES,
     GENRES,
     GOALS,
@@ -156,12 +183,15 @@ from demo_phrases import (  # noqa: E402
     RECIPIENTS,
     RELATIONS,
     REMINDER_TASKS,
+    REPLY_CLOSERS,
+    REPLY_OPENERS,
     RIGHT_TRIANGLES,
     ROUGH_SENTENCES,
     ROUGH_SLOTS,
     ROUND_THINGS,
     RP_TASKS,
     SAAS_SYSTEM,
+    SAAS_USER,
     SCIENCE_CALCS,
     SCIENCE_OPENERS,
     SEAT_PLACES,
@@ -218,6 +248,7 @@ N_EVAL = 2
 N_VIRAL = 60  # drawn from the ordinary users
 N_HARVEST = 40
 N_GRADER = 25
+N_AGENT = 24  # developers using one public coding agent
 
 MODELS = ["orion-2", "orion-2-mini", "orion-2-think"]
 
@@ -757,7 +788,7 @@ class Question(NamedTuple):
     text: str
     answer: str | None  # known answer (the grader sweep grades candidates against it), None for open questions
     key: str | None = None  # what makes two questions the same one (None: the text with its numbers masked)
-    tools: tuple[str, ...] = ()  # tool-use probes: the functions the request offers
+    tools: tuple[str, ...] = ()  # tool-use probes: the functions the request offers (sent as the body's tools)
 
 
 DIGITS = re.compile(r"[-+]?\$?\d[\d,.]*%?")
@@ -1298,11 +1329,12 @@ def grader_item(rng: random.Random) -> tuple[str, str]:
 # Legitimate templated traffic
 
 
-def saas_text(rng: random.Random) -> str:
+def saas_request(rng: random.Random) -> str:
+    """The user message of the help-desk app: a ticket, the agent's note and name (its system prompt is fixed)."""
     ticket = pick(rng, TICKETS).format(
         n=rng.randint(10000, 99999), item=pick(rng, SHOP_ITEMS), d=rng.randint(3, 40), country=pick(rng, COUNTRIES)
     )
-    return SAAS_SYSTEM.format(ticket=ticket, note=pick(rng, AGENT_NOTES), agent=pick(rng, AGENT_NAMES))
+    return SAAS_USER.format(ticket=ticket, note=pick(rng, AGENT_NOTES), agent=pick(rng, AGENT_NAMES))
 
 
 def eval_suite(rng: random.Random, size: int) -> list[str]:
@@ -1364,6 +1396,94 @@ def game_move(rng: random.Random) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Chat requests: messages, replies, tool calls, and what promptsim reads from them
+
+
+def system(text: str) -> dict:
+    return {"role": "system", "content": text}
+
+
+def user(text: str) -> dict:
+    return {"role": "user", "content": text}
+
+
+def reply(rng: random.Random) -> dict:
+    """An earlier assistant turn: an opener and a closer (a conversation's history, never a real answer)."""
+    return {"role": "assistant", "content": f"{pick(rng, REPLY_OPENERS)} {pick(rng, REPLY_CLOSERS)}"}
+
+
+def tool_step(rng: random.Random, name: str, args: dict, result: str) -> list[dict]:
+    """One agent step: the assistant's tool call and the tool's result."""
+    call = f"call_{rng.getrandbits(96):024x}"
+    return [
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": call, "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}],
+        },
+        {"role": "tool", "tool_call_id": call, "content": result},
+    ]
+
+
+def flat_text(messages: list[dict]) -> str:
+    """What promptsim reads as a chat request's text (``engine.ingest.envelopes``): the system prompt, a blank line
+    and the newest user turn; or, when the newest turn is a tool result, the result after ``[tool NAME]``."""
+    sys_text = "\n\n".join(m["content"] for m in messages if m["role"] == "system" and m["content"])
+    calls = {c["id"]: c["function"]["name"] for m in messages for c in m.get("tool_calls") or []}
+    last = next(m for m in reversed(messages) if m["role"] in ("user", "tool") and m["content"])
+    if last["role"] == "tool":
+        return f"[tool {calls.get(last['tool_call_id'], 'result')}] {last['content']}"
+    return f"{sys_text}\n\n{last['content']}" if sys_text else last["content"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The coding agent's sessions
+
+
+def agent_task(rng: random.Random) -> tuple[str, str]:
+    """What a developer asks the coding agent, and the file it is about."""
+    target, path = pick(rng, AGENT_TARGETS)
+    text = pick(rng, AGENT_TASK_FORMS).format(
+        verb=pick(rng, AGENT_VERBS), target=target.format(path=path), detail=pick(rng, AGENT_DETAILS)
+    )
+    text = text.strip()
+    return casual(rng, text[0].upper() + text[1:]), path
+
+
+def agent_step(rng: random.Random, step: int, last: bool, path: str) -> tuple[str, dict, str]:
+    """The tool the agent calls at a step of its session, the arguments, and what the tool returns."""
+    if step == 1:
+        name = pick(rng, ["list_files", "search_code"])
+    elif last:
+        name = "run_tests"
+    else:
+        name = pick(rng, ["open_file", "open_file", "search_code", "run_tests"])
+    if name == "list_files":
+        folder = pick(rng, [".", "src", path.rsplit("/", 1)[0]])
+        return name, {"path": folder}, "\n".join(sorted(rng.sample(AGENT_FILES, rng.randint(4, 9))))
+    code = AGENT_CODE[path.rsplit(".", 1)[1].replace("tsx", "ts")]
+    if name == "open_file":
+        start = rng.randint(1, 120)
+        lines = rng.sample(code, rng.randint(2, min(5, len(code))))
+        body = "\n".join(f"{start + i:4d}  {line}" for i, line in enumerate(lines))
+        return name, {"path": path, "start": start, "end": start + 40}, body
+    if name == "search_code":
+        line = pick(rng, code).strip()
+        word = pick(rng, [w for w in re.findall(r"[A-Za-z_]{4,}", line)])
+        hits = [f"{path}:{rng.randint(3, 400)}: {line}"]
+        hits += [f"{path}:{rng.randint(3, 400)}: {x.strip()}" for x in rng.sample(code, rng.randint(0, 2)) if word in x]
+        return name, {"pattern": word}, "\n".join(hits)
+    n, secs = rng.randint(12, 240), rng.uniform(0.4, 40)
+    if rng.random() < 0.5:
+        return name, {"target": "tests"}, f"collected {n} items\n{n} passed in {secs:.2f}s"
+    failed = rng.sample(AGENT_TEST_NAMES, rng.randint(1, 3))
+    lines = [f"FAILED tests/{pick(rng, ['test_core', 'test_api', 'test_utils'])}.py::{t} - {pick(rng, AGENT_ERRORS)}"
+             for t in failed]  # fmt: skip
+    summary = f"{n - len(failed)} passed, {len(failed)} failed in {secs:.2f}s"
+    return name, {"target": "tests"}, f"collected {n} items\n" + "\n".join(lines) + f"\n{summary}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Accounts and traffic
 
 
@@ -1388,14 +1508,26 @@ class Account:
         }
 
 
+@dataclass
+class Request:
+    t: float  # seconds from START
+    account: str
+    messages: list[dict]
+    model: str
+    asn: str
+    agent: str
+    tools: list[dict] | None = None
+
+
 class Generator:
     def __init__(self, seed: int, scale: float) -> None:
         self.rng = random.Random(seed)
         self.scale = scale
         self.used: set[str] = set()
         self.accounts: list[Account] = []
-        self.prompts: list[tuple[float, str, str, str, str, str]] = []  # t, account, text, model, asn, agent
+        self.requests: list[Request] = []
         self.viral_prompts = self.viral_accounts = 0
+        self.followups = self.agent_sessions = 0
 
     def n(self, base: int, least: int = 1) -> int:
         return max(least, round(base * self.scale))
@@ -1428,8 +1560,21 @@ class Generator:
         self.accounts.append(a)
         return a
 
-    def emit(self, t: float, acc: Account, text: str, model: str, asn: str, agent: str) -> None:
-        self.prompts.append((t % WINDOW, acc.account_id, text, model, asn, agent))
+    def emit(self, t: float, acc: Account, messages: list[dict], model: str, asn: str, agent: str,
+             tools: list[dict] | None = None) -> None:  # fmt: skip
+        self.requests.append(Request(t % WINDOW, acc.account_id, messages, model, asn, agent, tools))
+
+    @staticmethod
+    def sitting(start: float, gaps: list[float]) -> list[float]:
+        """Times of requests sent one after another from ``start`` (wrapped into the window once), those that still
+        fall inside it: a conversation or session is not split across the window's two ends."""
+        t, out = start % WINDOW, []
+        for gap in gaps:
+            t += gap
+            if t >= WINDOW:
+                break
+            out.append(t)
+        return out
 
     # -- ordinary users -----------------------------------------------------------------------------------------
 
@@ -1464,7 +1609,7 @@ class Generator:
                 "lang": lang,
                 "api": api,
                 "system": pick(rng, STOCK_SYSTEM) if api else "",
-                "style": rng.randrange(3),
+                "follow": rng.uniform(0.15, 0.55),
                 "bilingual": rng.uniform(0.3, 0.8),
                 "active": rng.uniform(0.45, 0.95),
                 "median": math.exp(rng.gauss(math.log(2.9), 0.6)),
@@ -1477,25 +1622,33 @@ class Generator:
                 if rng.random() > prof["active"]:
                     continue
                 k = int(min(15, max(1, round(rng.lognormvariate(math.log(prof["median"]), 0.6)))))
-                sessions = 1 + (k > 3) + (k > 8)
-                starts = [human_hour(rng) for _ in range(sessions)]
-                for j in range(k):
-                    t0 = starts[j % sessions] * 3600 + (j // sessions) * rng.expovariate(1 / 200)
-                    t = day * 86400 + t0 - tz * 3600
-                    text = ordinary_text(rng, lang, prof["bilingual"])
-                    if prof["system"] and rng.random() < 0.9:
-                        text = self.with_system(prof["system"], text, prof["style"])
-                    model = prof["model"] if rng.random() < 0.85 else pick(rng, MODELS)
-                    self.emit(t, acc, text, model, pick(rng, asns), agent)
+                sittings = 1 + (k > 3) + (k > 8)
+                for s in range(sittings):
+                    start = day * 86400 + human_hour(rng) * 3600 - tz * 3600
+                    count = len(range(s, k, sittings))
+                    gaps = [0.0] + [30 + rng.expovariate(1 / 200) for _ in range(count - 1)]
+                    self.chat(acc, prof, lang, asns, agent, self.sitting(start, gaps))
         return users
 
-    @staticmethod
-    def with_system(system: str, text: str, style: int) -> str:
-        if style == 0:
-            return f"{system}\n\n{text}"
-        if style == 1:
-            return f"System: {system}\nUser: {text}"
-        return f"<system>{system}</system>\n{text}"
+    def chat(self, acc: Account, prof: dict, lang: str, asns: list[str], agent: str, times: list[float]) -> None:
+        """One sitting of an ordinary user: each request starts a new conversation or follows up the last one,
+        resending its turns with the assistant's replies between them."""
+        rng = self.rng
+        turns: list[dict] = []
+        head: list[dict] = []
+        for t in times:
+            if turns and rng.random() < prof["follow"]:
+                if lang == "en" or rng.random() > prof["bilingual"]:
+                    nxt = casual(rng, pick(rng, FOLLOW_UPS)) if rng.random() < 0.6 else ordinary_text(rng, "en", 0)
+                else:
+                    nxt = ordinary_text(rng, lang, 1.0)
+                turns = [*turns, reply(rng), user(nxt)]
+                self.followups += 1
+            else:
+                turns = [user(ordinary_text(rng, lang, prof["bilingual"]))]
+                head = [system(prof["system"])] if prof["system"] and rng.random() < 0.9 else []
+            model = prof["model"] if rng.random() < 0.85 else pick(rng, MODELS)
+            self.emit(t, acc, head + turns, model, pick(rng, asns), agent)
 
     def viral(self, users: list) -> None:
         rng = self.rng
@@ -1505,13 +1658,46 @@ class Generator:
             mine = [viral_text(rng) for _ in range(rng.choice([1, 1, 2]))]  # their own edit(s), restarted many times
             for _ in range(rng.randint(3, 7)):
                 day = rng.randrange(DAYS)
-                t = day * 86400 + human_hour(rng) * 3600 - tz * 3600
-                self.emit(t, acc, pick(rng, mine), prof["model"], pick(rng, asns), agent)
-                self.viral_prompts += 1
-                for _ in range(rng.randint(0, 2)):  # a few moves in the game
-                    t += rng.uniform(40, 300)
-                    self.emit(t, acc, game_move(rng), prof["model"], pick(rng, asns), agent)
+                start = day * 86400 + human_hour(rng) * 3600 - tz * 3600
+                times = self.sitting(start, [0.0] + [rng.uniform(40, 300) for _ in range(rng.randint(0, 2))])
+                turns = [user(pick(rng, mine))]
+                for i, t in enumerate(times):
+                    if i:  # a move in the game, sent in the same conversation
+                        turns = [*turns, reply(rng), user(game_move(rng))]
+                    else:
+                        self.viral_prompts += 1
+                    self.emit(t, acc, turns, prof["model"], pick(rng, asns), agent)
         self.viral_accounts = len(chosen)
+
+    def coding_agent(self) -> None:
+        """Developers using one public coding agent: the same system prompt and tools for all, sessions of a few
+        steps minutes apart, each step resending the last with one more tool call and its result."""
+        rng = self.rng
+        tools = tool_specs(AGENT_TOOLS, list(AGENT_TOOLS), required_all=False)
+        clients = ["quill-cli/1.6.2 (macOS 14.6; arm64)", "quill-cli/1.6.2 (Linux x86_64)",
+                   "quill-cli/1.5.9 (Windows 11)", "quill-vscode/1.6.0"]  # fmt: skip
+        for _ in range(self.n(N_AGENT, 3)):
+            country, tz, _lang, _ = weighted(rng, [(r, r[3]) for r in REGIONS])
+            created = START - timedelta(days=rng.uniform(20, 1200), seconds=rng.randrange(86400))
+            acc = self.account(created, country, pick(rng, ["plus", "api-payg"]), "coding-agent")
+            asns = rng.sample(HOME_ASNS[country], 1)
+            agent, model = pick(rng, clients), pick(rng, [MODELS[0], MODELS[0], MODELS[2]])
+            active = rng.uniform(0.5, 0.95)
+            for day in range(DAYS):
+                if rng.random() > active:
+                    continue
+                for _ in range(rng.randint(1, 3)):
+                    start = day * 86400 + human_hour(rng) * 3600 - tz * 3600
+                    steps = rng.randint(2, 8)
+                    times = self.sitting(start, [0.0] + [rng.uniform(60, 300) for _ in range(steps - 1)])
+                    task, path = agent_task(rng)
+                    messages = [system(AGENT_SYSTEM), user(task)]
+                    for i, t in enumerate(times):
+                        if i:
+                            name, args, result = agent_step(rng, i, i == steps - 1, path)
+                            messages = messages + tool_step(rng, name, args, result)
+                        self.emit(t, acc, messages, model, pick(rng, asns), agent, tools)
+                    self.agent_sessions += 1
 
     # -- legitimate templated traffic ---------------------------------------------------------------------------
 
@@ -1528,7 +1714,7 @@ class Generator:
                 k = int(min(25, max(1, round(rng.lognormvariate(math.log(median), 0.4)))))
                 for _ in range(k):
                     t = day * 86400 + human_hour(rng) * 3600 - tz * 3600
-                    self.emit(t, acc, saas_text(rng), MODELS[1], asn, agent)
+                    self.emit(t, acc, [system(SAAS_SYSTEM), user(saas_request(rng))], MODELS[1], asn, agent)
 
     def eval_harness(self) -> None:
         rng = self.rng
@@ -1546,7 +1732,7 @@ class Generator:
                 model = MODELS[day % len(MODELS)]
                 for text in mine:
                     t += rng.uniform(1.5, 6.0)
-                    self.emit(t, acc, text, model, "AS16509", "orion-sdk-python/0.9.2 evalkit/1.4")
+                    self.emit(t, acc, [user(text)], model, "AS16509", "orion-sdk-python/0.9.2 evalkit/1.4")
 
     # -- extraction campaigns -----------------------------------------------------------------------------------
 
@@ -1563,7 +1749,7 @@ class Generator:
             card = self.new_id("fp_", 48)
             cards += [card] * rng.randint(2, 4)
         agents = ["python-httpx/0.27.2", "aiohttp/3.10.5"]
-        plan: list[tuple[float, Account, str, str, str, str]] = []
+        plan: list[tuple[float, Account, tuple[str, str], str, str, str]] = []
         for i in range(n_acc):
             created = self.burst_created(START - timedelta(days=8), 2.5)
             country = pick(rng, ["US", "US", "SG", "NL", "GB", "CA", "DE"])
@@ -1583,15 +1769,12 @@ class Generator:
                     plan.append((t, acc, wrapper, model, asn, agent))
         pool = question_pool(rng, len(plan))
         dealt: list[tuple[Question, str]] = []
-        for j, (t, acc, wrapper, model, asn, agent) in enumerate(plan):
+        for j, (t, acc, (sys_text, template), model, asn, agent) in enumerate(plan):
             again = [q for q, who in dealt[-200:] if who != acc.account_id] if rng.random() < 0.03 else []
             q = pick(rng, again) if again else pool[j % len(pool)]
             dealt.append((q, acc.account_id))
-            text = q.text
-            if q.tools:  # the functions offered, pasted in front of the request
-                specs = json.dumps(tool_specs(TOOLS, q.tools), ensure_ascii=False)
-                text = f"You can call these functions:\n{specs}\n{text}"
-            self.emit(t, acc, wrapper.format(q=text), model, asn, agent)
+            messages = ([system(sys_text)] if sys_text else []) + [user(template.format(q=q.text))]
+            self.emit(t, acc, messages, model, asn, agent, tool_specs(TOOLS, q.tools) if q.tools else None)
 
     def grader_sweep(self) -> None:
         rng = self.rng
@@ -1606,59 +1789,91 @@ class Generator:
                     t = day * 86400 + h * 3600 + (minute + rng.uniform(0, 3)) * 60
                     q, a = grader_item(rng)
                     wrapper = GRADER_WRAPPERS[0] if rng.random() < 0.55 else GRADER_WRAPPERS[1]
-                    self.emit(t, acc, wrapper.format(q=q, a=a), MODELS[0], asn, "orion-sdk-python/0.9.2")
+                    self.emit(t, acc, [user(wrapper.format(q=q, a=a))], MODELS[0], asn, "orion-sdk-python/0.9.2")
 
     def build(self) -> None:
         users = self.ordinary()
         self.viral(users)
+        self.coding_agent()
         self.saas()
         self.eval_harness()
         self.reasoning_harvest()
         self.grader_sweep()
 
-    def write(self, out: Path) -> tuple[Path, Path]:
+    # -- output -------------------------------------------------------------------------------------------------
+
+    def write(self, out: Path, fmt: str = "openai") -> tuple[Path, Path]:
+        """The requests (``demo-requests.jsonl``, one Chat Completions request a line in a gateway's envelope; or
+        ``demo-prompts.jsonl``, flat rows of what promptsim reads from each, with the same ids and times) and the
+        account table (``demo-accounts.jsonl``)."""
         out.mkdir(parents=True, exist_ok=True)
-        self.prompts.sort(key=lambda p: (p[0], p[1]))
-        prompts_path, accounts_path = out / "demo-prompts.jsonl", out / "demo-accounts.jsonl"
-        with open(prompts_path, "w", encoding="utf-8") as fh:
-            for i, (t, acc, text, model, asn, agent) in enumerate(self.prompts):
-                row = {
-                    "prompt_id": f"p{i + 1:07d}",
-                    "account_id": acc,
-                    "timestamp": iso(START + timedelta(seconds=t)),
-                    "text": text,
-                    "model": model,
-                    "ip_asn": asn,
-                    "user_agent": agent,
-                }
+        self.requests.sort(key=lambda r: (r.t, r.account))
+        path = out / ("demo-requests.jsonl" if fmt == "openai" else "demo-prompts.jsonl")
+        accounts_path = out / "demo-accounts.jsonl"
+        with open(path, "w", encoding="utf-8") as fh:
+            for i, r in enumerate(self.requests):
+                rid, sec = f"req_{i + 1:07d}", int(r.t)
+                if fmt == "openai":
+                    body: dict = {"model": r.model, "messages": r.messages}
+                    if r.tools:
+                        body["tools"] = r.tools
+                    key = hashlib.blake2b(r.account.encode(), digest_size=10).hexdigest()
+                    row = {
+                        "request_id": rid,
+                        "created": int(START.timestamp()) + sec,
+                        "account_id": r.account,
+                        "api_key_id": f"key_{key}",
+                        "client": {"asn": r.asn, "user_agent": r.agent},
+                        "endpoint": "/v1/chat/completions",
+                        "body": body,
+                    }
+                else:
+                    row = {
+                        "prompt_id": rid,
+                        "account_id": r.account,
+                        "timestamp": iso(START + timedelta(seconds=sec)),
+                        "text": flat_text(r.messages),
+                        "model": r.model,
+                        "ip_asn": r.asn,
+                        "user_agent": r.agent,
+                    }
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         with open(accounts_path, "w", encoding="utf-8") as fh:
             for a in sorted(self.accounts, key=lambda a: a.account_id):
                 fh.write(json.dumps(a.row(), ensure_ascii=False) + "\n")
-        return prompts_path, accounts_path
+        return path, accounts_path
+
+
+POPULATIONS = ["ordinary", "coding-agent", "saas", "eval", "reasoning-harvest", "grader-sweep"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Write promptsim's synthetic demo log (prompts + accounts).")
+    ap = argparse.ArgumentParser(description="Write promptsim's synthetic demo log (requests + accounts).")
     ap.add_argument("--out", default="data", help="output directory (default: data)")
     ap.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply every population's accounts by this")
+    ap.add_argument(
+        "--format",
+        choices=["openai", "flat"],
+        default="openai",
+        help="openai (default): demo-requests.jsonl, Chat Completions requests; flat: demo-prompts.jsonl, the text "
+        "promptsim reads from each request (same ids, times and verdicts)",
+    )
     a = ap.parse_args(argv)
     if a.scale <= 0:
         ap.error("--scale must be positive")
     g = Generator(a.seed, a.scale)
     g.build()
-    p, q = g.write(Path(a.out))
+    p, q = g.write(Path(a.out), a.format)
     by_group = Counter(a.group for a in g.accounts)
     group_of = {a.account_id: a.group for a in g.accounts}
-    prompts_by = Counter(group_of[p[1]] for p in g.prompts)
-    texts = len({p[2] for p in g.prompts})
-    parts = ", ".join(
-        f"{k} {by_group[k]}/{prompts_by[k]}" for k in ["ordinary", "saas", "eval", "reasoning-harvest", "grader-sweep"]
-    )
+    sent = Counter(group_of[r.account] for r in g.requests)
+    texts = len({flat_text(r.messages) for r in g.requests})
+    parts = ", ".join(f"{k} {by_group[k]}/{sent[k]}" for k in POPULATIONS)
     print(
-        f"wrote {len(g.prompts)} prompts ({texts} distinct texts) from {len(g.accounts)} accounts "
-        f"[accounts/prompts: {parts}; viral {g.viral_accounts}/{g.viral_prompts} of the ordinary] to {p} and {q}"
+        f"wrote {len(g.requests)} requests ({texts} distinct texts) from {len(g.accounts)} accounts "
+        f"[accounts/requests: {parts}; viral {g.viral_accounts}/{g.viral_prompts} of the ordinary; "
+        f"{g.followups} follow-ups in conversations, {g.agent_sessions} agent sessions] to {p} and {q}"
     )
     return 0
 

@@ -76,14 +76,22 @@ def fresh_static_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
 
 @pytest.fixture(scope="session")
 def demo_log(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A small demo log (about 2,000 prompts) made by scripts/make_demo_log.py."""
+    """A small demo log (about 2,600 requests) made by scripts/make_demo_log.py: ``requests``, the chat requests
+    (the demo's own format); ``prompts``, the same requests as flat rows (same ids, times and texts), for tests that
+    read or add rows; ``accounts``."""
     out = tmp_path_factory.mktemp("demo")
-    subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "make_demo_log.py"), "--out", str(out), "--scale", "0.3"],
-        check=True,
-        capture_output=True,
-    )
-    return {"prompts": out / "demo-prompts.jsonl", "accounts": out / "demo-accounts.jsonl"}
+    for fmt in ("openai", "flat"):
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "make_demo_log.py"), "--out", str(out), "--scale", "0.3"]
+            + ["--format", fmt],
+            check=True,
+            capture_output=True,
+        )
+    return {
+        "requests": out / "demo-requests.jsonl",
+        "prompts": out / "demo-prompts.jsonl",
+        "accounts": out / "demo-accounts.jsonl",
+    }
 
 
 def read_jsonl(path: Path) -> list[dict]:

@@ -22,11 +22,20 @@ EXACT, NEAR, OLD = "planted-exact", "planted-near", "planted-old"
 
 
 def _original(rows: list[dict]) -> dict:
-    """A long prompt whose text is sent once in the log: its only Jaccard-1.0 neighbour is then the planted copy."""
+    """A long prompt whose text is sent once in the log: its only Jaccard-1.0 neighbour is then the planted copy. At
+    most 40 words, so that one word added stays visibly short of 1.0 in a 128-permutation MinHash (a 130-word text
+    and its copy plus one word share 99% of their shingles, which the estimate often rounds to 1.0)."""
     counts = Counter(r["text"] for r in rows)
     per_account = Counter(r["account_id"] for r in rows)
     return max(
-        (r for r in rows if counts[r["text"]] == 1 and per_account[r["account_id"]] < 20 and "\n" not in r["text"]),
+        (
+            r
+            for r in rows
+            if counts[r["text"]] == 1
+            and per_account[r["account_id"]] < 20
+            and "\n" not in r["text"]
+            and len(r["text"].split()) <= 40
+        ),
         key=lambda r: (len(r["text"].split()), r["prompt_id"]),
     )
 
