@@ -6,6 +6,7 @@ import importlib.util
 import json
 import sys
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,8 @@ PLANTED = ("reasoning-harvest", "grader-sweep")
 
 
 def demo_groups(seed: int = 0, scale: float = 0.3) -> dict[str, str]:
-    """account_id -> population (ordinary, saas, eval, reasoning-harvest, grader-sweep) of the demo log that
-    conftest's ``demo_log`` writes (its seed and scale), from the generator itself: the demo has no truth file."""
+    """account_id -> population (ordinary, coding-agent, saas, eval, reasoning-harvest, grader-sweep) of the demo log
+    that conftest's ``demo_log`` writes (its seed and scale), from the generator itself: the demo has no truth file."""
     path = ROOT / "scripts" / "make_demo_log.py"
     spec = importlib.util.spec_from_file_location("make_demo_log_for_tests", path)
     assert spec is not None and spec.loader is not None
@@ -40,8 +41,9 @@ def demo_groups(seed: int = 0, scale: float = 0.3) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def stored(demo_log, tmp_path_factory) -> dict:
+    """The nightly job on the demo's chat requests (``prompts``: the same requests as flat rows, same ids)."""
     store = tmp_path_factory.mktemp("store")
-    report = run(RunConfig(inputs=[demo_log["prompts"]], accounts=demo_log["accounts"], store=store, quiet=True))
+    report = run(RunConfig(inputs=[demo_log["requests"]], accounts=demo_log["accounts"], store=store, quiet=True))
     return {"store": store, "report": report, **demo_log}
 
 
@@ -71,8 +73,48 @@ def test_the_planted_campaigns_and_only_they_are_flagged(stored) -> None:
     assert r.campaigns == len(PLANTED) and r.flagged_accounts == len(planted)
 
 
+def test_the_harvest_is_found_for_what_it_asks(stored) -> None:
+    """The demo's first campaign is a sweep: many distinct questions across capability areas, each sent by about one
+    account, with requests for reasoning. Its content evidence carries it, not only its sign-ups and clocks, and no
+    reason calls its questions one shared pool; the grader sweep's content counts too."""
+    groups = demo_groups()
+    camps = Tables(Store(stored["store"]).require()).campaigns(flagged_only=True).to_pylist()
+    by_group = {Counter(groups[a] for a in c["member_ids"]).most_common(1)[0][0]: c for c in camps}
+    assert set(by_group) == set(PLANTED), by_group.keys()
+    for group, least in (("reasoning-harvest", 0.3), ("grader-sweep", 0.2)):
+        c = by_group[group]
+        ev, reasons = json.loads(c["evidence"]), json.loads(c["reasons"])
+        assert ev["carried"]["content"] >= least, (group, ev["carried"], reasons)
+        assert not any("one shared pool" in r for r in reasons), (group, reasons)
+    harvest = json.loads(by_group["reasoning-harvest"]["evidence"])
+    assert harvest["distinct"] >= 0.8 and harvest["shared_pool"] < 0.05, harvest
+    assert sum(v > 0 for v in json.loads(by_group["reasoning-harvest"]["areas"]).values()) >= 5
+
+
+def test_flat_demo_rows_are_what_promptsim_reads_from_the_requests(stored) -> None:
+    """``make_demo_log.py --format flat`` writes, for the same requests, the id, account, time, text and client that
+    ingest reads from each chat request (system prompt + newest user turn, or ``[tool NAME] result``)."""
+    from engine.ingest.envelopes import Reader
+
+    chat, flat = read_jsonl(stored["requests"]), read_jsonl(stored["prompts"])
+    reader = Reader()
+    assert reader.looks_valid(chat[0]) and reader.envelope.name == "openai"
+    kinds, with_system = Counter(), 0
+    for request, row in zip(chat, flat, strict=True):
+        (got,) = reader.records(request)
+        assert {k: got[k] for k in ("prompt_id", "account_id", "text", "model", "ip_asn", "user_agent")} == {
+            k: row[k] for k in ("prompt_id", "account_id", "text", "model", "ip_asn", "user_agent")
+        }
+        assert got["timestamp"] == datetime.fromisoformat(row["timestamp"].replace("Z", "+00:00")).timestamp()
+        kinds[got["chat"]["kind"], got["chat"]["earlier_turns"] > 0, bool(got["chat"]["tools"])] += 1
+        with_system += got["chat"]["system_hash"] is not None
+    # the demo's structure is there: conversations, agent steps, tool-use probes with their tools, system prompts
+    assert kinds["user", True, False] and kinds["tool_result", True, True] and kinds["user", False, True], kinds
+    assert with_system > 0
+
+
 def test_same_log_again_adds_and_embeds_nothing(stored) -> None:
-    again = run(RunConfig(inputs=[stored["prompts"]], accounts=stored["accounts"], store=stored["store"], quiet=True))
+    again = run(RunConfig(inputs=[stored["requests"]], accounts=stored["accounts"], store=stored["store"], quiet=True))
     assert again.accepted == 0 and again.already_stored == stored["report"].accepted
     assert again.new_embeddings == 0
     assert again.prompts_in_store == stored["report"].prompts_in_store
