@@ -403,3 +403,27 @@ def test_a_question_format_many_cohorts_share_does_not_match_a_campaign() -> Non
     same_op = dict(stranger, id="k8", templates=[wrapper, other])
     t = _after(n1, _cohorts(same_op, *crowd), _window({1: _active("new1", "new2", "new3")}), "r2")
     assert t.stable_id["k8"] == n1.stable_id["k1"]  # new accounts, the known wrapper: the same campaign
+
+
+def test_text_signals_in_worker_processes_are_the_ones_computed_here(monkeypatch) -> None:
+    """A local executor runs the per-text signals in one worker process per core on a large table
+    (``engine.executor.PROCESS_MIN_ROWS``, lowered here): the same rows out, in order, as computed in this process."""
+    import engine.executor as executor
+    from engine.batches import vector_column
+    from engine.detect.signals import SIGNAL_BATCH, TextSignalBatches
+
+    rng = np.random.default_rng(0)
+    words = ["explain", "step by step", "your reasoning", "bonjour", "le", "chat", "what is", "2 + 2", "def f(x):",
+             "grade this answer out of 10", "if you refuse", "why", "tell me", "recipe", "的", "推理"]  # fmt: skip
+    norm = [" ".join(rng.choice(words, size=int(rng.integers(1, 12)))) for _ in range(3000)]
+    vecs = rng.normal(size=(len(norm), 8)).astype(np.float32)
+    table = pa.table({"norm": pa.array(norm), "payload": pa.array(["" if i % 3 else norm[i][:20] for i in range(3000)]),
+                      "v": vector_column(vecs)})  # fmt: skip
+    ctor = {"exemplars": rng.normal(size=(5, 8)).astype(np.float32), "owner": np.arange(5) % 3, "min_sim": 0.1,
+            "embedder": None}  # fmt: skip
+    ex = executor.LocalExecutor(quiet=True, workers=2)
+    here = ex.map_batches_actor(TextSignalBatches, table, batch_size=SIGNAL_BATCH, ctor_kwargs=ctor)
+    monkeypatch.setattr(executor, "PROCESS_MIN_ROWS", 1000)
+    assert ex._processes(TextSignalBatches, table.num_rows, None) == 2
+    there = ex.map_batches_actor(TextSignalBatches, table, batch_size=SIGNAL_BATCH, ctor_kwargs=ctor)
+    assert there.equals(here) and here.num_rows == 3000 and here["marker:reasoning"].to_numpy().any()

@@ -109,6 +109,9 @@ class TextSignalBatches:
     column per marker. Every output depends on its own row only, so batching never changes a result.
     """
 
+    #: pure Python per text (markers, language, n-grams): a local executor may run it in worker processes
+    processes = True
+
     def __init__(self, exemplars: np.ndarray, owner: np.ndarray, min_sim: float, embedder: str | None) -> None:
         self.exemplars, self.owner, self.min_sim, self.embedder = exemplars, owner, min_sim, embedder
         self.model = ProbeModel.load()
