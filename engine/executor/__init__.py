@@ -28,8 +28,10 @@ parts run, and records what each step cost. Two things make up an executor:
 ``distributed`` says whether this work runs outside this process; a global stage with both forms (LSH) takes its
 in-memory form when it is False, being faster on one machine.
 
-``LocalExecutor`` runs all of it here, in-process, calling the very same functions over the same slices: it is the
-reference, and a night run with it is bit-identical to one run before executors had a data-parallel contract.
+``LocalExecutor`` runs all of it on this machine, calling the very same functions over the same slices: it is the
+reference, and a night run with it is bit-identical to one run before executors had a data-parallel contract. It
+runs everything in this process except a stateful class that allows worker processes (the per-text signals), which
+it spreads over the cores when the table is large (``LocalExecutor``'s doc).
 ``engine.executor.ray.RayExecutor`` runs the same calls as Ray Data ``map_batches`` (tasks, or an actor
 pool for ``iter_batches_actor``) on a local or remote Ray cluster.
 
