@@ -225,9 +225,9 @@ def _night(demo_log, store: Path, executor: str, monkeypatch: pytest.MonkeyPatch
 @pytest.mark.slow
 def test_ray_night_equals_local_night(demo_log, ray_cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # the kNN graph is searched over three index shards (exact, so the same on both sides), by actors on Ray
-    local = _night(demo_log, tmp_path / "local", "local", monkeypatch, knn_shard_rows=700)
-    on_ray = _night(demo_log, tmp_path / "ray", "ray", monkeypatch, knn_shard_rows=700)
-    assert 1_400 < local["report"].texts <= 2_100  # three shards of 700
+    local = _night(demo_log, tmp_path / "local", "local", monkeypatch, knn_shard_rows=800)
+    on_ray = _night(demo_log, tmp_path / "ray", "ray", monkeypatch, knn_shard_rows=800)
+    assert 1_600 < local["report"].texts <= 2_400  # three shards of 800
     assert ray_cluster.is_initialized()  # the executor used the test's instance and left it running
     assert np.array_equal(local["signatures"], on_ray["signatures"])
     assert np.array_equal(local["vectors"], on_ray["vectors"])
