@@ -14,7 +14,7 @@ k-th neighbour then breaks differently (seen: 1,467 of 3,271 texts clustered dif
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import faiss
@@ -62,3 +62,22 @@ def column_matrix(col: pa.ChunkedArray | pa.Array, dtype: type | None = None) ->
     if dtype is not None:
         values = np.asarray(values, dtype=dtype)
     return values.reshape(len(arr), width)
+
+
+class LazyTable:
+    """Rows that become an Arrow table a slice at a time: ``slice(offset, length)`` builds just those rows.
+
+    For work handed to an executor ahead of time (``Executor.submit_batches_actor``): the per-text signals read
+    every distinct text and its payload, and made into one table at 1M prompts those strings are ~0.4 GB more on a
+    driver that holds them as Python strings already, for as long as the work runs. Built per slice, only the slices
+    in flight exist. ``table()`` builds every row at once, for an executor that needs them all (Ray)."""
+
+    def __init__(self, num_rows: int, build: Callable[[int, int], pa.Table]) -> None:
+        self.num_rows, self._build = num_rows, build
+
+    def slice(self, offset: int = 0, length: int | None = None) -> pa.Table:
+        end = self.num_rows if length is None else min(self.num_rows, offset + length)
+        return self._build(offset, end)
+
+    def table(self) -> pa.Table:
+        return self._build(0, self.num_rows)

@@ -8,6 +8,7 @@ the cohort helpers (payment links, joining bursts of one operation).
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import numpy as np
 import pyarrow as pa
@@ -407,23 +408,91 @@ def test_a_question_format_many_cohorts_share_does_not_match_a_campaign() -> Non
 
 def test_text_signals_in_worker_processes_are_the_ones_computed_here(monkeypatch) -> None:
     """A local executor runs the per-text signals in one worker process per core on a large table
-    (``engine.executor.PROCESS_MIN_ROWS``, lowered here): the same rows out, in order, as computed in this process."""
+    (``engine.executor.PROCESS_MIN_ROWS``, lowered here): the same rows out, in order, as computed in this process;
+    and started ahead (``submit_text_signals``, as the pipeline does after templates and embed) the same signals."""
     import engine.executor as executor
     from engine.batches import vector_column
-    from engine.detect.signals import SIGNAL_BATCH, TextSignalBatches
+    from engine.detect.signals import (
+        SIGNAL_BATCH,
+        TextSignalBatches,
+        WordingBatches,
+        submit_text_signals,
+        submit_wording_signals,
+        text_signals,
+    )
 
     rng = np.random.default_rng(0)
     words = ["explain", "step by step", "your reasoning", "bonjour", "le", "chat", "what is", "2 + 2", "def f(x):",
              "grade this answer out of 10", "if you refuse", "why", "tell me", "recipe", "的", "推理"]  # fmt: skip
     norm = [" ".join(rng.choice(words, size=int(rng.integers(1, 12)))) for _ in range(3000)]
+    payload = ["" if i % 3 else norm[i][:20] for i in range(3000)]
     vecs = rng.normal(size=(len(norm), 8)).astype(np.float32)
-    table = pa.table({"norm": pa.array(norm), "payload": pa.array(["" if i % 3 else norm[i][:20] for i in range(3000)]),
-                      "v": vector_column(vecs)})  # fmt: skip
+    table = pa.table({"norm": pa.array(norm), "payload": pa.array(payload), "v": vector_column(vecs)})
     ctor = {"exemplars": rng.normal(size=(5, 8)).astype(np.float32), "owner": np.arange(5) % 3, "min_sim": 0.1,
             "embedder": None}  # fmt: skip
     ex = executor.LocalExecutor(quiet=True, workers=2)
-    here = ex.map_batches_actor(TextSignalBatches, table, batch_size=SIGNAL_BATCH, ctor_kwargs=ctor)
+    here = [ex.map_batches_actor(c, table, batch_size=SIGNAL_BATCH, ctor_kwargs=k)
+            for c, k in ((WordingBatches, None), (TextSignalBatches, ctor))]  # fmt: skip
     monkeypatch.setattr(executor, "PROCESS_MIN_ROWS", 1000)
     assert ex._processes(TextSignalBatches, table.num_rows, None) == 2
-    there = ex.map_batches_actor(TextSignalBatches, table, batch_size=SIGNAL_BATCH, ctor_kwargs=ctor)
-    assert there.equals(here) and here.num_rows == 3000 and here["marker:reasoning"].to_numpy().any()
+    assert ex._processes(WordingBatches, table.num_rows, None) == 2
+    for (c, k), h in zip(((WordingBatches, None), (TextSignalBatches, ctor)), here, strict=True):
+        assert ex.map_batches_actor(c, table, batch_size=SIGNAL_BATCH, ctor_kwargs=k).equals(h)
+    assert here[0].num_rows == 3000 and here[0]["marker:reasoning"].to_numpy().any()
+    # started ahead of the step that reads them, in the background, at low priority: the same rows
+    pending = ex.submit_batches_actor(TextSignalBatches, table, batch_size=SIGNAL_BATCH, ctor_kwargs=ctor)
+    assert ex._background == [pending]
+    assert pending.result().equals(here[1])
+
+    class Embedder:
+        name = None
+
+        def encode(self, texts: list[str]) -> np.ndarray:
+            return rng.normal(size=(len(texts), 8)).astype(np.float32)
+
+    monkeypatch.setattr("engine.detect.signals.exemplar_vectors", lambda _: (ctor["exemplars"], ctor["owner"]))
+    wording = submit_wording_signals(norm, payload, ex)
+    ahead = submit_text_signals(norm, payload, vecs, Embedder(), executor=ex, wording=wording).result()
+    ctx = SimpleNamespace(norm=norm, payload=payload, payload_vectors=vecs, embedder=Embedder(), executor=None)
+    monkeypatch.setattr(executor, "PROCESS_MIN_ROWS", 10**9)
+    now = text_signals(ctx)  # in this process, nothing started ahead
+    assert np.array_equal(ahead.area, now.area) and np.array_equal(ahead.probe, now.probe)
+    assert np.array_equal(ahead.foreign, now.foreign)
+    assert all(np.array_equal(ahead.markers[m], now.markers[m]) for m in now.markers)
+    # a night that fails before collecting them cancels them on close: no slice is handed out after that
+    monkeypatch.setattr(executor, "PROCESS_MIN_ROWS", 1000)
+    gone = ex.submit_batches_actor(TextSignalBatches, table, batch_size=SIGNAL_BATCH, ctor_kwargs=ctor)
+    ex.close()
+    assert gone.cancelled.is_set() and ex._background == []
+    gone._thread.join(timeout=60)
+    assert not gone._thread.is_alive()
+
+
+def test_pending_work_runs_where_asked_and_raises_what_it_raised() -> None:
+    """``Executor.submit_batches_actor`` on a table too small for worker processes runs when the result is asked
+    for, in this process, once; an error inside is raised to the caller of ``result``, not lost in a thread."""
+    import engine.executor as executor
+
+    calls: list[int] = []
+
+    def compute(_: executor.Pending) -> pa.Table:
+        calls.append(1)
+        return pa.table({"x": [1, 2]})
+
+    p = executor.Pending(compute)
+    assert not calls  # nothing runs before it is asked for
+    assert p.result().equals(pa.table({"x": [1, 2]})) and p.result().num_rows == 2 and calls == [1]
+
+    def fail(_: executor.Pending) -> pa.Table:
+        raise ValueError("bad batch")
+
+    with pytest.raises(ValueError, match="bad batch"):
+        executor.Pending(fail).start().result()
+    ex = executor.LocalExecutor(quiet=True)
+    small = ex.submit_batches_actor(_Doubler, pa.table({"x": [1, 2, 3]}), batch_size=2)
+    assert ex._background == [] and small.result().equals(pa.table({"x": [2, 4, 6]}))
+
+
+class _Doubler:
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        return pa.table({"x": [v * 2 for v in batch["x"].to_pylist()]})

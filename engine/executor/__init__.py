@@ -16,7 +16,8 @@ parts run, and records what each step cost. Two things make up an executor:
     the same with a stateful callable: ``cls(**ctor_kwargs)`` is built once per worker (an embedding model), then
     called on slices; output batches are yielded in input order *as they are done*, so the caller can act on
     partial results (the embed step writes them to the cache as they come: an interrupted night keeps its work).
-    ``map_batches_actor`` is the same, collected into one table.
+    ``map_batches_actor`` is the same, collected into one table; ``submit_batches_actor`` is that started now and
+    collected later (a ``Pending``), for work whose inputs are ready steps before the step that reads it.
   - ``group_aggregate(table, keys, aggs) -> pa.Table``: ``Table.group_by(keys).aggregate(aggs)`` semantics,
     sorted by ``keys`` (groupby output order is not something either engine promises).
   - ``map_sorted(fn, table, by, *, batch_size) -> list[pa.Table]``: ``table`` sorted by the columns ``by``, then
@@ -30,8 +31,10 @@ in-memory form when it is False, being faster on one machine.
 
 ``LocalExecutor`` runs all of it on this machine, calling the very same functions over the same slices: it is the
 reference, and a night run with it is bit-identical to one run before executors had a data-parallel contract. It
-runs everything in this process except a stateful class that allows worker processes (the per-text signals), which
-it spreads over the cores when the table is large (``LocalExecutor``'s doc).
+runs everything in this process except a stateful class that allows worker processes (masking, the per-text
+signals), which it spreads over the cores when the table is large (``LocalExecutor``'s doc), and work submitted
+ahead of the step that reads it (``submit_batches_actor``: the per-text signals), which it runs in low-priority
+worker processes in the background, on the core that single-threaded steps leave idle.
 ``engine.executor.ray.RayExecutor`` runs the same calls as Ray Data ``map_batches`` (tasks, or an actor
 pool for ``iter_batches_actor``) on a local or remote Ray cluster.
 
@@ -53,8 +56,9 @@ What stays on the driver, whatever the executor, and what it costs (n = window p
   on the driver (``engine.vectors.knn``, which writes down its costs);
 * per-account signals, profiles, cohorts and campaign scoring (``engine.detect``): vectorised group-bys over the
   window's arrays, O(n) time, O(n + accounts) memory; profile HDBSCAN over accounts (thousands). Not the per-text
-  signals (capability area, language, markers, probe probability), which are ``map_batches_actor`` work
-  (``engine.detect.signals.TextSignalBatches``), nor the plain per-account aggregates (below).
+  signals (capability area, language, markers, probe probability), which are ``submit_batches_actor`` work
+  (``engine.detect.signals.WordingBatches`` and ``TextSignalBatches``), nor the plain per-account aggregates
+  (below).
 
 LSH buckets by a distributed sort (``engine.text.minhash.lsh_pairs_sorted``, on a distributed executor): one
 ``map_batches`` computes each signature's whole-row key and its 32 band keys; one ``map_sorted`` sorts the
@@ -84,6 +88,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -93,6 +98,8 @@ from typing import Any, TypeVar
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from engine.batches import LazyTable
 
 T = TypeVar("T")
 
@@ -117,6 +124,47 @@ def sort_keys(columns: Sequence[str]) -> list[tuple[str, str]]:
 def sorted_groups(table: pa.Table, keys: Sequence[str]) -> pa.Table:
     """A group-by result in key order, so two engines' answers compare equal row by row."""
     return table.sort_by(sort_keys(keys))
+
+
+class Pending:
+    """A table being computed: ``result()`` waits for it (or computes it here, when nothing runs it in the
+    background) and raises what the work raised; ``cancel()`` tells background work its result will not be asked
+    for (it stops handing out slices)."""
+
+    def __init__(self, compute: Callable[[Pending], pa.Table]) -> None:
+        self._compute: Callable[[Pending], pa.Table] | None = compute
+        self._thread: threading.Thread | None = None
+        self._value: pa.Table | None = None
+        self._error: BaseException | None = None
+        self.cancelled = threading.Event()
+
+    def _run(self) -> None:
+        compute, self._compute = self._compute, None
+        if compute is None:
+            return
+        try:
+            self._value = compute(self)
+        except BaseException as e:  # noqa: BLE001 - raised again to whoever asks for the result
+            self._error = e
+
+    def start(self) -> Pending:
+        """Compute in a background thread from now on (a daemon: a failed night does not wait for it at exit)."""
+        self._thread = threading.Thread(target=self._run, name="pending-batches", daemon=True)
+        self._thread.start()
+        return self
+
+    def result(self) -> pa.Table:
+        if self._thread is None:
+            self._run()
+        else:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+    def cancel(self) -> None:
+        self.cancelled.set()
 
 
 class Executor:
@@ -205,6 +253,20 @@ class Executor:
             return pa.concat_tables(parts)
         return cls(**(ctor_kwargs or {}))(table)
 
+    def submit_batches_actor(
+        self, cls: type, table: pa.Table | LazyTable, *, batch_size: int, ctor_kwargs: dict[str, Any] | None = None
+    ) -> Pending:
+        """``map_batches_actor`` started now and collected later (``Pending.result()``): for work whose inputs are
+        ready a step or two before the step that reads it. ``table`` may be a ``LazyTable`` (rows built into
+        Arrow a slice at a time). Here it runs when its result is asked for; a local executor may run it in the
+        background meanwhile (``LocalExecutor.submit_batches_actor``)."""
+
+        def compute(_: Pending) -> pa.Table:
+            whole = table.table() if isinstance(table, LazyTable) else table
+            return self.map_batches_actor(cls, whole, batch_size=batch_size, ctor_kwargs=ctor_kwargs)
+
+        return Pending(compute)
+
     def group_aggregate(self, table: pa.Table, keys: Sequence[str], aggs: Sequence[Aggregation]) -> pa.Table:
         raise NotImplementedError
 
@@ -222,8 +284,16 @@ PROCESS_MIN_ROWS = 40_000
 _ACTOR: Any = None  # the worker process's instance (``_start_actor``)
 
 
-def _start_actor(cls: type, kwargs: dict[str, Any]) -> None:
+#: scheduling priority (``os.nice``) of the worker processes of background work (``submit_batches_actor``): at 19
+#: the kernel gives them a core only when the steps running meanwhile leave it idle, so they fill the gaps of
+#: single-threaded steps without slowing the steps that keep both cores busy
+BACKGROUND_NICE = 19
+
+
+def _start_actor(cls: type, kwargs: dict[str, Any], nice: int = 0) -> None:
     global _ACTOR
+    if nice:
+        os.nice(nice)
     _ACTOR = cls(**kwargs)
 
 
@@ -240,6 +310,32 @@ def _compact(table: pa.Table) -> pa.Buffer:
     return sink.getvalue()
 
 
+def _in_processes(
+    cls: type, table: pa.Table | LazyTable, batch_size: int, ctor_kwargs: dict[str, Any], n: int, nice: int = 0,
+    cancelled: threading.Event | None = None,
+) -> Iterator[pa.Table]:  # fmt: skip
+    """``cls`` over slices of ``table`` in ``n`` spawned worker processes (one instance each), outputs in order.
+
+    Slices are smaller than asked, at least four a worker, so that no worker is left alone with the last one, and
+    at most two a worker are in flight: the table is never pickled whole. Spawned, not forked: the driver holds
+    threads (FAISS, BLAS, Arrow) that a fork would copy mid-lock. ``cancelled`` set: no further slice is handed
+    out and the iteration ends early (the caller has given up on the result)."""
+    size = max(1, min(batch_size, -(-table.num_rows // (4 * n))))
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(n, mp_context=spawn, initializer=_start_actor, initargs=(cls, ctor_kwargs, nice)) as pool:
+        pending: deque[Future[pa.Table]] = deque()
+        for s in range(0, table.num_rows, size):
+            if cancelled is not None and cancelled.is_set():
+                for f in pending:
+                    f.cancel()
+                return
+            pending.append(pool.submit(_call_actor, _compact(table.slice(s, size))))
+            if len(pending) >= 2 * n:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
 class LocalExecutor(Executor):
     """Runs each step and its per-batch work on this machine, one slice after the other.
 
@@ -252,6 +348,10 @@ class LocalExecutor(Executor):
     """
 
     name = "local"
+
+    def __init__(self, *, quiet: bool = False, fail_after: str | None = None, workers: int | None = None) -> None:
+        super().__init__(quiet=quiet, fail_after=fail_after, workers=workers)
+        self._background: list[Pending] = []
 
     def map_batches(self, fn: Callable[[pa.Table], pa.Table], table: pa.Table, *, batch_size: int) -> pa.Table:
         """``fn`` over consecutive slices of ``batch_size`` rows (zero-copy), outputs concatenated in order."""
@@ -279,24 +379,39 @@ class LocalExecutor(Executor):
             for s in range(0, table.num_rows, batch_size):
                 yield actor(table.slice(s, batch_size))
             return
-        # smaller slices than asked, at least four a worker, so that no worker is left alone with the last one
-        size = max(1, min(batch_size, -(-table.num_rows // (4 * n))))
-        # spawned, not forked: the driver holds threads (FAISS, BLAS, Arrow) that a fork would copy mid-lock
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(
-            n, mp_context=spawn, initializer=_start_actor, initargs=(cls, ctor_kwargs or {})
-        ) as pool:
-            pending: deque[Future[pa.Table]] = deque()
-            for s in range(0, table.num_rows, size):  # two slices a worker in flight: never the whole table pickled
-                pending.append(pool.submit(_call_actor, _compact(table.slice(s, size))))
-                if len(pending) >= 2 * n:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
+        yield from _in_processes(cls, table, batch_size, ctor_kwargs or {}, n)
+
+    def submit_batches_actor(
+        self, cls: type, table: pa.Table | LazyTable, *, batch_size: int, ctor_kwargs: dict[str, Any] | None = None
+    ) -> Pending:
+        """Started now in the background when the class may run in worker processes (``_processes``): the workers
+        run at low priority (``BACKGROUND_NICE``), so the work soaks up the core that the single-threaded steps in
+        between leave idle (template mining, HDBSCAN, the driver's part of clustering) instead of waiting for a step
+        of its own. Otherwise it runs here when its result is asked for. Same slices, same order, same result.
+        ``close`` cancels background work nobody collected (a failed night)."""
+        n = self._processes(cls, table.num_rows, None)
+        if n <= 1:
+            return super().submit_batches_actor(cls, table, batch_size=batch_size, ctor_kwargs=ctor_kwargs)
+
+        def compute(p: Pending) -> pa.Table:
+            parts = _in_processes(cls, table, batch_size, ctor_kwargs or {}, n, BACKGROUND_NICE, p.cancelled)
+            return pa.concat_tables(list(parts))
+
+        pending = Pending(compute)
+        self._background.append(pending)
+        return pending.start()
+
+    def close(self) -> None:
+        """Cancel background work whose result was not collected (a failed night: its workers stop after the
+        slices they hold)."""
+        for p in self._background:
+            p.cancel()
+        self._background.clear()
 
     def _processes(self, cls: type, rows: int, concurrency: int | None) -> int:
-        """Worker processes for ``cls`` over ``rows`` rows: 1 (this process) unless the class allows processes and
-        the table is large enough (class doc); else one per core (``workers`` or ``concurrency`` cap it)."""
+        """Worker processes for ``cls`` over ``rows`` rows: 1 (this process) unless the class
+        allows processes and the table is large enough (class doc); else one per core (``workers`` or
+        ``concurrency`` cap it)."""
         if not getattr(cls, "processes", False) or rows < PROCESS_MIN_ROWS:
             return 1
         cores = os.cpu_count() or 1

@@ -95,10 +95,12 @@ def run(cfg: RunConfig) -> RunReport:
         sig = ex.step("minhash", steps.minhash, texts, tmpl, prev, ex=ex)
         emb = ex.step("embed", steps.embed, texts, tmpl, cfg.embedder, models, store.root, show_progress=not cfg.quiet,
                       ex=ex)  # fmt: skip
+        signals = steps.start_text_signals(texts, tmpl, emb, cfg, ex=ex)  # in the background on a local executor
         idx = ex.step("index", steps.index, texts, emb, prev)
         cl = ex.step("cluster", steps.cluster_texts, texts, tmpl, emb, idx, cfg.knn, cfg.min_cluster_size, ex=ex,
                     shard_rows=cfg.knn_shard_rows, prev=prev)  # fmt: skip
-        det = ex.step("score", steps.detect_campaigns, texts, tmpl, sig, emb, cl, prev, cfg, run_id, ex=ex, case=case)
+        det = ex.step("score", steps.detect_campaigns, texts, tmpl, sig, emb, cl, prev, cfg, run_id, ex=ex, case=case,
+                      text_signals=signals)  # fmt: skip
 
         report = RunReport(
             run_id=run_id,

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Iterable
 
 import numpy as np
+import pyarrow as pa
 
 #: Characters of a prompt that the hashing and embedding stages look at. MiniLM reads 256 word pieces (about
 #: 1,000 characters of English); MinHash gains nothing from more than a few thousand.
@@ -93,6 +94,17 @@ def mask(text: str) -> str:
         if low in s:
             s = s.replace(low, ph)
     return _REPEATS.sub(r"\1", s)
+
+
+class MaskBatches:
+    """``mask`` over batches of normalised texts (column ``norm``) to their skeletons (``skeleton``): an executor's
+    per-batch work. Pure Python per row, each skeleton from its own text, so a local executor runs it in worker
+    processes on a large table (``processes``): at 1M prompts, 504k texts took 13 s on one core."""
+
+    processes = True
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        return pa.table({"skeleton": pa.array([mask(t) for t in batch["norm"].to_pylist()], pa.string())})
 
 
 def text_hash(text: str) -> bytes:
