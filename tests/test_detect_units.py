@@ -409,17 +409,10 @@ def test_a_question_format_many_cohorts_share_does_not_match_a_campaign() -> Non
 def test_text_signals_in_worker_processes_are_the_ones_computed_here(monkeypatch) -> None:
     """A local executor runs the per-text signals in one worker process per core on a large table
     (``engine.executor.PROCESS_MIN_ROWS``, lowered here): the same rows out, in order, as computed in this process;
-    and started ahead (``submit_text_signals``, as the pipeline does after templates and embed) the same signals."""
+    and started ahead (``submit_text_signals``, as the pipeline does after embed) the same signals."""
     import engine.executor as executor
     from engine.batches import vector_column
-    from engine.detect.signals import (
-        SIGNAL_BATCH,
-        TextSignalBatches,
-        WordingBatches,
-        submit_text_signals,
-        submit_wording_signals,
-        text_signals,
-    )
+    from engine.detect.signals import SIGNAL_BATCH, TextSignalBatches, submit_text_signals, text_signals
 
     rng = np.random.default_rng(0)
     words = ["explain", "step by step", "your reasoning", "bonjour", "le", "chat", "what is", "2 + 2", "def f(x):",
@@ -431,28 +424,21 @@ def test_text_signals_in_worker_processes_are_the_ones_computed_here(monkeypatch
     ctor = {"exemplars": rng.normal(size=(5, 8)).astype(np.float32), "owner": np.arange(5) % 3, "min_sim": 0.1,
             "embedder": None}  # fmt: skip
     ex = executor.LocalExecutor(quiet=True, workers=2)
-    here = [ex.map_batches_actor(c, table, batch_size=SIGNAL_BATCH, ctor_kwargs=k)
-            for c, k in ((WordingBatches, None), (TextSignalBatches, ctor))]  # fmt: skip
+    here = ex.map_batches_actor(TextSignalBatches, table, batch_size=SIGNAL_BATCH, ctor_kwargs=ctor)
     monkeypatch.setattr(executor, "PROCESS_MIN_ROWS", 1000)
     assert ex._processes(TextSignalBatches, table.num_rows, None) == 2
-    assert ex._processes(WordingBatches, table.num_rows, None) == 2
-    for (c, k), h in zip(((WordingBatches, None), (TextSignalBatches, ctor)), here, strict=True):
-        assert ex.map_batches_actor(c, table, batch_size=SIGNAL_BATCH, ctor_kwargs=k).equals(h)
-    assert here[0].num_rows == 3000 and here[0]["marker:reasoning"].to_numpy().any()
+    there = ex.map_batches_actor(TextSignalBatches, table, batch_size=SIGNAL_BATCH, ctor_kwargs=ctor)
+    assert there.equals(here) and here.num_rows == 3000 and here["marker:reasoning"].to_numpy().any()
     # started ahead of the step that reads them, in the background, at low priority: the same rows
     pending = ex.submit_batches_actor(TextSignalBatches, table, batch_size=SIGNAL_BATCH, ctor_kwargs=ctor)
     assert ex._background == [pending]
-    assert pending.result().equals(here[1])
+    assert pending.result().equals(here)
 
     class Embedder:
         name = None
 
-        def encode(self, texts: list[str]) -> np.ndarray:
-            return rng.normal(size=(len(texts), 8)).astype(np.float32)
-
     monkeypatch.setattr("engine.detect.signals.exemplar_vectors", lambda _: (ctor["exemplars"], ctor["owner"]))
-    wording = submit_wording_signals(norm, payload, ex)
-    ahead = submit_text_signals(norm, payload, vecs, Embedder(), executor=ex, wording=wording).result()
+    ahead = submit_text_signals(norm, payload, vecs, Embedder(), executor=ex).result()
     ctx = SimpleNamespace(norm=norm, payload=payload, payload_vectors=vecs, embedder=Embedder(), executor=None)
     monkeypatch.setattr(executor, "PROCESS_MIN_ROWS", 10**9)
     now = text_signals(ctx)  # in this process, nothing started ahead

@@ -101,41 +101,15 @@ def nearest_area(vectors: np.ndarray, exemplars: np.ndarray, owner: np.ndarray, 
     return np.where(ok, best, -1).astype(np.int64)
 
 
-class WordingBatches:
-    """The per-text signals that read the wording alone: which markers a text and its payload carry, and whether
-    the payload is not English. Called on batches with ``norm`` and ``payload`` (strings, payload "" when the text
-    is not templated), it returns ``foreign`` and one ``marker:NAME`` and ``pmarker:NAME`` column per marker. They
-    need nothing the embed step makes."""
-
-    #: pure Python per text (markers, language): a local executor may run it in worker processes
-    processes = True
-
-    def __call__(self, batch: pa.Table) -> pa.Table:
-        norm = batch.column("norm").to_pylist()
-        payloads = [p or t for p, t in zip(batch.column("payload").to_pylist(), norm, strict=True)]
-        marks = [markers_of(t) for t in norm]
-        # a payload is a part of its text: a marker the whole text lacks is not looked for in it again (the one
-        # difference, a match the normaliser's folding of the slot's whitespace makes, was 1 text in 114k on public4)
-        pmarks = [
-            m if p == t or not any(m.values()) else markers_of(p, among=m)
-            for p, t, m in zip(payloads, norm, marks, strict=True)
-        ]
-        out = {"foreign": np.array([language_of(p) != "en" for p in payloads], dtype=bool)}
-        out.update({f"marker:{m}": np.array([d[m] for d in marks], dtype=bool) for m in MARKERS})
-        out.update({f"pmarker:{m}": np.array([d[m] for d in pmarks], dtype=bool) for m in MARKERS})
-        return pa.table(out)
-
-
 class TextSignalBatches:
-    """The per-text signals that read the payload's vector: its capability area and how likely it is a probe. A
-    worker's state: the probe model and the class exemplars.
+    """The per-text signals of one batch of texts: a worker's state (the probe model and the class exemplars).
 
-    Called on batches with ``payload`` (strings, "" when the text is not templated: then ``norm`` is the payload)
-    and ``v`` (the payloads' vectors as fixed-size lists), it returns ``area`` and ``probe``. Every output depends on
-    its own row only, so batching never changes a result.
+    Called on batches with ``norm`` and ``payload`` (strings, payload "" when the text is not templated) and ``v``
+    (the payloads' vectors as fixed-size lists), it returns ``area``, ``foreign``, ``probe`` and one ``marker:NAME``
+    column per marker. Every output depends on its own row only, so batching never changes a result.
     """
 
-    #: pure Python per text (the probe model's n-grams): a local executor may run it in worker processes
+    #: pure Python per text (markers, language, n-grams): a local executor may run it in worker processes
     processes = True
 
     def __init__(self, exemplars: np.ndarray, owner: np.ndarray, min_sim: float, embedder: str | None) -> None:
@@ -146,90 +120,84 @@ class TextSignalBatches:
         norm = batch.column("norm").to_pylist()
         payloads = [p or t for p, t in zip(batch.column("payload").to_pylist(), norm, strict=True)]
         v = column_matrix(batch.column("v"))
+        marks = [markers_of(t) for t in norm]
+        # a payload is a part of its text: a marker the whole text lacks is not looked for in it again (the one
+        # difference, a match the normaliser's folding of the slot's whitespace makes, was 1 text in 114k on public4)
+        pmarks = [
+            m if p == t or not any(m.values()) else markers_of(p, among=m)
+            for p, t, m in zip(payloads, norm, marks, strict=True)
+        ]
         with one_blas_thread():  # an area at its threshold must not depend on where the batch ran
             area = nearest_area(v, self.exemplars, self.owner, self.min_sim)
-        probe = np.asarray(self.model.probe_probability(payloads, v, self.embedder), dtype=np.float32)
-        return pa.table({"area": area, "probe": probe})
+        out = {
+            "area": area,
+            "foreign": np.array([language_of(p) != "en" for p in payloads], dtype=bool),
+            "probe": np.asarray(self.model.probe_probability(payloads, v, self.embedder), dtype=np.float32),
+        }
+        out.update({f"marker:{m}": np.array([d[m] for d in marks], dtype=bool) for m in MARKERS})
+        out.update({f"pmarker:{m}": np.array([d[m] for d in pmarks], dtype=bool) for m in MARKERS})
+        return pa.table(out)
 
 
 class PendingTextSignals:
-    """Text signals started ahead of the scoring step (``submit_wording_signals``, then ``submit_text_signals``):
-    ``result()`` waits for both parts."""
+    """Text signals started ahead of the scoring step (``submit_text_signals``): ``result()`` waits for them."""
 
-    def __init__(self, wording: Pending, vectors: Pending) -> None:
-        self._wording, self._vectors = wording, vectors
+    def __init__(self, pending: Pending) -> None:
+        self._pending = pending
         self._ts: TextSignals | None = None
 
     def result(self) -> TextSignals:
         if self._ts is None:
-            w, v = self._wording.result(), self._vectors.result()
+            out = self._pending.result()
             self._ts = TextSignals(
-                area=v.column("area").to_numpy(),
-                foreign=w.column("foreign").to_numpy(zero_copy_only=False),
-                markers={m: w.column(f"marker:{m}").to_numpy(zero_copy_only=False) for m in MARKERS},
-                probe=v.column("probe").to_numpy(),
-                payload_markers={m: w.column(f"pmarker:{m}").to_numpy(zero_copy_only=False) for m in MARKERS},
+                area=out.column("area").to_numpy(),
+                foreign=out.column("foreign").to_numpy(zero_copy_only=False),
+                markers={m: out.column(f"marker:{m}").to_numpy(zero_copy_only=False) for m in MARKERS},
+                probe=out.column("probe").to_numpy(),
+                payload_markers={m: out.column(f"pmarker:{m}").to_numpy(zero_copy_only=False) for m in MARKERS},
             )
         return self._ts
 
 
-def _texts(norm: list[str], payload: list[str], payload_vectors: np.ndarray | None = None) -> LazyTable:
-    """The texts (and the payloads' vectors) as rows built into Arrow a slice at a time (``LazyTable``)."""
-
-    def rows(a: int, b: int) -> pa.Table:
-        cols = {
-            "norm": pa.array(norm[a:b], pa.string()),
-            "payload": pa.array([p or "" for p in payload[a:b]], pa.string()),
-        }
-        if payload_vectors is not None:
-            cols["v"] = vector_column(payload_vectors[a:b])
-        return pa.table(cols)
-
-    return LazyTable(len(norm), rows)
-
-
-def submit_wording_signals(norm: list[str], payload: list[str], executor: Executor | None = None) -> Pending:
-    """``WordingBatches`` over every text, started now (``Executor.submit_batches_actor``; a local executor
-    computes them in the background). They could start once the templates have given each text its payload, but
-    on two cores that slowed MinHash and embedding more than it saved (``engine.pipeline.steps.start_text_signals``),
-    so the pipeline starts them with the rest, after embed."""
-    from engine.executor import LocalExecutor
-
-    ex = executor or LocalExecutor(quiet=True)
-    return ex.submit_batches_actor(WordingBatches, _texts(norm, payload), batch_size=SIGNAL_BATCH)
-
-
 def submit_text_signals(
     norm: list[str], payload: list[str], payload_vectors: np.ndarray, embedder: Any, s: DetectSettings = DEFAULTS,
-    executor: Executor | None = None, wording: Pending | None = None,
+    executor: Executor | None = None,
 ) -> PendingTextSignals:  # fmt: skip
-    """``text_signals`` started now, collected later: the vector part reads the payloads' vectors, known once the
-    embed step is done, so the pipeline starts it then and a local executor runs it in the background while the
-    index and clusters are built (``Executor.submit_batches_actor``). ``wording``: the wording part, if it was
-    started earlier (``submit_wording_signals``)."""
+    """``text_signals`` started now, collected later (``Executor.submit_batches_actor``): they read only the texts,
+    their payloads and the payloads' vectors, all known once the embed step is done, so the pipeline starts them
+    then and a local executor runs them in the background while the index and clusters are built. The rows are
+    made into Arrow a slice at a time (``LazyTable``): only the slices in flight exist as a second copy."""
     from engine.executor import LocalExecutor
 
-    ex = executor or LocalExecutor(quiet=True)
-    wording = wording or submit_wording_signals(norm, payload, ex)
     exemplars, owner = exemplar_vectors(embedder)
+
+    def rows(a: int, b: int) -> pa.Table:
+        return pa.table(
+            {
+                "norm": pa.array(norm[a:b], pa.string()),
+                "payload": pa.array([p or "" for p in payload[a:b]], pa.string()),
+                "v": vector_column(payload_vectors[a:b]),
+            }
+        )
+
     ctor = {
         "exemplars": exemplars,
         "owner": owner,
         "min_sim": s.min_area_sim,
         "embedder": getattr(embedder, "name", None),
     }
-    table = _texts(norm, payload, payload_vectors)
-    return PendingTextSignals(
-        wording, ex.submit_batches_actor(TextSignalBatches, table, batch_size=SIGNAL_BATCH, ctor_kwargs=ctor)
-    )
+    ex = executor or LocalExecutor(quiet=True)
+    pending = ex.submit_batches_actor(TextSignalBatches, LazyTable(len(norm), rows), batch_size=SIGNAL_BATCH,
+                                      ctor_kwargs=ctor)  # fmt: skip
+    return PendingTextSignals(pending)
 
 
 def text_signals(ctx: Context, s: DetectSettings = DEFAULTS) -> TextSignals:
     """Capability area of each text's payload, whether it is not English, which markers it carries, and how likely
     it is a capability probe (the content model reads the payload: the question, not the wrapper).
 
-    Per text and independent of the others, so computed in batches through the context's executor (Ray actors on
-    Ray): ``WordingBatches`` for what reads the wording, ``TextSignalBatches`` for what reads the vectors.
+    Per text and independent of the others, so computed in batches through the context's executor (Ray tasks on
+    Ray), one ``TextSignalBatches`` per worker.
     """
     return submit_text_signals(ctx.norm, ctx.payload, ctx.payload_vectors, ctx.embedder, s, ctx.executor).result()
 

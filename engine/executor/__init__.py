@@ -57,8 +57,7 @@ What stays on the driver, whatever the executor, and what it costs (n = window p
 * per-account signals, profiles, cohorts and campaign scoring (``engine.detect``): vectorised group-bys over the
   window's arrays, O(n) time, O(n + accounts) memory; profile HDBSCAN over accounts (thousands). Not the per-text
   signals (capability area, language, markers, probe probability), which are ``submit_batches_actor`` work
-  (``engine.detect.signals.WordingBatches`` and ``TextSignalBatches``), nor the plain per-account aggregates
-  (below).
+  (``engine.detect.signals.TextSignalBatches``), nor the plain per-account aggregates (below).
 
 LSH buckets by a distributed sort (``engine.text.minhash.lsh_pairs_sorted``, on a distributed executor): one
 ``map_batches`` computes each signature's whole-row key and its 32 band keys; one ``map_sorted`` sorts the
@@ -409,9 +408,8 @@ class LocalExecutor(Executor):
         self._background.clear()
 
     def _processes(self, cls: type, rows: int, concurrency: int | None) -> int:
-        """Worker processes for ``cls`` over ``rows`` rows: 1 (this process) unless the class
-        allows processes and the table is large enough (class doc); else one per core (``workers`` or
-        ``concurrency`` cap it)."""
+        """Worker processes for ``cls`` over ``rows`` rows: 1 (this process) unless the class allows processes and
+        the table is large enough (class doc); else one per core (``workers`` or ``concurrency`` cap it)."""
         if not getattr(cls, "processes", False) or rows < PROCESS_MIN_ROWS:
             return 1
         cores = os.cpu_count() or 1
