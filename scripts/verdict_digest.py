@@ -74,7 +74,39 @@ def measure(work: Path, config: Path = CONFIG) -> dict:
         [sys.executable, str(BENCH / "score.py"), str(log), str(work / "export" / "accounts.csv")],
         check=True, capture_output=True, text=True,
     ).stdout.strip().splitlines()  # fmt: skip
-    return {**digest_of(rows), "score": score[-1], "groups": [g.strip() for g in score if "flagged" in g]}
+    return {
+        **digest_of(rows),
+        "log": log_fingerprint(log),
+        "score": score[-1],
+        "groups": [g.strip() for g in score if "flagged" in g],
+    }
+
+
+def log_fingerprint(log: Path) -> str:
+    """sha256 of the generated log's prompts and accounts files: the digest log is made by ../shared/bench from
+    ../shared/corpora, which the project does not own, and both have changed under it (627101b re-recorded a
+    digest that moved with the engine unchanged). Pinned beside the verdicts, it says which of the two moved."""
+    h = hashlib.sha256()
+    for name in ("prompts.jsonl", "accounts.jsonl"):
+        h.update((log / name).read_bytes())
+    return h.hexdigest()
+
+
+def explain(diffs: list[str], got: dict, want: dict) -> str:
+    """The differences, headed by what they mean: the engine's verdicts moved on the same log, or the log itself
+    regenerates differently (then the engine may not have moved: run the last landed commit on it to see)."""
+    if got.get("log") != want.get("log"):
+        head = (
+            "the digest log regenerates differently from the one recorded (../shared/bench or its corpora changed): "
+            "run the last landed commit on it; if it gives the same verdicts, the engine did not move, and "
+            "`python scripts/verdict_digest.py --update` records the new log with that reason"
+        )
+    else:
+        head = (
+            "the verdicts of scripts/configs/digest.json moved on the same log; if that is intended, run "
+            "`python scripts/verdict_digest.py --update` and commit tests/verdict_digest.json with the reason"
+        )
+    return head + ":\n  " + "\n  ".join(diffs)
 
 
 def differences(got: dict, want: dict) -> list[str]:
@@ -103,8 +135,8 @@ def main() -> int:
         return 0
     want = json.loads(EXPECTED.read_text()) if EXPECTED.exists() else {}
     diffs = differences(got, want)
-    for d in diffs:
-        print(d, file=sys.stderr)
+    if diffs:
+        print(explain(diffs, got, want), file=sys.stderr)
     return 1 if diffs else 0
 
 

@@ -40,15 +40,29 @@ def test_verdict_lines_say_grouping_not_ids() -> None:
     assert vd.verdict_lines(a)[0] == "x,1,x,0.9123"
 
 
+def test_a_failure_says_whether_the_engine_or_the_log_moved(tmp_path: Path) -> None:
+    """The digest log comes from ../shared, which can change under the project: a failure says which one moved."""
+    vd = _script()
+    for name, text in (("prompts.jsonl", '{"prompt_id": "p1"}\n'), ("accounts.jsonl", '{"account_id": "a"}\n')):
+        (tmp_path / name).write_text(text)
+    log = vd.log_fingerprint(tmp_path)
+    assert len(log) == 64
+    (tmp_path / "accounts.jsonl").write_text('{"account_id": "b"}\n')
+    assert vd.log_fingerprint(tmp_path) != log
+    want = {"digest": "d1", "log": log, "flagged": 2}
+    engine = {"digest": "d2", "log": log, "flagged": 1}
+    msg = vd.explain(vd.differences(engine, want), engine, want)
+    assert msg.startswith("the verdicts of scripts/configs/digest.json moved on the same log")
+    assert "flagged: expected 2, got 1" in msg
+    shared = {"digest": "d2", "log": "other", "flagged": 1}
+    msg = vd.explain(vd.differences(shared, want), shared, want)
+    assert msg.startswith("the digest log regenerates differently") and "log: expected" in msg
+
+
 @pytest.mark.slow
 def test_verdicts_of_the_digest_log_are_the_pinned_ones(shared_dir: Path, tmp_path: Path) -> None:
     vd = _script()
     want = json.loads(vd.EXPECTED.read_text())
     got = vd.measure(tmp_path)
     diffs = vd.differences(got, want)
-    assert not diffs, (
-        "the verdicts of scripts/configs/digest.json moved:\n  "
-        + "\n  ".join(diffs)
-        + "\nif that is intended, run `python scripts/verdict_digest.py --update` and commit "
-        "tests/verdict_digest.json with the reason in the commit message"
-    )
+    assert not diffs, vd.explain(diffs, got, want)
