@@ -62,3 +62,25 @@ def test_the_executor_times_each_step_and_fails_where_told() -> None:
     with pytest.raises(InjectedFailure):
         ex.step("second", lambda: None)
     assert set(ex.timings) == {"first", "second"} and all(v >= 0 for v in ex.peak_rss_mb.values())
+
+
+def test_masks_in_worker_processes_are_the_ones_computed_here(monkeypatch) -> None:
+    """On a large table a local executor masks the texts in one worker process per core
+    (``engine.executor.PROCESS_MIN_ROWS``, lowered here), in smaller slices than asked: the same skeletons, in order,
+    as one batch in this process."""
+    import pyarrow as pa
+
+    import engine.executor as executor
+    from engine.text.normalize import MaskBatches
+
+    rng = np.random.default_rng(3)
+    words = ["explain", "the", "tax", "form", "step by step", "def f(x):", "return 2 ** 10", "bonjour", "le chat",
+             "https://example.com/a?b=1", "mail me at a@b.co", "推理过程", "42", "3.14", "```py\nprint(1)\n```"]  # fmt: skip
+    texts = [" ".join(rng.choice(words, size=int(rng.integers(1, 30)))) for _ in range(3000)]
+    table = pa.table({"norm": pa.array(texts)})
+    ex = LocalExecutor(quiet=True, workers=2)
+    here = ex.map_batches_actor(MaskBatches, table, batch_size=4096)
+    monkeypatch.setattr(executor, "PROCESS_MIN_ROWS", 1000)
+    assert ex._processes(MaskBatches, table.num_rows, None) == 2
+    assert ex.map_batches_actor(MaskBatches, table, batch_size=4096).equals(here) and here.num_rows == 3000
+    assert "<URL>" in " ".join(here["skeleton"].to_pylist())

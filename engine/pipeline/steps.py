@@ -412,7 +412,7 @@ def start_text_signals(texts: Texts, tmpl: Templates, emb: Embedded, cfg: RunCon
     their inputs exist (after embed): a local executor computes them in the background while the index and the
     clusters are built, which left a core idle for much of their time (measured at 1M prompts, public3 --scale 7:
     ~45 idle core-seconds in the cluster step, against ~60 core-seconds of text signals; the score step went
-    62 -> 37 s, the night 333 -> 309 s wall, the same verdicts). Starting the markers and language in a pass of
+    62 -> 37 s, the night 333 -> 309 and 316 s wall in two runs, the same verdicts). Starting the markers and language in a pass of
     their own after the templates was measured slower: MinHash and embed lost more (+15 s) than scoring gained."""
     return submit_text_signals(texts.norm, tmpl.result.payload, emb.payload_vectors, emb.embedder, cfg.detect, ex)
 
