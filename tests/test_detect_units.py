@@ -482,3 +482,47 @@ def test_pending_work_runs_where_asked_and_raises_what_it_raised() -> None:
 class _Doubler:
     def __call__(self, batch: pa.Table) -> pa.Table:
         return pa.table({"x": [v * 2 for v in batch["x"].to_pylist()]})
+
+
+def test_a_bespoke_tool_set_links_accounts_and_a_crowds_links_little() -> None:
+    """Six accounts share one tool-schema set and nothing else (their own prompts, no wrapper); forty send a public
+    product's tool set. The bespoke set links its six at cosine 1; without tools the weights are what the wrapper
+    segments alone give."""
+    import json
+
+    from engine.detect.cohorts import account_segment_weights
+
+    n_acc = 50
+    acc = np.repeat(np.arange(n_acc), 2)
+    tools_hash = np.where(acc < 6, "aa11", np.where(acc < 46, "bb22", ""))
+    meta = [json.dumps({"api_key_id": "k", "chat": {"tools_hash": h or None, "kind": "user"}}) for h in tools_hash]
+    ctx = Context(
+        window=pa.table({"meta": pa.array(meta, pa.string())}), accounts=pa.table({}), text_row=np.arange(2 * n_acc),
+        account_codes=acc, account_names=[f"a{i}" for i in range(n_acc)], norm=[], template_id=np.zeros(0),
+        template=[], payload=[], payload_vectors=np.zeros((0, 1)), payload_group=np.zeros(0), text_cluster=np.zeros(0),
+        embedder=None,
+    )  # fmt: skip
+    assert (ctx.tool_set[acc < 6] == ctx.tool_set[0]).all() and (ctx.tool_set[acc >= 46] == -1).all()
+    assert list(ctx.tool_set_accounts) == [6, 40]  # codes in order of first appearance
+    assert ctx.tool_set_named(int(ctx.tool_set[0])) == ("aa11", [])
+    t = sp.csr_matrix((2 * n_acc, 1), dtype=np.float32)  # no wrapper segment anywhere
+    n_prompts = np.full(n_acc, 2)
+    w = account_segment_weights(ctx, n_prompts, t, ctx.tool_set)
+    sims = (w @ w.T).toarray()
+    assert np.allclose(sims[:6, :6], 1.0) and np.allclose(sims[:6, 6:], 0.0)
+    # the crowd's set is in 40 of 50 accounts: idf log(51/41) against log(51/7) for the bespoke one
+    assert w[0].max() == pytest.approx(1.0) and np.allclose(sims[6:46, 6:46], 1.0)
+    assert (account_segment_weights(ctx, n_prompts, t).toarray() == 0).all()  # tools left out: nothing links
+
+
+def test_chat_hashes_are_read_from_meta_keys_only() -> None:
+    import json
+
+    from engine.ingest.records import chat_hashes
+
+    meta = pa.chunked_array([[
+        json.dumps({"chat": {"tools_hash": "ab12", "system_hash": None}}), None, "{}",
+        json.dumps({"note": 'pasted: "tools_hash": "ff00"'}),  # inside a string: escaped quotes, no key
+        json.dumps({"chat": {"tools_hash": None}}),
+    ]])  # fmt: skip
+    assert chat_hashes(meta, "tools_hash").to_pylist() == ["ab12", None, None, None, None]

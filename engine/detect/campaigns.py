@@ -332,6 +332,7 @@ def _score_cohort(
     top_template = float(np.asarray(t[rows].sum(axis=0)).max() / len(pidx)) if t.nnz else 0.0
     wrapped = float((ctx.template_id[rows] != 0).mean())
     names = sorted(ctx.account_names[a] for a in members)
+    tools = _tool_sets(ctx, pidx)
     strong = strength >= s.min_member_strength  # typical enough of the cohort to be flagged with it
     typical = int(strong.sum())
     profiled = (int((prof.rows_of(members) >= 0).sum()), len(prof.accounts))
@@ -382,9 +383,12 @@ def _score_cohort(
                 "size": disc.size,
                 "copied": disc.distinct,
                 "transparent_org": disc.transparent,
+                "tool_sets": tools,
             }
         ),
-        "reasons": json.dumps(explain.reasons(n, len(pidx), wrapped, top_template, prov, cont, beh, carried, pop, s)),
+        "reasons": json.dumps(
+            explain.reasons(n, len(pidx), wrapped, top_template, prov, cont, beh, carried, pop, s, tools)
+        ),
         "mitigations": json.dumps(
             explain.mitigations(n, prov, cont, beh, disc, profiled, s, typical, score >= s.flag_score)
         ),
@@ -404,6 +408,30 @@ def _score_cohort(
 
 def _surprise(x: Surprise) -> dict[str, float]:
     return {"observed": round(x.observed, 4), "expected": round(x.expected, 4), "d": round(x.d, 2), "z": round(x.z, 1)}
+
+
+def _tool_sets(ctx: Context, pidx: np.ndarray, top: int = 3) -> list[dict]:
+    """The tool-schema sets the cohort's accounts send, commonest first: how many of its accounts send each, how
+    many of the log's, and the tools' names (a chat log's agent requests; empty for a log without tools)."""
+    codes = ctx.tool_set[pidx]
+    on = codes >= 0
+    if not on.any():
+        return []
+    n_acc = len(ctx.account_names)
+    pairs = np.unique(codes[on] * n_acc + ctx.account_codes[pidx[on]])
+    sets, accounts = np.unique(pairs // n_acc, return_counts=True)
+    out = []
+    for i in np.lexsort((sets, -accounts))[:top]:
+        digest, names = ctx.tool_set_named(int(sets[i]))
+        out.append(
+            {
+                "tools_hash": digest,
+                "tools": names,
+                "accounts": int(accounts[i]),
+                "log_accounts": int(ctx.tool_set_accounts[sets[i]]),
+            }
+        )
+    return out
 
 
 def _top_templates(ctx: Context, pidx: np.ndarray, top: int = 3) -> list[str]:

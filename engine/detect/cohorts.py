@@ -60,20 +60,32 @@ def segment_matrix(template: list[str]) -> sp.csr_matrix:
     return sp.csr_matrix((data, (rows, cols)), shape=(len(template), max(len(seg_id), 1)))
 
 
-def account_segment_weights(ctx: Context, n_prompts: np.ndarray, t: sp.csr_matrix) -> sp.csr_matrix:
-    """Rows: accounts; columns: wrapper segments; L2-normalised tf-idf of the segments in the account's prompts.
+def account_segment_weights(
+    ctx: Context, n_prompts: np.ndarray, t: sp.csr_matrix, tools: np.ndarray | None = None
+) -> sp.csr_matrix:
+    """Rows: accounts; columns: wrapper segments, then the tool-schema sets of ``tools`` (a code per prompt, -1 for
+    none); L2-normalised tf-idf of them in the account's prompts.
 
-    Each prompt carries a total weight of one, split over its segments, so a long text pasted by two people (thirty
-    shared sentences) counts as one shared prompt, not thirty, and cannot outweigh a wrapper used all night.
+    Each prompt carries a total weight of one, split over its segments and its tool set, so a long text pasted by
+    two people (thirty shared sentences) counts as one shared prompt, not thirty, and cannot outweigh a wrapper used
+    all night. A tool set is one more wrapper of an agent's request: an operation that gives every account its own
+    system prompt but one bespoke set of tools still shares that set, and a public product's tool set sent by
+    hundreds of unrelated accounts weighs as little as a stock system prompt (its idf), the crowd then judged
+    against random crowds like any other.
     """
     n_acc = len(n_prompts)
     per_text = np.asarray(t.sum(axis=1)).ravel()
-    t_norm = sp.diags(1 / np.maximum(per_text, 1)) @ t
-    p = sp.csr_matrix(
-        (np.ones(len(ctx.text_row), dtype=np.float32), (ctx.account_codes, ctx.text_row)),
-        shape=(n_acc, t.shape[0]),
-    )
-    a = (p @ t_norm).tocsr()
+    has_tools = tools is not None and bool((tools >= 0).any())
+    per_prompt = per_text[ctx.text_row] + (tools >= 0 if has_tools else 0)
+    share = 1 / np.maximum(per_prompt, 1.0)
+    p = sp.csr_matrix((share, (ctx.account_codes, ctx.text_row)), shape=(n_acc, t.shape[0]))
+    a = p @ t
+    if has_tools:
+        assert tools is not None
+        on = tools >= 0
+        by_tool = sp.csr_matrix((share[on], (ctx.account_codes[on], tools[on])), shape=(n_acc, int(tools.max()) + 1))
+        a = sp.hstack([a, by_tool])
+    a = a.tocsr()
     acc_per_seg = np.asarray((a > 0).sum(axis=0)).ravel()
     idf = np.log((n_acc + 1) / (acc_per_seg + 1))
     a = sp.diags(1 / np.maximum(n_prompts, 1)) @ a @ sp.diags(idf)
@@ -125,9 +137,11 @@ def link_accounts(
     """Cohort label per account (-1: none) and the accounts' wrapper profiles: HDBSCAN over the account graph
     (``wrappers`` / ``cards`` False leave that kind of link out, for the ablation table)."""
     n_acc = len(acc.n_prompts)
-    w = account_segment_weights(ctx, acc.n_prompts, t)
+    # linked by wrapper segments and tool sets; the cohort's wrapper profile (returned) is its segments alone
+    linking = account_segment_weights(ctx, acc.n_prompts, t, ctx.tool_set if wrappers else None)
+    w = linking[:, : t.shape[1]].tocsr()
     empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
-    parts = [wrapper_edges(w, s) if wrappers else empty, payment_edges(acc.payment, s) if cards else empty]
+    parts = [wrapper_edges(linking, s) if wrappers else empty, payment_edges(acc.payment, s) if cards else empty]
     r, c, d = (np.concatenate([p[i] for p in parts]) for i in range(3))
     linked = np.unique(np.concatenate([r, c]))
     if len(linked) < s.min_cohort:

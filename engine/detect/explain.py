@@ -33,9 +33,12 @@ def _versus(x: Surprise, n: int, pct: bool = True) -> str:
 
 def reasons(
     n: int, n_prompts: int, wrapped: float, top_template: float, prov: Provenance, cont: Content, beh: Behaviour,
-    carried: dict[str, float], pop: Population, s: DetectSettings,
+    carried: dict[str, float], pop: Population, s: DetectSettings, tool_sets: list[dict] | None = None,
 ) -> list[str]:  # fmt: skip
     """Human-readable evidence lines, strongest first, each with its numbers.
+
+    ``tool_sets``: the tool-schema sets its accounts send (``accounts`` of the cohort, ``log_accounts`` in all,
+    ``tools`` their names), commonest first, as the campaign's evidence holds them.
 
     The second line says which evidence families carried the score (weight x evidence of each), so an analyst
     sees at once whether content, behaviour or provenance made the case; each statistic is said against what random
@@ -61,6 +64,13 @@ def reasons(
         out.append(
             f"{wrapped:.0%} of prompts carry wrapper text shared across accounts; its commonest sentence is in "
             f"{top_template:.0%}"
+        )
+    top = (tool_sets or [None])[0]
+    if top is not None and top["accounts"] >= 2 and top["accounts"] >= s.say_wrapped * n:
+        names = ", ".join(top["tools"][:6]) + (", ..." if len(top["tools"]) > 6 else "")
+        out.append(
+            f"{top['accounts'] / n:.0%} of accounts send one tool-schema set ({names}); "
+            f"{top['log_accounts'] - top['accounts']} accounts outside the cohort send it"
         )
     if prov.shared_pay > 0:
         out.append(f"{prov.shared_pay:.0%} of accounts share a payment fingerprint ({prov.n_cards} cards)")

@@ -10,7 +10,9 @@ reductions), so the stage is linear in prompts.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,7 +23,7 @@ from engine.batches import LazyTable, column_matrix, one_blas_thread, vector_col
 from engine.detect.content_model import ProbeModel
 from engine.detect.settings import DEFAULTS, DetectSettings
 from engine.detect.taxonomy import CAPABILITY_AREAS, MARKERS, ORDINARY_CLASSES, language_of, markers_of
-from engine.ingest.records import epoch_seconds
+from engine.ingest.records import chat_hashes, epoch_seconds
 
 if TYPE_CHECKING:
     from engine.executor import Executor, Pending
@@ -54,6 +56,39 @@ class Context:
     @property
     def embedder_name(self) -> str | None:
         return getattr(self.embedder, "name", None)
+
+    @cached_property
+    def tool_set(self) -> np.ndarray:
+        """Per prompt of the window, the code of its request's tool-schema set (-1: a request without tools, or a
+        log without chat structure), from the hash ingest keeps (``engine.ingest.envelopes.chat_text``)."""
+        if "meta" not in self.window.column_names or not self.window.num_rows:
+            return np.full(self.window.num_rows, -1, np.int64)
+        codes = pc.dictionary_encode(chat_hashes(self.window["meta"], "tools_hash")).indices
+        return pc.fill_null(codes, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+    @cached_property
+    def tool_set_accounts(self) -> np.ndarray:
+        """Per tool-schema set (code of ``tool_set``), how many of the log's accounts send it."""
+        on = self.tool_set >= 0
+        if not on.any():
+            return np.zeros(0, np.int64)
+        pairs = np.unique(self.tool_set[on] * len(self.account_names) + self.account_codes[on])
+        return np.bincount(pairs // len(self.account_names), minlength=int(self.tool_set.max()) + 1)
+
+    @cached_property
+    def _tool_set_first(self) -> np.ndarray:
+        """Per tool-schema set, the first prompt row that sends it."""
+        on = np.flatnonzero(self.tool_set >= 0)
+        codes, first = np.unique(self.tool_set[on], return_index=True)
+        out = np.zeros(int(codes.max()) + 1 if len(codes) else 0, np.int64)
+        out[codes] = on[first]
+        return out
+
+    def tool_set_named(self, code: int) -> tuple[str, list[str]]:
+        """One tool-schema set's hash and its tools' names, from the first request that sends it."""
+        row = int(self._tool_set_first[code])
+        chat = json.loads(self.window["meta"][row].as_py() or "{}").get("chat") or {}
+        return str(chat.get("tools_hash") or ""), [str(x) for x in chat.get("tools") or []]
 
 
 @dataclass
