@@ -2,7 +2,7 @@
 """Detection benchmark: build a labelled log, run promptsim on it, score the account verdicts.
 
     python scripts/bench_detection.py [CONFIG.json ...] [--work DIR] [--embedder static|minilm] [--scale X]
-                                      [--no-accounts] [--ablate]
+                                      [--format flat|openai|anthropic] [--no-accounts] [--ablate]
 
 For each config (default: ../shared/bench/public.json) it runs ``make_logs.py CONFIG DIR/log``, then
 ``promptsim run`` over the log (and its account table, unless ``--no-accounts``) into a fresh store,
@@ -79,7 +79,11 @@ def ablate(ctx, settings, log: Path, work: Path) -> str:  # noqa: ANN001 - Conte
     return "\n".join(lines)
 
 
-def bench(config: Path, work: Path, embedder: str, scale: float, accounts: bool, do_ablate: bool) -> str:
+def bench(
+    config: Path, work: Path, embedder: str, scale: float, accounts: bool, do_ablate: bool, fmt: str = "flat"
+) -> str:
+    """One config's run and score (``fmt``: how make_logs.py writes the requests, read by promptsim as they come:
+    the same requests, ids, times and truth in every format)."""
     import engine.pipeline.steps as steps
     from engine.app.report import export
     from engine.pipeline import RunConfig, run
@@ -91,6 +95,8 @@ def bench(config: Path, work: Path, embedder: str, scale: float, accounts: bool,
     cmd = [sys.executable, str(BENCH / "make_logs.py"), str(config), str(log)]
     if scale != 1.0:
         cmd += ["--scale", str(scale)]
+    if fmt != "flat":
+        cmd += ["--format", fmt]
     subprocess.run(cmd, check=True, capture_output=True)
     seen: dict = {}
     if do_ablate:
@@ -119,7 +125,7 @@ def bench(config: Path, work: Path, embedder: str, scale: float, accounts: bool,
     wall = time.perf_counter() - t0
     export(Store(work / "store").require(), work / "export")
     scored = score(log, work / "export" / "accounts.csv", work / "score.json")
-    what = "" if accounts else " (no account table)"
+    what = ("" if accounts else " (no account table)") + ("" if fmt == "flat" else f" ({fmt} requests)")
     # stdout is the verdicts' figures only, the same on every machine with the pinned environment (two clones give
     # identical output); what depends on the machine and the moment (timings, run id, bytes) goes to stderr
     print(f"{config.name}: run {wall:.0f}s\n{report.summary()}", file=sys.stderr, flush=True)
@@ -141,6 +147,10 @@ def main() -> int:
     p.add_argument("--work", type=Path, default=Path("/tmp/promptsim-bench"))
     p.add_argument("--embedder", default="static")
     p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument(
+        "--format", default="flat", choices=("flat", "openai", "anthropic"),
+        help="write the log as chat requests of this API (make_logs.py --format); promptsim reads them as they come",
+    )  # fmt: skip
     p.add_argument("--no-accounts", action="store_true", help="run without the account table")
     p.add_argument("--ablate", action="store_true", help="also score the night with each evidence family left out")
     a = p.parse_args()
@@ -148,7 +158,7 @@ def main() -> int:
         print(f"bench_detection: {BENCH} not found (../shared beside the checkout)", file=sys.stderr)
         return 2
     for cfg in a.configs:
-        out = bench(cfg.resolve(), a.work / cfg.stem, a.embedder, a.scale, not a.no_accounts, a.ablate)
+        out = bench(cfg.resolve(), a.work / cfg.stem, a.embedder, a.scale, not a.no_accounts, a.ablate, a.format)
         print(out, flush=True)
         (a.work / cfg.stem / "bench.txt").write_text(out + "\n")
     return 0
