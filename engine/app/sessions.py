@@ -24,6 +24,8 @@ SESSION_GAP = timedelta(minutes=30)
 SESSION_SPAN = timedelta(hours=6)
 #: steps listed at most (the ones nearest the request shown)
 MAX_STEPS = 60
+#: sessions listed on an account or campaign page, the newest
+MAX_SESSIONS = 8
 
 
 def chat_of(meta: Any) -> dict | None:
@@ -87,3 +89,55 @@ def session_of(rows: list[dict], prompt_id: str) -> list[dict]:
             }
         )
     return steps
+
+
+def sessions_in(rows: list[dict], limit: int = MAX_SESSIONS) -> list[dict]:
+    """The conversations and agent sessions among one account's requests (dicts as ``session_of`` takes), newest
+    first, at most ``limit``: each one's kind, time span, system prompt head, tools and steps (id, time, kind, text).
+    A request alone, resending no earlier turn, is no session and is left out."""
+    rows = sorted(rows, key=lambda r: (r["timestamp"], r["prompt_id"]))
+    chats = [chat_of(r.get("meta")) for r in rows]
+    open_by_key: dict[tuple, list[int]] = {}  # the session each (system prompt, tools) is in, as steps so far
+    done: list[list[int]] = []
+    for i, chat in enumerate(chats):
+        if chat is None:
+            continue
+        key = _key(chat)
+        cur = open_by_key.get(key)
+        turns = int(chat.get("earlier_turns") or 0)
+        if cur is not None:
+            last = cur[-1]
+            gap: timedelta = rows[i]["timestamp"] - rows[last]["timestamp"]
+            if gap <= SESSION_GAP and turns > int((chats[last] or {}).get("earlier_turns") or 0):
+                cur.append(i)
+                continue
+            done.append(cur)
+        open_by_key[key] = [i]
+    done.extend(open_by_key.values())
+    kept = [s for s in done if len(s) > 1 or int((chats[s[0]] or {}).get("earlier_turns") or 0) > 0]
+    kept.sort(key=lambda s: (rows[s[-1]]["timestamp"], rows[s[-1]]["prompt_id"]), reverse=True)
+    out = []
+    for steps in kept[:limit]:
+        head = chats[steps[0]] or {}
+        out.append(
+            {
+                "kind": "agent session" if head.get("tools") else "conversation",
+                "start": iso(rows[steps[0]]["timestamp"]),
+                "end": iso(rows[steps[-1]]["timestamp"]),
+                "system_head": head.get("system_head"),
+                "tools": list(head.get("tools") or []),
+                "steps": [
+                    {
+                        "step": n + 1,
+                        "prompt_id": rows[i]["prompt_id"],
+                        "timestamp": iso(rows[i]["timestamp"]),
+                        "kind": (chats[i] or {}).get("kind") or "user",
+                        "earlier_turns": int((chats[i] or {}).get("earlier_turns") or 0),
+                        "text": rows[i]["text"] or "",
+                    }
+                    for n, i in enumerate(steps[:MAX_STEPS])
+                ],
+                "more_steps": max(0, len(steps) - MAX_STEPS),
+            }
+        )
+    return out

@@ -32,6 +32,10 @@ from engine.store.tables import Tables
 MEMBERS_SHOWN = 200
 #: prompts shown on an account page, newest first
 ACCOUNT_PROMPTS_SHOWN = 30
+#: an account's newest requests looked at for its sessions
+SESSION_ROWS = 500
+#: members of a campaign whose newest session its page shows
+SESSION_ACCOUNTS = 3
 #: campaign and account pages kept per snapshot (a few hundred KB each at most)
 PAGE_CACHE = 512
 #: slots of a template skeleton (engine.text.normalize masks): highlighted in the UI
@@ -89,6 +93,7 @@ class State:
     _map: dict | None = field(default=None, repr=False)
     _pages: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _meta: dict | None = field(default=None, repr=False)
+    _chat: bool | None = field(default=None, repr=False)
 
     def _cached(self, key: tuple, build: Callable[[], dict]) -> dict:
         """A page built once per snapshot (a snapshot never changes), the most recent ``PAGE_CACHE`` kept: a
@@ -110,6 +115,27 @@ class State:
     @property
     def name(self) -> str:
         return self.snapshot.name
+
+    @property
+    def chat(self) -> bool:
+        """Whether this snapshot holds chat requests (asked once): a flat log has no sessions to look for."""
+        if self._chat is None:
+            self._chat = self.tables.has_chat_requests()
+        return self._chat
+
+    def sessions_of_account(self, account_id: str, limit: int = sessions.MAX_SESSIONS) -> list[dict]:
+        """An account's newest conversations and agent sessions (``engine.app.sessions.sessions_in``), from its
+        last ``SESSION_ROWS`` requests of the window."""
+        if not self.chat:
+            return []
+        rows = self.searcher.rows_of_account(account_id)
+        if not len(rows):
+            return []
+        times = self.searcher.times[rows[-SESSION_ROWS:]]
+        start, end = (datetime.fromtimestamp(int(x), tz=timezone.utc) for x in (times.min(), times.max()))
+        return sessions.sessions_in(
+            self.tables.account_prompts_between(account_id, start, end, limit=SESSION_ROWS), limit
+        )
 
     # -- campaigns -------------------------------------------------------------------------------------------
     def _status(self) -> dict[str, str]:
@@ -199,6 +225,13 @@ class State:
             "members": {"total": total, "shown": [_account_brief(a) for a in page.to_pylist()]},
             "timeline": _timeline(times),
         }
+        # the tool-schema sets its accounts send, and a few of its strongest members' newest sessions as turns
+        out["tool_sets"] = out["evidence"].get("tool_sets", [])
+        out["sessions"] = [
+            {"account_id": m["account_id"], **found[0]}
+            for m in out["members"]["shown"][:SESSION_ACCOUNTS]
+            if (found := self.sessions_of_account(m["account_id"], 1))
+        ]
         return out
 
     # -- accounts --------------------------------------------------------------------------------------------
@@ -227,6 +260,7 @@ class State:
         out["recent_prompts"] = self.searcher.rows_as_results(rows[::-1][:ACCOUNT_PROMPTS_SHOWN])
         out["window_prompts"] = int(len(rows))
         out["timeline"] = _timeline(self.searcher.times[rows])
+        out["sessions"] = self.sessions_of_account(account_id)
         return out
 
     # -- prompts ---------------------------------------------------------------------------------------------

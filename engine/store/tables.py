@@ -267,6 +267,14 @@ class Tables:
         )
         return self.snap.query(sql, [str(account_id), start, end, int(limit)]).to_pylist()
 
+    def has_chat_requests(self) -> bool:
+        """Whether any stored prompt came from a chat request (ingest keeps its parts under ``meta["chat"]``): only
+        then can an account's requests form conversations and sessions."""
+        if not self.has("prompts"):
+            return False
+        sql = """SELECT EXISTS (SELECT 1 FROM "prompts" WHERE meta LIKE '%"chat": {%') AS x"""
+        return bool(self.snap.query(sql)["x"][0].as_py())
+
     def text_locations(self) -> dict[bytes, tuple[str, int]]:
         """Where each window text is stored (segment, row): what the next night reuses instead of writing it again.
         Empty for a snapshot that predates partitions (the next night then writes every text once)."""
