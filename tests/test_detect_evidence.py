@@ -124,6 +124,21 @@ def test_a_course_asking_one_small_pool_is_no_sweep() -> None:
     assert c.breadth == 0.0 and c.evidence == 0.0
 
 
+def test_an_agents_repeated_tool_results_are_not_a_shared_pool() -> None:
+    # an agent sweep: every task a different question, and after each task the same few tool results (a test run,
+    # a file listing) that every session gets back; counted as questions they would make it look like a course
+    from dataclasses import replace
+
+    rng = np.random.default_rng(0)
+    group = np.where(np.arange(200) % 2 == 0, 10_000 + np.arange(200), rng.integers(0, 3, 200))
+    pop, members, pidx = _with_cohort(0.9, group=group)
+    counted = evidence.content(pidx, members, pop, DEFAULTS)
+    asked = np.ones(len(pop.group), bool)
+    asked[pidx[1::2]] = False  # the odd ones are tool results
+    c = evidence.content(pidx, members, replace(pop, asked=asked), DEFAULTS)
+    assert counted.breadth < 0.5 and c.breadth == 1.0 and c.shared_pool == 0.0
+
+
 def test_users_of_a_stock_prompt_that_asks_for_reasoning_are_not_content() -> None:
     # a random fifth of the log uses an app whose system prompt says "think step by step": the marker is in every
     # text they send, not in what they ask, and what they ask is the log's ordinary mix
@@ -266,7 +281,7 @@ def _discounts(content_evidence: float, age_days: float) -> evidence.Discounts:
     acc = _accounts(n)
     acc.payment[:] = "card-1"  # a team or course on one card
     acc.age_days[:] = age_days
-    ctx = SimpleNamespace(payload_group=np.arange(400), text_row=np.arange(400))
+    ctx = SimpleNamespace(payload_group=np.arange(400), text_row=np.arange(400), tool_result=np.zeros(400, bool))
     cont = SimpleNamespace(evidence=content_evidence)
     return evidence.discounts(np.arange(n), np.arange(400), ctx, acc, cont, DEFAULTS)  # type: ignore[arg-type]
 
@@ -282,6 +297,18 @@ def test_an_operation_sharing_one_card_gets_no_discount_for_it() -> None:
     assert _discounts(0.8, age_days=DEFAULTS.old_org_days + 100).transparent == "old"  # a customer's own harness
 
 
+def test_tool_results_every_session_gets_back_are_no_copied_prompt() -> None:
+    # 400 prompts: 200 different tasks, and after each the same tool result (one text, one payload group)
+    group = np.where(np.arange(400) % 2 == 0, np.arange(400), 401)
+    tool = np.arange(400) % 2 == 1
+    acc, cont = _accounts(40), SimpleNamespace(evidence=0.8)
+    ctx = SimpleNamespace(payload_group=group, text_row=np.arange(400), tool_result=np.zeros(400, bool))
+    copied = evidence.discounts(np.arange(40), np.arange(400), ctx, acc, cont, DEFAULTS)  # type: ignore[arg-type]
+    ctx.tool_result = tool
+    asked = evidence.discounts(np.arange(40), np.arange(400), ctx, acc, cont, DEFAULTS)  # type: ignore[arg-type]
+    assert copied.distinct < 1.0 and asked.distinct == 1.0
+
+
 def test_a_customers_busy_harness_tied_to_a_few_others_is_its_own_traffic() -> None:
     """Two accounts of one long-standing org send nearly all of a cohort's prompts; fifteen young, unrelated accounts
     that shared some wrapper text with them send the rest. By accounts the org is 2 of 17; by prompts it is the
@@ -293,7 +320,7 @@ def test_a_customers_busy_harness_tied_to_a_few_others_is_its_own_traffic() -> N
     acc.org[:2] = "org-harness"
     acc.age_days[:] = 3.0
     acc.age_days[:2] = [650.0, 400.0]
-    ctx = SimpleNamespace(payload_group=np.arange(400), text_row=np.arange(400))
+    ctx = SimpleNamespace(payload_group=np.arange(400), text_row=np.arange(400), tool_result=np.zeros(400, bool))
     cont = SimpleNamespace(evidence=0.8)
     d = evidence.discounts(np.arange(n), np.arange(400), ctx, acc, cont, DEFAULTS)  # type: ignore[arg-type]
     assert d.transparent == "old" and d.org == DEFAULTS.one_org_factor and d.top_org_share > 0.98

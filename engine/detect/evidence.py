@@ -122,6 +122,8 @@ class Population:
     prompts_by_acc: np.ndarray
     acc_bounds: np.ndarray
     solo: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per account: its own evidence (solo_evidence)
+    #: per window prompt: something its account asked, not an agent's tool result (None: every prompt)
+    asked: np.ndarray | None = None
 
     @classmethod
     def measure(cls, ctx: Context, ts: TextSignals, acc: AccountSignals, s: DetectSettings) -> Population:
@@ -186,6 +188,7 @@ class Population:
             ts=t,
             prompts_by_acc=order,
             acc_bounds=np.searchsorted(codes[order], np.arange(n_acc + 1)),
+            asked=~ctx.tool_result[rows],
         )
         pop.solo = solo_evidence(pop, s)
         return pop
@@ -332,7 +335,10 @@ def content(pidx: np.ndarray, members: np.ndarray, pop: Population, s: DetectSet
     in_payload = max((parts.get(f"payload:{k}", 0.0) for k in MARKER_STATS), default=0.0)
     in_text = max((parts.get(k, 0.0) for k in MARKER_STATS), default=0.0)
     marker = max(in_payload, in_text * parts.get("probe", 0.0))
-    g, who = pop.group[pidx], pop.codes[pidx]
+    # the sweep measures count what the accounts asked: an agent's tool results (the same test run, the same file
+    # listing, in every session) are what its tools returned, not a question shared between its accounts
+    q = pidx[pop.asked[pidx]] if pop.asked is not None and pop.asked[pidx].any() else pidx
+    g, who = pop.group[q], pop.codes[q]
     pairs = np.unique(np.stack([g, who], axis=1), axis=0)
     uq, senders = np.unique(pairs[:, 0], return_counts=True)
     inside = senders[np.searchsorted(uq, g)]
@@ -341,7 +347,7 @@ def content(pidx: np.ndarray, members: np.ndarray, pop: Population, s: DetectSet
     # over each account's first m prompts (m: the median member's count)
     o = np.argsort(who, kind="stable")
     _, first, per = np.unique(who[o], return_index=True, return_counts=True)
-    share = np.add.reduceat((inside[o] - 1) / max(len(members) - 1, 1), first) / per if len(pidx) else np.zeros(0)
+    share = np.add.reduceat((inside[o] - 1) / max(len(members) - 1, 1), first) / per if len(q) else np.zeros(0)
     shared_pool = float(share.mean()) if len(share) else 0.0
     m = max(int(np.median(per)), 1) if len(per) else 1
     kept = g[o][np.arange(len(o)) - np.repeat(first, per) < m]
@@ -451,9 +457,12 @@ def discounts(
     n = len(members)
     # one prompt copied by many (viral, homework): a handful of slot contents make most of the traffic. Measured as
     # the share of the commonest few, not as distinct/total, which a big campaign drawing from a finite question
-    # pool would also lower
-    _, group_sizes = np.unique(ctx.payload_group[ctx.text_row[pidx]], return_counts=True)
-    top = float(np.sort(group_sizes)[-s.copy_top_texts :].sum() / len(pidx))
+    # pool would also lower. Only what its accounts asked counts: an agent's tool results are what its tools returned
+    # (the same test run, the same file), repeated by every session without anyone copying a prompt
+    asked = pidx[~ctx.tool_result[ctx.text_row[pidx]]]
+    asked = asked if len(asked) else pidx
+    _, group_sizes = np.unique(ctx.payload_group[ctx.text_row[asked]], return_counts=True)
+    top = float(np.sort(group_sizes)[-s.copy_top_texts :].sum() / len(asked))
     distinct = float(np.clip((1.0 - top) / s.copy_full_share, 0.0, 1.0))
 
     def top_share(values: np.ndarray, weight: np.ndarray) -> tuple[float, np.ndarray]:

@@ -23,6 +23,7 @@ from engine.batches import LazyTable, column_matrix, one_blas_thread, vector_col
 from engine.detect.content_model import ProbeModel
 from engine.detect.settings import DEFAULTS, DetectSettings
 from engine.detect.taxonomy import CAPABILITY_AREAS, MARKERS, ORDINARY_CLASSES, language_of, markers_of
+from engine.ingest.envelopes import TOOL_RESULT_PREFIX
 from engine.ingest.records import chat_hashes, epoch_seconds
 
 if TYPE_CHECKING:
@@ -65,6 +66,12 @@ class Context:
             return np.full(self.window.num_rows, -1, np.int64)
         codes = pc.dictionary_encode(chat_hashes(self.window["meta"], "tools_hash")).indices
         return pc.fill_null(codes, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+    @cached_property
+    def tool_result(self) -> np.ndarray:
+        """Per distinct text: whether it is an agent's tool result (``[tool NAME] ...``, as ingest writes a step whose
+        newest turn is one), what the account's tools returned rather than anything it asked."""
+        return np.fromiter((t.startswith(TOOL_RESULT_PREFIX) for t in self.norm), bool, len(self.norm))
 
     @cached_property
     def tool_set_accounts(self) -> np.ndarray:

@@ -66,6 +66,8 @@ FIELDS = REQUIRED + OPTIONAL
 SYSTEM_HEAD = 160
 #: tool calls of the earlier turns kept in meta, the newest
 MAX_CALLS = 32
+#: how the text of an agent's next step (its newest tool result) begins: ``[tool NAME] RESULT``
+TOOL_RESULT_PREFIX = "[tool "
 
 _MISSING = object()
 _STEP = re.compile(r"([^.\[\]\"]+)|\[(\d+)\]|\[\"([^\"]+)\"\]")
@@ -218,7 +220,7 @@ def chat_text(body: dict) -> tuple[str, dict]:
         raise EnvelopeError("messages", "no_user_turn", "no user message or tool result with text")
     t = turns[last]
     if t.role == "tool":
-        text, kind = f"[tool {t.tool or 'result'}] {t.text}", "tool_result"
+        text, kind = f"{TOOL_RESULT_PREFIX}{t.tool or 'result'}] {t.text}", "tool_result"
     else:
         text, kind = (system + "\n\n" + t.text if system else t.text), "user"
     earlier = turns[:last]
