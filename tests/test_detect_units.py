@@ -526,3 +526,19 @@ def test_chat_hashes_are_read_from_meta_keys_only() -> None:
         json.dumps({"chat": {"tools_hash": None}}),
     ]])  # fmt: skip
     assert chat_hashes(meta, "tools_hash").to_pylist() == ["ab12", None, None, None, None]
+
+
+def test_a_tool_result_is_told_from_what_an_account_asked() -> None:
+    from engine.ingest.envelopes import chat_text
+    from engine.text.normalize import normalize
+
+    body = {"messages": [
+        {"role": "user", "content": "List the files."},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "ls", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "main.py  test_main.py"},
+    ]}  # fmt: skip
+    step, _ = chat_text(body)
+    asked, _ = chat_text({"messages": body["messages"][:1]})
+    ctx = SimpleNamespace(norm=[normalize(step), normalize(asked)])
+    assert list(Context.tool_result.func(ctx)) == [True, False]  # type: ignore[attr-defined]

@@ -147,7 +147,9 @@ class Population:
                 name, np.bincount(c, x, n_acc), np.bincount(c, x * x, n_acc), np.bincount(c, minlength=n_acc)
             )
 
-        rates = {"probe": rate("probe", probe), "foreign": rate("foreign", ts.foreign[rows])}
+        # how probe-like an account's questions are: what it asked, not what an agent's tools returned to it
+        asked = ~ctx.tool_result[rows]
+        rates = {"probe": rate("probe", probe, asked), "foreign": rate("foreign", ts.foreign[rows])}
         for m in ("reasoning", "grading", "refusal"):
             if m in ts.markers:
                 rates[m] = rate(m, ts.markers[m][rows])
@@ -188,7 +190,7 @@ class Population:
             ts=t,
             prompts_by_acc=order,
             acc_bounds=np.searchsorted(codes[order], np.arange(n_acc + 1)),
-            asked=~ctx.tool_result[rows],
+            asked=asked,
         )
         pop.solo = solo_evidence(pop, s)
         return pop
