@@ -302,10 +302,11 @@ def test_tool_results_every_session_gets_back_are_no_copied_prompt() -> None:
     group = np.where(np.arange(400) % 2 == 0, np.arange(400), 401)
     tool = np.arange(400) % 2 == 1
     acc, cont = _accounts(40), SimpleNamespace(evidence=0.8)
-    ctx = SimpleNamespace(payload_group=group, text_row=np.arange(400), tool_result=np.zeros(400, bool))
+    ctx = SimpleNamespace(payload_group=group, text_row=np.arange(400))
     copied = evidence.discounts(np.arange(40), np.arange(400), ctx, acc, cont, DEFAULTS)  # type: ignore[arg-type]
-    ctx.tool_result = tool
-    asked = evidence.discounts(np.arange(40), np.arange(400), ctx, acc, cont, DEFAULTS)  # type: ignore[arg-type]
+    pop = SimpleNamespace(asked=~tool)
+    rows = evidence.Population.asked_of(pop, np.arange(400))  # type: ignore[arg-type]
+    asked = evidence.discounts(np.arange(40), np.arange(400), ctx, acc, cont, DEFAULTS, rows)  # type: ignore[arg-type]
     assert copied.distinct < 1.0 and asked.distinct == 1.0
 
 

@@ -44,6 +44,29 @@ def _key(chat: dict | None) -> tuple:
     return chat.get("system_hash"), chat.get("tools_hash")
 
 
+def _turns(chat: dict | None) -> int:
+    return int((chat or {}).get("earlier_turns") or 0)
+
+
+def _follows(rows: list[dict], chats: list[dict | None], a: int, b: int) -> bool:
+    """Whether request ``b`` continues ``a``'s session (same key assumed): it resends more earlier turns, within
+    ``SESSION_GAP``. The one chaining rule both the prompt page and the account page use."""
+    gap: timedelta = rows[b]["timestamp"] - rows[a]["timestamp"]
+    return gap <= SESSION_GAP and _turns(chats[b]) > _turns(chats[a])
+
+
+def _step(rows: list[dict], chats: list[dict | None], i: int, number: int) -> dict:
+    """One listed step of a session: the request's id, time, kind (user turn or tool result) and text."""
+    return {
+        "step": number,
+        "prompt_id": rows[i]["prompt_id"],
+        "timestamp": iso(rows[i]["timestamp"]),
+        "kind": (chats[i] or {}).get("kind") or "user",
+        "earlier_turns": _turns(chats[i]),
+        "text": rows[i]["text"] or "",
+    }
+
+
 def session_of(rows: list[dict], prompt_id: str) -> list[dict]:
     """The steps of the session holding ``prompt_id``, oldest first, from one account's requests around it (dicts
     with ``prompt_id``, ``timestamp`` (datetime), ``text`` and ``meta``). Empty when the request is alone: a single
@@ -56,39 +79,17 @@ def session_of(rows: list[dict], prompt_id: str) -> list[dict]:
     key = _key(chats[at])
     same = [i for i in range(len(rows)) if _key(chats[i]) == key]
     pos = same.index(at)
-
-    def turns(i: int) -> int:
-        return int((chats[i] or {}).get("earlier_turns") or 0)
-
-    def joined(a: int, b: int) -> bool:  # b follows a in one session
-        gap: timedelta = rows[b]["timestamp"] - rows[a]["timestamp"]
-        return gap <= SESSION_GAP and turns(b) > turns(a)
-
     first = pos
-    while first > 0 and joined(same[first - 1], same[first]):
+    while first > 0 and _follows(rows, chats, same[first - 1], same[first]):
         first -= 1
     last = pos
-    while last + 1 < len(same) and joined(same[last], same[last + 1]):
+    while last + 1 < len(same) and _follows(rows, chats, same[last], same[last + 1]):
         last += 1
-    if first == last and turns(at) == 0:
+    if first == last and _turns(chats[at]) == 0:
         return []
     lo = max(first, pos - MAX_STEPS // 2)
     hi = min(last, lo + MAX_STEPS - 1)
-    steps = []
-    for j in range(lo, hi + 1):
-        i, chat = same[j], chats[same[j]] or {}
-        steps.append(
-            {
-                "step": j - first + 1,
-                "prompt_id": rows[i]["prompt_id"],
-                "timestamp": iso(rows[i]["timestamp"]),
-                "kind": chat.get("kind") or "user",
-                "earlier_turns": turns(i),
-                "text": rows[i]["text"] or "",
-                "this": i == at,
-            }
-        )
-    return steps
+    return [_step(rows, chats, same[j], j - first + 1) | {"this": same[j] == at} for j in range(lo, hi + 1)]
 
 
 def sessions_in(rows: list[dict], limit: int = MAX_SESSIONS) -> list[dict]:
@@ -104,17 +105,14 @@ def sessions_in(rows: list[dict], limit: int = MAX_SESSIONS) -> list[dict]:
             continue
         key = _key(chat)
         cur = open_by_key.get(key)
-        turns = int(chat.get("earlier_turns") or 0)
         if cur is not None:
-            last = cur[-1]
-            gap: timedelta = rows[i]["timestamp"] - rows[last]["timestamp"]
-            if gap <= SESSION_GAP and turns > int((chats[last] or {}).get("earlier_turns") or 0):
+            if _follows(rows, chats, cur[-1], i):
                 cur.append(i)
                 continue
             done.append(cur)
         open_by_key[key] = [i]
     done.extend(open_by_key.values())
-    kept = [s for s in done if len(s) > 1 or int((chats[s[0]] or {}).get("earlier_turns") or 0) > 0]
+    kept = [s for s in done if len(s) > 1 or _turns(chats[s[0]]) > 0]
     kept.sort(key=lambda s: (rows[s[-1]]["timestamp"], rows[s[-1]]["prompt_id"]), reverse=True)
     out = []
     for steps in kept[:limit]:
@@ -126,17 +124,7 @@ def sessions_in(rows: list[dict], limit: int = MAX_SESSIONS) -> list[dict]:
                 "end": iso(rows[steps[-1]]["timestamp"]),
                 "system_head": head.get("system_head"),
                 "tools": list(head.get("tools") or []),
-                "steps": [
-                    {
-                        "step": n + 1,
-                        "prompt_id": rows[i]["prompt_id"],
-                        "timestamp": iso(rows[i]["timestamp"]),
-                        "kind": (chats[i] or {}).get("kind") or "user",
-                        "earlier_turns": int((chats[i] or {}).get("earlier_turns") or 0),
-                        "text": rows[i]["text"] or "",
-                    }
-                    for n, i in enumerate(steps[:MAX_STEPS])
-                ],
+                "steps": [_step(rows, chats, i, n + 1) for n, i in enumerate(steps[:MAX_STEPS])],
                 "more_steps": max(0, len(steps) - MAX_STEPS),
             }
         )

@@ -325,7 +325,7 @@ def _score_cohort(
     prov = evidence.provenance(members, acc, pop, s)
     cont = evidence.content(pidx, members, pop, s)
     beh = evidence.behaviour(members, acc, pop, s)
-    disc = evidence.discounts(members, pidx, ctx, acc, cont, s)
+    disc = evidence.discounts(members, pidx, ctx, acc, cont, s, pop.asked_of(pidx))
     score, carried = evidence.cohort_score(prov, cont, beh, disc, pop, s)
     strength = evidence.member_strength(members, w, t, ctx, pop, prov, acc, s, profiles.typicality(members, prof))
     rows = ctx.text_row[pidx]
@@ -413,13 +413,7 @@ def _surprise(x: Surprise) -> dict[str, float]:
 def _tool_sets(ctx: Context, pidx: np.ndarray, top: int = 3) -> list[dict]:
     """The tool-schema sets the cohort's accounts send, commonest first: how many of its accounts send each, how
     many of the log's, and the tools' names (a chat log's agent requests; empty for a log without tools)."""
-    codes = ctx.tool_set[pidx]
-    on = codes >= 0
-    if not on.any():
-        return []
-    n_acc = len(ctx.account_names)
-    pairs = np.unique(codes[on] * n_acc + ctx.account_codes[pidx[on]])
-    sets, accounts = np.unique(pairs // n_acc, return_counts=True)
+    sets, accounts = ctx.tool_set_reach(pidx)
     out = []
     for i in np.lexsort((sets, -accounts))[:top]:
         digest, names = ctx.tool_set_named(int(sets[i]))

@@ -75,14 +75,12 @@ def account_segment_weights(
     """
     n_acc = len(n_prompts)
     per_text = np.asarray(t.sum(axis=1)).ravel()
-    has_tools = tools is not None and bool((tools >= 0).any())
-    per_prompt = per_text[ctx.text_row] + (tools >= 0 if has_tools else 0)
-    share = 1 / np.maximum(per_prompt, 1.0)
+    on = np.zeros(len(ctx.text_row), bool) if tools is None else tools >= 0
+    share = 1 / np.maximum(per_text[ctx.text_row] + on, 1.0)
     p = sp.csr_matrix((share, (ctx.account_codes, ctx.text_row)), shape=(n_acc, t.shape[0]))
     a = p @ t
-    if has_tools:
+    if on.any():
         assert tools is not None
-        on = tools >= 0
         by_tool = sp.csr_matrix((share[on], (ctx.account_codes[on], tools[on])), shape=(n_acc, int(tools.max()) + 1))
         a = sp.hstack([a, by_tool])
     a = a.tocsr()

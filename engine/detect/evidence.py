@@ -199,6 +199,14 @@ class Population:
         """Window prompt indices of the given accounts."""
         return np.concatenate([self.prompts_by_acc[self.acc_bounds[a] : self.acc_bounds[a + 1]] for a in members])
 
+    def asked_of(self, pidx: np.ndarray) -> np.ndarray:
+        """Those of window prompts ``pidx`` that their account asked, leaving out an agent's tool results; all of
+        ``pidx`` when that leaves none (a cohort is never measured on nothing)."""
+        if self.asked is None:
+            return pidx
+        q = pidx[self.asked[pidx]]
+        return q if len(q) else pidx
+
 
 def burners(acc: AccountSignals, end: float, s: DetectSettings) -> RateNull:
     """Per account: made at most ``burner_fresh_days`` before its first request and gone within ``burner_life_days``
@@ -339,7 +347,7 @@ def content(pidx: np.ndarray, members: np.ndarray, pop: Population, s: DetectSet
     marker = max(in_payload, in_text * parts.get("probe", 0.0))
     # the sweep measures count what the accounts asked: an agent's tool results (the same test run, the same file
     # listing, in every session) are what its tools returned, not a question shared between its accounts
-    q = pidx[pop.asked[pidx]] if pop.asked is not None and pop.asked[pidx].any() else pidx
+    q = pop.asked_of(pidx)
     g, who = pop.group[q], pop.codes[q]
     pairs = np.unique(np.stack([g, who], axis=1), axis=0)
     uq, senders = np.unique(pairs[:, 0], return_counts=True)
@@ -449,20 +457,21 @@ class Discounts:
 
 
 def discounts(
-    members: np.ndarray, pidx: np.ndarray, ctx: Context, acc: AccountSignals, cont: Content, s: DetectSettings
-) -> Discounts:
+    members: np.ndarray, pidx: np.ndarray, ctx: Context, acc: AccountSignals, cont: Content, s: DetectSettings,
+    asked: np.ndarray | None = None,
+) -> Discounts:  # fmt: skip
     """Look-alikes an analyst recognises. A *transparent organisation* -- most accounts, or most prompts, in one
     org or on one card, whatever their age -- is one team's, course's or customer's own traffic when its content is
     ordinary for this log (content evidence below ``org_content_max``); an operation that shares one card gets no
     discount when what it asks is a sweep. A long-standing customer (its accounts' median age above
-    ``old_org_days``) on one org is discounted whatever it asks (its own evaluation harness), as before."""
+    ``old_org_days``) on one org is discounted whatever it asks (its own evaluation harness), as before.
+    ``asked``: those of ``pidx`` the accounts asked (``Population.asked_of``; None: all of them)."""
     n = len(members)
     # one prompt copied by many (viral, homework): a handful of slot contents make most of the traffic. Measured as
     # the share of the commonest few, not as distinct/total, which a big campaign drawing from a finite question
     # pool would also lower. Only what its accounts asked counts: an agent's tool results are what its tools returned
     # (the same test run, the same file), repeated by every session without anyone copying a prompt
-    asked = pidx[~ctx.tool_result[ctx.text_row[pidx]]]
-    asked = asked if len(asked) else pidx
+    asked = pidx if asked is None else asked
     _, group_sizes = np.unique(ctx.payload_group[ctx.text_row[asked]], return_counts=True)
     top = float(np.sort(group_sizes)[-s.copy_top_texts :].sum() / len(asked))
     distinct = float(np.clip((1.0 - top) / s.copy_full_share, 0.0, 1.0))

@@ -73,14 +73,23 @@ class Context:
         newest turn is one), what the account's tools returned rather than anything it asked."""
         return np.fromiter((t.startswith(TOOL_RESULT_PREFIX) for t in self.norm), bool, len(self.norm))
 
+    def tool_set_reach(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The tool-schema sets sent among prompt ``rows`` (all the window's when None) and, per set, how many
+        distinct accounts send it there: one count for the log's idf and a cohort's evidence alike."""
+        codes = self.tool_set if rows is None else self.tool_set[rows]
+        accounts = self.account_codes if rows is None else self.account_codes[rows]
+        on = codes >= 0
+        n_acc = max(len(self.account_names), 1)
+        pairs = np.unique(codes[on] * n_acc + accounts[on])
+        return np.unique(pairs // n_acc, return_counts=True)
+
     @cached_property
     def tool_set_accounts(self) -> np.ndarray:
         """Per tool-schema set (code of ``tool_set``), how many of the log's accounts send it."""
-        on = self.tool_set >= 0
-        if not on.any():
-            return np.zeros(0, np.int64)
-        pairs = np.unique(self.tool_set[on] * len(self.account_names) + self.account_codes[on])
-        return np.bincount(pairs // len(self.account_names), minlength=int(self.tool_set.max()) + 1)
+        sets, accounts = self.tool_set_reach()
+        out = np.zeros(int(self.tool_set.max()) + 1 if len(sets) else 0, np.int64)
+        out[sets] = accounts
+        return out
 
     @cached_property
     def _tool_set_first(self) -> np.ndarray:
