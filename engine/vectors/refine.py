@@ -37,7 +37,7 @@ resolution scaled with it), more rounds nor the dissolve size moved NMI off 0.85
 ``similarity_graph`` did. The same moves from every text alone (no HDBSCAN seed) gave 0.62 and 0.46 (cosine
 weights); from HDBSCAN's clusters with the outliers already placed, 0.58 and 0.43: a seed that is wrong at its
 edges is harder to undo than no seed. At 504k texts (public3 --scale 7) the graph, moves, merges and topics take
-~22 s.
+~18 s.
 """
 
 from __future__ import annotations
@@ -132,13 +132,13 @@ def local_moves(
         k = int(labels.max()) + 1 if n else 0
         size = np.bincount(labels, minlength=k).astype(np.float64)
         sub = graph[active] if len(active) < n else graph
-        local = _edge_rows(sub)
-        key = local * k + labels[sub.indices]
-        order = np.argsort(key, kind="stable")  # rows come in order, so runs are long: 4x faster than quicksort
-        key = key[order]
-        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, np.int64)
-        sums = np.add.reduceat(sub.data[order], starts) if len(key) else np.zeros(0)
-        r, c = key[starts] // max(k, 1), key[starts] % max(k, 1)
+        # per (text, neighbouring group), the summed edge weight: a text x group matrix whose duplicates scipy sums
+        # row by row in C++ (each row's groups sorted ascending), 1.3x faster than one sort of every edge's
+        # (row, group) key and 0.2 GB lighter at 504k texts
+        by_group = _rows_by_group(sub, labels, k)
+        sums, c = by_group.data, by_group.indices.astype(np.int64)
+        counts = np.diff(by_group.indptr)
+        r = np.repeat(np.arange(len(active), dtype=np.int64), counts)
         mine = labels[active]
         own = c == mine[r]
         gain = sums - resolution * (size[c] - own)
@@ -147,8 +147,7 @@ def local_moves(
         # best group per text: the largest gain, ties to the lower group id (the sort keeps ids ascending)
         best_gain = np.full(len(active), -np.inf)
         if len(r):
-            row_start = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
-            best_gain[r[row_start]] = np.maximum.reduceat(gain, row_start)
+            best_gain[counts > 0] = np.maximum.reduceat(gain, by_group.indptr[:-1][counts > 0])
         first = np.flatnonzero(gain == best_gain[r])
         if len(first):  # none when no text looked at has a neighbour (texts whose vectors are all zero)
             first = first[np.r_[True, r[first][1:] != r[first][:-1]]]
@@ -172,12 +171,30 @@ def local_moves(
     return labels
 
 
+def _rows_by_group(graph: sp.csr_matrix, labels: np.ndarray, k: int) -> sp.csr_matrix:
+    """Row x group: each row's edge weight summed per group of its neighbours (``labels`` in ``[0, k)``), the
+    groups of a row in ascending order."""
+    cols = labels[graph.indices].astype(np.int32 if k < 2**31 else np.int64)
+    # copies: summing duplicates rewrites the arrays in place, and graph's own must stay as they are
+    out = sp.csr_matrix((graph.data.copy(), cols, graph.indptr.copy()), shape=(graph.shape[0], max(k, 1)))
+    out.sum_duplicates()
+    return out
+
+
 def group_graph(graph: sp.csr_matrix, labels: np.ndarray, k: int) -> sp.csr_matrix:
     """Group x group similarity (each text-text edge once per direction, as the graph holds it); edges of a text
-    outside every group (label -1) are left out."""
-    rows, cols = _edge_rows(graph), graph.indices
-    inside = (labels[rows] >= 0) & (labels[cols] >= 0)
-    return sp.csr_matrix((graph.data[inside], (labels[rows[inside]], labels[cols[inside]])), shape=(k, k))
+    outside every group (label -1) are left out.
+
+    Summed per (row, group) first, then per group of the row: the first sum is row by row (a text's neighbours
+    fall in few groups) and leaves the second far fewer entries to gather. At 504k texts (11.7M edges), with the
+    local moves' own per-group sums done the same way: the whole refinement (``grow_cores``) 22.4 -> 14.8 s and
+    ``topics_of`` 2.9 -> 1.4 s, the same labels, 0.3 GB lower peak."""
+    outside = labels < 0
+    lab = np.where(outside, k, labels) if outside.any() else labels  # one more group, dropped at the end
+    by_group = _rows_by_group(graph, lab, k + 1)
+    rows = lab[_edge_rows(by_group)]
+    out = sp.csr_matrix((by_group.data, (rows, by_group.indices)), shape=(k + 1, k + 1))
+    return out[:k, :k].tocsr()
 
 
 def merge_groups(
