@@ -9,7 +9,9 @@ of evidence measured against the log's own bulk (``engine.detect.evidence``), ex
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -287,6 +289,13 @@ class Scored:
         return Verdicts(table, _campaigns_table(self.rows))
 
 
+#: threads scoring cohorts at once. A cohort's scoring reads shared arrays only and is mostly numpy sorts and scipy
+#: sparse products, which release the GIL: at 1M prompts (public3 --scale 7, 780 cohorts scored over the night's
+#: passes) the score step's driver spent ~21 s here on one core while the other idled. The rows come back in cohort
+#: order, so the result does not depend on the thread count
+SCORE_THREADS = min(4, os.cpu_count() or 1)
+
+
 def score_cohorts(
     labels: np.ndarray, ctx: Context, acc: AccountSignals, pop: evidence.Population, t: sp.csr_matrix,
     w: sp.csr_matrix, prof: profiles.Profiles, s: DetectSettings,
@@ -296,11 +305,13 @@ def score_cohorts(
     out = Scored([], np.zeros(n_acc), np.zeros(n_acc), [[] for _ in range(n_acc)])
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1], True])
-    for b0, b1 in zip(bounds[:-1], bounds[1:], strict=True):
-        members = order[b0:b1]
-        if len(members) < 2 or labels[members[0]] < 0:
-            continue
-        row, score, strength = _score_cohort(members, ctx, acc, pop, t, w, prof, s)
+    cohorts = [order[b0:b1] for b0, b1 in zip(bounds[:-1], bounds[1:], strict=True)]
+    cohorts = [m for m in cohorts if len(m) >= 2 and labels[m[0]] >= 0]
+    # the context's lazy parts are built once here, not raced for by the threads below
+    ctx.warm()
+    with ThreadPoolExecutor(SCORE_THREADS) as pool:
+        scored = list(pool.map(lambda m: _score_cohort(m, ctx, acc, pop, t, w, prof, s), cohorts))
+    for members, (row, score, strength) in zip(cohorts, scored, strict=True):
         out.rows.append(row)
         out.account_strength[members] = strength
         member_score = score * (s.member_score_floor + (1 - s.member_score_floor) * strength)

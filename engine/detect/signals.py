@@ -73,6 +73,10 @@ class Context:
         newest turn is one), what the account's tools returned rather than anything it asked."""
         return np.fromiter((t.startswith(TOOL_RESULT_PREFIX) for t in self.norm), bool, len(self.norm))
 
+    def warm(self) -> None:
+        """Build the lazy per-prompt parts now, before threads read them (``campaigns.score_cohorts``)."""
+        _ = self.tool_set, self.tool_result, self.tool_set_accounts, self._tool_set_first
+
     def tool_set_reach(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The tool-schema sets sent among prompt ``rows`` (all the window's when None) and, per set, how many
         distinct accounts send it there: one count for the log's idf and a cohort's evidence alike."""
