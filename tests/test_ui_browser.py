@@ -152,11 +152,27 @@ def open_page(driver, url: str) -> None:
     wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "main h1")))
 
 
+def left(old):
+    """A wait condition: the page holding element ``old`` has been replaced. Selenium's ``staleness_of`` asks the
+    element whether it is enabled and counts only a stale-element error as gone; while the next page loads, Chrome
+    may answer instead that the node "does not belong to the document" (another WebDriverException), which is the
+    same fact and must not fail the wait."""
+
+    def gone(_driver) -> bool:
+        try:
+            old.is_enabled()
+        except WebDriverException:  # StaleElementReferenceException is one
+            return True
+        return False
+
+    return gone
+
+
 def click_through(driver, link) -> None:
     """Click a link and wait for the next page (the old one gone, the new one's heading there)."""
     old = driver.find_element(By.TAG_NAME, "html")
     link.click()
-    wait(driver).until(EC.staleness_of(old))
+    wait(driver).until(left(old))
     wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "main h1")))
 
 
@@ -537,7 +553,7 @@ def test_labelling_from_the_campaign_page_with_a_hostile_note(browser, served_st
         form.find_element(By.NAME, "by").send_keys("analyst <b>one</b>")
         old = browser.find_element(By.TAG_NAME, "html")
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        wait(browser).until(EC.staleness_of(old))
+        wait(browser).until(left(old))
         wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, "main h1")))
         assert browser.current_url.endswith(page)
         shown = browser.find_element(By.XPATH, "//h2[normalize-space(.)='Labels']/following-sibling::ul[1]").text
