@@ -197,7 +197,7 @@ class TextSignalBatches:
 class PendingTextSignals:
     """Text signals started ahead of the scoring step (``submit_text_signals``): ``result()`` waits for them."""
 
-    def __init__(self, pending: Pending) -> None:
+    def __init__(self, pending: Pending[pa.Table]) -> None:
         self._pending = pending
         self._ts: TextSignals | None = None
 

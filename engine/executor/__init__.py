@@ -92,7 +92,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -125,15 +125,15 @@ def sorted_groups(table: pa.Table, keys: Sequence[str]) -> pa.Table:
     return table.sort_by(sort_keys(keys))
 
 
-class Pending:
-    """A table being computed: ``result()`` waits for it (or computes it here, when nothing runs it in the
-    background) and raises what the work raised; ``cancel()`` tells background work its result will not be asked
-    for (it stops handing out slices)."""
+class Pending(Generic[T]):
+    """A value being computed (a table of batches, tonight's partitions): ``result()`` waits for it (or computes it
+    here, when nothing runs it in the background) and raises what the work raised; ``cancel()`` tells background
+    work its result will not be asked for (it stops handing out slices)."""
 
-    def __init__(self, compute: Callable[[Pending], pa.Table]) -> None:
-        self._compute: Callable[[Pending], pa.Table] | None = compute
+    def __init__(self, compute: Callable[[Pending[T]], T]) -> None:
+        self._compute: Callable[[Pending[T]], T] | None = compute
         self._thread: threading.Thread | None = None
-        self._value: pa.Table | None = None
+        self._value: T | None = None
         self._error: BaseException | None = None
         self.cancelled = threading.Event()
 
@@ -146,17 +146,22 @@ class Pending:
         except BaseException as e:  # noqa: BLE001 - raised again to whoever asks for the result
             self._error = e
 
-    def start(self) -> Pending:
+    def start(self) -> Pending[T]:
         """Compute in a background thread from now on (a daemon: a failed night does not wait for it at exit)."""
         self._thread = threading.Thread(target=self._run, name="pending-batches", daemon=True)
         self._thread.start()
         return self
 
-    def result(self) -> pa.Table:
+    def wait(self) -> None:
+        """Until the work is done (computed here if nothing runs it in the background), raising nothing: for a
+        clean-up that must not race the work."""
         if self._thread is None:
             self._run()
         else:
             self._thread.join()
+
+    def result(self) -> T:
+        self.wait()
         if self._error is not None:
             raise self._error
         assert self._value is not None
@@ -254,13 +259,13 @@ class Executor:
 
     def submit_batches_actor(
         self, cls: type, table: pa.Table | LazyTable, *, batch_size: int, ctor_kwargs: dict[str, Any] | None = None
-    ) -> Pending:
+    ) -> Pending[pa.Table]:
         """``map_batches_actor`` started now and collected later (``Pending.result()``): for work whose inputs are
         ready a step or two before the step that reads it. ``table`` may be a ``LazyTable`` (rows built into
         Arrow a slice at a time). Here it runs when its result is asked for; a local executor may run it in the
         background meanwhile (``LocalExecutor.submit_batches_actor``)."""
 
-        def compute(_: Pending) -> pa.Table:
+        def compute(_: Pending[pa.Table]) -> pa.Table:
             whole = table.table() if isinstance(table, LazyTable) else table
             return self.map_batches_actor(cls, whole, batch_size=batch_size, ctor_kwargs=ctor_kwargs)
 
@@ -350,7 +355,7 @@ class LocalExecutor(Executor):
 
     def __init__(self, *, quiet: bool = False, fail_after: str | None = None, workers: int | None = None) -> None:
         super().__init__(quiet=quiet, fail_after=fail_after, workers=workers)
-        self._background: list[Pending] = []
+        self._background: list[Pending[pa.Table]] = []
 
     def map_batches(self, fn: Callable[[pa.Table], pa.Table], table: pa.Table, *, batch_size: int) -> pa.Table:
         """``fn`` over consecutive slices of ``batch_size`` rows (zero-copy), outputs concatenated in order."""
@@ -382,7 +387,7 @@ class LocalExecutor(Executor):
 
     def submit_batches_actor(
         self, cls: type, table: pa.Table | LazyTable, *, batch_size: int, ctor_kwargs: dict[str, Any] | None = None
-    ) -> Pending:
+    ) -> Pending[pa.Table]:
         """Started now in the background when the class may run in worker processes (``_processes``): the workers
         run at low priority (``BACKGROUND_NICE``), so the work soaks up the core that the single-threaded steps in
         between leave idle (template mining, HDBSCAN, the driver's part of clustering) instead of waiting for a step
@@ -392,7 +397,7 @@ class LocalExecutor(Executor):
         if n <= 1:
             return super().submit_batches_actor(cls, table, batch_size=batch_size, ctor_kwargs=ctor_kwargs)
 
-        def compute(p: Pending) -> pa.Table:
+        def compute(p: Pending[pa.Table]) -> pa.Table:
             parts = _in_processes(cls, table, batch_size, ctor_kwargs or {}, n, BACKGROUND_NICE, p.cancelled)
             return pa.concat_tables(list(parts))
 

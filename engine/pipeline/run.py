@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,7 +20,7 @@ import pyarrow as pa
 
 from engine.detect.casework import Casework
 from engine.embed import as_keys
-from engine.executor import Executor, InjectedFailure
+from engine.executor import Executor, InjectedFailure, Pending
 from engine.ingest import envelopes
 from engine.ingest.network import Networks
 from engine.pipeline import steps
@@ -193,49 +192,37 @@ def _snapshot_data(
 
 
 class PartsAhead:
-    """Tonight's prompt and text partitions (``engine.store.parts``), written by a background thread while the score
-    step runs: they hold what the earlier steps made (prompts, normalised texts, skeletons, vectors, signatures) and
-    nothing detection decides, and the score step's driver leaves a core idle for much of its time. Measured at 1M
-    prompts (public3 --scale 7): the commit step 9.2-9.8 s -> 1.4 s.
+    """Tonight's prompt and text partitions (``engine.store.parts``), written in the background (a ``Pending``)
+    while the score step runs: they hold what the earlier steps made (prompts, normalised texts, skeletons, vectors,
+    signatures) and nothing detection decides, and the score step's driver leaves a core idle for much of its time.
+    Measured at 1M prompts (public3 --scale 7): the commit step 9.2-9.8 s -> 1.4 s.
 
     The files land where ``SnapshotWriter`` tracks them (``part_files``), so an abort removes them; ``abort`` waits
-    for the thread first, so nothing is written after the clean-up."""
+    for the writing first, so nothing is written after the clean-up."""
 
     def __init__(self, writer: SnapshotWriter, prev: Previous, new: pa.Table, texts: steps.Texts,
                  emb: steps.Embedded, sig: steps.Signatures, prune_before: datetime | None) -> None:  # fmt: skip
         self.writer = writer
-        self.prompts: parts.PromptPlan | None = None
-        self.texts: parts.TextPlan | None = None
-        self._error: BaseException | None = None
-        args = (prev, new, texts, emb, sig, prune_before)
-        self._thread = threading.Thread(target=self._write, args=args, name="parts-ahead", daemon=True)
-        self._thread.start()
 
-    def _write(self, prev: Previous, new: pa.Table, texts: steps.Texts, emb: steps.Embedded, sig: steps.Signatures,
-               prune_before: datetime | None) -> None:  # fmt: skip
-        root = self.writer.parts_root
-        try:
-            self.prompts = parts.plan_prompts(root, prev.prompt_parts, new, self.writer.run_id, prune_before)
-            self.writer.part_files += self.prompts.written
-            self.texts = parts.plan_texts(
-                root, prev.text_segments, prev.text_locations, texts.keys, texts.norm, texts.skeleton, emb.vectors,
-                sig.signatures, self.writer.run_id,
+        def write(_: Pending[tuple[parts.PromptPlan, parts.TextPlan]]) -> tuple[parts.PromptPlan, parts.TextPlan]:
+            prompts = parts.plan_prompts(writer.parts_root, prev.prompt_parts, new, writer.run_id, prune_before)
+            writer.part_files += prompts.written
+            txt = parts.plan_texts(
+                writer.parts_root, prev.text_segments, prev.text_locations, texts.keys, texts.norm, texts.skeleton,
+                emb.vectors, sig.signatures, writer.run_id,
             )  # fmt: skip
-            self.writer.part_files += self.texts.written
-        except BaseException as e:  # noqa: BLE001 - raised again by result()
-            self._error = e
+            writer.part_files += txt.written
+            return prompts, txt
+
+        self._pending = Pending(write).start()
 
     def result(self) -> tuple[parts.PromptPlan, parts.TextPlan]:
-        """Both plans, once written; what the thread raised, raised here."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self.prompts is not None and self.texts is not None
-        return self.prompts, self.texts
+        """Both plans, once written; what the writing raised, raised here."""
+        return self._pending.result()
 
     def abort(self) -> None:
-        """Remove what this run wrote (the writer's temporary snapshot and partitions), once the thread is done."""
-        self._thread.join()
+        """Remove what this run wrote (the writer's temporary snapshot and partitions), once the writing is done."""
+        self._pending.wait()
         self.writer.abort()
 
 
