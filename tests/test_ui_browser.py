@@ -169,7 +169,7 @@ def left(old):
 
 
 def click_through(driver, link) -> None:
-    """Click a link and wait for the next page (the old one gone, the new one's heading there)."""
+    """Click a link (or a form's button) and wait for the next page (the old one gone, the new one's heading there)."""
     old = driver.find_element(By.TAG_NAME, "html")
     link.click()
     wait(driver).until(left(old))
@@ -551,10 +551,7 @@ def test_labelling_from_the_campaign_page_with_a_hostile_note(browser, served_st
         form.find_element(By.NAME, "kind").send_keys("known-customer")
         form.find_element(By.NAME, "note").send_keys(note)
         form.find_element(By.NAME, "by").send_keys("analyst <b>one</b>")
-        old = browser.find_element(By.TAG_NAME, "html")
-        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        wait(browser).until(left(old))
-        wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, "main h1")))
+        click_through(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
         assert browser.current_url.endswith(page)
         shown = browser.find_element(By.XPATH, "//h2[normalize-space(.)='Labels']/following-sibling::ul[1]").text
         assert "benign (known-customer) by analyst <b>one</b>" in shown and note.strip()[:30] in shown
