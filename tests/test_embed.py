@@ -338,3 +338,45 @@ def test_partial_progress_is_kept_when_embedding_fails(tmp_path: Path) -> None:
 def test_empty_input() -> None:
     v, s = embed_texts([], [], FakeEmbedder(), None)
     assert v.shape == (0, 8) and s.total == 0
+
+
+def test_static_vectors_from_segments_are_the_models_own_bit_for_bit(
+    static_dir: tuple[Path, StaticEmbedder],
+) -> None:
+    """The embed stage tokenises each distinct segment once and pools the concatenated ids
+    (``engine.embed.pieces``); the vectors must be exactly ``encode``'s, for wrapped texts and their payloads, texts
+    the model truncates (over 512 tokens, or over its character cut mid-word), unknown tokens, CJK, controls."""
+    from engine.text.templates import mine_templates
+
+    _, e = static_dir
+    wrap = "Walk me through your derivation, one step per line.\n{q}\nThen state the result: ANSWER=<x>."
+    questions = [f"What is {i} times {i + 3}? Explain briefly." for i in range(12)]
+    odd = [
+        "",
+        "   ",
+        "a.\x1cb c",
+        "x。y？z！w",
+        "日本語のテキスト。次の文。",
+        "naïve café.  Ünïcödé résumé",
+        "emoji 😀😀. more 🤖.",
+        "𝔘𝔫𝔦𝔠𝔬𝔡𝔢. x\u2028y\u00a0z.\tend",
+        "word " * 700,  # over 512 tokens
+        "ab" * 1600 + " tail.",  # over the character cut, cut inside a word
+        "。" * 600,
+        "a" * 150 + " b.",  # a word longer than WordPiece takes: the unknown token, dropped
+    ]
+    texts = [normalize(wrap.format(q=q)) for q in questions] + [normalize(t) for t in odd]
+    texts = list(dict.fromkeys(texts))
+    res = mine_templates(texts, np.arange(len(texts)), np.arange(len(texts)))
+    assert res.segments is not None
+    enc = e.segment_encoder(res.segments.strings)
+    assert enc is not None
+    rows = np.arange(len(texts))[::-1]  # any order, in batches smaller than the input
+    got = np.concatenate(list(enc.encode(res.segments, rows, [texts[i] for i in rows], 5)))
+    assert np.array_equal(got, e.encode([texts[i] for i in rows]))
+    templated = np.flatnonzero(res.template_id != 0)
+    assert len(templated) == len(questions)
+    payloads = [res.payload[i] for i in templated]
+    pay = np.concatenate(list(enc.encode(res.segments.of_payloads(templated), np.arange(len(templated)), payloads,
+                                          4)))  # fmt: skip
+    assert np.array_equal(pay, e.encode(payloads))

@@ -91,3 +91,29 @@ def test_a_question_several_accounts_drew_stays_in_the_payload() -> None:
     assert "answer as a careful expert would" in res.template[rows[0]]
     for r in rows[90:]:
         assert "tide rise twice" in res.payload[r]  # what it asks, not its wrapper
+
+
+def test_the_segments_table_rebuilds_every_text_and_payload() -> None:
+    """``TemplateResult.segments`` is what the embed stage tokenises instead of the texts: each text must be its
+    segments in order, and each templated text's payload its non-wrapper segments (or all of them)."""
+    from engine.text.templates import ranges
+
+    wrap = "Think it through step by step.\n{q}\nGive only the final answer."
+    copied = "Think it through step by step.\nGive only the final answer."  # all wrapper: its own payload
+    texts = [wrap.format(q=q) for q in QUESTIONS] + [copied, copied + " ", "a lone text, with no wrapper"]
+    res, rows = _mine(texts, list(range(len(texts))))
+    segs = res.segments
+    assert segs is not None and len(segs.start) == len(res.payload) + 1
+    norm = list(dict.fromkeys(normalize(t) for t in texts))
+    for i, t in enumerate(norm):
+        own = [segs.strings[p] for p in segs.piece[segs.start[i] : segs.start[i + 1]]]
+        assert own == segments(t)
+    templated = np.flatnonzero(res.template_id != 0)
+    assert len(templated) == len(QUESTIONS) + 1
+    pay = segs.of_payloads(templated)
+    for j, i in enumerate(templated):
+        joined = " ".join(pay.strings[p] for p in pay.piece[pay.start[j] : pay.start[j + 1]])
+        # the same words in the same order: a text that is all wrapper keeps its own line breaks as its payload
+        assert joined == res.payload[i] if "\n" not in res.payload[i] else joined.split() == res.payload[i].split()
+    assert ranges(np.array([5, 0, 9]), np.array([2, 0, 3])).tolist() == [5, 6, 9, 10, 11]
+    assert ranges(np.zeros(0, np.int64), np.zeros(0, np.int64)).tolist() == []

@@ -57,7 +57,7 @@ def embed_texts(
     batch_size: int = 4096,
     flush_rows: int = 65536,
     flush_seconds: float = 60.0,
-    encoder: Callable[[list[str], int], Iterator[np.ndarray]] | None = None,
+    encoder: Callable[[np.ndarray, list[str], int], Iterator[np.ndarray]] | None = None,
 ) -> tuple[np.ndarray, EmbedStats]:
     """Vectors for ``texts`` (float32, unit rows, aligned with the input), embedding each distinct key once ever.
 
@@ -68,9 +68,11 @@ def embed_texts(
     interrupted night keeps the work it did. Every vector goes through float16 (the cache's precision) whether or
     not it came from the cache, so the output does not depend on what was cached.
 
-    ``encoder(todo_texts, batch_size)``, when given, does the encoding instead of ``embedder.encode`` here: it
-    yields the vectors of consecutive runs of ``todo_texts`` (already length-sorted) in order, as they are done,
-    and may run them elsewhere (the pipeline's executor: a Ray actor pool). Dedupe, cache and flushing stay here.
+    ``encoder(todo_rows, todo_texts, batch_size)``, when given, does the encoding instead of ``embedder.encode``
+    here: it yields the vectors of consecutive runs of ``todo_texts`` (already length-sorted; ``todo_rows`` are
+    their positions in ``texts``) in order, as they are done, and may run them elsewhere (the pipeline's executor:
+    a Ray actor pool) or from what it knows of those rows (the texts' segments). Dedupe, cache and flushing stay
+    here.
     """
     t0 = time.perf_counter()
     n = len(texts)
@@ -105,7 +107,7 @@ def embed_texts(
 
         bar = tqdm(total=len(todo), desc=f"embed {embedder.name}", unit="text", disable=not show_progress)
         todo_texts = [texts[first[u]] for u in todo]
-        chunks = (encoder or partial(_encode_here, embedder))(todo_texts, batch_size)
+        chunks = (encoder or partial(_encode_here, embedder))(first[todo], todo_texts, batch_size)
         done = 0
         try:
             for out in chunks:
@@ -131,7 +133,7 @@ def embed_texts(
     return vecs[inverse], stats
 
 
-def _encode_here(embedder: Embedder, texts: list[str], batch_size: int) -> Iterator[np.ndarray]:
+def _encode_here(embedder: Embedder, rows: np.ndarray, texts: list[str], batch_size: int) -> Iterator[np.ndarray]:
     """``embedder.encode`` in this process, ``batch_size`` texts at a time (``embed_texts``'s default encoder)."""
     for s in range(0, len(texts), batch_size):
         part = texts[s : s + batch_size]

@@ -36,6 +36,7 @@ from engine.embed.base import (
     _slug,
     minilm_path,
 )
+from engine.embed.pieces import SegmentEncoder, additive
 
 logger = logging.getLogger(__name__)
 
@@ -258,6 +259,18 @@ class StaticEmbedder:
         """float32 ``(n, dim)`` unit vectors (zero rows for texts with no known token)."""
         if len(texts) == 0:
             return np.empty((0, self.dim), dtype=np.float32)
+        return _l2_normalize(self._model_encode(texts, show_progress))
+
+    def segment_encoder(self, strings: list[str]) -> SegmentEncoder | None:
+        """A ``SegmentEncoder`` over these distinct segments (``engine.embed.pieces``: each tokenised once, the
+        vectors bit-identical to ``encode``'s), or None when this model's tokenizer is not one
+        under which a text's tokens are its segments' tokens."""
+        if not additive(self.model):
+            return None
+        return SegmentEncoder(self.model, strings, _l2_normalize)
+
+    def _model_encode(self, texts: Sequence[str], show_progress: bool) -> np.ndarray:
+        """``StaticModel.encode`` as this embedder calls it: the model's own output (its dtype, its normalising)."""
         model = self.model
         # model2vec spreads batches over threads above a threshold, and on the way sets TOKENIZERS_PARALLELISM=false
         # for the whole process, which would silently serialise every Rust tokenizer after it (the GPU fast path's
@@ -276,7 +289,7 @@ class StaticEmbedder:
                 os.environ.pop("TOKENIZERS_PARALLELISM", None)
             else:
                 os.environ["TOKENIZERS_PARALLELISM"] = saved
-        return _l2_normalize(vecs)
+        return vecs
 
     def __repr__(self) -> str:
         return f"StaticEmbedder(name={self._name or '(not loaded)'!r}, dir={str(self.model_dir)!r})"

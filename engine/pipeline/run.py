@@ -95,6 +95,7 @@ def run(cfg: RunConfig) -> RunReport:
         sig = ex.step("minhash", steps.minhash, texts, tmpl, prev, ex=ex)
         emb = ex.step("embed", steps.embed, texts, tmpl, cfg.embedder, models, store.root, show_progress=not cfg.quiet,
                       ex=ex)  # fmt: skip
+        tmpl.result.segments = None  # only the embed step reads them: ~100 MB at 1M prompts, not held to the end
         signals = steps.start_text_signals(texts, tmpl, emb, cfg, ex=ex)  # in the background on a local executor
         idx = ex.step("index", steps.index, texts, emb, prev)
         cl = ex.step("cluster", steps.cluster_texts, texts, tmpl, emb, idx, cfg.knn, cfg.min_cluster_size, ex=ex,

@@ -271,26 +271,43 @@ def embed(texts: Texts, tmpl: Templates, embedder_spec: str, models_dir: Path | 
     written as vectors arrive. The driver keeps its own embedder for the cache namespace, the dimension and the
     detect stage's few exemplar encodings; in-process (local executor) the actor reuses it rather than loading
     the model twice.
+
+    A static model encodes from the texts' segments instead (``StaticEmbedder.segment_encoder``: each distinct
+    segment tokenised once, the same vectors bit for bit), on the driver whatever the executor: at 1M prompts
+    that is ~23 s of work on 2 cores against ~50 s for the texts alone, less than shipping them to actors costs.
     """
     ex = ex or LocalExecutor(quiet=True)
     embedder = get_embedder(embedder_spec, models_dir)
     cache = EmbeddingCache.for_embedder(store_root, embedder)
     ctor = {"spec": embedder_spec, "models_dir": str(models_dir) if models_dir is not None else None}
 
-    def encoder(todo: list[str], batch_size: int) -> Iterator[np.ndarray]:
+    def encoder(rows: np.ndarray, todo: list[str], batch_size: int) -> Iterator[np.ndarray]:
         table = pa.table({"text": pa.array(todo, pa.string())})
         for out in ex.iter_batches_actor(EmbedBatches, table, batch_size=batch_size, ctor_kwargs=ctor):
             yield column_matrix(out["vector"], np.float16)
 
+    templated = tmpl.templated
+    segs = tmpl.result.segments
+    by_segment = getattr(embedder, "segment_encoder", None)
+    pieces = by_segment(segs.strings) if by_segment is not None and segs is not None else None
+    text_encoder, payload_encoder = encoder, encoder
+    if pieces is not None:  # a static model: each distinct segment tokenised once (engine.embed.pieces)
+        payload_segs = segs.of_payloads(templated)
+
+        def text_encoder(rows: np.ndarray, todo: list[str], batch_size: int) -> Iterator[np.ndarray]:
+            return pieces.encode(segs, rows, todo, batch_size)
+
+        def payload_encoder(rows: np.ndarray, todo: list[str], batch_size: int) -> Iterator[np.ndarray]:
+            return pieces.encode(payload_segs, rows, todo, batch_size)
+
     _LOADED[(ctor["spec"], ctor["models_dir"])] = embedder
     try:
         vectors, s1 = embed_texts(
-            texts.norm, list(texts.keys), embedder, cache, show_progress=show_progress, encoder=encoder
+            texts.norm, list(texts.keys), embedder, cache, show_progress=show_progress, encoder=text_encoder
         )
-        templated = tmpl.templated
         p_texts = [tmpl.result.payload[i] for i in templated]
         p_keys = [text_hash(t) for t in p_texts]
-        p_vecs, s2 = embed_texts(p_texts, p_keys, embedder, cache, show_progress=False, encoder=encoder)
+        p_vecs, s2 = embed_texts(p_texts, p_keys, embedder, cache, show_progress=False, encoder=payload_encoder)
     finally:
         _LOADED.pop((ctor["spec"], ctor["models_dir"]), None)
     payload_vectors = vectors.copy()

@@ -49,13 +49,51 @@ def segments(text: str) -> list[str]:
 
 
 @dataclass
+class Segments:
+    """Every text cut into ``segments``, as ids into one list of distinct segment strings: what template mining
+    counts, handed on to the embed stage, whose static model tokenises each distinct segment once
+    (``engine.embed.pieces``): at 1M prompts the distinct segments hold 25M characters, the distinct texts 208M.
+
+    Text ``i`` is its segments ``strings[piece[start[i]:start[i + 1]]]`` in order, cut only at whitespace or after a
+    sentence's punctuation; ``common`` marks the wrapper segments, so a payload is the others (or the whole text when
+    there are none; ``TemplateResult.payload``)."""
+
+    strings: list[str]
+    piece: np.ndarray  # int64 per occurrence, texts in order
+    start: np.ndarray  # int64, one more than the texts
+    common: np.ndarray  # bool per occurrence
+
+    def of_payloads(self, rows: np.ndarray) -> Segments:
+        """The segments of the payloads of text ``rows``, one row each in that order: their segments that are not
+        wrapper text, or all of them when every one is (the text is its own payload)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        lo, hi = self.start[rows], self.start[rows + 1]
+        occ = ranges(lo, hi - lo)
+        of_row = np.repeat(np.arange(len(rows)), hi - lo)
+        own = ~self.common[occ]
+        has_own = np.bincount(of_row[own], minlength=len(rows)) > 0
+        keep = own | ~has_own[of_row]
+        counts = np.bincount(of_row[keep], minlength=len(rows))
+        return Segments(self.strings, self.piece[occ[keep]], np.concatenate(([0], np.cumsum(counts))), own[keep])
+
+
+def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, s + n) for s, n in zip(starts, lengths)])``, without the loop."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    ends = np.cumsum(lengths)
+    total = int(ends[-1]) if len(ends) else 0
+    return np.repeat(np.asarray(starts, dtype=np.int64) - (ends - lengths), lengths) + np.arange(total)
+
+
+@dataclass
 class TemplateResult:
     """Per distinct text: template id (0 = no common segment), template string (``<SLOT>`` = what varies), payload
-    (the text's own segments: what it asks, without the wrapper)."""
+    (the text's own segments: what it asks, without the wrapper); and the segments themselves (``Segments``)."""
 
     template_id: np.ndarray  # int64 per text
     template: list[str]
     payload: list[str]
+    segments: Segments | None = None  # released once the embed stage has used them (``engine.pipeline.run``)
 
 
 def mine_templates(
@@ -87,7 +125,8 @@ def mine_templates(
     occ = np.array(occ_list, dtype=np.int64)
     del occ_list
     if len(occ) == 0:
-        return TemplateResult(np.zeros(n, np.int64), [""] * n, list(texts))
+        none = Segments([], occ, np.zeros(n + 1, np.int64), np.zeros(0, bool))
+        return TemplateResult(np.zeros(n, np.int64), [""] * n, list(texts), none)
     uniq_segs = list(seg_ids)
     del seg_ids
     skel_ids: dict[str, int] = {}
@@ -181,4 +220,5 @@ def mine_templates(
             (t_ids.setdefault(template_str[i], len(t_ids)) for i in templated), np.int64, count=len(templated)
         )
         tid[templated] = hash64(t_ids)[t_of]
-    return TemplateResult(tid, template_str, payload)
+    segs = Segments(uniq_segs, occ, np.concatenate(([0], np.cumsum(n_segs))), is_common)
+    return TemplateResult(tid, template_str, payload, segs)
