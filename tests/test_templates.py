@@ -115,5 +115,7 @@ def test_the_segments_table_rebuilds_every_text_and_payload() -> None:
         joined = " ".join(pay.strings[p] for p in pay.piece[pay.start[j] : pay.start[j + 1]])
         # the same words in the same order: a text that is all wrapper keeps its own line breaks as its payload
         assert joined == res.payload[i] if "\n" not in res.payload[i] else joined.split() == res.payload[i].split()
+        # what is kept stays marked as it was: wrapper only where the text is all wrapper
+        assert set(pay.common[pay.start[j] : pay.start[j + 1]].tolist()) == {"\n" in res.payload[i]}
     assert ranges(np.array([5, 0, 9]), np.array([2, 0, 3])).tolist() == [5, 6, 9, 10, 11]
     assert ranges(np.zeros(0, np.int64), np.zeros(0, np.int64)).tolist() == []

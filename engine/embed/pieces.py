@@ -11,7 +11,7 @@ distinct texts; tokenising them took 6.9 s on 2 cores, against ~57 s for the tex
 The pooling is model2vec's own (``StaticModel._encode_batch``: rows bucketed by length, the table gathered and
 averaged in its dtype, normalised), so the vectors are bit-identical to ``StaticModel.encode`` (the tests check
 it); a text the model would truncate (over ``max_length`` tokens, or cut at ``max_length * median_token_length``
-characters first) goes through ``encode`` itself.
+characters first) is tokenised whole, as the model tokenises it.
 """
 
 from __future__ import annotations
@@ -53,8 +53,9 @@ class SegmentEncoder:
     needs it (the texts and then their payloads share one encoder, so a segment is tokenised once in all).
 
     ``encode`` yields ``finish`` of what ``StaticModel.encode`` returns for the same texts (the table's dtype,
-    normalised when the model normalises; ``StaticEmbedder`` finishes with its unit float32 rows). A text the model truncates is tokenised whole, as the model does it (cut to
-    ``max_length * median_token_length`` characters, then to ``max_length`` tokens), all of them in one call."""
+    normalised when the model normalises; ``StaticEmbedder`` finishes with its unit float32 rows). A text the model
+    truncates is tokenised whole, as the model does it (cut to ``max_length * median_token_length`` characters,
+    then to ``max_length`` tokens), all of them in one call."""
 
     def __init__(self, model: Any, strings: list[str], finish: Callable[[np.ndarray], np.ndarray] | None = None,
                  threads: int | None = None) -> None:  # fmt: skip

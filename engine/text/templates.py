@@ -74,7 +74,8 @@ class Segments:
         has_own = np.bincount(of_row[own], minlength=len(rows)) > 0
         keep = own | ~has_own[of_row]
         counts = np.bincount(of_row[keep], minlength=len(rows))
-        return Segments(self.strings, self.piece[occ[keep]], np.concatenate(([0], np.cumsum(counts))), own[keep])
+        kept = occ[keep]
+        return Segments(self.strings, self.piece[kept], np.concatenate(([0], np.cumsum(counts))), self.common[kept])
 
 
 def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -167,8 +168,7 @@ def mine_templates(
         hi = max(hi, lo + 1)
         reps = reps_all[lo:hi]
         seg_rep = np.repeat(st_seg[lo:hi], reps)
-        base = np.repeat(acc_start[st_text[lo:hi]] - (np.cumsum(reps) - reps), reps)
-        sa_parts.append(unique_sorted(seg_rep * n_acc + pair_acc[base + np.arange(len(seg_rep))]))
+        sa_parts.append(unique_sorted(seg_rep * n_acc + pair_acc[ranges(acc_start[st_text[lo:hi]], reps)]))
         lo = hi
     sa = unique_sorted(np.concatenate(sa_parts)) if len(sa_parts) > 1 else sa_parts[0]
     del sa_parts, st_seg, st_text, reps_all, ends
