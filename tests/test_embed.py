@@ -340,6 +340,32 @@ def test_empty_input() -> None:
     assert v.shape == (0, 8) and s.total == 0
 
 
+def test_tokenizer_threads_turn_rust_parallelism_on_inside_only_and_never_in_a_forked_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The CLI's TOKENIZERS_PARALLELISM=false would serialise every tokenizer call; the block lifts it, nested
+    blocks restore it once, and a forked worker (whose parent's thread pool it lacks) keeps it."""
+    import multiprocessing
+
+    from engine.embed.base import tokenizer_threads
+
+    monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
+    with tokenizer_threads():
+        assert os.environ["TOKENIZERS_PARALLELISM"] == "true"
+        with tokenizer_threads():
+            assert os.environ["TOKENIZERS_PARALLELISM"] == "true"
+        assert os.environ["TOKENIZERS_PARALLELISM"] == "true"
+    assert os.environ["TOKENIZERS_PARALLELISM"] == "false"
+    monkeypatch.delenv("TOKENIZERS_PARALLELISM")
+    with tokenizer_threads():
+        assert os.environ["TOKENIZERS_PARALLELISM"] == "true"
+    assert "TOKENIZERS_PARALLELISM" not in os.environ
+    monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
+    monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())  # as in a forked pool worker
+    with tokenizer_threads():
+        assert os.environ["TOKENIZERS_PARALLELISM"] == "false"
+
+
 def test_static_vectors_from_segments_are_the_models_own_bit_for_bit(
     static_dir: tuple[Path, StaticEmbedder],
 ) -> None:
@@ -374,9 +400,13 @@ def test_static_vectors_from_segments_are_the_models_own_bit_for_bit(
     rows = np.arange(len(texts))[::-1]  # any order, in batches smaller than the input
     got = np.concatenate(list(enc.encode(res.segments, rows, [texts[i] for i in rows], 5)))
     assert np.array_equal(got, e.encode([texts[i] for i in rows]))
+    small = e.segment_encoder(res.segments.strings)
+    small.gather_tokens = 40  # a length bucket pooled a row or two at a time: the same bits
+    assert np.array_equal(np.concatenate(list(small.encode(res.segments, rows, [texts[i] for i in rows], 8))), got)
     templated = np.flatnonzero(res.template_id != 0)
     assert len(templated) == len(questions)
     payloads = [res.payload[i] for i in templated]
     pay = np.concatenate(list(enc.encode(res.segments.of_payloads(templated), np.arange(len(templated)), payloads,
                                           4)))  # fmt: skip
     assert np.array_equal(pay, e.encode(payloads))
+

@@ -24,6 +24,7 @@ from engine.embed.base import (
     _resolve_device,
     _slug,
     minilm_path,
+    tokenizer_threads,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,7 +64,8 @@ def _prepare_batches(
     """
     import torch
 
-    ids = [e.ids for e in tokenizer.encode_batch(list(texts), add_special_tokens=True)]
+    with tokenizer_threads():
+        ids = [e.ids for e in tokenizer.encode_batch(list(texts), add_special_tokens=True)]
     lens = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
     order = np.argsort(-lens, kind="stable")
     batches = []

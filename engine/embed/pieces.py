@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.embed.base import tokenizer_threads
 from engine.text.templates import Segments, ranges
 
 #: the tokenizer parts under which a text's tokens are its segments' tokens concatenated (module doc): the BERT
@@ -34,6 +35,9 @@ ADDITIVE_PRE_TOKENIZERS = {"BertPreTokenizer"}
 ADDITIVE_NORMALIZERS = {None, "BertNormalizer", "Lowercase"}
 #: distinct segments tokenised per call (bounds the tokenizer's Encoding objects alive at once)
 TOKENIZE_CHUNK = 65_536
+#: token vectors gathered at once when pooling (x dim x 2 bytes: 64 MB at 256 float16 dimensions). A batch of the
+#: longest texts is 4096 rows of 512 tokens: gathered whole that was 1 GB per pooling thread, the embed step's peak
+GATHER_TOKENS = 131_072
 
 
 def additive(model: Any) -> bool:
@@ -62,6 +66,7 @@ class SegmentEncoder:
         self.model, self.strings = model, strings
         self.finish = finish or (lambda x: x)
         self.threads = threads or min(4, os.cpu_count() or 1)
+        self.gather_tokens = GATHER_TOKENS
         n = len(strings)
         self._done = np.zeros(n, dtype=bool)
         self._raw_len = np.zeros(n, dtype=np.int64)  # tokens before the unknown token is dropped (truncation)
@@ -79,7 +84,8 @@ class SegmentEncoder:
         else:
             tok.no_truncation()
         try:
-            encs = tok.encode_batch_fast(strings, add_special_tokens=False)
+            with tokenizer_threads():
+                encs = tok.encode_batch_fast(strings, add_special_tokens=False)
         finally:
             if self.max_tokens is not None:
                 tok.enable_truncation(self.max_tokens)  # the model's own setting between calls
@@ -159,8 +165,11 @@ class SegmentEncoder:
         emb = self.model.embedding
         out = np.zeros((len(rows), self.model.dim), dtype=emb.dtype)
         for n in np.unique(lengths[lengths > 0]):  # model2vec's buckets: rows of one length averaged together
-            at = np.flatnonzero(lengths == n)
-            out[at] = emb[ids[starts[at, None] + np.arange(n)]].mean(axis=1)
+            bucket = np.flatnonzero(lengths == n)
+            step = max(1, self.gather_tokens // int(n))  # each row's mean is its own: any row split gives the same
+            for lo in range(0, len(bucket), step):
+                at = bucket[lo : lo + step]
+                out[at] = emb[ids[starts[at, None] + np.arange(n)]].mean(axis=1)
         if self.model.normalize:
             out32 = out.astype(np.float32)
             out = (out32 / (np.linalg.norm(out32, axis=1, keepdims=True) + 1e-32)).astype(out.dtype)
