@@ -410,3 +410,24 @@ def test_static_vectors_from_segments_are_the_models_own_bit_for_bit(
                                           4)))  # fmt: skip
     assert np.array_equal(pay, e.encode(payloads))
 
+
+def test_row_overlay_reads_any_range_as_the_matrix_with_its_rows_replaced() -> None:
+    """The payload vectors without a second copy of the texts' vectors: every range reads as the full matrix."""
+    from engine.embed import RowOverlay
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(40, 3)).astype(np.float32)
+    rows = np.array([0, 7, 8, 21, 39])
+    values = rng.normal(size=(5, 3)).astype(np.float32)
+    want = base.copy()
+    want[rows] = values
+    ov = RowOverlay(base, rows, values)
+    assert len(ov) == 40 and ov.shape == (40, 3)
+    for a, b in [(0, 40), (0, 1), (7, 9), (8, 21), (9, 21), (22, 39), (39, 40), (10, 5), (30, 99)]:
+        assert np.array_equal(ov[a:b], want[a:b]), (a, b)
+    assert np.array_equal(ov.full(), want)
+    assert not np.array_equal(base[7], values[1])  # the base is read, never written
+    with pytest.raises(TypeError):
+        ov[np.array([1, 2])]
+    with pytest.raises(ValueError):
+        RowOverlay(base, np.array([3, 2]), values[:2])

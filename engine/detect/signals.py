@@ -23,6 +23,7 @@ from engine.batches import LazyTable, column_matrix, one_blas_thread, vector_col
 from engine.detect.content_model import ProbeModel
 from engine.detect.settings import DEFAULTS, DetectSettings
 from engine.detect.taxonomy import CAPABILITY_AREAS, MARKERS, ORDINARY_CLASSES, language_of, markers_of
+from engine.embed.stage import RowOverlay
 from engine.ingest.envelopes import TOOL_RESULT_PREFIX
 from engine.ingest.records import chat_hashes, epoch_seconds
 
@@ -47,7 +48,7 @@ class Context:
     template_id: np.ndarray
     template: list[str]
     payload: list[str]
-    payload_vectors: np.ndarray
+    payload_vectors: np.ndarray | RowOverlay  # read by row ranges only
     payload_group: np.ndarray
     text_cluster: np.ndarray
     embedder: Any
@@ -122,7 +123,9 @@ class TextSignals:
     payload_markers: dict[str, np.ndarray] | None = None  # ... in the payload alone (what the slot asks)
 
 
-def classify_areas(payload_vectors: np.ndarray, embedder: Any, min_sim: float = DEFAULTS.min_area_sim) -> np.ndarray:
+def classify_areas(
+    payload_vectors: np.ndarray | RowOverlay, embedder: Any, min_sim: float = DEFAULTS.min_area_sim
+) -> np.ndarray:
     """Nearest class by mean of the top-3 exemplar cosines; capability areas get their index, the rest -1
     (also when no class comes within ``min_sim``: too short or too odd to place)."""
     exemplars, owner = exemplar_vectors(embedder)
@@ -215,7 +218,8 @@ class PendingTextSignals:
 
 
 def submit_text_signals(
-    norm: list[str], payload: list[str], payload_vectors: np.ndarray, embedder: Any, s: DetectSettings = DEFAULTS,
+    norm: list[str], payload: list[str], payload_vectors: np.ndarray | RowOverlay, embedder: Any,
+    s: DetectSettings = DEFAULTS,
     executor: Executor | None = None,
 ) -> PendingTextSignals:  # fmt: skip
     """``text_signals`` started now, collected later (``Executor.submit_batches_actor``): they read only the texts,

@@ -25,7 +25,7 @@ from engine.embed.base import DEFAULT_MODELS_DIR, MAX_SEQ_LENGTH, MINILM_NAME, S
 from engine.embed.cache import EmbeddingCache, as_keys
 from engine.embed.minilm import MiniLMEmbedder, encode_transformer, fast_tokenizer
 from engine.embed.registry import get_embedder
-from engine.embed.stage import EmbedStats, embed_texts
+from engine.embed.stage import EmbedStats, RowOverlay, embed_texts
 from engine.embed.static import StaticEmbedder
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "MINILM_NAME",
     "STATIC_PCA_DIMS",
     "EmbedStats",
+    "RowOverlay",
     "Embedder",
     "EmbeddingCache",
     "MiniLMEmbedder",

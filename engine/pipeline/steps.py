@@ -28,7 +28,7 @@ from engine.batches import column_matrix, matrix_column
 from engine.detect import casework, history
 from engine.detect.campaigns import Verdicts, detect
 from engine.detect.signals import Context, PendingTextSignals, submit_text_signals
-from engine.embed import Embedder, EmbeddingCache, embed_texts, get_embedder
+from engine.embed import Embedder, EmbeddingCache, RowOverlay, embed_texts, get_embedder
 from engine.executor import Executor, LocalExecutor
 from engine.ingest import (
     ACCOUNT_SCHEMA,
@@ -253,7 +253,7 @@ class Embedded:
     embedder: Embedder
     cache: EmbeddingCache
     vectors: np.ndarray  # per text
-    payload_vectors: np.ndarray  # per text: its payload's vector (the text's own when not templated)
+    payload_vectors: RowOverlay  # per text: its payload's vector (the text's own when not templated)
     payload_keys: list[bytes]  # content keys of the templated texts' payloads
     new: int
     cached: int
@@ -310,8 +310,7 @@ def embed(texts: Texts, tmpl: Templates, embedder_spec: str, models_dir: Path | 
         p_vecs, s2 = embed_texts(p_texts, p_keys, embedder, cache, show_progress=False, encoder=payload_encoder)
     finally:
         _LOADED.pop((ctor["spec"], ctor["models_dir"]), None)
-    payload_vectors = vectors.copy()
-    payload_vectors[templated] = p_vecs
+    payload_vectors = RowOverlay(vectors, np.asarray(templated, dtype=np.int64), p_vecs)
     return Embedded(embedder, cache, vectors, payload_vectors, p_keys, s1.new + s2.new, s1.cached + s2.cached)
 
 
