@@ -9,6 +9,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from engine.store import Store, parts
@@ -118,3 +119,32 @@ def test_gc_deletes_only_files_no_kept_snapshot_lists_and_abort_removes_a_runs_p
     parts.write_parquet(w2.part_files[0], _prompts([2], 21))
     w2.abort()
     assert not (root / "prompts" / "r2.parquet").exists() and (root / "prompts" / "r1.parquet").exists()
+
+
+def test_save_rows_writes_exactly_what_np_save_of_the_gathered_rows_writes(tmp_path: Path) -> None:
+    """The per-text arrays are written a chunk of rows at a time (no whole gathered copy): the same file bytes."""
+    from engine.store.parts import save_rows
+
+    rng = np.random.default_rng(0)
+    for shape, dtype in (((1000, 7), np.float16), ((0, 3), np.uint32), ((5000, 4), np.uint32)):
+        arr = (rng.normal(size=shape) * 100).astype(np.float32)
+        rows = rng.permutation(len(arr))[: len(arr) // 2]
+        save_rows(tmp_path / "got.npy", arr, rows, dtype, chunk=333)
+        np.save(tmp_path / "want.npy", arr[rows].astype(dtype))
+        assert (tmp_path / "got.npy").read_bytes() == (tmp_path / "want.npy").read_bytes()
+        assert not (tmp_path / "got.npy.tmp").exists()
+
+
+def test_a_lazy_part_is_written_a_row_group_at_a_time_and_reads_as_the_whole_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.batches import LazyTable
+
+    monkeypatch.setattr(parts, "ROW_GROUP", 4)
+    for n in (0, 3, 4, 11):
+        whole = pa.table({"off": np.arange(n, dtype=np.int64), "text": [f"t{i}" for i in range(n)]})
+        lazy = LazyTable(n, lambda lo, hi, whole=whole: whole.slice(lo, hi - lo))
+        parts.write_parquet(tmp_path / f"lazy{n}.parquet", lazy)
+        got = pq.read_table(tmp_path / f"lazy{n}.parquet")
+        assert got.equals(whole)
+        assert pq.ParquetFile(tmp_path / f"lazy{n}.parquet").metadata.num_row_groups == max(1, -(-n // 4))
