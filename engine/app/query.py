@@ -237,21 +237,19 @@ class Searcher:
         stamps = np.datetime_as_string(self.times[rows].astype("datetime64[s]"), unit="s")
         same = self.text_start[tr + 1] - self.text_start[tr]
         if self._snippets is not None:
-            snippets = [self._snippets[r] for r in rows]
+            snippets = [self._snippets[r] for r in rows.tolist()]
         else:
             snippets = [" ".join(t[:200].split()) for t in self.texts.take(rows).to_pylist()]
+        # plain Python values first: iterating numpy arrays makes a numpy scalar per element, which was a tenth of
+        # a similar-by-id answer
+        pids, accs = self.prompt_ids, self.accounts
         return [
-            Neighbour(
-                prompt_id=self.prompt_ids[r],
-                account_id=self.accounts[r],
-                timestamp=f"{ts}Z",
-                cluster_id=int(c),
-                score=round(float(sc), 4),
-                same_text_prompts=int(n),
-                snippet=snip,
+            Neighbour(pids[r], accs[r], f"{ts}Z", c, round(sc, 4), n, snip)
+            for r, ts, c, sc, n, snip in zip(
+                rows.tolist(), stamps.tolist(), self.cluster[tr].tolist(), np.asarray(scores, np.float64).tolist(),
+                same.tolist(), snippets, strict=True,
             )
-            for r, ts, c, sc, n, snip in zip(rows, stamps, self.cluster[tr], scores, same, snippets, strict=True)
-        ]
+        ]  # fmt: skip
 
     def _prompts_of(self, text_row: int) -> range:
         return range(int(self.text_start[text_row]), int(self.text_start[text_row + 1]))
@@ -276,19 +274,25 @@ class Searcher:
             g = self.dup_group[self_text]
             lo, hi = np.searchsorted(self.group_sorted, [g, g + 1])
             parts.append(np.asarray(self.group_order[lo:hi][:500], dtype=np.int64))
-        cand = np.unique(np.concatenate(parts))
+        cand = np.concatenate(parts)
+        cand.sort()
+        cand = cand[np.flatnonzero(np.diff(cand, prepend=-1))]  # np.unique's answer, without its overhead
         if not len(cand):
             return [], []
-        est = jaccard(np.asarray(self.sigs[cand]), np.asarray(sig))
+        est = jaccard(self.sigs[cand], sig)
+        order = np.argsort(-est, kind="stable")
+        order = order[est[order] >= MIN_JACCARD]  # ranked best first, so these are all the candidates kept
+        texts = cand[order]
         rows: list[int] = []
         scores: list[float] = []
-        for j in np.argsort(-est, kind="stable"):
-            if est[j] < MIN_JACCARD or len(rows) >= k:
+        for lo, hi, e in zip(self.text_start[texts].tolist(), self.text_start[texts + 1].tolist(),
+                             est[order].tolist(), strict=True):  # fmt: skip
+            if len(rows) >= k:
                 break
-            for p in self._prompts_of(int(cand[j])):
+            for p in range(lo, hi):
                 if p != exclude and len(rows) < k:
                     rows.append(p)
-                    scores.append(float(est[j]))
+                    scores.append(e)
         return rows, scores
 
     def _semantic_rows(
