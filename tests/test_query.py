@@ -10,6 +10,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine.app.cli import main
@@ -121,3 +122,42 @@ def test_cli_similar_notes_the_window_and_errors_in_one_line(searched, capsys) -
 def test_similar_needs_an_id_or_text(searched) -> None:
     with pytest.raises(SystemExit, match="PROMPT_ID or --text"):
         main(["similar", "--store", str(Path(searched["store"]))])
+
+
+def test_a_servers_neighbour_table_answers_exactly_as_searching_and_is_shared_through_its_files(
+    searched, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server reads each text's ANN row instead of searching (``Searcher.prepare_table``): the same answers for
+    every k it covers, a search beyond it, and a second worker (or a restart) memory-maps the files the first wrote."""
+    from engine.vectors import index as index_mod
+
+    snap = Store(searched["store"]).require()
+    monkeypatch.setattr(index_mod, "FLAT_MAX", 10)  # an HNSW index, as at scale (a flat one keeps searching)
+    live = Searcher(snap, preload=True)
+    assert live.index.kind_for(live.index.size) == "hnsw"
+    monkeypatch.setattr(index_mod, "FLAT_MAX", 20_000)
+    flat = Searcher(Store(searched["store"]).require(), preload=True)
+    flat.prepare_table(tmp_path / "flat")
+    assert flat._table is None and not (tmp_path / "flat").exists()
+
+    def twin() -> Searcher:  # one graph for all (an HNSW build on several threads is not repeatable)
+        s = Searcher(snap, preload=True)
+        s.index = live.index
+        return s
+
+    tabled = twin()
+    tabled.prepare_table(tmp_path / "t", threads=2)
+    assert tabled._table is not None and (tmp_path / "t" / "ids.npy").exists()
+    ids = live.prompt_ids[:: max(1, len(live.prompt_ids) // 60)] + [searched["orig"]["prompt_id"], EXACT, NEAR]
+    for pid in ids:
+        for k in (1, 10, 49, 50, 70):
+            assert tabled.similar(pid, k).to_dict() == live.similar(pid, k).to_dict(), (pid, k)
+    again = twin()
+    again.prepare_table(tmp_path / "t")
+    assert isinstance(again._table[0], np.memmap)
+    assert again.similar(EXACT, 10).to_dict() == live.similar(EXACT, 10).to_dict()
+    (tmp_path / "t" / "sims.npy").write_bytes(b"torn")  # a half-written table is rebuilt, never read
+    torn = twin()
+    torn.prepare_table(tmp_path / "t")
+    assert not isinstance(torn._table[0], np.memmap)
+    assert torn.similar(EXACT, 10).to_dict() == live.similar(EXACT, 10).to_dict()

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -37,7 +39,7 @@ class LiveStore:
         self._lock = threading.Lock()
         snap = self.store.current()
         if snap is not None:
-            self._state = State.open(snap)
+            self._state = self._open(snap.name, threads=os.cpu_count() or 1)  # nothing is served yet: every core
             settle_heap()
 
     def poll(self) -> str | None:
@@ -73,6 +75,15 @@ class LiveStore:
             time.sleep(0.05)
         return False
 
+    def _open(self, name: str, *, threads: int) -> State:
+        """A snapshot opened for serving, with its similar-by-id neighbour table read or built first
+        (``Searcher.prepare_table``: kept under the store's ``cache/neighbours/``, shared by the workers)."""
+        state = State.open(self.store.snapshot(name))
+        tables = self.store.root / "cache" / "neighbours"
+        state.searcher.prepare_table(tables / name, threads=threads)
+        _unused(tables, keep=name)
+        return state
+
     def _maybe_reload(self) -> None:
         name = self.store._current_name()
         with self._lock:
@@ -83,7 +94,7 @@ class LiveStore:
 
     def _load(self, name: str) -> None:
         try:
-            state = State.open(self.store.snapshot(name))
+            state = self._open(name, threads=1)  # beside the requests the old snapshot is still answering
         except Exception as e:  # a damaged or vanished snapshot: keep serving the one we have, say why
             log.error("could not open snapshot %s (%s); still serving %s", name, e, self.loaded)
             with self._lock:
@@ -95,6 +106,13 @@ class LiveStore:
             self._loading = None
         settle_heap()
         log.info("serving snapshot %s", name)
+
+
+def _unused(root: Path, keep: str) -> None:
+    """Neighbour tables of other snapshots: a worker still serving one keeps its memory map, the files can go."""
+    for d in root.iterdir() if root.is_dir() else []:
+        if d.name != keep:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def settle_heap() -> None:
