@@ -7,6 +7,7 @@ prompt, and a copy of it dated a year before the log, which is stored but lies o
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -161,3 +162,25 @@ def test_a_servers_neighbour_table_answers_exactly_as_searching_and_is_shared_th
     torn.prepare_table(tmp_path / "t")
     assert not isinstance(torn._table[0], np.memmap)
     assert torn.similar(EXACT, 10).to_dict() == live.similar(EXACT, 10).to_dict()
+
+
+def test_a_live_store_prepares_the_table_of_the_snapshot_it_serves_and_drops_the_others(
+    searched, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.app.live import LiveStore
+    from engine.vectors import index as index_mod
+
+    monkeypatch.setattr(index_mod, "FLAT_MAX", 10)
+    root = Path(searched["store"])
+    tables = root / "cache" / "neighbours"
+    (tables / "r-an-older-snapshot").mkdir(parents=True)
+    live = LiveStore(root)
+    name = live.loaded
+    assert name is not None and live.get().searcher._table is not None
+    assert sorted(p.name for p in tables.iterdir()) == [name]
+    assert (tables / name / "ids.npy").exists() and (tables / name / "sims.npy").exists()
+    pid = searched["orig"]["prompt_id"]
+    plain = Searcher(Store(root).require(), preload=True)
+    plain.index = live.get().searcher.index  # the same graph, searched
+    assert live.get().similar(pid, 10) == plain.similar(pid, 10).to_dict()
+    shutil.rmtree(tables)  # the store as the other tests expect it
