@@ -184,3 +184,34 @@ def test_a_live_store_prepares_the_table_of_the_snapshot_it_serves_and_drops_the
     plain.index = live.get().searcher.index  # the same graph, searched
     assert live.get().similar(pid, 10) == plain.similar(pid, 10).to_dict()
     shutil.rmtree(tables)  # the store as the other tests expect it
+
+
+def test_workers_starting_together_build_the_table_once(searched, tmp_path: Path, monkeypatch) -> None:
+    """Two workers preparing one snapshot at once: one builds (under the lock file), the other waits and reads."""
+    import threading
+    import time
+
+    from engine.vectors import index as index_mod
+
+    monkeypatch.setattr(index_mod, "FLAT_MAX", 10)
+    snap = Store(searched["store"]).require()
+    first = Searcher(snap, preload=True)
+    second = Searcher(snap, preload=True)
+    second.index = first.index
+    built: list[int] = []
+    real = Searcher._build_table
+
+    def slow_build(self: Searcher, width: int, threads: int):  # noqa: ANN202
+        built.append(1)
+        time.sleep(0.3)  # long enough for the other worker to reach the lock
+        return real(self, width, threads)
+
+    monkeypatch.setattr(Searcher, "_build_table", slow_build)
+    workers = [threading.Thread(target=s.prepare_table, args=(tmp_path / "t",)) for s in (first, second)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert len(built) == 1
+    assert first._table is not None and second._table is not None
+    assert np.array_equal(first._table[0], second._table[0]) and np.array_equal(first._table[1], second._table[1])

@@ -26,6 +26,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: workers starting together may each build the table
+    fcntl = None  # type: ignore[assignment]
+
 from engine.ingest.records import epoch_seconds
 from engine.store import Snapshot, StoreError
 from engine.store.tables import Tables
@@ -132,45 +137,69 @@ class Searcher:
 
         The search was half of an answer's time: at 1.12M prompts 245 against 480 µs in-process, and with 8
         clients on 2 cores p50 2.4 against 3.7 ms. The rows are the search a query makes (the same stored
-        vectors on the same index, HNSW's answer for a query does not depend on its batch), so the answers are
-        byte for byte the same (a flat index, below ``FLAT_MAX`` texts, is left to search: a batch of queries
-        goes through BLAS and sums in another order). Built once per snapshot, ~70 core-seconds at 504k texts, and kept in ``directory``
-        (under a temporary name, renamed) for the other workers and later starts, which memory-map it."""
+        vectors on the same index; HNSW's answer for a query does not depend on its batch), so the answers are
+        byte for byte the same. A flat index (below ``FLAT_MAX`` texts) is left to search: it is cheap there, and
+        a batch of queries goes through BLAS, which sums in another order.
+
+        Built once per snapshot (~70 core-seconds at 504k texts) and kept in ``directory`` (written under a
+        temporary name and renamed) for later starts. Workers starting together take turns on a lock file: one
+        builds, the others wait and memory-map what it wrote. A directory that cannot be written (a read-only
+        store) gets no lock and no file: the table is built and served from memory."""
         import faiss
 
         n = self.index.size
         if n == 0 or not isinstance(self.index.index, faiss.IndexHNSW):
-            return  # a small window's flat index: searching it is cheap, and a batch of queries sums otherwise
+            return
         width = min(ANN_WIDTH, n)
-        ids_path, sims_path = directory / "ids.npy", directory / "sims.npy"
         try:
-            ids = np.load(ids_path, mmap_mode="r")
-            sims = np.load(sims_path, mmap_mode="r")
-            if ids.shape == sims.shape == (n, width):
-                self._table = (ids, sims)
-                return
-        except (OSError, ValueError):
-            pass  # not built yet, or half written by a worker that died: build it here
+            directory.mkdir(parents=True, exist_ok=True)
+            lock = open(directory / ".lock", "a+")  # noqa: SIM115 - held across the build below
+        except OSError:
+            self._table = self._build_table(width, threads)
+            return
+        with lock:
+            if fcntl is not None:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            self._table = self._read_table(directory, (n, width))
+            if self._table is None:
+                self._table = self._build_table(width, threads)
+                self._write_table(directory, *self._table)
+
+    @staticmethod
+    def _read_table(directory: Path, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray] | None:
+        try:
+            ids = np.load(directory / "ids.npy", mmap_mode="r")
+            sims = np.load(directory / "sims.npy", mmap_mode="r")
+        except (OSError, ValueError):  # not built yet, or torn: build it again
+            return None
+        return (ids, sims) if ids.shape == sims.shape == shape else None
+
+    def _build_table(self, width: int, threads: int) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
+        n = self.index.size
         before = faiss.omp_get_max_threads()
-        faiss.omp_set_num_threads(threads)
+        faiss.omp_set_num_threads(threads)  # this thread's OpenMP setting: restored below
         try:
-            ids_all = np.empty((n, width), np.int32)
-            sims_all = np.empty((n, width), np.float32)
+            ids = np.empty((n, width), np.int32)
+            sims = np.empty((n, width), np.float32)
             for lo in range(0, n, TABLE_BATCH):
                 q = np.asarray(self.vectors[lo : lo + TABLE_BATCH], np.float32)
                 d, i = self.index.search(q, width)
-                ids_all[lo : lo + len(q)], sims_all[lo : lo + len(q)] = i, d
+                ids[lo : lo + len(q)], sims[lo : lo + len(q)] = i, d
         finally:
             faiss.omp_set_num_threads(before)
-        self._table = (ids_all, sims_all)
+        return ids, sims
+
+    @staticmethod
+    def _write_table(directory: Path, ids: np.ndarray, sims: np.ndarray) -> None:
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            for path, arr in ((ids_path, ids_all), (sims_path, sims_all)):  # a reader checks both shapes
-                tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            for name, arr in (("ids.npy", ids), ("sims.npy", sims)):
+                tmp = directory / f"{name}.{os.getpid()}.tmp"
                 with open(tmp, "wb") as fh:
                     np.save(fh, arr)
-                os.replace(tmp, path)
-        except OSError:  # a store this server may not write to: the table serves from memory alone
+                os.replace(tmp, directory / name)
+        except OSError:  # a full disk: the table serves from memory alone
             pass
 
     def similar_text(self, text: str, k: int = 10) -> SimilarResult:
