@@ -141,13 +141,13 @@ def test_embedding_cache_removes_what_a_killed_writer_left(tmp_path) -> None:
     script = (
         "import os, sys, numpy as np\n"
         "import engine.embed.cache as c\n"
-        "real = c._atomic_save\n"
+        "real = c.atomic_save\n"
         "def save(path, arr):\n"
         "    if path.name.endswith('.keys.npy'):\n"
         "        (path.parent / f'.tmp-0123-{path.name}').write_bytes(b'half a keys file')\n"
         "        os._exit(9)\n"
         "    real(path, arr)\n"
-        "c._atomic_save = save\n"
+        "c.atomic_save = save\n"
         "c.EmbeddingCache(sys.argv[1], 'ns').add([b'b' * 16], np.ones((1, 4), dtype=np.float32))\n"
     )
     proc = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT, capture_output=True)

@@ -17,7 +17,6 @@ can see in the store would be wrong.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -193,12 +192,11 @@ class Searcher:
 
     @staticmethod
     def _write_table(directory: Path, ids: np.ndarray, sims: np.ndarray) -> None:
+        from engine.embed.cache import atomic_save
+
         try:
-            for name, arr in (("ids.npy", ids), ("sims.npy", sims)):
-                tmp = directory / f"{name}.{os.getpid()}.tmp"
-                with open(tmp, "wb") as fh:
-                    np.save(fh, arr)
-                os.replace(tmp, directory / name)
+            atomic_save(directory / "ids.npy", ids)
+            atomic_save(directory / "sims.npy", sims)
         except OSError:  # a full disk: the table serves from memory alone
             pass
 
@@ -335,9 +333,6 @@ class Searcher:
                 same.tolist(), snippets, strict=True,
             )
         ]  # fmt: skip
-
-    def _prompts_of(self, text_row: int) -> range:
-        return range(int(self.text_start[text_row]), int(self.text_start[text_row + 1]))
 
     def _search(self, vec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """One ANN search serves both kinds of neighbour: the semantic top k (+1 for the query's own text) and the

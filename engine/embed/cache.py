@@ -52,7 +52,7 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _atomic_save(path: Path, arr: np.ndarray) -> None:
+def atomic_save(path: Path, arr: np.ndarray) -> None:
     """``np.save`` to a dot-prefixed temp name in the same directory, fsync, then ``os.replace`` into place."""
     tmp = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")
     try:
@@ -201,8 +201,8 @@ class EmbeddingCache:
             return 0
         fresh = np.ascontiguousarray(vectors[~found][first], dtype=np.float16)
         stem = f"shard-{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        _atomic_save(self.path / f"{stem}.vecs.npy", fresh)
-        _atomic_save(self.path / f"{stem}.keys.npy", uniq.view(np.uint8).reshape(-1, 16))
+        atomic_save(self.path / f"{stem}.vecs.npy", fresh)
+        atomic_save(self.path / f"{stem}.keys.npy", uniq.view(np.uint8).reshape(-1, 16))
         self.refresh()
         return len(uniq)
 
@@ -228,8 +228,8 @@ class EmbeddingCache:
         uniq, first = np.unique(q, return_index=True)
         old = list(self._shard_names)
         stem = f"shard-{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        _atomic_save(self.path / f"{stem}.vecs.npy", np.ascontiguousarray(np.asarray(vectors)[first], dtype=np.float16))
-        _atomic_save(self.path / f"{stem}.keys.npy", uniq.view(np.uint8).reshape(-1, 16))
+        atomic_save(self.path / f"{stem}.vecs.npy", np.ascontiguousarray(np.asarray(vectors)[first], dtype=np.float16))
+        atomic_save(self.path / f"{stem}.keys.npy", uniq.view(np.uint8).reshape(-1, 16))
         for name in old:  # keys first: the shard disappears for readers before its vectors do
             for suffix in (".keys.npy", ".vecs.npy"):
                 with contextlib.suppress(FileNotFoundError):

@@ -84,6 +84,7 @@ machine, a fixed cost a cluster amortises over millions of prompts.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import resource
@@ -185,19 +186,16 @@ def release_freed_memory() -> None:
         trim(0)
 
 
-_TRIM: list = []
-
-
+@functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
-    if not _TRIM:
-        import ctypes
-        import ctypes.util
+    """glibc's ``malloc_trim``, looked up once; None on a C library without it."""
+    import ctypes
+    import ctypes.util
 
-        try:
-            _TRIM.append(getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), "malloc_trim", None))
-        except OSError:
-            _TRIM.append(None)
-    return _TRIM[0]
+    try:
+        return getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), "malloc_trim", None)
+    except OSError:
+        return None
 
 
 class Executor:
