@@ -114,6 +114,7 @@ def test_an_agent_step_is_its_newest_tool_result_and_keeps_its_parts_in_meta(tmp
     chat = meta["chat"]
     assert chat["kind"] == "tool_result" and chat["earlier_turns"] == 2 and chat["tools"] == ["read_file"]
     assert chat["tool_calls"] == ["read_file"] and chat["system_head"] == "You are a careful coding agent."
+    assert chat["turn_at"] == 0  # the text holds no system prompt: all of it is embedded
     assert meta["api_key_id"] == "key_a"  # the record's other plain fields travel in meta
 
 
@@ -130,6 +131,7 @@ def test_the_same_request_in_either_providers_shape_reads_alike(tmp_path: Path) 
 def test_a_first_request_is_the_system_prompt_and_the_user_turn() -> None:
     text, chat = chat_text({"system": "Be brief.", "messages": [{"role": "user", "content": "What is 2+2?"}]})
     assert text == "Be brief.\n\nWhat is 2+2?" and chat["kind"] == "user" and chat["earlier_turns"] == 0
+    assert text[chat["turn_at"] :] == "What is 2+2?"  # where the turn starts: what the embed step embeds
     # a follow-up: the newest user turn; earlier turns are counted and digested, not repeated
     text, chat = chat_text(
         {

@@ -1,4 +1,4 @@
-from engine.text.normalize import MAX_CHARS, mask, normalize, text_hash
+from engine.text.normalize import MAX_CHARS, mask, normalize, normalize_request, text_hash
 
 
 def test_normalize_folds_unicode_space_and_controls() -> None:
@@ -71,3 +71,15 @@ def test_mask_guards_do_not_change_the_skeleton() -> None:
     for text, placeholder in cases.items():
         assert mask(text) == _mask_unguarded(text), text
         assert placeholder in mask(text), text
+
+
+def test_a_long_request_keeps_its_newest_turn() -> None:
+    system = "Follow the house rules. " * 1000  # 24,000 characters, as an agent framework's system prompt runs
+    a, b = (system + "\n\n" + turn for turn in ("Fix the flaky test.", "Add a changelog entry."))
+    at = len(system) + 2
+    assert normalize(a) == normalize(b)  # cut as one string, the two requests would be one text
+    na, nb = normalize_request(a, at), normalize_request(b, at)
+    assert na != nb and na.endswith("\n\nFix the flaky test.") and len(na) <= 2 * MAX_CHARS + 2
+    short = "Be brief.\n\n  What is 2+2?"
+    assert normalize_request(short, len("Be brief.") + 2) == normalize(short)  # within the bound: unchanged
+    assert normalize_request(a) == normalize(a)  # no turn offset (a flat log): unchanged

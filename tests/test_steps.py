@@ -84,3 +84,84 @@ def test_masks_in_worker_processes_are_the_ones_computed_here(monkeypatch) -> No
     assert ex._processes(MaskBatches, table.num_rows, None) == 2
     assert ex.map_batches_actor(MaskBatches, table, batch_size=4096).equals(here) and here.num_rows == 3000
     assert "<URL>" in " ".join(here["skeleton"].to_pylist())
+
+
+def _request(rid: str, account: str, t: int, user: str, system: str | None = None) -> dict:
+    messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
+    return {"request_id": rid, "created": t, "account_id": account, "body": {"model": "m", "messages": messages}}
+
+
+def test_a_chat_turn_is_embedded_alone_and_once(tmp_path: Path) -> None:
+    """A request under a system prompt is embedded as its newest turn: the same question under a long system
+    prompt and with none is one vector, embedded once, and it is the question's own vector."""
+    import json
+
+    from engine.embed import get_embedder
+
+    tutor = "You are TutorBot, a patient tutor for secondary school pupils. Never give the answer away at once. " * 3
+    agent = "You are a coding agent for a large company; follow the style guide and run the tests before you stop."
+    question = "How do the tides work, and why are there two a day?"
+    log = tmp_path / "requests.jsonl"
+    rows = [
+        _request("r1", "a1", 1795100000, question, tutor),
+        _request("r2", "a2", 1795100100, question),
+        _request("r3", "a1", 1795100200, "Explain photosynthesis to a ten year old.", tutor),
+        _request("r4", "a3", 1795100300, "Rename the helper in utils.py and update its callers.", agent),
+    ]
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    prev = Previous()
+    ing = steps.ingest([log], None, prev, tmp_path / "quarantine.jsonl")
+    texts = steps.normalize_texts(ing, prev, window_days=7.0)
+    assert len(texts.keys) == 4 and len(texts.turn_rows) == 3  # three texts hold a system prompt
+    tmpl = steps.templates(texts)
+    assert not len(tmpl.templated)  # nothing here is shared by enough accounts to be a wrapper
+    emb = steps.embed(texts, tmpl, "static", None, tmp_path, show_progress=False)
+    assert emb.new == 3  # the three turns; the system prompts are not embedded
+    row = {pid: int(texts.text_row[i]) for i, pid in enumerate(texts.window["prompt_id"].to_pylist())}
+    v = emb.vectors
+    assert np.array_equal(v[row["r1"]], v[row["r2"]]) and emb.keys[row["r1"]] == texts.keys[row["r2"]]
+    own = get_embedder("static", None).encode([question, rows[3]["body"]["messages"][1]["content"]])
+    assert float(v[row["r1"]] @ own[0]) > 0.999 and float(v[row["r4"]] @ own[1]) > 0.999
+
+
+def test_a_system_prompt_mined_as_a_wrapper_costs_no_second_vector(tmp_path: Path) -> None:
+    """Many accounts under one system prompt: it is mined as their wrapper, and each payload (the turn, its line
+    breaks joined) is served by the turn's own vector rather than embedded again."""
+    import json
+
+    system = "You are DevHelper. Read the repository before you change it, and explain each change in one line."
+    tasks = [
+        "Add a retry to the HTTP client.\nIt should back off exponentially.",
+        "Write unit tests for the date parser.\nCover leap years.",
+        "Fix the off-by-one error in the pagination helper.",
+        "Port the build script from make to nox.\nKeep the same targets.",
+        "Document the public functions of the config module.",
+        "Replace the deprecated logging calls.\nUse the module logger.",
+    ]
+    log = tmp_path / "requests.jsonl"
+    rows = [_request(f"r{i}", f"a{i}", 1795100000 + 60 * i, t, system) for i, t in enumerate(tasks)]
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    prev = Previous()
+    texts = steps.normalize_texts(steps.ingest([log], None, prev, tmp_path / "q.jsonl"), prev, window_days=7.0)
+    tmpl = steps.templates(texts)
+    assert len(tmpl.templated) == len(tasks)  # the system prompt is their shared wrapper
+    emb = steps.embed(texts, tmpl, "static", None, tmp_path, show_progress=False)
+    assert emb.new == len(tasks) and not len(emb.payload_vectors.rows)
+    assert np.array_equal(emb.payload_vectors.full(), emb.vectors)
+
+
+def test_requests_under_one_very_long_system_prompt_stay_apart(tmp_path: Path) -> None:
+    import json
+
+    system = "You are an agent. Obey every rule of the workspace handbook before acting. " * 400  # ~30k characters
+    turns = ["Fix the flaky login test.", "Write the release notes for 2.1."]
+    log = tmp_path / "requests.jsonl"
+    log.write_text(
+        "".join(json.dumps(_request(f"r{i}", f"a{i}", 1795100000 + i, t, system)) + "\n" for i, t in enumerate(turns)),
+        encoding="utf-8",
+    )
+    prev = Previous()
+    texts = steps.normalize_texts(steps.ingest([log], None, prev, tmp_path / "q.jsonl"), prev, window_days=7.0)
+    assert len(texts.keys) == 2 and sorted(texts.turn_norm) == sorted(turns)
+    emb = steps.embed(texts, steps.templates(texts), "static", None, tmp_path, show_progress=False)
+    assert float(emb.vectors[0] @ emb.vectors[1]) < 0.9

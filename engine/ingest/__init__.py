@@ -7,6 +7,7 @@ from engine.ingest.records import (
     PROMPT_SCHEMA,
     InputError,
     Quarantine,
+    chat_offsets,
     epoch_seconds,
     parse_timestamp,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "IngestStats",
     "InputError",
     "Quarantine",
+    "chat_offsets",
     "detect_format",
     "epoch_seconds",
     "parse_timestamp",

@@ -39,7 +39,10 @@ What a request says *now* becomes its ``text``: the system prompt joined to the 
 (what a log without roles holds), or, when the newest message is a tool result (an agent's next step), that result
 after the tool's name. An agent session of 20 steps is then 20 texts of what each step added, not 20 copies of a
 growing history. The rest of the request is kept in the record's ``meta`` under ``chat``: the system prompt, how many
-earlier turns and a digest of them, the tool names and one hash of the canonical tool-schema set, the tool calls.
+earlier turns and a digest of them, the tool names and one hash of the canonical tool-schema set, the tool calls, and
+``turn_at``, where the newest turn starts in the text: template mining and MinHash read the whole text (the system
+prompt is a wrapper like any other), while the embed step embeds the turn alone, so an agent's 20 tasks under one
+long system prompt cost 20 vectors of what was asked, not 20 of the system prompt with a task appended.
 
 ``--map FIELD=PATH`` (``field_map``) takes any flat field from a JSON path into the record (``a.b[0].c``,
 ``a["dotted.key"]``), before the envelope's own choice, so a team maps its own log without code; ``--fill
@@ -230,6 +233,8 @@ def chat_text(body: dict) -> tuple[str, dict]:
         # the system prompt is in the text of a user turn; here its hash and head, not a copy per request
         "system_hash": _digest(system) if system else None,
         "system_head": system[:SYSTEM_HEAD] if system else None,
+        # where the newest turn starts in the text (after the system prompt and a blank line): what is embedded
+        "turn_at": len(system) + 2 if kind == "user" and system else 0,
         "earlier_turns": len(earlier),
         "history": _digest([[x.role, x.text, x.calls] for x in earlier]) if earlier else None,
         "tools": [d[0] for d in defs if d[0]],

@@ -335,3 +335,15 @@ def chat_hashes(meta: pa.ChunkedArray | pa.Array, key: str) -> pa.Array:
         return pa.array([], pa.string())
     pattern = rf'(?:^|[^\\])"{re.escape(key)}"\s*:\s*"(?P<v>[0-9a-f]{{1,64}})"'
     return pc.struct_field(pc.extract_regex(meta, pattern), [0])
+
+
+def chat_offsets(meta: pa.ChunkedArray | pa.Array, key: str) -> np.ndarray:
+    """Per row, the non-negative integer ingest kept under ``meta["chat"][key]`` (``turn_at``), 0 where none.
+
+    Read like ``chat_hashes``: one regular expression over the JSON text, never a ``json.loads`` per row."""
+    meta = meta.combine_chunks() if isinstance(meta, pa.ChunkedArray) else meta
+    if not len(meta):
+        return np.zeros(0, dtype=np.int64)
+    pattern = rf'(?:^|[^\\])"{re.escape(key)}"\s*:\s*(?P<v>\d{{1,9}})\b'
+    found = pc.struct_field(pc.extract_regex(meta, pattern), [0])
+    return pc.fill_null(pc.cast(found, pa.int64()), 0).to_numpy(zero_copy_only=False)

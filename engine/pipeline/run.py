@@ -134,7 +134,7 @@ def run(cfg: RunConfig) -> RunReport:
         if cfg.prune_before is not None:
             # the cache is content-addressed and shared by snapshots: after a prune keep only what is still referenced
             emb.cache.reset(
-                np.concatenate([as_keys(texts.keys), as_keys(emb.payload_keys)]),
+                np.concatenate([as_keys(emb.keys), as_keys(emb.payload_keys)]),
                 np.concatenate([emb.vectors, emb.payload_vectors.values]),
             )
     report.timings, report.peak_rss_mb = dict(ex.timings), dict(ex.peak_rss_mb)

@@ -15,7 +15,7 @@ runs on the driver (costs listed in ``engine.executor``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +34,7 @@ from engine.ingest import (
     ACCOUNT_SCHEMA,
     InputError,
     Quarantine,
+    chat_offsets,
     envelopes,
     epoch_seconds,
     read_accounts,
@@ -46,7 +47,7 @@ from engine.pipeline.previous import Previous
 from engine.store import StoreError
 from engine.store.tables import PROMPTS, TEMPLATES
 from engine.text.minhash import MinHasher, lsh_groups
-from engine.text.normalize import MaskBatches, normalize, text_hash
+from engine.text.normalize import MaskBatches, normalize, normalize_request, text_hash
 from engine.text.templates import TemplateResult, mine_templates
 from engine.vectors import cluster, lineage
 from engine.vectors.index import VectorIndex
@@ -156,9 +157,24 @@ class Texts:
     skeleton: list[str]
     text_row: np.ndarray
     old_keys: list[bytes]  # the previous snapshot's text keys, in its row order
+    # chat requests whose text holds a system prompt: their text rows (ascending) and the newest turn alone,
+    # normalised, which is what the embed step embeds for them (``engine.ingest.envelopes``, ``turn_at``)
+    turn_rows: np.ndarray
+    turn_norm: list[str]
 
     def describe(self) -> str:
         return f"  window {self.window.num_rows:,} prompts, {len(self.keys):,} distinct texts"
+
+    def embed_inputs(self) -> tuple[list[str], list[bytes]]:
+        """Per text row, what its vector is of and that string's content key: the normalised text, or for a chat
+        request under a system prompt its newest turn (the system prompt is shared by thousands of requests, and
+        a 20-step agent session under one is 20 tasks, not 20 copies of one long prompt with a task appended)."""
+        if not len(self.turn_rows):
+            return self.norm, self.keys
+        norm, keys = list(self.norm), list(self.keys)
+        for r, t in zip(self.turn_rows.tolist(), self.turn_norm, strict=True):
+            norm[r], keys[r] = t, text_hash(t)
+        return norm, keys
 
 
 def normalize_texts(ing: Ingested, prev: Previous, window_days: float, *, ex: Executor | None = None) -> Texts:
@@ -178,6 +194,7 @@ def normalize_texts(ing: Ingested, prev: Previous, window_days: float, *, ex: Ex
     norm_by_key = dict(prev.norm_by_key)
     norm_by_key.update(new_norm)
     norm = [norm_by_key[k] for k in keys]
+    turn_rows, turn_norm = _chat_turns(window, text_row, norm)
     return Texts(
         prompts=prompts,
         accounts=accounts,
@@ -187,7 +204,30 @@ def normalize_texts(ing: Ingested, prev: Previous, window_days: float, *, ex: Ex
         skeleton=_skeletons(norm, ex),
         text_row=text_row,
         old_keys=prev.text_keys,
+        turn_rows=turn_rows,
+        turn_norm=turn_norm,
     )
+
+
+def _chat_turns(window: pa.Table, text_row: np.ndarray, norm: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Text rows of chat requests under a system prompt, and each one's newest turn alone, normalised.
+
+    The first such prompt of a text row decides (prompts sharing a normalised text share its system prompt, but
+    for a flat prompt that happens to read like one); a turn that normalises to the whole text is left out."""
+    at = chat_offsets(window["meta"], "turn_at")
+    hit = np.flatnonzero(at > 0)
+    if not len(hit):
+        return np.zeros(0, dtype=np.int64), []
+    rows, first = np.unique(text_row[hit], return_index=True)
+    prompts = hit[first]
+    raw = window["text"].take(pa.array(prompts)).to_pylist()
+    out_rows, out_norm = [], []
+    for r, i, t in zip(rows.tolist(), prompts.tolist(), raw, strict=True):
+        turn = normalize(t[int(at[i]) :])
+        if turn and turn != norm[r]:
+            out_rows.append(r)
+            out_norm.append(turn)
+    return np.asarray(out_rows, dtype=np.int64), out_norm
 
 
 # -- 3. templates ------------------------------------------------------------------------------------------------
@@ -253,6 +293,7 @@ class Embedded:
     embedder: Embedder
     cache: EmbeddingCache
     vectors: np.ndarray  # per text
+    keys: list[bytes]  # per text: the content key of what its vector is of (``Texts.embed_inputs``)
     payload_vectors: RowOverlay  # per text: its payload's vector (the text's own when not templated)
     payload_keys: list[bytes]  # content keys of the templated texts' payloads
     new: int
@@ -286,7 +327,8 @@ def embed(texts: Texts, tmpl: Templates, embedder_spec: str, models_dir: Path | 
         for out in ex.iter_batches_actor(EmbedBatches, table, batch_size=batch_size, ctor_kwargs=ctor):
             yield column_matrix(out["vector"], np.float16)
 
-    templated = tmpl.templated
+    norm, keys = texts.embed_inputs()
+    templated = _own_payloads(tmpl, texts)
     segs = tmpl.result.segments
     by_segment = getattr(embedder, "segment_encoder", None)
     pieces = by_segment(segs.strings) if by_segment is not None and segs is not None else None
@@ -294,24 +336,72 @@ def embed(texts: Texts, tmpl: Templates, embedder_spec: str, models_dir: Path | 
     if pieces is not None:  # a static model: each distinct segment tokenised once (engine.embed.pieces)
         payload_segs = segs.of_payloads(templated)
 
-        def text_encoder(rows: np.ndarray, todo: list[str], batch_size: int) -> Iterator[np.ndarray]:
+        def by_segments(rows: np.ndarray, todo: list[str], batch_size: int) -> Iterator[np.ndarray]:
             return pieces.encode(segs, rows, todo, batch_size)
+
+        # a chat turn is not one of the mined segments' texts: those rows are encoded as they are
+        text_encoder = _encode_split(by_segments, encoder, texts.turn_rows, len(norm))
 
         def payload_encoder(rows: np.ndarray, todo: list[str], batch_size: int) -> Iterator[np.ndarray]:
             return pieces.encode(payload_segs, rows, todo, batch_size)
 
     _LOADED[(ctor["spec"], ctor["models_dir"])] = embedder
     try:
-        vectors, s1 = embed_texts(
-            texts.norm, list(texts.keys), embedder, cache, show_progress=show_progress, encoder=text_encoder
-        )
+        vectors, s1 = embed_texts(norm, keys, embedder, cache, show_progress=show_progress, encoder=text_encoder)
         p_texts = [tmpl.result.payload[i] for i in templated]
         p_keys = [text_hash(t) for t in p_texts]
         p_vecs, s2 = embed_texts(p_texts, p_keys, embedder, cache, show_progress=False, encoder=payload_encoder)
     finally:
         _LOADED.pop((ctor["spec"], ctor["models_dir"]), None)
     payload_vectors = RowOverlay(vectors, np.asarray(templated, dtype=np.int64), p_vecs)
-    return Embedded(embedder, cache, vectors, payload_vectors, p_keys, s1.new + s2.new, s1.cached + s2.cached)
+    return Embedded(embedder, cache, vectors, keys, payload_vectors, p_keys, s1.new + s2.new, s1.cached + s2.cached)
+
+
+def _own_payloads(tmpl: Templates, texts: Texts) -> np.ndarray:
+    """Templated text rows whose payload needs a vector of its own.
+
+    A chat turn under a system prompt is embedded alone already (``Texts.embed_inputs``); when the mined wrapper
+    is that system prompt, the payload is the same turn with its line breaks joined by spaces, which a
+    word-piece tokenizer reads as the same tokens, so the turn's vector serves it."""
+    templated = tmpl.templated
+    if not len(texts.turn_rows) or not len(templated):
+        return templated
+    at = np.searchsorted(texts.turn_rows, templated)
+    hit = np.flatnonzero((at < len(texts.turn_rows)) & (texts.turn_rows[np.minimum(at, len(texts.turn_rows) - 1)]
+                                                         == templated))  # fmt: skip
+    payload = tmpl.result.payload
+    same = [i for i in hit.tolist() if payload[templated[i]].split() == texts.turn_norm[at[i]].split()]
+    return np.delete(templated, same)
+
+
+Encoder = Callable[[np.ndarray, list[str], int], Iterator[np.ndarray]]
+
+
+def _encode_split(main: Encoder, other: Encoder, other_rows: np.ndarray, n: int) -> Encoder:
+    """An ``embed_texts`` encoder that hands rows in ``other_rows`` to ``other`` and the rest to ``main``, a
+    batch at a time, the vectors back in the order asked (``embed_texts`` reads them as consecutive runs)."""
+    if not len(other_rows):
+        return main
+    is_other = np.zeros(n, dtype=bool)
+    is_other[other_rows] = True
+
+    def encode(rows: np.ndarray, todo: list[str], batch_size: int) -> Iterator[np.ndarray]:
+        rows = np.asarray(rows, dtype=np.int64)
+        for s in range(0, len(rows), batch_size):
+            r, o = rows[s : s + batch_size], is_other[rows[s : s + batch_size]]
+            out: np.ndarray | None = None
+            for pick, enc in ((~o, main), (o, other)):
+                at = np.flatnonzero(pick)
+                if not len(at):
+                    continue
+                got = np.concatenate(list(enc(r[at], [todo[s + i] for i in at.tolist()], batch_size)))
+                if out is None:
+                    out = np.empty((len(r), got.shape[1]), dtype=got.dtype)
+                out[at] = got
+            assert out is not None
+            yield out
+
+    return encode
 
 
 # -- 6. index ----------------------------------------------------------------------------------------------------
@@ -501,7 +591,11 @@ def _normalise_new(new: pa.Table | None, ex: Executor) -> tuple[pa.Array, dict[b
     if new is None or new.num_rows == 0:
         return pa.array([], pa.binary(16)), {}
     enc = pc.dictionary_encode(new["text"]).combine_chunks()
-    out = ex.map_batches(_normalise_batch, pa.table({"raw": enc.dictionary}), batch_size=TEXT_BATCH)
+    # where a chat request's newest turn starts (0: no system prompt before it), per distinct raw text
+    turn_at = np.zeros(len(enc.dictionary), dtype=np.int64)
+    np.maximum.at(turn_at, enc.indices.to_numpy(zero_copy_only=False), chat_offsets(new["meta"], "turn_at"))
+    table = pa.table({"raw": enc.dictionary, "turn_at": turn_at})
+    out = ex.map_batches(_normalise_batch, table, batch_size=TEXT_BATCH)
     norm_u = out["norm"].to_pylist()
     keys = out["key"].combine_chunks()
     norm_by_key: dict[bytes, str] = {}
@@ -603,8 +697,9 @@ TEXT_BATCH = 16_384
 
 
 def _normalise_batch(batch: pa.Table) -> pa.Table:
-    """Raw texts (``raw``) to their normalised text (``norm``) and content key (``key``, ``text_hash``)."""
-    norm = [normalize(raw) for raw in batch["raw"].to_pylist()]
+    """Raw texts (``raw``, with ``turn_at``) to their normalised text (``norm``) and content key (``key``)."""
+    at = batch["turn_at"].to_pylist() if "turn_at" in batch.column_names else [0] * batch.num_rows
+    norm = [normalize_request(raw, a) for raw, a in zip(batch["raw"].to_pylist(), at, strict=True)]
     return pa.table({"norm": pa.array(norm, pa.string()), "key": pa.array([text_hash(t) for t in norm], pa.binary(16))})
 
 

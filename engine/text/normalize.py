@@ -59,6 +59,19 @@ def normalize(text: str, max_chars: int = MAX_CHARS) -> str:
     return "\n".join(line.strip() for line in text.split("\n")).strip()
 
 
+def normalize_request(text: str, turn_at: int = 0, max_chars: int = MAX_CHARS) -> str:
+    """``normalize``, but a chat request whose text runs past ``max_chars`` keeps its newest turn.
+
+    A chat request's text is its system prompt, a blank line, then the newest turn from ``turn_at`` on (ingest's
+    ``turn_at``). An agent framework's system prompt alone may run to tens of thousands of characters: cut at
+    ``max_chars`` as one string, every request under it would be the same text, the turn cut away. Each part is
+    bounded on its own instead; a text within the bound, and any text without a turn offset, is ``normalize``'s."""
+    if turn_at <= 0 or len(text) <= max_chars:
+        return normalize(text, max_chars)
+    head, turn = normalize(text[: max(turn_at - 2, 0)], max_chars), normalize(text[turn_at:], max_chars)
+    return f"{head}\n\n{turn}" if head and turn else head or turn
+
+
 def mask(text: str) -> str:
     """Per-prompt skeleton of already-normalised text: slots masked, case folded.
 
