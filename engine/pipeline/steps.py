@@ -366,11 +366,12 @@ def _own_payloads(tmpl: Templates, texts: Texts) -> np.ndarray:
     templated = tmpl.templated
     if not len(texts.turn_rows) or not len(templated):
         return templated
-    at = np.searchsorted(texts.turn_rows, templated)
-    hit = np.flatnonzero((at < len(texts.turn_rows)) & (texts.turn_rows[np.minimum(at, len(texts.turn_rows) - 1)]
-                                                         == templated))  # fmt: skip
+    at = np.minimum(np.searchsorted(texts.turn_rows, templated), len(texts.turn_rows) - 1)
+    is_turn = texts.turn_rows[at] == templated
     payload = tmpl.result.payload
-    same = [i for i in hit.tolist() if payload[templated[i]].split() == texts.turn_norm[at[i]].split()]
+    same = [
+        i for i in np.flatnonzero(is_turn).tolist() if payload[templated[i]].split() == texts.turn_norm[at[i]].split()
+    ]
     return np.delete(templated, same)
 
 
