@@ -16,6 +16,9 @@ evasion is changed at a time (``EVASIONS``):
 * ``switch``: moves half its traffic to the model released during the log within a day, or never;
 * ``clock``: a human day (diurnal), round the clock (uniform), or scheduled bursts (lockstep);
 * ``age``: accounts made days, months or years before the log;
+* ``history``: a log of ``HISTORY_DAYS`` days, of which the night's window sees the last week and the store the
+  rest (no model release in these logs): the campaign's accounts in use throughout, or idle until the last six
+  days (aged accounts that wake);
 * ``card``: accounts per payment card, 1 to 25;
 * ``paraphrase``: share of questions reworded, 0 to 1.
 
@@ -123,6 +126,24 @@ def _age(days: int, span: int) -> Setting:
     return f"age {days}-{days + span}d", apply
 
 
+#: days of log the ``history`` rows hold: the night's window (7 days) and a stored month and more before it
+HISTORY_DAYS = 45
+
+
+def _history(dormant: bool) -> Setting:
+    def apply(c: dict, cfg: dict) -> None:
+        cfg["days"] = HISTORY_DAYS
+        # no model release: over six weeks the ordinary users' move to it would set apart a campaign that never
+        # moves by its model choice alone, and these rows measure what the accounts' history says
+        cfg.pop("model_release", None)
+        c.pop("rotate_days", None)
+        c.pop("active_days", None)
+        if dormant:
+            c["active_days"] = [HISTORY_DAYS - 6, HISTORY_DAYS]
+
+    return f"{HISTORY_DAYS}d, {'dormant' if dormant else 'steady'}", apply
+
+
 def _card(v: int) -> Setting:
     return f"card {v}/card", lambda c, cfg: c.update(accounts_per_payment=v)
 
@@ -139,6 +160,7 @@ EVASIONS: dict[str, list[Setting]] = {
     "switch": [_switch(True), _switch(False)],
     "clock": [_clock("diurnal"), _clock("uniform"), _clock("lockstep")],
     "age": [_age(2, 2), _age(60, 60), _age(400, 700)],
+    "history": [_history(False), _history(True)],
     "card": [_card(v) for v in (1, 5, 25)],
     "paraphrase": [_paraphrase(v) for v in (0.0, 0.5, 1.0)],
 }

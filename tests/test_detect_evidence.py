@@ -38,7 +38,7 @@ def _population(codes: np.ndarray, probe: np.ndarray, group: np.ndarray | None =
     order = np.argsort(codes, kind="stable")
     flat = RateNull.per_account("flat", np.zeros(n_acc))
     return evidence.Population(
-        rates=rates, volume=flat, machine=flat, burner=flat, new_model=None, has_accounts=has_accounts, model_names=[],
+        rates=rates, volume=flat, machine=flat, burner=flat, sleeper=flat, new_model=None, has_accounts=has_accounts, model_names=[],
         probe=probe.astype(np.float64), group=group, codes=codes,
         senders=np.bincount(np.unique(np.stack([group, codes], axis=1), axis=0)[:, 0]), asn_shares=np.array([1.0]),
         area=np.arange(n) % len(AREAS), foreign=zeros, marked=zeros, markers={}, ts=np.zeros(n),
@@ -260,7 +260,11 @@ def test_a_rotation_of_one_day_accounts_is_burner_evidence_and_sign_ups_who_stay
     acc.first_seen[rotation] = (rotation - 600) % 7 * day  # a fresh batch each day of the first week
     acc.last_seen[rotation] = acc.first_seen[rotation] + 5 * 3600
     acc.age_days[rotation] = 0.1
-    pop = SimpleNamespace(burner=evidence.burners(acc, float(end), DEFAULTS), asn_shares=np.array([1.0]))
+    pop = SimpleNamespace(
+        burner=evidence.burners(acc, float(end), DEFAULTS),
+        sleeper=evidence.sleepers(acc, None, None, DEFAULTS),
+        asn_shares=np.array([1.0]),
+    )
 
     def burner_evidence(members: np.ndarray) -> float:
         b = evidence.provenance(members, acc, pop, DEFAULTS).burner  # type: ignore[arg-type]
@@ -271,6 +275,40 @@ def test_a_rotation_of_one_day_accounts_is_burner_evidence_and_sign_ups_who_stay
     assert burner_evidence(rng.choice(600, 60, replace=False)) == 0.0
     acc.first_seen[rotation] = end - day  # first seen on the last day: "gone" cannot be seen yet
     assert np.isnan(evidence.burners(acc, float(end), DEFAULTS).mean[rotation]).all()
+
+
+def test_accounts_that_wake_together_after_a_long_silence_are_sleeper_evidence() -> None:
+    """600 ordinary accounts with stored requests through the weeks before the window (a few come back after a
+    break, each at its own time) and 60 aged accounts that were silent for months, or never used, and wake in the
+    window. Waking is what the 60 share; a random crowd, with its few returners, is no surprise. Where the store
+    does not reach back sleeper_days before an account's first request here, nobody is judged."""
+    n, day = 660, 86_400
+    start = 100 * day  # the store's oldest prompt; the window opens 60 days later
+    acc = _accounts(n)
+    rng = np.random.default_rng(9)
+    acc.first_seen[:] = start + 60 * day + rng.integers(0, 3 * day, n)
+    earlier = acc.first_seen - rng.uniform(0.2, 6, n) * day  # used in the days before the window
+    back = rng.choice(600, 30, replace=False)
+    earlier[back] = acc.first_seen[back] - rng.uniform(31, 59, 30) * day  # back from a break, on their own
+    sleepers = np.arange(600, 660)
+    earlier[600:630] = start + rng.uniform(0, 20, 30) * day  # one request long ago
+    earlier[630:660] = np.nan  # never seen in the stored history ...
+    acc.age_days[630:660] = rng.uniform(200, 900, 30)  # ... though made long before
+    pop = SimpleNamespace(
+        burner=evidence.burners(acc, float(acc.first_seen.max() + 3 * day), DEFAULTS),
+        sleeper=evidence.sleepers(acc, earlier, float(start), DEFAULTS),
+        asn_shares=np.array([1.0]),
+    )
+
+    def sleeper_evidence(members: np.ndarray) -> float:
+        x = evidence.provenance(members, acc, pop, DEFAULTS).sleeper  # type: ignore[arg-type]
+        return x.evidence(DEFAULTS.effect_lo, DEFAULTS.effect_hi, DEFAULTS.surprise_lo, DEFAULTS.surprise_hi)
+
+    assert sleeper_evidence(sleepers) == 1.0
+    assert sleeper_evidence(rng.choice(600, 60, replace=False)) == 0.0
+    late = evidence.sleepers(acc, earlier, float(acc.first_seen.min() - 10 * day), DEFAULTS)
+    assert np.isnan(late.mean).all()  # the store reaches 10 days back: nobody can have slept a month in it
+    assert np.isnan(evidence.sleepers(acc, None, None, DEFAULTS).mean).all()  # a first night
 
 
 # -- transparent organisations --------------------------------------------------------------------------------------

@@ -122,6 +122,30 @@ def test_a_family_left_out_is_left_out_of_every_step(night: tuple[Context, TextS
     assert replace(run, without=frozenset()).uses("profiles")
 
 
+def test_a_fingerprint_does_not_attach_an_account_whose_lifecycle_contradicts_the_campaigns(
+    night: tuple[Context, TextSignals, np.ndarray],
+) -> None:
+    """The operation's accounts all woke from a long silence; three ordinary accounts a fingerprint would attach
+    did not (known), a fourth's history is unknown: the three stay out, the fourth may join."""
+    from engine.detect.null import RateNull
+
+    ctx, text, operation = night
+    run = campaigns.score(campaigns.profile(campaigns.link(measure(ctx, DEFAULTS, ts=text))))
+    n = len(ctx.account_names)
+    woke = np.zeros(n)
+    woke[operation] = 1.0
+    known = np.ones(n, dtype=bool)
+    known[3] = False
+    run = replace(run, pop=replace(run.pop, sleeper=RateNull.per_account("sleeper", woke, known, binary=True)))
+    before = run.labels
+    after = before.copy()
+    after[:4] = before[operation[0]]  # what a fingerprint's attachment would do
+    kept = campaigns.keep_lifecycle(before, after, run)
+    assert kept is not None and np.array_equal(kept[:3], before[:3]) and kept[3] == before[operation[0]]
+    after[3] = before[3]
+    assert campaigns.keep_lifecycle(before, after, run) is None  # nothing left attached
+
+
 def test_a_customers_own_accounts_are_never_attached_to_a_campaign() -> None:
     """Two accounts of one org (an evaluation harness) are a customer's own traffic unless the org already has an
     account in a flagged cohort (an operation's org-mates); an org of one account, or none, says nothing."""

@@ -165,3 +165,23 @@ def test_requests_under_one_very_long_system_prompt_stay_apart(tmp_path: Path) -
     assert len(texts.keys) == 2 and sorted(texts.turn_norm) == sorted(turns)
     emb = steps.embed(texts, steps.templates(texts), "static", None, tmp_path, show_progress=False)
     assert float(emb.vectors[0] @ emb.vectors[1]) < 0.9
+
+
+def test_earlier_activity_is_what_the_store_holds_from_before_the_window() -> None:
+    import pyarrow as pa
+
+    from engine.ingest.records import TIMESTAMP_TYPE
+
+    day = 86_400
+    rows = [("a", 1 * day), ("c", 3 * day), ("a", 5 * day), ("a", 50 * day), ("d", 51 * day)]
+    prompts = pa.table(
+        {
+            "account_id": [r[0] for r in rows],
+            "timestamp": pa.array([r[1] for r in rows], pa.int64()).cast(TIMESTAMP_TYPE),
+        }
+    )
+    window = prompts.slice(3)  # the last two: accounts a and d
+    got = steps._earlier_activity(prompts, window, ["a", "d"])
+    assert got["history_start"] == 1 * day
+    assert got["earlier"][0] == 5 * day and np.isnan(got["earlier"][1])
+    assert steps._earlier_activity(window, window, ["a", "d"]) == {}  # a first night: nothing before the window

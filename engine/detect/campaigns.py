@@ -209,7 +209,32 @@ def attach(run: DetectRun) -> DetectRun:
     if not run.uses("profiles"):
         return run
     free = (run.linked < 0) & ~customer_accounts(run.acc.org, run.scored.rows)
-    return run.rescored(profiles.attach(run.labels, run.scored.rows, run.prof, run.s, free=free))
+    labels = profiles.attach(run.labels, run.scored.rows, run.prof, run.s, free=free)
+    return run.rescored(None if labels is None else keep_lifecycle(run.labels, labels, run))
+
+
+def keep_lifecycle(before: np.ndarray, after: np.ndarray, run: DetectRun) -> np.ndarray | None:
+    """``after`` with the attachments undone of accounts whose lifecycle contradicts their campaign's.
+
+    A fingerprint reads what accounts ask and how, not their history. When nearly all of a flagged campaign's
+    members (``lifecycle_share``) share a lifecycle that is evidence for it (made just before use and gone, ``burners``; woke after a long
+    silence, ``sleepers``), an account known not to share it is no member, however alike it asks: an ordinary
+    account asking what a dormant crowd asks would otherwise join the crowd when it woke. Unknown stays a
+    candidate. Returns None when no attachment is left."""
+    s, out = run.s, after.copy()
+    moved = np.flatnonzero(after != before)
+    for row in run.scored.rows if run.scored is not None else []:
+        if not row["flagged"]:
+            continue
+        mine = moved[after[moved] == before[row["members"][0]]]
+        for stat in (run.pop.burner, run.pop.sleeper):
+            x = stat.test(row["members"])
+            lo, hi = s.effect_lo, s.effect_hi
+            shared = x.observed >= s.lifecycle_share and x.evidence(lo, hi, s.surprise_lo, s.surprise_hi) > 0
+            if shared and len(mine):
+                not_so = mine[stat.mean[mine] == 0]
+                out[not_so] = before[not_so]
+    return out if (out != before).any() else None
 
 
 def customer_accounts(org: np.ndarray, rows: list[dict]) -> np.ndarray:
@@ -375,6 +400,7 @@ def _score_cohort(
                     for k, v in {
                         **cont.surprise,
                         "burner": prov.burner,
+                        "sleeper": prov.sleeper,
                         "machine_clock": beh.clock,
                         "volume": beh.volume,
                         f"model:{beh.choice_model}": beh.choice,

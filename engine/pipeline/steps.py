@@ -550,6 +550,7 @@ def detect_campaigns(
         text_cluster=cl.labels,
         executor=ex,
         embedder=emb.embedder,
+        **_earlier_activity(texts.prompts, texts.window, tmpl.account_names),
     )
     verdicts = detect(ctx, cfg.detect, ts=text_signals.result() if text_signals is not None else None)
     acc = texts.accounts
@@ -640,6 +641,24 @@ def _window(prompts: pa.Table, days: float) -> pa.Table:
     ts = epoch_seconds(prompts["timestamp"])
     keep = ts >= ts.max() - int(days * 86400)
     return prompts.filter(pa.array(keep)) if not keep.all() else prompts
+
+
+def _earlier_activity(prompts: pa.Table, window: pa.Table, names: list[str]) -> dict:
+    """What the store holds from before the window, for the lifecycle statistics (``evidence.sleepers``): per
+    window account (in ``names`` order), the time of its latest stored request before the window (NaN: none),
+    and the oldest stored prompt's time. Empty when nothing stored is older than the window (a first night)."""
+    ts = epoch_seconds(prompts["timestamp"])
+    cut = int(epoch_seconds(window["timestamp"]).min()) if window.num_rows else int(ts.max(initial=0))
+    before = ts < cut
+    if not before.any():
+        return {}
+    old = pa.table({"account_id": prompts["account_id"], "t": ts}).filter(pa.array(before))
+    last = old.group_by("account_id").aggregate([("t", "max")])
+    at = pc.fill_null(pc.index_in(last["account_id"], value_set=pa.array(names, pa.string())), -1).to_numpy()
+    earlier = np.full(len(names), np.nan)
+    ok = at >= 0  # accounts with a request tonight; the others are not judged
+    earlier[at[ok]] = last["t_max"].to_numpy()[ok]
+    return {"earlier": earlier, "history_start": float(ts[before].min())}
 
 
 def _distinct_texts(keys: pa.ChunkedArray | pa.Array) -> tuple[list[bytes], np.ndarray]:
