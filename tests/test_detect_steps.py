@@ -144,6 +144,16 @@ def test_a_fingerprint_does_not_attach_an_account_whose_lifecycle_contradicts_th
     assert kept is not None and np.array_equal(kept[:3], before[:3]) and kept[3] == before[operation[0]]
     after[3] = before[3]
     assert campaigns.keep_lifecycle(before, after, run) is None  # nothing left attached
+    # a look-alike cohort merged in (merge_alike), the merged cohort taking the look-alike's label: the look-alike
+    # is split off again under a label of its own, the campaign keeps the one it was given
+    look = np.arange(10, 16)
+    before = before.copy()
+    before[look] = before.max() + 1
+    after = before.copy()
+    after[operation] = before[look[0]]
+    kept = campaigns.keep_lifecycle(before, after, run)
+    assert kept is not None and len(set(kept[look])) == 1 and kept[look[0]] not in (kept[operation[0]], -1)
+    assert (kept[operation] == before[look[0]]).all()
 
 
 def test_a_customers_own_accounts_are_never_attached_to_a_campaign() -> None:

@@ -198,7 +198,8 @@ def merge_alike(run: DetectRun) -> DetectRun:
     assert run.scored is not None and run.labels is not None and run.prof is not None, "score() first"
     if not run.uses("profiles"):
         return run
-    return run.rescored(profiles.merge_alike(run.labels, run.scored.rows, run.prof, run.s))
+    labels = profiles.merge_alike(run.labels, run.scored.rows, run.prof, run.s)
+    return run.rescored(None if labels is None else keep_lifecycle(run.labels, labels, run))
 
 
 def attach(run: DetectRun) -> DetectRun:
@@ -214,26 +215,37 @@ def attach(run: DetectRun) -> DetectRun:
 
 
 def keep_lifecycle(before: np.ndarray, after: np.ndarray, run: DetectRun) -> np.ndarray | None:
-    """``after`` with the attachments undone of accounts whose lifecycle contradicts their campaign's.
+    """``after`` (a step's new labels) with each account that joined a flagged campaign put back where it was when
+    its lifecycle contradicts the campaign's.
 
-    A fingerprint reads what accounts ask and how, not their history. When nearly all of a flagged campaign's
-    members (``lifecycle_share``) share a lifecycle that is evidence for it (made just before use and gone, ``burners``; woke after a long
-    silence, ``sleepers``), an account known not to share it is no member, however alike it asks: an ordinary
-    account asking what a dormant crowd asks would otherwise join the crowd when it woke. Unknown stays a
-    candidate. Returns None when no attachment is left."""
+    A fingerprint or a mean profile reads what accounts ask and how, not their history. When nearly all of a flagged
+    campaign's members (``lifecycle_share``) share a lifecycle that is evidence for it (made just before use and
+    gone, ``burners``; woke after a long silence, ``sleepers``), an account known not to share it is no member,
+    however alike it asks: ordinary accounts asking what a dormant crowd asks would otherwise join it by
+    fingerprint (``attach``) or as a look-alike cohort (``merge_alike``) when it woke. Unknown stays. Returns None
+    when nothing is left changed."""
     s, out = run.s, after.copy()
-    moved = np.flatnonzero(after != before)
+    lo, hi = s.effect_lo, s.effect_hi
+    fresh = int(max(before.max(initial=-1), after.max(initial=-1))) + 1
     for row in run.scored.rows if run.scored is not None else []:
         if not row["flagged"]:
             continue
-        mine = moved[after[moved] == before[row["members"][0]]]
+        members, now = row["members"], after[row["members"][0]]
+        joined = np.flatnonzero((after == now) & (before != before[members[0]]))
         for stat in (run.pop.burner, run.pop.sleeper):
-            x = stat.test(row["members"])
-            lo, hi = s.effect_lo, s.effect_hi
-            shared = x.observed >= s.lifecycle_share and x.evidence(lo, hi, s.surprise_lo, s.surprise_hi) > 0
-            if shared and len(mine):
-                not_so = mine[stat.mean[mine] == 0]
-                out[not_so] = before[not_so]
+            x = stat.test(members)
+            if (
+                not len(joined)
+                or x.observed < s.lifecycle_share
+                or not x.evidence(lo, hi, s.surprise_lo, s.surprise_hi)
+            ):
+                continue
+            for label in np.unique(before[joined[stat.mean[joined] == 0]]):
+                back = joined[(before[joined] == label) & (stat.mean[joined] == 0)]
+                # back where it was: no cohort, or its own cohort (a new label if the campaign took that one's)
+                out[back] = label if label < 0 or label != now else fresh
+                fresh += label == now
+            joined = joined[out[joined] == now]
     return out if (out != before).any() else None
 
 
