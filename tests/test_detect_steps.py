@@ -142,6 +142,8 @@ def test_a_fingerprint_does_not_attach_an_account_whose_lifecycle_contradicts_th
     after[:4] = before[operation[0]]  # what a fingerprint's attachment would do
     kept = campaigns.keep_lifecycle(before, after, run)
     assert kept is not None and np.array_equal(kept[:3], before[:3]) and kept[3] == before[operation[0]]
+    unruled = campaigns.keep_lifecycle(before, after, replace(run, without=frozenset({"provenance"})))
+    assert unruled is not None and np.array_equal(unruled, after)  # without provenance, no lifecycle rule
     after[3] = before[3]
     assert campaigns.keep_lifecycle(before, after, run) is None  # nothing left attached
     # a look-alike cohort merged in (merge_alike), the merged cohort taking the look-alike's label: the look-alike

@@ -222,8 +222,11 @@ def keep_lifecycle(before: np.ndarray, after: np.ndarray, run: DetectRun) -> np.
     campaign's members (``lifecycle_share``) share a lifecycle that is evidence for it (made just before use and
     gone, ``burners``; woke after a long silence, ``sleepers``), an account known not to share it is no member,
     however alike it asks: ordinary accounts asking what a dormant crowd asks would otherwise join it by
-    fingerprint (``attach``) or as a look-alike cohort (``merge_alike``) when it woke. Unknown stays. Returns None
-    when nothing is left changed."""
+    fingerprint (``attach``) or as a look-alike cohort (``merge_alike``) when it woke. Unknown stays, and so does
+    everything without the provenance family, whose statistics these are. Returns None when nothing is left
+    changed."""
+    if not run.uses("provenance"):
+        return after if (after != before).any() else None
     s, out = run.s, after.copy()
     lo, hi = s.effect_lo, s.effect_hi
     fresh = int(max(before.max(initial=-1), after.max(initial=-1))) + 1
