@@ -12,6 +12,7 @@ from engine.executor import InjectedFailure, LocalExecutor
 from engine.pipeline import steps
 from engine.pipeline.config import RunConfig
 from engine.pipeline.previous import Previous
+from tests.conftest import read_jsonl
 
 
 @pytest.fixture(scope="module")
@@ -185,3 +186,42 @@ def test_earlier_activity_is_what_the_store_holds_from_before_the_window() -> No
     assert got["history_start"] == 1 * day
     assert got["earlier"][0] == 5 * day and np.isnan(got["earlier"][1])
     assert steps._earlier_activity(window, window, ["a", "d"]) == {}  # a first night: nothing before the window
+
+
+def test_a_night_over_a_stored_history_tells_detection_when_each_account_was_last_seen(
+    demo_log: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's flat rows, with a few of its accounts' requests also sent 40 days earlier: the night's window is
+    its last week, and detection is told each account's latest request before it (the sleepers statistic)."""
+    import json
+    from datetime import datetime, timedelta
+
+    from engine.pipeline import run
+
+    rows = read_jsonl(demo_log["prompts"])
+    early = sorted({r["account_id"] for r in rows})[:5]
+
+    def shifted(r: dict) -> dict:
+        t = datetime.fromisoformat(r["timestamp"].replace("Z", "+00:00")) - timedelta(days=40)
+        return dict(r, prompt_id="old-" + r["prompt_id"], timestamp=t.isoformat())
+
+    old = [shifted(r) for r in rows if r["account_id"] in early]
+    log = tmp_path / "prompts.jsonl"
+    log.write_text("".join(json.dumps(r) + "\n" for r in old + rows), encoding="utf-8")
+    seen: dict = {}
+    inner = steps.detect
+
+    def keep(ctx, s, **kw):  # noqa: ANN001, ANN202
+        seen["ctx"] = ctx
+        return inner(ctx, s, **kw)
+
+    monkeypatch.setattr(steps, "detect", keep)
+    run(RunConfig(inputs=[log], accounts=demo_log["accounts"], store=tmp_path / "store", quiet=True))
+    ctx = seen["ctx"]
+    names = list(ctx.account_names)
+    assert ctx.earlier is not None and len(ctx.earlier) == len(names)
+    last_old = {a: max(r["timestamp"] for r in old if r["account_id"] == a) for a in early}
+    for a in early:
+        assert ctx.earlier[names.index(a)] == datetime.fromisoformat(last_old[a]).timestamp()
+    assert np.isnan(np.delete(ctx.earlier, [names.index(a) for a in early])).all()
+    assert ctx.history_start == datetime.fromisoformat(min(r["timestamp"] for r in old)).timestamp()
