@@ -74,8 +74,34 @@ def _resolve_device(device: str | None) -> str:
     return device
 
 
-_TOKENIZER_THREADS_LOCK = threading.Lock()
-_TOKENIZER_THREADS: list = [0, None]  # open blocks, the value to restore when the last closes
+class _EnvWhileOpen:
+    """An environment variable set while any of possibly overlapping blocks is open, the old value (or its absence)
+    restored when the last one closes: the first in saves and sets, the last out restores, under one lock."""
+
+    def __init__(self, name: str, value: str) -> None:
+        self.name, self.value = name, value
+        self._lock = threading.Lock()
+        self._open = 0
+        self._saved: str | None = None
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._open == 0:
+                self._saved = os.environ.get(self.name)
+                os.environ[self.name] = self.value
+            self._open += 1
+
+    def exit(self) -> None:
+        with self._lock:
+            self._open -= 1
+            if self._open == 0:
+                if self._saved is None:
+                    os.environ.pop(self.name, None)
+                else:
+                    os.environ[self.name] = self._saved
+
+
+_TOKENIZER_PARALLELISM = _EnvWhileOpen("TOKENIZERS_PARALLELISM", "true")
 
 
 @contextlib.contextmanager
@@ -88,29 +114,19 @@ def tokenizer_threads() -> Iterator[None]:
     prompts the static embed step tokenised on one core for 26 s against 10 s on two. Inside this block it is
     "true"; a child forked afterwards sees "false" again and stays serial, so only a fork made *during* the block
     (nothing in the pipeline forks while it embeds) could inherit it. A forked worker (``parent_process()`` is set)
-    is left as it is: its parent may have used the thread pool it lacks.
+    is left as it is: its parent may have used the thread pool it lacks. Blocks may overlap (a tokenising thread
+    beside the main one).
     """
     import multiprocessing
 
     if multiprocessing.parent_process() is not None:
         yield
         return
-    with _TOKENIZER_THREADS_LOCK:  # blocks may overlap (a tokenising thread beside the main one): first in sets,
-        if _TOKENIZER_THREADS[0] == 0:  # last out restores
-            _TOKENIZER_THREADS[1] = os.environ.get("TOKENIZERS_PARALLELISM")
-            os.environ["TOKENIZERS_PARALLELISM"] = "true"
-        _TOKENIZER_THREADS[0] += 1
+    _TOKENIZER_PARALLELISM.enter()
     try:
         yield
     finally:
-        with _TOKENIZER_THREADS_LOCK:
-            _TOKENIZER_THREADS[0] -= 1
-            if _TOKENIZER_THREADS[0] == 0:
-                saved = _TOKENIZER_THREADS[1]
-                if saved is None:
-                    os.environ.pop("TOKENIZERS_PARALLELISM", None)
-                else:
-                    os.environ["TOKENIZERS_PARALLELISM"] = saved
+        _TOKENIZER_PARALLELISM.exit()
 
 
 @contextlib.contextmanager
