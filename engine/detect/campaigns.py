@@ -228,7 +228,6 @@ def keep_lifecycle(before: np.ndarray, after: np.ndarray, run: DetectRun) -> np.
     if not run.uses("provenance"):
         return after if (after != before).any() else None
     s, out = run.s, after.copy()
-    lo, hi = s.effect_lo, s.effect_hi
     fresh = int(max(before.max(initial=-1), after.max(initial=-1))) + 1
     for row in run.scored.rows if run.scored is not None else []:
         if not row["flagged"]:
@@ -237,14 +236,11 @@ def keep_lifecycle(before: np.ndarray, after: np.ndarray, run: DetectRun) -> np.
         joined = np.flatnonzero((after == now) & (before != before[members[0]]))
         for stat in (run.pop.burner, run.pop.sleeper):
             x = stat.test(members)
-            if (
-                not len(joined)
-                or x.observed < s.lifecycle_share
-                or not x.evidence(lo, hi, s.surprise_lo, s.surprise_hi)
-            ):
+            if not len(joined) or x.observed < s.lifecycle_share or not evidence.evidence_of(x, s):
                 continue
-            for label in np.unique(before[joined[stat.mean[joined] == 0]]):
-                back = joined[(before[joined] == label) & (stat.mean[joined] == 0)]
+            contrary = joined[stat.mean[joined] == 0]
+            for label in np.unique(before[contrary]):
+                back = contrary[before[contrary] == label]
                 # back where it was: no cohort, or its own cohort (a new label if the campaign took that one's)
                 out[back] = label if label < 0 or label != now else fresh
                 fresh += label == now

@@ -244,7 +244,8 @@ def sleepers(
     return RateNull.per_account("sleeper", woke.astype(np.float64), known, binary=True, full_d=s.effect_hi)
 
 
-def _evidence(x: Surprise, s: DetectSettings) -> float:
+def evidence_of(x: Surprise, s: DetectSettings) -> float:
+    """A statistic's evidence under the settings' effect and surprise ramps (``Surprise.evidence``)."""
     return x.evidence(s.effect_lo, s.effect_hi, s.surprise_lo, s.surprise_hi)
 
 
@@ -320,7 +321,7 @@ def provenance(members: np.ndarray, acc: AccountSignals, pop: Population, s: Det
     ages = acc.age_days[members]
     young = float(np.nanmean(ages < s.young_days)) if np.isfinite(ages).any() else 0.0
     burner, sleeper = pop.burner.test(members), pop.sleeper.test(members)
-    lifecycle = 1 - (1 - _evidence(burner, s)) * (1 - _evidence(sleeper, s))
+    lifecycle = 1 - (1 - evidence_of(burner, s)) * (1 - evidence_of(sleeper, s))
     evidence = 1 - (1 - burst.evidence) * (1 - s.infra_weight * infra) * (1 - lifecycle)
     return Provenance(
         burst, shared_pay, shared, len(cards), n_asn, exp_asn, infra, young, burner, sleeper, evidence, by_prefix
@@ -366,7 +367,7 @@ def content(pidx: np.ndarray, members: np.ndarray, pop: Population, s: DetectSet
     surprise.update(
         {f"payload:{k}": pop.rates[f"payload:{k}"].test(members) for k in MARKER_STATS if f"payload:{k}" in pop.rates}
     )
-    parts = {k: _evidence(v, s) for k, v in surprise.items()}
+    parts = {k: evidence_of(v, s) for k, v in surprise.items()}
     # a marker in the slot (the question itself asks for reasoning) counts as it is; one in the wrapper around it
     # counts as much as the questions are probe-like: a stock system prompt that says "think step by step" is the
     # coincidence its unrelated users share, and their questions are the log's ordinary ones
@@ -444,16 +445,16 @@ def behaviour(members: np.ndarray, acc: AccountSignals, pop: Population, s: Dete
     clock = pop.machine.test(members)
     volume = pop.volume.test(members)
     choices = {k[6:]: pop.rates[k].test(members) for k in pop.rates if k.startswith("model:")}
-    choice_model, choice = max(choices.items(), key=lambda kv: _evidence(kv[1], s), default=("", Surprise.none()))
+    choice_model, choice = max(choices.items(), key=lambda kv: evidence_of(kv[1], s), default=("", Surprise.none()))
     adoption = pop.rates["adoption"].test(members) if "adoption" in pop.rates else Surprise.none()
     uniform = pop.rates["adopted"].test(members) if "adopted" in pop.rates else Surprise.none()
     adopted = uniform.observed if np.isfinite(uniform.observed) else 0.0
     parts = {
-        "clock": _evidence(clock, s),
-        "volume": _evidence(volume, s),
-        "model_choice": _evidence(choice, s),
+        "clock": evidence_of(clock, s),
+        "volume": evidence_of(volume, s),
+        "model_choice": evidence_of(choice, s),
         # fast (its share of requests) or uniform (its share of accounts): either way unlike gradual adoption
-        "adoption": max(_evidence(adoption, s), _evidence(uniform, s)),
+        "adoption": max(evidence_of(adoption, s), evidence_of(uniform, s)),
     }
     ev = 1 - (
         (1 - parts["clock"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.detect.evidence import Behaviour, Content, Discounts, Population, Provenance
+from engine.detect.evidence import Behaviour, Content, Discounts, Population, Provenance, evidence_of
 from engine.detect.null import Surprise
 from engine.detect.settings import DetectSettings
 from engine.detect.signals import AREAS
@@ -55,12 +55,12 @@ def reasons(
             f"(chance under the log's sign-up rate {max(b.p_value, 1e-300):.0e}); {prov.young:.0%} under "
             f"{s.young_days:.0f} days old"
         )
-    if prov.burner.evidence(s.effect_lo, s.effect_hi, s.surprise_lo, s.surprise_hi) >= s.say_evidence:
+    if evidence_of(prov.burner, s) >= s.say_evidence:
         out.append(
             f"made at most {s.burner_fresh_days:g} day before first use and gone within {s.burner_life_days:g} days "
             f"while the log went on: {_versus(prov.burner, n)} of accounts"
         )
-    if prov.sleeper.evidence(s.effect_lo, s.effect_hi, s.surprise_lo, s.surprise_hi) >= s.say_evidence:
+    if evidence_of(prov.sleeper, s) >= s.say_evidence:
         out.append(
             f"woke after at least {s.sleeper_days:g} days without a request: {_versus(prov.sleeper, n)} of accounts"
         )

@@ -330,20 +330,21 @@ def chat_hashes(meta: pa.ChunkedArray | pa.Array, key: str) -> pa.Array:
     Read by one regular expression over the JSON text, not by parsing every row's meta: a night's 1M rows would
     cost a ``json.loads`` each for a 16-digit value. Only a key can match: inside a JSON string a quote is always
     escaped, and the pattern refuses a quote after a backslash. The value must be hex, as ingest writes it."""
+    return _chat_value(meta, key, '"(?P<v>[0-9a-f]{1,64})"')
+
+
+def _chat_value(meta: pa.ChunkedArray | pa.Array, key: str, value: str) -> pa.Array:
+    """Per row, the string matched by ``value`` (a pattern with one group ``v``) as ``key``'s value in the meta
+    JSON text, null where none: one regular expression over the column (``chat_hashes``)."""
     meta = meta.combine_chunks() if isinstance(meta, pa.ChunkedArray) else meta
     if not len(meta):
         return pa.array([], pa.string())
-    pattern = rf'(?:^|[^\\])"{re.escape(key)}"\s*:\s*"(?P<v>[0-9a-f]{{1,64}})"'
-    return pc.struct_field(pc.extract_regex(meta, pattern), [0])
+    return pc.struct_field(pc.extract_regex(meta, rf'(?:^|[^\\])"{re.escape(key)}"\s*:\s*{value}'), [0])
 
 
 def chat_offsets(meta: pa.ChunkedArray | pa.Array, key: str) -> np.ndarray:
     """Per row, the non-negative integer ingest kept under ``meta["chat"][key]`` (``turn_at``), 0 where none.
 
     Read like ``chat_hashes``: one regular expression over the JSON text, never a ``json.loads`` per row."""
-    meta = meta.combine_chunks() if isinstance(meta, pa.ChunkedArray) else meta
-    if not len(meta):
-        return np.zeros(0, dtype=np.int64)
-    pattern = rf'(?:^|[^\\])"{re.escape(key)}"\s*:\s*(?P<v>\d{{1,9}})\b'
-    found = pc.struct_field(pc.extract_regex(meta, pattern), [0])
+    found = _chat_value(meta, key, r"(?P<v>\d{1,9})\b")
     return pc.fill_null(pc.cast(found, pa.int64()), 0).to_numpy(zero_copy_only=False)
