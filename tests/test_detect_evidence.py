@@ -231,6 +231,44 @@ def test_a_cohort_that_moves_at_once_to_a_new_model_is_adoption_evidence() -> No
     assert evidence.behaviour(early, _accounts(300), pop, DEFAULTS).parts["adoption"] == 0.0
 
 
+def _affix_population(keys: np.ndarray, codes: np.ndarray, probe: np.ndarray) -> evidence.Population:
+    """A Population whose prompts carry affix ``keys`` (one column), measured as Population.measure does."""
+    n_acc = int(codes.max()) + 1
+    pop = _population(codes, probe)
+    pop.affix_const = evidence.constant_affixes(keys[:, None], codes, n_acc, DEFAULTS)
+    pop.rates["own_wrapper"] = _rate("own_wrapper", probe * (pop.affix_const != 0).any(axis=1), codes, n_acc)
+    return pop
+
+
+def test_an_affix_is_constant_only_on_most_of_a_busy_accounts_prompts() -> None:
+    codes = np.repeat(np.arange(3), [10, 10, 3])
+    keys = np.array([7] * 6 + [1, 2, 3, 4] + [7] * 4 + [1, 2, 3, 4, 5, 6] + [9] * 3)
+    const = evidence.constant_affixes(keys[:, None], codes, 3, DEFAULTS)[:, 0]
+    assert (const[:6] == 7).all() and (const[6:10] == 0).all()  # 6 of 10: the account's own constant
+    assert (const[10:20] == 0).all()  # 4 of 10: not constant
+    assert (const[20:] == 0).all()  # every prompt, but 3 prompts are too few to tell
+
+
+def test_probes_in_a_wrapper_of_each_accounts_own_are_behaviour_evidence_and_a_shared_one_is_not() -> None:
+    rng = np.random.default_rng(8)
+    n, per = 400, 10
+    codes = np.repeat(np.arange(n), per)
+    probe = np.clip(rng.normal(0.2, 0.1, n * per), 0, 1)
+    keys = rng.integers(1, 10**9, n * per)  # ordinary accounts open each request their own way
+    habit = rng.random(n) < 0.3  # ... but some always open the same way
+    keys[habit[codes]] = 10**9 + codes[habit[codes]]
+    own, shared = np.arange(340, 370), np.arange(370, 400)
+    probe[np.isin(codes, np.r_[own, shared])] = 0.9  # two crowds asking capability questions
+    keys[np.isin(codes, own)] = 2 * 10**9 + codes[np.isin(codes, own)] % 8  # eight wrappers, one per account
+    keys[np.isin(codes, shared)] = 3 * 10**9  # one wrapper, the same for all (a course's, a product's)
+    pop = _affix_population(keys, codes, probe)
+    assert evidence.behaviour(own, _accounts(n), pop, DEFAULTS).parts["own_wrappers"] == 1.0
+    assert evidence.behaviour(shared, _accounts(n), pop, DEFAULTS).parts["own_wrappers"] == 0.0
+    # ordinary accounts with a habit of their own, asking ordinary questions, are no evidence
+    habitual = np.flatnonzero(habit[:340])[:30]
+    assert evidence.behaviour(habitual, _accounts(n), pop, DEFAULTS).parts["own_wrappers"] == 0.0
+
+
 def test_a_model_released_in_the_window_is_found_at_its_change_point() -> None:
     rng = np.random.default_rng(7)
     t = np.sort(rng.uniform(0, 96 * HOUR, 20000))

@@ -413,6 +413,7 @@ def _score_cohort(
                         "burner": prov.burner,
                         "sleeper": prov.sleeper,
                         "machine_clock": beh.clock,
+                        "own_wrappers": beh.own,
                         "volume": beh.volume,
                         f"model:{beh.choice_model}": beh.choice,
                         "adoption": beh.adoption,

@@ -125,6 +125,9 @@ class Population:
     solo: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per account: its own evidence (solo_evidence)
     #: per window prompt: something its account asked, not an agent's tool result (None: every prompt)
     asked: np.ndarray | None = None
+    #: per window prompt, per affix (``TextSignals.affixes``): the affix's key where it is one its account holds
+    #: constant (``constant_affixes``), else 0; None where the text signals read no affixes
+    affix_const: np.ndarray | None = None
 
     @classmethod
     def measure(cls, ctx: Context, ts: TextSignals, acc: AccountSignals, s: DetectSettings) -> Population:
@@ -151,6 +154,11 @@ class Population:
         # how probe-like an account's questions are: what it asked, not what an agent's tools returned to it
         asked = ~ctx.tool_result[rows]
         rates = {"probe": rate("probe", probe, asked), "foreign": rate("foreign", ts.foreign[rows])}
+        affix_const = None
+        if ts.affixes is not None and ts.affixes.shape[1]:
+            affix_const = constant_affixes(ts.affixes[rows], codes, n_acc, s)
+            # a probe inside one of its account's constant affixes; the log's own rate, whoever holds the affix
+            rates["own_wrapper"] = rate("own_wrapper", probe * (affix_const != 0).any(axis=1), asked)
         for m in ("reasoning", "grading", "refusal"):
             if m in ts.markers:
                 rates[m] = rate(m, ts.markers[m][rows])
@@ -193,6 +201,7 @@ class Population:
             prompts_by_acc=order,
             acc_bounds=np.searchsorted(codes[order], np.arange(n_acc + 1)),
             asked=asked,
+            affix_const=affix_const,
         )
         pop.solo = solo_evidence(pop, s)
         return pop
@@ -208,6 +217,56 @@ class Population:
             return pidx
         q = pidx[self.asked[pidx]]
         return q if len(q) else pidx
+
+
+def constant_affixes(keys: np.ndarray, codes: np.ndarray, n_acc: int, s: DetectSettings) -> np.ndarray:
+    """Per prompt and affix column: the key where the prompt's account carries it on at least
+    ``affix_min_share`` of its prompts (and has ``affix_min_prompts``), else 0.
+
+    That is a wrapper by its structure, not its words: the same opening or closing around texts that differ. A
+    viral prompt sent whole is one text, not a wrapper: only distinct texts are counted, through the caller's rows."""
+    n = np.bincount(codes, minlength=n_acc)
+    out = np.zeros_like(keys)
+    for j in range(keys.shape[1]):
+        on = np.flatnonzero(keys[:, j] != 0)
+        if not len(on):
+            continue
+        pairs = np.stack([codes[on], keys[on, j]], axis=1)
+        _, inv, count = np.unique(pairs, axis=0, return_inverse=True, return_counts=True)
+        held = count[inv.ravel()]
+        acct = codes[on]
+        keep = (held >= s.affix_min_share * n[acct]) & (n[acct] >= s.affix_min_prompts)
+        out[on[keep], j] = keys[on[keep], j]
+    return out
+
+
+def own_wrappers(members: np.ndarray, pop: Population, s: DetectSettings) -> Surprise:
+    """Probe-like questions inside a constant wrapper of each account's own, against random crowds.
+
+    An operation that gives every account its own short wrapper shares no wrapper text between them, yet each of its
+    accounts wraps its questions the same way, every time. A wrapper counts as an account's own when at most
+    ``own_affix_share`` of the cohort's members hold it: one the whole cohort holds is a product's or a course's,
+    which the linker reads. Random crowds are measured on every constant affix (they share few), so a cohort is
+    compared with more than it is allowed itself."""
+    null = pop.rates.get("own_wrapper")
+    if null is None or pop.affix_const is None or not len(members):
+        return Surprise.none()
+    pidx = pop.prompts_of(members)
+    keys, who = pop.affix_const[pidx], pop.codes[pidx]
+    on = keys != 0
+    pairs = np.unique(np.stack([keys[on], np.broadcast_to(who[:, None], keys.shape)[on]], axis=1), axis=0)
+    held_by, holders = np.unique(pairs[:, 0], return_counts=True)
+    mine = held_by[holders <= max(1.0, s.own_affix_share * len(members))]
+    x = pop.probe[pidx] * (on & np.isin(keys, mine)).any(axis=1)
+    if pop.asked is not None:
+        x, who = x[pop.asked[pidx]], who[pop.asked[pidx]]
+    local = np.searchsorted(np.sort(members), who)
+    order = np.argsort(members)
+    total = np.bincount(local, weights=x, minlength=len(members))
+    count = np.bincount(local, minlength=len(members))
+    means = np.full(len(members), np.nan)
+    means[order] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return null.test(members, means)
 
 
 def burners(acc: AccountSignals, end: float, s: DetectSettings) -> RateNull:
@@ -432,11 +491,13 @@ class Behaviour:
     adopted: float  # ... that share
     parts: dict[str, float]
     evidence: float
+    own: Surprise = field(default_factory=Surprise.none)  # probes inside wrappers of each account's own (own_wrappers)
 
 
 def behaviour(members: np.ndarray, acc: AccountSignals, pop: Population, s: DetectSettings) -> Behaviour:
-    """How the cohort asks, against random crowds: machine clocks, volume, model choice and how fast it moved to a
-    newly released model, combined as independent evidence (noisy-or). Volume and model choice count only
+    """How the cohort asks, against random crowds: machine clocks, volume, model choice, how fast it moved to a
+    newly released model, and capability questions wrapped the same way every time by each account in a wrapper of
+    its own (``own_wrappers``), combined as independent evidence (noisy-or). Volume and model choice count only
     ``volume_weight`` / ``model_choice_weight``: power users, teams and companies pinning a model are common; a
     fast, uniform move to a new model counts fully (``adoption``), since ordinary accounts adopt gradually."""
     eligible = members[acc.n_prompts[members] >= s.min_prompts_for_clock]
@@ -449,8 +510,10 @@ def behaviour(members: np.ndarray, acc: AccountSignals, pop: Population, s: Dete
     adoption = pop.rates["adoption"].test(members) if "adoption" in pop.rates else Surprise.none()
     uniform = pop.rates["adopted"].test(members) if "adopted" in pop.rates else Surprise.none()
     adopted = uniform.observed if np.isfinite(uniform.observed) else 0.0
+    own = own_wrappers(members, pop, s)
     parts = {
         "clock": evidence_of(clock, s),
+        "own_wrappers": evidence_of(own, s),
         "volume": evidence_of(volume, s),
         "model_choice": evidence_of(choice, s),
         # fast (its share of requests) or uniform (its share of accounts): either way unlike gradual adoption
@@ -461,10 +524,11 @@ def behaviour(members: np.ndarray, acc: AccountSignals, pop: Population, s: Dete
         * (1 - s.volume_weight * parts["volume"])
         * (1 - s.model_choice_weight * parts["model_choice"])
         * (1 - parts["adoption"])
+        * (1 - parts["own_wrappers"])
     )
     per_day = float(np.median(acc.per_day[members])) if len(members) else 0.0
     return Behaviour(len(eligible), flat, lock, clock, volume, per_day, choice, choice_model, adoption, uniform, adopted,
-                     parts, float(ev))  # fmt: skip
+                     parts, float(ev), own)  # fmt: skip
 
 
 # -- look-alike discounts --------------------------------------------------------------------------------------

@@ -113,6 +113,12 @@ def reasons(
             f"machine clocks (round the clock {beh.flat:.0%}, same minute of the hour {beh.lockstep:.0%} of busy "
             f"accounts): {_versus(beh.clock, beh.eligible)}"
         )
+    if beh.parts.get("own_wrappers", 0) >= s.say_evidence:
+        out.append(
+            "each account wraps its capability questions the same way every time, in a wrapper of its own (the same "
+            "opening or closing words on each account, different between accounts: no wrapper text links them): "
+            f"probe-weighted share of prompts {_versus(beh.own, n)}"
+        )
     if beh.parts.get("volume", 0) >= s.say_evidence:
         out.append(
             f"median {beh.per_day:.1f} requests per account per active day; log10 requests an active day "

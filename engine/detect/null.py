@@ -116,13 +116,16 @@ class RateNull:
         n = self.n[members]
         return np.where(n > 0, 1.0 / (self.tau2 + self.sw2 / np.maximum(n, 1)), 0.0)
 
-    def test(self, members: np.ndarray) -> Surprise:
-        """The cohort's precision-weighted mean against random sets of accounts of the same sizes."""
+    def test(self, members: np.ndarray, means: np.ndarray | None = None) -> Surprise:
+        """The cohort's precision-weighted mean against random sets of accounts of the same sizes.
+
+        ``means`` (per member) replaces the members' own means where the cohort reads a value only it can tell (an
+        affix its members do not share): random sets are still those of the fitted statistic."""
         w = self.weights(members)
         total = float(w.sum())
         if total <= 0:
             return Surprise.none()
-        t = float(np.nansum(w * self.mean[members]) / total)
+        t = float(np.nansum(w * (self.mean[members] if means is None else means)) / total)
         diff = t - self.mu
         d = diff / max(1.0 - self.mu, 1e-9) * self.full_d if self.binary and diff > 0 else diff / math.sqrt(self.tau2)
         return Surprise(t, self.mu, d, diff * math.sqrt(total))

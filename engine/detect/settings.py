@@ -230,6 +230,24 @@ class DetectSettings:
         "at those cohorts",
     )
     # -- behaviour evidence --------------------------------------------------------------------------------------
+    affix_words: int = _s(
+        3,
+        "own wrappers: an account's texts are read for their first and last 1..N words (``engine.text.affixes``); "
+        "a greeting or a closing request is a word or three",
+    )
+    affix_min_share: float = _s(
+        0.5,
+        "... an affix is the account's own constant when at least this share of its prompts carry it (a campaign's "
+        "cover traffic goes unwrapped, so not all of them) ...",
+    )
+    affix_min_prompts: int = _s(4, "... and the account has at least this many prompts: three alike may be chance")
+    own_affix_share: float = _s(
+        1 / 3,
+        "... and it is the account's *own* in a cohort when at most this share of the cohort's members hold it as "
+        "theirs: one wrapper shared by the cohort (a product's system prompt, a course's instruction) is the linker's "
+        "trace, not a wrapper per account. Set by looking at public4.json: its drip swarm draws each account's "
+        "wrapper from eight openings and eight closings, so one opening is about 1/8 of a cohort",
+    )
     volume_weight: float = _s(
         0.5,
         "heavy use unlike random crowds counts this much as behaviour evidence: power users and teams are heavy too",

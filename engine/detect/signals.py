@@ -26,6 +26,7 @@ from engine.detect.taxonomy import CAPABILITY_AREAS, MARKERS, ORDINARY_CLASSES, 
 from engine.embed.stage import RowOverlay
 from engine.ingest.envelopes import TOOL_RESULT_PREFIX
 from engine.ingest.records import chat_hashes, epoch_seconds
+from engine.text.affixes import affix_keys
 
 if TYPE_CHECKING:
     from engine.executor import Executor, Pending
@@ -125,6 +126,8 @@ class TextSignals:
     markers: dict[str, np.ndarray]  # ... in the whole text (its wrapper included)
     probe: np.ndarray  # probability the payload is a capability probe (engine.detect.content_model)
     payload_markers: dict[str, np.ndarray] | None = None  # ... in the payload alone (what the slot asks)
+    #: (texts, 2 x affix_words) keys of each text's opening and closing words (``engine.text.affixes``); None: not read
+    affixes: np.ndarray | None = None
 
 
 def classify_areas(
@@ -167,15 +170,18 @@ class TextSignalBatches:
     """The per-text signals of one batch of texts: a worker's state (the probe model and the class exemplars).
 
     Called on batches with ``norm`` and ``payload`` (strings, payload "" when the text is not templated) and ``v``
-    (the payloads' vectors as fixed-size lists), it returns ``area``, ``foreign``, ``probe`` and one ``marker:NAME``
-    column per marker. Every output depends on its own row only, so batching never changes a result.
+    (the payloads' vectors as fixed-size lists), it returns ``area``, ``foreign``, ``probe``, one ``marker:NAME``
+    column per marker and ``affix:J`` columns (``engine.text.affixes``). Every output depends on its own row only, so batching never changes a result.
     """
 
     #: pure Python per text (markers, language, n-grams): a local executor may run it in worker processes
     processes = True
 
-    def __init__(self, exemplars: np.ndarray, owner: np.ndarray, min_sim: float, embedder: str | None) -> None:
+    def __init__(
+        self, exemplars: np.ndarray, owner: np.ndarray, min_sim: float, embedder: str | None, affix_words: int = 3
+    ) -> None:
         self.exemplars, self.owner, self.min_sim, self.embedder = exemplars, owner, min_sim, embedder
+        self.affix_words = affix_words
         self.model = ProbeModel.load()
 
     def __call__(self, batch: pa.Table) -> pa.Table:
@@ -198,6 +204,8 @@ class TextSignalBatches:
         }
         out.update({f"marker:{m}": np.array([d[m] for d in marks], dtype=bool) for m in MARKERS})
         out.update({f"pmarker:{m}": np.array([d[m] for d in pmarks], dtype=bool) for m in MARKERS})
+        affixes = affix_keys(norm, self.affix_words)
+        out.update({f"affix:{j}": affixes[:, j] for j in range(affixes.shape[1])})
         return pa.table(out)
 
 
@@ -217,6 +225,9 @@ class PendingTextSignals:
                 markers={m: out.column(f"marker:{m}").to_numpy(zero_copy_only=False) for m in MARKERS},
                 probe=out.column("probe").to_numpy(),
                 payload_markers={m: out.column(f"pmarker:{m}").to_numpy(zero_copy_only=False) for m in MARKERS},
+                affixes=np.stack(
+                    [out.column(c).to_numpy() for c in out.column_names if c.startswith("affix:")], axis=1
+                ).astype(np.int64),
             )
         return self._ts
 
@@ -248,6 +259,7 @@ def submit_text_signals(
         "owner": owner,
         "min_sim": s.min_area_sim,
         "embedder": getattr(embedder, "name", None),
+        "affix_words": s.affix_words,
     }
     ex = executor or LocalExecutor(quiet=True)
     pending = ex.submit_batches_actor(TextSignalBatches, LazyTable(len(norm), rows), batch_size=SIGNAL_BATCH,
