@@ -231,10 +231,11 @@ def constant_affixes(keys: np.ndarray, codes: np.ndarray, n_acc: int, s: DetectS
         on = np.flatnonzero(keys[:, j] != 0)
         if not len(on):
             continue
-        pairs = np.stack([codes[on], keys[on, j]], axis=1)
-        _, inv, count = np.unique(pairs, axis=0, return_inverse=True, return_counts=True)
-        held = count[inv.ravel()]
         acct = codes[on]
+        # one int64 per (account, affix): the affix key is a hash already, so mixing the account in keeps it one
+        # (a 1-d unique is ~10x faster than a row-wise one at 1M prompts)
+        _, inv, count = np.unique(keys[on, j] * np.int64(1_000_003) + acct, return_inverse=True, return_counts=True)
+        held = count[inv]
         keep = (held >= s.affix_min_share * n[acct]) & (n[acct] >= s.affix_min_prompts)
         out[on[keep], j] = keys[on[keep], j]
     return out
