@@ -247,6 +247,10 @@ def test_an_affix_is_constant_only_on_most_of_a_busy_accounts_prompts() -> None:
     assert (const[:6] == 7).all() and (const[6:10] == 0).all()  # 6 of 10: the account's own constant
     assert (const[10:20] == 0).all()  # 4 of 10: not constant
     assert (const[20:] == 0).all()  # every prompt, but 3 prompts are too few to tell
+    # one question sent six times among ten prompts: one text, not a wrapper around six
+    texts = np.r_[np.zeros(6, np.int64), np.arange(1, 5), np.arange(5, 18)]
+    const = evidence.constant_affixes(keys[:, None], codes, 3, DEFAULTS, texts)[:, 0]
+    assert (const[:10] == 0).all()
 
 
 def test_probes_in_a_wrapper_of_each_accounts_own_are_behaviour_evidence_and_a_shared_one_is_not() -> None:

@@ -156,7 +156,10 @@ class Population:
         rates = {"probe": rate("probe", probe, asked), "foreign": rate("foreign", ts.foreign[rows])}
         affix_const = None
         if ts.affixes is not None and ts.affixes.shape[1]:
-            affix_const = constant_affixes(ts.affixes[rows], codes, n_acc, s)
+            # over what the accounts asked: an agent's tool results are what its tools returned, however alike
+            affix_const = np.zeros((len(rows), ts.affixes.shape[1]), np.int64)
+            on = np.flatnonzero(asked)
+            affix_const[on] = constant_affixes(ts.affixes[rows[on]], codes[on], n_acc, s, rows[on])
             # a probe inside one of its account's constant affixes; the log's own rate, whoever holds the affix
             rates["own_wrapper"] = rate("own_wrapper", probe * (affix_const != 0).any(axis=1), asked)
         for m in ("reasoning", "grading", "refusal"):
@@ -219,25 +222,29 @@ class Population:
         return q if len(q) else pidx
 
 
-def constant_affixes(keys: np.ndarray, codes: np.ndarray, n_acc: int, s: DetectSettings) -> np.ndarray:
-    """Per prompt and affix column: the key where the prompt's account carries it on at least
-    ``affix_min_share`` of its prompts (and has ``affix_min_prompts``), else 0.
+def constant_affixes(
+    keys: np.ndarray, codes: np.ndarray, n_acc: int, s: DetectSettings, texts: np.ndarray | None = None
+) -> np.ndarray:
+    """Per prompt and affix column: the key where the prompt's account carries it on at least ``affix_min_share``
+    of its distinct texts (and has ``affix_min_prompts`` of them), else 0.
 
-    That is a wrapper by its structure, not its words: the same opening or closing around texts that differ. A
-    viral prompt sent whole is one text, not a wrapper: only distinct texts are counted, through the caller's rows."""
-    n = np.bincount(codes, minlength=n_acc)
+    That is a wrapper by its structure, not its words: the same opening or closing around texts that differ. So the
+    texts are counted once each (``texts``: per prompt, its text row; None: every prompt its own): one question sent
+    again and again (a retry, a viral prompt) has the same first words every time and is no wrapper."""
+    texts = np.arange(len(codes)) if texts is None else texts
+    _, first = np.unique(codes.astype(np.int64) * (int(texts.max(initial=0)) + 1) + texts, return_index=True)
+    n = np.bincount(codes[first], minlength=n_acc)  # distinct texts per account
     out = np.zeros_like(keys)
     for j in range(keys.shape[1]):
-        on = np.flatnonzero(keys[:, j] != 0)
-        if not len(on):
-            continue
-        acct = codes[on]
         # one int64 per (account, affix): the affix key is a hash already, so mixing the account in keeps it one
         # (a 1-d unique is ~10x faster than a row-wise one at 1M prompts)
-        _, inv, count = np.unique(keys[on, j] * np.int64(1_000_003) + acct, return_inverse=True, return_counts=True)
-        held = count[inv]
-        keep = (held >= s.affix_min_share * n[acct]) & (n[acct] >= s.affix_min_prompts)
-        out[on[keep], j] = keys[on[keep], j]
+        pair = keys[:, j] * np.int64(1_000_003) + codes
+        once = first[keys[first, j] != 0]
+        held, at, count = np.unique(pair[once], return_index=True, return_counts=True)
+        acct = codes[once][at]
+        constant = held[(count >= s.affix_min_share * n[acct]) & (n[acct] >= s.affix_min_prompts)]
+        on = (keys[:, j] != 0) & np.isin(pair, constant)
+        out[on, j] = keys[on, j]
     return out
 
 
