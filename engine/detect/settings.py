@@ -237,10 +237,12 @@ class DetectSettings:
     )
     affix_min_share: float = _s(
         0.5,
-        "... an affix is the account's own constant when at least this share of its prompts carry it (a campaign's "
-        "cover traffic goes unwrapped, so not all of them) ...",
+        "... an affix is the account's own constant when at least this share of the distinct texts it asked carry it "
+        "(a campaign's cover traffic goes unwrapped, so not all of them) ...",
     )
-    affix_min_prompts: int = _s(4, "... and the account has at least this many prompts: three alike may be chance")
+    affix_min_prompts: int = _s(
+        4, "... and the account asked at least this many distinct texts: three alike may be chance"
+    )
     own_affix_share: float = _s(
         1 / 3,
         "... and it is the account's *own* in a cohort when at most this share of the cohort's members hold it as "
