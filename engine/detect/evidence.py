@@ -254,8 +254,8 @@ def own_wrappers(members: np.ndarray, pop: Population, s: DetectSettings) -> Sur
     An operation that gives every account its own short wrapper shares no wrapper text between them, yet each of its
     accounts wraps its questions the same way, every time. A wrapper counts as an account's own when at most
     ``own_affix_share`` of the cohort's members hold it: one the whole cohort holds is a product's or a course's,
-    which the linker reads. Random crowds are measured on every constant affix (they share few), so a cohort is
-    compared with more than it is allowed itself."""
+    which the linker reads. The null counts every constant affix, which is what a random crowd shows: its members
+    seldom hold the same one."""
     null = pop.rates.get("own_wrapper")
     if null is None or pop.affix_const is None or not len(members):
         return Surprise.none()
@@ -268,13 +268,11 @@ def own_wrappers(members: np.ndarray, pop: Population, s: DetectSettings) -> Sur
     x = pop.probe[pidx] * (on & np.isin(keys, mine)).any(axis=1)
     if pop.asked is not None:
         x, who = x[pop.asked[pidx]], who[pop.asked[pidx]]
-    local = np.searchsorted(np.sort(members), who)
     order = np.argsort(members)
-    total = np.bincount(local, weights=x, minlength=len(members))
-    count = np.bincount(local, minlength=len(members))
-    means = np.full(len(members), np.nan)
-    means[order] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-    return null.test(members, means)
+    at = order[np.searchsorted(members, who, sorter=order)]  # each prompt's member position
+    total = np.bincount(at, weights=x, minlength=len(members))
+    count = np.bincount(at, minlength=len(members))
+    return null.test(members, np.where(count > 0, total / np.maximum(count, 1), np.nan))
 
 
 def burners(acc: AccountSignals, end: float, s: DetectSettings) -> RateNull:

@@ -171,7 +171,8 @@ class TextSignalBatches:
 
     Called on batches with ``norm`` and ``payload`` (strings, payload "" when the text is not templated) and ``v``
     (the payloads' vectors as fixed-size lists), it returns ``area``, ``foreign``, ``probe``, one ``marker:NAME``
-    column per marker and ``affix:J`` columns (``engine.text.affixes``). Every output depends on its own row only, so batching never changes a result.
+    column per marker and ``affix:J`` columns (``engine.text.affixes``). Every output depends on its own row only,
+    so batching never changes a result.
     """
 
     #: pure Python per text (markers, language, n-grams): a local executor may run it in worker processes
@@ -225,11 +226,15 @@ class PendingTextSignals:
                 markers={m: out.column(f"marker:{m}").to_numpy(zero_copy_only=False) for m in MARKERS},
                 probe=out.column("probe").to_numpy(),
                 payload_markers={m: out.column(f"pmarker:{m}").to_numpy(zero_copy_only=False) for m in MARKERS},
-                affixes=np.stack(
-                    [out.column(c).to_numpy() for c in out.column_names if c.startswith("affix:")], axis=1
-                ).astype(np.int64),
+                affixes=_affix_matrix(out),
             )
         return self._ts
+
+
+def _affix_matrix(out: pa.Table) -> np.ndarray | None:
+    """The batches' ``affix:J`` columns as one (texts, J) matrix; None when no affix was read (``affix_words`` 0)."""
+    cols = [out.column(c).to_numpy() for c in out.column_names if c.startswith("affix:")]
+    return np.stack(cols, axis=1).astype(np.int64) if cols else None
 
 
 def submit_text_signals(

@@ -31,7 +31,8 @@ def affix_keys(texts: list[str], k: int) -> np.ndarray:
     keys: list[str] = []
     where: list[tuple[int, int]] = []
     for i, t in enumerate(texts):
-        head, tail = _WORD.findall(t[:_EDGE]), _WORD.findall(t[-_EDGE:])
+        head = _WORD.findall(t[:_EDGE])
+        tail = head if len(t) <= _EDGE else _WORD.findall(t[-_EDGE:])  # a short text is read once
         for j in range(k):
             if len(head) > j + 1:
                 keys.append("<" + "\x1f".join(head[: j + 1]))
