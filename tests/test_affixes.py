@@ -8,12 +8,12 @@ from engine.text.affixes import affix_keys
 
 
 def test_texts_with_the_same_opening_share_its_keys_and_not_the_others() -> None:
-    k = affix_keys(["hey, what is 2 + 2? pls explain", "hey, name a prime. pls explain", "what is 2 + 2?"], 3)
+    k = affix_keys(["yo, what is 2 + 2? say why", "yo, name a prime. say why", "what is 2 + 2?"], 3)
     assert k.shape == (3, 6)
-    assert k[0, 0] == k[1, 0] and k[0, 1] == k[1, 1]  # "hey", "hey ,"
-    assert k[0, 2] != k[1, 2]  # "hey , what" / "hey , name"
-    assert (k[0, 3:5] == k[1, 3:5]).all()  # "explain", "pls explain"
-    assert k[0, 5] != k[1, 5]  # "? pls explain" / ". pls explain"
+    assert k[0, 0] == k[1, 0] and k[0, 1] == k[1, 1]  # "yo", "yo ,"
+    assert k[0, 2] != k[1, 2]  # "yo , what" / "yo , name"
+    assert (k[0, 3:5] == k[1, 3:5]).all()  # "why", "say why"
+    assert k[0, 5] != k[1, 5]  # "? say why" / ". say why"
     assert k[2, 0] != k[0, 0]
 
 
@@ -25,5 +25,5 @@ def test_words_need_no_spaces_and_short_texts_have_no_affix() -> None:
 
 
 def test_keys_are_stable_across_calls() -> None:
-    a = affix_keys(["olá, quanto é 3 x 3?"], 3)
-    assert np.array_equal(a, affix_keys(["olá, quanto é 3 x 3?"], 3))
+    a = affix_keys(["bom dia: quanto é 3 x 3?"], 3)
+    assert np.array_equal(a, affix_keys(["bom dia: quanto é 3 x 3?"], 3))

@@ -1,7 +1,7 @@
 """Affixes: the opening and closing words of a text, as stable integer keys.
 
-Why: an operation that gives each of its accounts a wrapper of its own ("hey, {q} pls explain" on one account,
-"olá, {q}" on the next) leaves no wrapper that two accounts share, so the template miner, which reads structure
+Why: an operation that gives each of its accounts a wrapper of its own ("yo! {q} -- thanks a lot" on one account,
+"bonjour : {q}" on the next) leaves no wrapper that two accounts share, so the template miner, which reads structure
 across the whole log, sees nothing, and the account linker nothing either. What it does leave is structure inside
 each account: the same few opening or closing words around questions that change every time. Detection finds that
 by counting, per account, the texts that carry each key (``engine.detect.evidence``); this module only makes the
