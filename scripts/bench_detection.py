@@ -58,12 +58,13 @@ def without_accounts(ctx):  # noqa: ANN001, ANN201 - engine.detect.signals.Conte
     return replace(ctx, accounts=pa.table(cols, schema=sch))
 
 
-def ablate(ctx, settings, log: Path, work: Path) -> str:  # noqa: ANN001 - Context, DetectSettings
-    """One score line per variant of the detection stage on this night's context."""
+def ablate(ctx, settings, ts, log: Path, work: Path) -> str:  # noqa: ANN001 - Context, DetectSettings, TextSignals
+    """One score line per variant of the detection stage on this night's context and text signals (the pipeline's
+    own: a chat request's affixes are read from its newest turn, which the context alone does not hold)."""
     from engine.detect.campaigns import FAMILIES, detect
     from engine.detect.signals import text_signals
 
-    ts = text_signals(ctx, settings)
+    ts = ts if ts is not None else text_signals(ctx, settings)
     lines = [f"{'variant':<22} score.py summary"]
     variants: list[tuple[str, object, tuple[str, ...]]] = [("all families", ctx, ())]
     variants += [(f"without {f}", ctx, (f,)) for f in FAMILIES]
@@ -104,7 +105,7 @@ def bench(
         inner = steps.detect
 
         def keep(ctx, s, **kw):  # noqa: ANN001, ANN202
-            seen["ctx"], seen["settings"] = ctx, s
+            seen["ctx"], seen["settings"], seen["ts"] = ctx, s, kw.get("ts")
             return inner(ctx, s, **kw)
 
         steps.detect = keep
@@ -136,7 +137,7 @@ def bench(
     )
     if do_ablate:
         out += "\n-- ablation (detection stage re-run on the same night)\n" + ablate(
-            seen["ctx"], seen["settings"], log, work
+            seen["ctx"], seen["settings"], seen["ts"], log, work
         )
     return out
 

@@ -126,7 +126,8 @@ class TextSignals:
     markers: dict[str, np.ndarray]  # ... in the whole text (its wrapper included)
     probe: np.ndarray  # probability the payload is a capability probe (engine.detect.content_model)
     payload_markers: dict[str, np.ndarray] | None = None  # ... in the payload alone (what the slot asks)
-    #: (texts, 2 x affix_words) keys of each text's opening and closing words (``engine.text.affixes``); None: not read
+    #: (texts, 2 x affix_words) keys of each text's opening and closing words (``engine.text.affixes``), a chat
+    #: request's of its newest turn; None: not read
     affixes: np.ndarray | None = None
 
 
@@ -169,8 +170,9 @@ def nearest_area(vectors: np.ndarray, exemplars: np.ndarray, owner: np.ndarray, 
 class TextSignalBatches:
     """The per-text signals of one batch of texts: a worker's state (the probe model and the class exemplars).
 
-    Called on batches with ``norm`` and ``payload`` (strings, payload "" when the text is not templated) and ``v``
-    (the payloads' vectors as fixed-size lists), it returns ``area``, ``foreign``, ``probe``, one ``marker:NAME``
+    Called on batches with ``norm`` and ``payload`` (strings, payload "" when the text is not templated), ``v``
+    (the payloads' vectors as fixed-size lists) and optionally ``turn`` (a chat request's newest turn under its
+    system prompt, null for any other text: its affixes are read there), it returns ``area``, ``foreign``, ``probe``, one ``marker:NAME``
     column per marker and ``affix:J`` columns (``engine.text.affixes``). Every output depends on its own row only,
     so batching never changes a result.
     """
@@ -205,7 +207,9 @@ class TextSignalBatches:
         }
         out.update({f"marker:{m}": np.array([d[m] for d in marks], dtype=bool) for m in MARKERS})
         out.update({f"pmarker:{m}": np.array([d[m] for d in pmarks], dtype=bool) for m in MARKERS})
-        affixes = affix_keys(norm, self.affix_words)
+        # a wrapper is the asker's: a chat request's opening is its system prompt, the app's, so read the newest turn
+        turns = batch.column("turn").to_pylist() if "turn" in batch.column_names else [None] * len(norm)
+        affixes = affix_keys([u or t for u, t in zip(turns, norm, strict=True)], self.affix_words)
         out.update({f"affix:{j}": affixes[:, j] for j in range(affixes.shape[1])})
         return pa.table(out)
 
@@ -241,23 +245,27 @@ def submit_text_signals(
     norm: list[str], payload: list[str], payload_vectors: np.ndarray | RowOverlay, embedder: Any,
     s: DetectSettings = DEFAULTS,
     executor: Executor | None = None,
+    turns: dict[int, str] | None = None,
 ) -> PendingTextSignals:  # fmt: skip
     """``text_signals`` started now, collected later (``Executor.submit_batches_actor``): they read only the texts,
     their payloads and the payloads' vectors, all known once the embed step is done, so the pipeline starts them
     then and a local executor runs them in the background while the index and clusters are built. The rows are
-    made into Arrow a slice at a time (``LazyTable``): only the slices in flight exist as a second copy."""
+    made into Arrow a slice at a time (``LazyTable``): only the slices in flight exist as a second copy. ``turns``:
+    per text row of a chat request under a system prompt, its newest turn (``engine.pipeline.steps.Texts``), where
+    its affixes are read."""
     from engine.executor import LocalExecutor
 
     exemplars, owner = exemplar_vectors(embedder)
 
     def rows(a: int, b: int) -> pa.Table:
-        return pa.table(
-            {
-                "norm": pa.array(norm[a:b], pa.string()),
-                "payload": pa.array([p or "" for p in payload[a:b]], pa.string()),
-                "v": vector_column(payload_vectors[a:b]),
-            }
-        )
+        cols = {
+            "norm": pa.array(norm[a:b], pa.string()),
+            "payload": pa.array([p or "" for p in payload[a:b]], pa.string()),
+            "v": vector_column(payload_vectors[a:b]),
+        }
+        if turns:
+            cols["turn"] = pa.array([turns.get(r) for r in range(a, b)], pa.string())
+        return pa.table(cols)
 
     ctor = {
         "exemplars": exemplars,

@@ -521,7 +521,10 @@ def start_text_signals(texts: Texts, tmpl: Templates, emb: Embedded, cfg: RunCon
     ~45 idle core-seconds in the cluster step, against ~60 core-seconds of text signals; the score step went
     62 -> 37 s, the night 333 -> 309 and 316 s wall in two runs, the same verdicts). Starting the markers and language in a pass of
     their own after the templates was measured slower: MinHash and embed lost more (+15 s) than scoring gained."""
-    return submit_text_signals(texts.norm, tmpl.result.payload, emb.payload_vectors, emb.embedder, cfg.detect, ex)
+    turns = dict(zip(texts.turn_rows.tolist(), texts.turn_norm, strict=True))
+    return submit_text_signals(
+        texts.norm, tmpl.result.payload, emb.payload_vectors, emb.embedder, cfg.detect, ex, turns=turns
+    )
 
 
 def detect_campaigns(
