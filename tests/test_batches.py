@@ -53,3 +53,22 @@ def test_capability_areas_do_not_depend_on_the_blas_thread_count() -> None:
     many = signals(batch)["area"].to_numpy()
     assert len(np.unique(one)) > 1
     assert np.array_equal(one, many)
+
+
+def test_a_chat_requests_affixes_are_read_from_its_newest_turn() -> None:
+    """A system prompt opens every request of an app's users: the app's words, not a wrapper the asker chose. A row
+    with a ``turn`` is read there; a row without one (null) is read whole, and so is a batch with no turn column."""
+    from engine.detect.signals import TextSignalBatches
+    from engine.text.affixes import affix_keys
+
+    texts = ["you are a careful helper.\n\nhow do tides work", "quick q: is 91 a prime"]
+    turns = ["how do tides work", None]
+    v = vector_column(np.ones((2, 8), dtype=np.float32))
+    signals = TextSignalBatches(np.ones((1, 8), np.float32), np.zeros(1, np.int64), min_sim=-1e9, embedder=None)
+    cols = [c for c in signals(pa.table({"norm": texts, "payload": ["", ""], "v": v})).column_names if "affix" in c]
+    batch = pa.table({"norm": texts, "payload": ["", ""], "v": v, "turn": pa.array(turns, pa.string())})
+    got = np.stack([signals(batch)[c].to_numpy() for c in cols], axis=1)
+    assert np.array_equal(got, affix_keys(["how do tides work", texts[1]], 3))
+    whole = signals(pa.table({"norm": texts, "payload": ["", ""], "v": v}))
+    assert np.array_equal(np.stack([whole[c].to_numpy() for c in cols], axis=1), affix_keys(texts, 3))
+    assert not np.array_equal(got[0], affix_keys(texts[:1], 3)[0])  # the system prompt's opening is not the turn's
