@@ -86,6 +86,28 @@ def test_a_tiny_difference_in_a_huge_crowd_is_surprising_but_no_effect() -> None
     assert x.z > 2 and x.d < DEFAULTS.effect_lo and x.evidence(DEFAULTS.effect_lo, 1.5, 2, 4) == 0.0
 
 
+def test_a_crowd_among_many_campaigns_stands_out_once_the_null_is_refitted_without_them() -> None:
+    """A log where a third of the accounts are loud operations (probe 0.9) and a quiet crowd asks 0.5: against
+    the whole log the crowd is only a little above the mean; against the ordinary accounts, far above. Refitting
+    moves mu and tau2 only, every account keeps its own mean and count, and nothing to keep changes nothing."""
+    codes, probe = _log(1200)
+    rng = np.random.default_rng(4)
+    loud = np.repeat(np.arange(1200, 1800), 10)
+    quiet = np.repeat(np.arange(1800, 1900), 8)
+    x = np.r_[probe, np.clip(rng.normal(0.9, 0.05, len(loud)), 0, 1), np.clip(rng.normal(0.5, 0.1, len(quiet)), 0, 1)]
+    null = _rate("probe", x, np.r_[codes, loud, quiet], 1900)
+    crowd = np.arange(1800, 1900)
+    keep = np.ones(1900, dtype=bool)
+    keep[1200:1800] = False
+    clean = null.refit(keep)
+    assert clean.mu < null.mu and clean.tau2 < null.tau2 and clean.sw2 == null.sw2
+    assert np.array_equal(clean.mean, null.mean, equal_nan=True) and np.array_equal(clean.n, null.n)
+    before, after = null.test(crowd), clean.test(crowd)
+    assert before.evidence(0.5, 1.5, 2, 4) == 0.0 and after.evidence(0.5, 1.5, 2, 4) == 1.0
+    assert after.observed == pytest.approx(before.observed)
+    assert null.refit(np.zeros(1900, dtype=bool)) is null
+
+
 def test_shrinkage_pulls_a_quiet_account_toward_the_log() -> None:
     codes = np.r_[np.repeat(np.arange(500), 20), [500] * 2]
     x = np.r_[np.random.default_rng(3).random(10000) < 0.1, [True, True]]

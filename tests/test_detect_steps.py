@@ -94,7 +94,7 @@ def test_the_steps_one_at_a_time_give_what_detect_gives(night: tuple[Context, Te
             assert len(set(run.labels[operation])) == 1 and run.labels[operation[0]] >= 0
             app = run.labels[operation[0] - 30 : operation[0]]  # ... and the app's users into another
             assert len(set(app)) == 1 and app[0] >= 0 and app[0] != run.labels[operation[0]]
-    assert seen == ["link", "profile", "score", "merge_bursts", "merge_alike", "attach", "rank_rest"]
+    assert seen == ["link", "profile", "score", "merge_bursts", "merge_alike", "attach", "refit_null", "rank_rest"]
     stepwise = run.verdicts()
     assert stepwise.accounts.equals(whole.accounts) and stepwise.campaigns.equals(whole.campaigns)
     flagged = np.array(whole.accounts["flagged"].to_pylist())
@@ -156,6 +156,24 @@ def test_a_fingerprint_does_not_attach_an_account_whose_lifecycle_contradicts_th
     kept = campaigns.keep_lifecycle(before, after, run)
     assert kept is not None and len(set(kept[look])) == 1 and kept[look[0]] not in (kept[operation[0]], -1)
     assert (kept[operation] == before[look[0]]).all()
+
+
+def test_the_null_is_refitted_on_the_accounts_outside_the_flagged_campaigns(
+    night: tuple[Context, TextSignals, np.ndarray],
+) -> None:
+    """After the first pass the operation is flagged; refit_null measures every cohort again against the ordinary
+    accounts alone (the probe null's mean falls to theirs), the operation stays flagged, and no refit is no change."""
+    ctx, text, operation = night
+    run = measure(ctx, DEFAULTS, ts=text)
+    for step in STEPS[: STEPS.index(campaigns.refit_null)]:
+        run = step(run)
+    assert any(r["flagged"] and set(operation) <= set(r["members"]) for r in run.scored.rows)
+    again = campaigns.refit_null(run)
+    ordinary = np.setdiff1d(np.arange(len(ctx.account_names)), operation)
+    probe = again.pop.rates["probe"]
+    assert probe.mu == pytest.approx(np.nanmean(probe.mean[ordinary])) and probe.mu < run.pop.rates["probe"].mu
+    assert any(r["flagged"] and set(operation) <= set(r["members"]) for r in again.scored.rows)
+    assert campaigns.refit_null(replace(run, s=replace(DEFAULTS, null_refits=0))).pop is run.pop
 
 
 def test_a_customers_own_accounts_are_never_attached_to_a_campaign() -> None:

@@ -26,7 +26,7 @@ accounts. Each function returns a small record of numbers that both the score an
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -205,6 +205,22 @@ class Population:
             acc_bounds=np.searchsorted(codes[order], np.arange(n_acc + 1)),
             asked=asked,
             affix_const=affix_const,
+        )
+        pop.solo = solo_evidence(pop, s)
+        return pop
+
+    def without(self, out: np.ndarray, s: DetectSettings) -> Population:
+        """The same log with every statistic's null refitted on the accounts not in ``out`` (per account; the
+        first pass's flagged campaigns, ``campaigns.refit_null``): random crowds are then drawn from the crowd a
+        campaign hides in, not from the other campaigns beside it. Per-prompt lookups are shared, not copied."""
+        keep = ~np.asarray(out, dtype=bool)
+        pop = replace(
+            self,
+            rates={k: v.refit(keep) for k, v in self.rates.items()},
+            volume=self.volume.refit(keep),
+            burner=self.burner.refit(keep),
+            sleeper=self.sleeper.refit(keep),
+            machine=self.machine.refit(keep),
         )
         pop.solo = solo_evidence(pop, s)
         return pop

@@ -28,12 +28,19 @@ is, and it is conservative (campaign accounts pull ``mu`` toward themselves and 
 by a smaller margin than against the ordinary accounts alone). Trimming the far-out accounts was tried and dropped:
 ordinary sub-populations are far out too (the log's Chinese-speaking users for the non-English share), and
 trimming them made every random crowd look unusual.
+
+Once campaigns are found, though, the log's accounts are not all candidates for "a random crowd" any more: a log
+where a third of the accounts are an operation's (a benchmark's; a real log's share is far smaller) has a null
+that is the operations' as much as its users'. So after a first pass the detection steps refit each null on the
+accounts outside the flagged campaigns (``RateNull.refit``, ``campaigns.refit_null``) and score again: a campaign
+then stands out against the crowd it hides in, and the evidence no longer depends on how many other campaigns share
+its log. That is not trimming: only accounts whose campaign the other evidence already established leave the null.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -111,6 +118,17 @@ class RateNull:
         null = cls.fit(name, v0, v0**2, ok.astype(np.float64))
         null.binary, null.full_d = binary, full_d
         return null
+
+    def refit(self, keep: np.ndarray) -> RateNull:
+        """This statistic's null fitted again on the ``keep`` accounts only (``mu`` and ``tau2``; the within-account
+        noise ``sw2`` is a property of the statistic and stays). Every account keeps its own mean and count, so a
+        cohort of any accounts is still measured; unchanged where no kept account has a value."""
+        has = (self.n > 0) & keep
+        if not has.any():
+            return self
+        m, n = self.mean[has], self.n[has]
+        tau2 = float(m.var() - np.mean(self.sw2 / n)) if len(m) > 1 else 0.0
+        return replace(self, mu=float(m.mean()), tau2=max(tau2, MIN_TAU2))
 
     def weights(self, members: np.ndarray) -> np.ndarray:
         n = self.n[members]

@@ -202,6 +202,13 @@ class DetectSettings:
         "... fully when z reaches 4 (p ~ 3e-5): a night scores hundreds of cohorts, so a surprise must survive that "
         "many tries",
     )
+    null_refits: int = _s(
+        1,
+        "after a first pass, the null is refitted this many times on the accounts outside the campaigns flagged so "
+        "far and the cohorts scored again (``campaigns.refit_null``): a campaign is measured against the ordinary "
+        "accounts it hides among, not against the other campaigns of its log. 0: one pass, over every account. "
+        "Once: on public4.json a second refit changed no verdict (the first holds what stands out)",
+    )
     # -- content evidence ----------------------------------------------------------------------------------------
     baseline_min_prompts: int = _s(
         3, "accounts with at least this many prompts define the log's median capability and marker shares"
