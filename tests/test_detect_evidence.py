@@ -257,7 +257,7 @@ def _affix_population(keys: np.ndarray, codes: np.ndarray, probe: np.ndarray) ->
     """A Population whose prompts carry affix ``keys`` (one column), measured as Population.measure does."""
     n_acc = int(codes.max()) + 1
     pop = _population(codes, probe)
-    pop.affix_const = evidence.constant_affixes(keys[:, None], codes, n_acc, DEFAULTS)
+    pop.affix_const = evidence.constant_affixes(keys[:, None], codes, n_acc, DEFAULTS)[0]
     pop.rates["own_wrapper"] = _rate("own_wrapper", probe * (pop.affix_const != 0).any(axis=1), codes, n_acc)
     return pop
 
@@ -265,13 +265,13 @@ def _affix_population(keys: np.ndarray, codes: np.ndarray, probe: np.ndarray) ->
 def test_an_affix_is_constant_only_on_most_of_a_busy_accounts_prompts() -> None:
     codes = np.repeat(np.arange(3), [10, 10, 3])
     keys = np.array([7] * 6 + [1, 2, 3, 4] + [7] * 4 + [1, 2, 3, 4, 5, 6] + [9] * 3)
-    const = evidence.constant_affixes(keys[:, None], codes, 3, DEFAULTS)[:, 0]
+    const = evidence.constant_affixes(keys[:, None], codes, 3, DEFAULTS)[0][:, 0]
     assert (const[:6] == 7).all() and (const[6:10] == 0).all()  # 6 of 10: the account's own constant
     assert (const[10:20] == 0).all()  # 4 of 10: not constant
     assert (const[20:] == 0).all()  # every prompt, but 3 prompts are too few to tell
     # one question sent six times among ten prompts: one text, not a wrapper around six
     texts = np.r_[np.zeros(6, np.int64), np.arange(1, 5), np.arange(5, 18)]
-    const = evidence.constant_affixes(keys[:, None], codes, 3, DEFAULTS, texts)[:, 0]
+    const = evidence.constant_affixes(keys[:, None], codes, 3, DEFAULTS, texts)[0][:, 0]
     assert (const[:10] == 0).all()
 
 

@@ -122,30 +122,35 @@ def test_a_family_left_out_is_left_out_of_every_step(night: tuple[Context, TextS
     assert replace(run, without=frozenset()).uses("profiles")
 
 
-def test_a_fingerprint_does_not_attach_an_account_whose_lifecycle_contradicts_the_campaigns(
-    night: tuple[Context, TextSignals, np.ndarray],
+@pytest.mark.parametrize(("trait", "family"), [("sleeper", "provenance"), ("wrapped", "behaviour")])
+def test_a_fingerprint_does_not_attach_an_account_known_to_lack_the_campaigns_trait(
+    night: tuple[Context, TextSignals, np.ndarray], trait: str, family: str
 ) -> None:
-    """The operation's accounts all woke from a long silence; three ordinary accounts a fingerprint would attach
-    did not (known), a fourth's history is unknown: the three stay out, the fourth may join."""
+    """The operation's accounts all woke from a long silence (or each holds a constant wrapper); three ordinary
+    accounts a fingerprint would attach did not (known), a fourth's is unknown: the three stay out, the fourth may
+    join. The wrapper is checked only where asked (``refit_null``'s second attach)."""
     from engine.detect.null import RateNull
 
     ctx, text, operation = night
     run = campaigns.score(campaigns.profile(campaigns.link(measure(ctx, DEFAULTS, ts=text))))
     n = len(ctx.account_names)
-    woke = np.zeros(n)
-    woke[operation] = 1.0
+    has = np.zeros(n)
+    has[operation] = 1.0
     known = np.ones(n, dtype=bool)
     known[3] = False
-    run = replace(run, pop=replace(run.pop, sleeper=RateNull.per_account("sleeper", woke, known, binary=True)))
+    run = replace(run, pop=replace(run.pop, **{trait: RateNull.per_account(trait, has, known, binary=True)}))
+    wrapped = trait == "wrapped"
     before = run.labels
     after = before.copy()
     after[:4] = before[operation[0]]  # what a fingerprint's attachment would do
-    kept = campaigns.keep_lifecycle(before, after, run)
+    kept = campaigns.keep_traits(before, after, run, wrapped=wrapped)
     assert kept is not None and np.array_equal(kept[:3], before[:3]) and kept[3] == before[operation[0]]
-    unruled = campaigns.keep_lifecycle(before, after, replace(run, without=frozenset({"provenance"})))
-    assert unruled is not None and np.array_equal(unruled, after)  # without provenance, no lifecycle rule
+    unruled = campaigns.keep_traits(before, after, replace(run, without=frozenset({family})), wrapped=wrapped)
+    assert unruled is not None and np.array_equal(unruled, after)  # without its family, no rule of that trait
+    if wrapped:  # not asked: not checked
+        assert np.array_equal(campaigns.keep_traits(before, after, run), after)
     after[3] = before[3]
-    assert campaigns.keep_lifecycle(before, after, run) is None  # nothing left attached
+    assert campaigns.keep_traits(before, after, run, wrapped=wrapped) is None  # nothing left attached
     # a look-alike cohort merged in (merge_alike), the merged cohort taking the look-alike's label: the look-alike
     # is split off again under a label of its own, the campaign keeps the one it was given
     look = np.arange(10, 16)
@@ -153,7 +158,7 @@ def test_a_fingerprint_does_not_attach_an_account_whose_lifecycle_contradicts_th
     before[look] = before.max() + 1
     after = before.copy()
     after[operation] = before[look[0]]
-    kept = campaigns.keep_lifecycle(before, after, run)
+    kept = campaigns.keep_traits(before, after, run, wrapped=wrapped)
     assert kept is not None and len(set(kept[look])) == 1 and kept[look[0]] not in (kept[operation[0]], -1)
     assert (kept[operation] == before[look[0]]).all()
 

@@ -128,6 +128,9 @@ class Population:
     #: per window prompt, per affix (``TextSignals.affixes``): the affix's key where it is one its account holds
     #: constant (``constant_affixes``), else 0; None where the text signals read no affixes
     affix_const: np.ndarray | None = None
+    #: per account that asked ``affix_min_prompts`` distinct texts: 1 = it holds a constant affix (a wrapper of its
+    #: own or a product's); None where the text signals read no affixes
+    wrapped: RateNull | None = None
 
     @classmethod
     def measure(cls, ctx: Context, ts: TextSignals, acc: AccountSignals, s: DetectSettings) -> Population:
@@ -154,14 +157,21 @@ class Population:
         # how probe-like an account's questions are: what it asked, not what an agent's tools returned to it
         asked = ~ctx.tool_result[rows]
         rates = {"probe": rate("probe", probe, asked), "foreign": rate("foreign", ts.foreign[rows])}
-        affix_const = None
+        affix_const, wrapped = None, None
         if ts.affixes is not None and ts.affixes.shape[1]:
             # over what the accounts asked: an agent's tool results are what its tools returned, however alike
             affix_const = np.zeros((len(rows), ts.affixes.shape[1]), np.int64)
             on = np.flatnonzero(asked)
-            affix_const[on] = constant_affixes(ts.affixes[rows[on]], codes[on], n_acc, s, rows[on])
+            affix_const[on], distinct = constant_affixes(ts.affixes[rows[on]], codes[on], n_acc, s, rows[on])
+            wraps = (affix_const != 0).any(axis=1)
             # a probe inside one of its account's constant affixes; the log's own rate, whoever holds the affix
-            rates["own_wrapper"] = rate("own_wrapper", probe * (affix_const != 0).any(axis=1), asked)
+            rates["own_wrapper"] = rate("own_wrapper", probe * wraps, asked)
+            # ... and per account, whether it holds one at all: a trait (``campaigns.keep_traits``), known where
+            # the account asked enough distinct texts for a constant to show
+            held = np.bincount(codes[wraps], minlength=n_acc) > 0
+            wrapped = RateNull.per_account(
+                "wrapped", held.astype(np.float64), distinct >= s.affix_min_prompts, binary=True, full_d=s.effect_hi
+            )
         for m in ("reasoning", "grading", "refusal"):
             if m in ts.markers:
                 rates[m] = rate(m, ts.markers[m][rows])
@@ -205,6 +215,7 @@ class Population:
             acc_bounds=np.searchsorted(codes[order], np.arange(n_acc + 1)),
             asked=asked,
             affix_const=affix_const,
+            wrapped=wrapped,
         )
         pop.solo = solo_evidence(pop, s)
         return pop
@@ -221,6 +232,7 @@ class Population:
             burner=self.burner.refit(keep),
             sleeper=self.sleeper.refit(keep),
             machine=self.machine.refit(keep),
+            wrapped=None if self.wrapped is None else self.wrapped.refit(keep),
         )
         pop.solo = solo_evidence(pop, s)
         return pop
@@ -240,9 +252,9 @@ class Population:
 
 def constant_affixes(
     keys: np.ndarray, codes: np.ndarray, n_acc: int, s: DetectSettings, texts: np.ndarray | None = None
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Per prompt and affix column: the key where the prompt's account carries it on at least ``affix_min_share``
-    of its distinct texts (and has ``affix_min_prompts`` of them), else 0.
+    of its distinct texts (and has ``affix_min_prompts`` of them), else 0; and per account, its distinct texts.
 
     That is a wrapper by its structure, not its words: the same opening or closing around texts that differ. So the
     texts are counted once each (``texts``: per prompt, its text row; None: every prompt its own): one question sent
@@ -261,7 +273,7 @@ def constant_affixes(
         constant = held[(count >= s.affix_min_share * n[acct]) & (n[acct] >= s.affix_min_prompts)]
         on = (keys[:, j] != 0) & np.isin(pair, constant)
         out[on, j] = keys[on, j]
-    return out
+    return out, n
 
 
 def own_wrappers(members: np.ndarray, pop: Population, s: DetectSettings) -> Surprise:

@@ -179,13 +179,14 @@ class DetectSettings:
         "Aged accounts bought or kept idle for a campaign wake together, where ordinary users come and go at their "
         "own times. A month: longer than the gaps of anyone using the API weekly; not set from a benchmark",
     )
-    lifecycle_share: float = _s(
+    trait_share: float = _s(
         0.9,
-        "a flagged campaign at least this share of whose members are burners (or sleepers), with evidence for it, "
-        "attaches by fingerprint no account known not to be one (``campaigns.keep_lifecycle``). Set by looking at "
-        "public4.json: burner-daily's members are 75% burners by the statistic's own thresholds (some are made up to "
-        "30 hours before use), and a bar of one half cost it 8 of its accounts; the dormant drip of bench_evasion's "
-        "history row is all sleepers, and the bar kept its 6 attached ordinary accounts out",
+        "a flagged campaign at least this share of whose members share a yes/no trait with evidence for it "
+        "(burners, sleepers; in the second pass a constant wrapper) attaches by fingerprint no account known not to "
+        "have it (``campaigns.keep_traits``). Set by looking at public4.json: burner-daily's members are 75% "
+        "burners by the statistic's own thresholds (some are made up to 30 hours before use), and a bar of one half "
+        "cost it 8 of its accounts; the dormant drip of bench_evasion's history row is all sleepers, and the bar "
+        "kept its 6 attached ordinary accounts out; public4's drip swarm is 93% wrapped (its flagged members more)",
     )
     # -- against random crowds (engine.detect.null) ------------------------------------------------------------
     effect_lo: float = _s(
