@@ -179,6 +179,10 @@ def test_the_null_is_refitted_on_the_accounts_outside_the_flagged_campaigns(
     assert probe.mu == pytest.approx(np.nanmean(probe.mean[ordinary])) and probe.mu < run.pop.rates["probe"].mu
     assert any(r["flagged"] and set(operation) <= set(r["members"]) for r in again.scored.rows)
     assert campaigns.refit_null(replace(run, s=replace(DEFAULTS, null_refits=0))).pop is run.pop
+    # without an account table nothing but content tells a product's users from an operation: no refit
+    assert campaigns.refit_null(replace(run, pop=replace(run.pop, has_accounts=False))).pop.rates["probe"].mu == (
+        run.pop.rates["probe"].mu
+    )
 
 
 def test_a_customers_own_accounts_are_never_attached_to_a_campaign() -> None:

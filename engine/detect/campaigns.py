@@ -285,7 +285,10 @@ def refit_null(run: DetectRun) -> DetectRun:
     null_refits, trait_share."""
     assert run.scored is not None and run.labels is not None, "score() first"
     refitted = False
-    for _ in range(run.s.null_refits):
+    # without an account table a cohort's provenance is only its ASN mix, so nothing tells a product's users from
+    # an operation but what they ask: against the cleaner null public.json's agent-framework users (60 ordinary
+    # accounts of one framework) were flagged, 2.1% of its ordinary accounts; the refit needs the account table
+    for _ in range(run.s.null_refits if run.pop.has_accounts else 0):
         out = np.zeros(len(run.acc.n_prompts), dtype=bool)
         for row in run.scored.rows:
             if row["flagged"]:
