@@ -173,6 +173,7 @@ def test_the_null_is_refitted_on_the_accounts_outside_the_flagged_campaigns(
     for step in STEPS[: STEPS.index(campaigns.refit_null)]:
         run = step(run)
     assert any(r["flagged"] and set(operation) <= set(r["members"]) for r in run.scored.rows)
+    run = replace(run, s=replace(DEFAULTS, null_refits=1))
     again = campaigns.refit_null(run)
     ordinary = np.setdiff1d(np.arange(len(ctx.account_names)), operation)
     probe = again.pop.rates["probe"]
