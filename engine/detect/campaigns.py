@@ -252,6 +252,15 @@ def keep_traits(before: np.ndarray, after: np.ndarray, run: DetectRun, *, wrappe
     return out if (out != before).any() else None
 
 
+def flagged_accounts(rows: list[dict], n_acc: int) -> np.ndarray:
+    """Per account: a member of a flagged cohort of ``rows``."""
+    out = np.zeros(n_acc, dtype=bool)
+    for row in rows:
+        if row["flagged"]:
+            out[row["members"]] = True
+    return out
+
+
 def customer_accounts(org: np.ndarray, rows: list[dict]) -> np.ndarray:
     """Per account: one of several accounts of one organisation none of whose accounts is in a flagged cohort.
 
@@ -260,10 +269,7 @@ def customer_accounts(org: np.ndarray, rows: list[dict]) -> np.ndarray:
     org are claimed through the org-mates already in its cohort, so they stay candidates."""
     org = org.astype(str)
     names, inv = np.unique(org, return_inverse=True)
-    in_flagged = np.zeros(len(org))
-    for row in rows:
-        if row["flagged"]:
-            in_flagged[row["members"]] = 1.0
+    in_flagged = flagged_accounts(rows, len(org)).astype(np.float64)
     shared = (org != "") & (np.bincount(inv, minlength=len(names))[inv] >= 2)
     return shared & (np.bincount(inv, weights=in_flagged, minlength=len(names))[inv] == 0)
 
@@ -289,10 +295,7 @@ def refit_null(run: DetectRun) -> DetectRun:
     # an operation but what they ask: against the cleaner null public.json's agent-framework users (60 ordinary
     # accounts of one framework) were flagged, 2.1% of its ordinary accounts; the refit needs the account table
     for _ in range(run.s.null_refits if run.pop.has_accounts else 0):
-        out = np.zeros(len(run.acc.n_prompts), dtype=bool)
-        for row in run.scored.rows:
-            if row["flagged"]:
-                out[row["members"]] = True
+        out = flagged_accounts(run.scored.rows, len(run.acc.n_prompts))
         if not out.any():
             break
         run = merge_alike(merge_bursts(replace(run, pop=run.pop.without(out, run.s)).rescored(run.labels)))

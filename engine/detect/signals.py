@@ -172,9 +172,9 @@ class TextSignalBatches:
 
     Called on batches with ``norm`` and ``payload`` (strings, payload "" when the text is not templated), ``v``
     (the payloads' vectors as fixed-size lists) and optionally ``turn`` (a chat request's newest turn under its
-    system prompt, null for any other text: its affixes are read there), it returns ``area``, ``foreign``, ``probe``, one ``marker:NAME``
-    column per marker and ``affix:J`` columns (``engine.text.affixes``). Every output depends on its own row only,
-    so batching never changes a result.
+    system prompt, null for any other text: its affixes are read there), it returns ``area``, ``foreign``,
+    ``probe``, one ``marker:NAME`` column per marker and ``affix:J`` columns (``engine.text.affixes``). Every output
+    depends on its own row only, so batching never changes a result.
     """
 
     #: pure Python per text (markers, language, n-grams): a local executor may run it in worker processes
