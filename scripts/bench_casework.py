@@ -8,8 +8,9 @@ On ``make_logs.py CONFIG --split-days`` (default ../shared/bench/public3.json), 
 1. night 1 = the first day, less a third of the accounts of the campaign that will be confirmed (they first appear
    on night 2). Then the script, as an analyst would, confirms the campaign holding most of one operation's accounts
    (``--confirm``, default cot-harvest) and labels another flagged campaign benign (``known-customer``): the
-   lowest-scoring one, since detection v3 flags no false campaign on public3 (on the scaled-down configs of the test
-   it is a real false one, a bootcamp cohort); the scenario is about what a label does, whatever its reason;
+   lowest-scoring false alarm (on the scaled-down configs of the test, a bootcamp cohort), or where night 1 has
+   none (detection flags no false campaign on public3), the lowest-scoring campaign: the scenario is about what a
+   label does, whatever its reason;
 2. night 2 = the second day. Checked: the benign campaign is listed, not flagged, and says why; the confirmed
    campaign's accounts that first appear tonight are flagged in it with the watch reason (what matched them is
    counted: template, card, org, cohort, profile), and the watch flags no account outside that operation;
@@ -141,7 +142,11 @@ def main() -> int:
     flagged = t1.campaigns(flagged_only=True).to_pylist()
     by_group = {c["campaign_id"]: Counter(truth.get(m, "?") for m in c["member_ids"]) for c in flagged}
     confirm = max(flagged, key=lambda c: by_group[c["campaign_id"]][group])["campaign_id"]
-    benign = min((c for c in flagged if c["campaign_id"] != confirm), key=lambda c: c["score"])
+    # a false alarm is what an analyst labels benign; without one, the lowest-scoring campaign stands in
+    kinds = {r["group"]: r["label"] for r in csv.DictReader((a.work / "log" / "truth_accounts.csv").open())}
+    others = [c for c in flagged if c["campaign_id"] != confirm]
+    false = [c for c in others if kinds.get(by_group[c["campaign_id"]].most_common(1)[0][0]) == "benign"]
+    benign = min(false or others, key=lambda c: c["score"])
     benign_id, benign_group = benign["campaign_id"], by_group[benign["campaign_id"]].most_common(1)[0][0]
     LABELLED.update({confirm, benign_id})
     s = Store(store)

@@ -204,13 +204,11 @@ class DetectSettings:
         "many tries",
     )
     null_refits: int = _s(
-        0,
+        1,
         "after a first pass, the null is refitted this many times on the accounts outside the campaigns flagged so "
         "far and the cohorts scored again (``campaigns.refit_null``): a campaign is measured against the ordinary "
         "accounts it hides among, not against the other campaigns of its log. 0: one pass, over every account. "
-        "1 found public4.json's drip swarm (0 -> 367 of 400; --set null_refits=1); off by default until a labelled "
-        "known customer's campaign no longer grows through the refit's second attach (tests/test_casework.py: "
-        "flagged again a night early). A second refit changed no verdict on public4.json",
+        "Set on public4.json: 1 found its drip swarm (0 -> 367 of 400); a second refit changed no verdict",
     )
     # -- content evidence ----------------------------------------------------------------------------------------
     baseline_min_prompts: int = _s(
