@@ -553,14 +553,18 @@ def _swarm_profiles(seed: int = 8) -> tuple[profiles.Profiles, np.ndarray]:
 
 def test_attach_brings_in_quiet_accounts_that_match_a_campaigns_fingerprint() -> None:
     p, labels = _swarm_profiles()
-    out = profiles.attach(labels, [_row(labels, 0, True)], p, DEFAULTS)
-    assert out is not None
+    got = profiles.attach(labels, [_row(labels, 0, True)], p, DEFAULTS)
+    assert got is not None
+    out, claimed = got
     assert (out[340:] == 0).mean() >= 0.9  # the operation's unlinked accounts join ...
     assert (out[:300] == 0).mean() <= 0.02  # ... and hardly an ordinary one
+    # each joined account carries the posterior that claimed it (more likely a member than not); no other does
+    joined = out != labels
+    assert (claimed[joined] >= 0.5).all() and (claimed[joined] <= 1.0).all() and np.isnan(claimed[~joined]).all()
     not_free = np.ones(355, dtype=bool)
     not_free[340:] = False  # linked elsewhere (a team on its own card): never a candidate
-    out = profiles.attach(labels, [_row(labels, 0, True)], p, DEFAULTS, free=not_free)
-    assert out is None or (out[340:] == -1).all()
+    got = profiles.attach(labels, [_row(labels, 0, True)], p, DEFAULTS, free=not_free)
+    assert got is None or (got[0][340:] == -1).all()
 
 
 def test_attach_needs_a_flagged_cohort() -> None:

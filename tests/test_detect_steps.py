@@ -8,6 +8,7 @@ so the test measures the steps, not the content model.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -184,6 +185,26 @@ def test_the_null_is_refitted_on_the_accounts_outside_the_flagged_campaigns(
     assert campaigns.refit_null(replace(run, pop=replace(run.pop, has_accounts=False))).pop.rates["probe"].mu == (
         run.pop.rates["probe"].mu
     )
+
+
+def test_an_account_a_fingerprint_alone_claimed_ranks_by_how_surely_it_was_claimed(
+    night: tuple[Context, TextSignals, np.ndarray],
+) -> None:
+    """Two of the operation's accounts are marked as claimed by its fingerprint (posterior 0.55 and 0.95), the rest
+    joined by its wrapper: the claimed ones score below the members as typical as they are, the surer claim above
+    the other, both stay flagged (over one half), and their reasons say that only the profile ties them."""
+    ctx, text, operation = night
+    run = campaigns.score(campaigns.profile(campaigns.link(measure(ctx, DEFAULTS, ts=text))))
+    claimed = np.full(len(ctx.account_names), np.nan)
+    a, b = operation[:2]
+    claimed[a], claimed[b] = 0.55, 0.95
+    again = replace(run, claimed=claimed).rescored(run.labels)
+    before, after = run.scored.account_score, again.scored.account_score
+    assert after[a] < before[a] and after[a] < after[b] <= before[b]
+    assert np.allclose(np.delete(after, [a, b]), np.delete(before, [a, b]))
+    v = again.verdicts().accounts.to_pylist()
+    assert v[a]["flagged"] and v[b]["flagged"]
+    assert "fingerprint, 55% likely" in json.loads(v[a]["reasons"])[0]
 
 
 def test_a_customers_own_accounts_are_never_attached_to_a_campaign() -> None:

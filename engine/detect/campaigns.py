@@ -100,6 +100,9 @@ class DetectRun:
     prof: profiles.Profiles | None = None
     labels: np.ndarray | None = None  # cohort per account as the steps so far leave it
     scored: Scored | None = None  # the rows of ``labels`` as they stand
+    # per account: the posterior with which a campaign's fingerprint alone claimed it (``attach``; NaN: it joined
+    # its cohort otherwise, or none)
+    claimed: np.ndarray | None = None
 
     def uses(self, family: str) -> bool:
         return family not in self.without
@@ -119,7 +122,9 @@ class DetectRun:
         return replace(
             self,
             labels=labels,
-            scored=score_cohorts(labels, self.ctx, self.acc, self.pop, self.t, self.w, self.prof, self.s),
+            scored=score_cohorts(
+                labels, self.ctx, self.acc, self.pop, self.t, self.w, self.prof, self.s, claimed=self.claimed
+            ),
         )
 
     def verdicts(self) -> Verdicts:
@@ -210,8 +215,14 @@ def attach(run: DetectRun, *, wrapped: bool = False) -> DetectRun:
     if not run.uses("profiles"):
         return run
     free = (run.linked < 0) & ~customer_accounts(run.acc.org, run.scored.rows)
-    labels = profiles.attach(run.labels, run.scored.rows, run.prof, run.s, free=free)
-    return run.rescored(None if labels is None else keep_traits(run.labels, labels, run, wrapped=wrapped))
+    got = profiles.attach(run.labels, run.scored.rows, run.prof, run.s, free=free)
+    labels = None if got is None else keep_traits(run.labels, got[0], run, wrapped=wrapped)
+    if labels is None:
+        return run
+    joined = (labels != run.labels) & np.isfinite(got[1])
+    claimed = np.full(len(labels), np.nan) if run.claimed is None else run.claimed.copy()
+    claimed[joined] = got[1][joined]
+    return replace(run, claimed=claimed).rescored(labels)
 
 
 def keep_traits(before: np.ndarray, after: np.ndarray, run: DetectRun, *, wrapped: bool = False) -> np.ndarray | None:
@@ -285,7 +296,8 @@ def refit_null(run: DetectRun) -> DetectRun:
     ordinary accounts is the one most like them, so its fingerprint claims ordinary accounts with its own: here an
     account known not to hold a constant wrapper joins no campaign nearly all of whose members hold one
     (``keep_traits``). Measured on public4.json: without the second attach the drip swarm's best match held 0.73 of
-    it; attached unchecked, 0.96, and 5 more ordinary accounts were flagged; checked, 0.92 and 3 more. In the first
+    it; attached unchecked, 0.96, and 5 more ordinary accounts were flagged; checked, 0.92 and 3 more, which rank by
+    the posterior that claimed them (0.50-0.57; ``score_cohorts``), below the campaigns' own accounts. In the first
     pass the check is not made: campaigns found against the whole log have fingerprints that tell their members from
     the log's, and the members that send bare questions (public3's swarm: 36 of 400) would be lost. Settings:
     null_refits, trait_share."""
@@ -373,9 +385,15 @@ SCORE_THREADS = min(4, os.cpu_count() or 1)
 
 def score_cohorts(
     labels: np.ndarray, ctx: Context, acc: AccountSignals, pop: evidence.Population, t: sp.csr_matrix,
-    w: sp.csr_matrix, prof: profiles.Profiles, s: DetectSettings,
+    w: sp.csr_matrix, prof: profiles.Profiles, s: DetectSettings, claimed: np.ndarray | None = None,
 ) -> Scored:  # fmt: skip
-    """Score every cohort of ``labels`` (cohorts of one account are skipped: that is ``solo_evidence``)."""
+    """Score every cohort of ``labels`` (cohorts of one account are skipped: that is ``solo_evidence``).
+
+    A member that a fingerprint alone claimed (``claimed``, the posterior of ``attach``, prior included) is no more
+    surely one of the cohort's than that posterior says, however typical its profile: its typicality is measured at
+    even odds, as for a member that a wrapper, a card or a profile cluster already tied to the cohort. So an account
+    just claimed ranks as one just missed (``profiles.resemblance``), a little above it; on public4.json the
+    ordinary accounts a fingerprint claimed (at posteriors 0.50-0.57) had ranked with the drip swarm's own."""
     n_acc = len(acc.n_prompts)
     out = Scored([], np.zeros(n_acc), np.zeros(n_acc), [[] for _ in range(n_acc)])
     order = np.argsort(labels, kind="stable")
@@ -388,6 +406,8 @@ def score_cohorts(
         scored = list(pool.map(lambda m: _score_cohort(m, ctx, acc, pop, t, w, prof, s), cohorts))
     for members, (row, score, strength) in zip(cohorts, scored, strict=True):
         out.rows.append(row)
+        claim = np.full(len(members), np.nan) if claimed is None else claimed[members]
+        strength = np.where(np.isnan(claim), strength, np.fmin(strength, claim))
         out.account_strength[members] = strength
         member_score = score * (s.member_score_floor + (1 - s.member_score_floor) * strength)
         # a member too atypical to be flagged with its cohort ranks below any flag, like an account alone
@@ -395,9 +415,17 @@ def score_cohorts(
             strength >= s.min_member_strength, member_score, np.minimum(member_score, s.solo_cap)
         )
         said = json.loads(row["reasons"])[:3] if row["flagged"] else json.loads(row["mitigations"])[:2]
-        for a in members:
-            out.account_reasons[a] = said
+        for a, c in zip(members, claim, strict=True):
+            out.account_reasons[a] = said if np.isnan(c) else [_claimed_reason(c, row["flagged"]), *said[:2]]
     return out
+
+
+def _claimed_reason(posterior: float, flagged: bool) -> str:
+    what = "campaign" if flagged else "cohort"
+    return (
+        f"no wrapper or card ties it to this {what}: its profile fits the {what}'s fingerprint, "
+        f"{posterior:.0%} likely one of its accounts"
+    )
 
 
 def _score_cohort(

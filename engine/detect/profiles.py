@@ -469,7 +469,7 @@ def match_flagged(rows: list[dict], p: Profiles, s: DetectSettings, free: np.nda
 
 def attach(
     labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSettings, free: np.ndarray | None = None
-) -> np.ndarray | None:
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Accounts that match a flagged campaign's fingerprint join it: a swarm's quiet accounts that carry no wrapper
     variant of their own (nothing links them) but ask and behave as its members do.
 
@@ -479,7 +479,8 @@ def attach(
     cohorts as they stood: one round, no chain. Set on public3.json: a second round, its fingerprints refitted on the
     grown cohorts, added 36 swarm and 4 ordinary accounts (a fingerprint refitted on attached accounts widens toward
     the log's bulk); one round added 93 swarm, 16 aged-sweep, no ordinary one. Near misses are ranked instead
-    (``resemblance``). Returns new labels, or None."""
+    (``resemblance``). Returns the new labels and, per account, the posterior with which it was claimed (NaN for
+    every account that did not join): nothing but that posterior ties it to the campaign. None when none joins."""
     match = match_flagged(rows, p, s, free)
     if match is None:
         return None
@@ -487,9 +488,11 @@ def attach(
     if not join.any():
         return None
     out = labels.copy()
+    claimed = np.full(len(labels), np.nan)
     for a, b in zip(match.accounts[join], match.cohort[join], strict=True):
         out[a] = labels[match.flagged[b]["members"][0]]
-    return out
+    claimed[match.accounts[join]] = 1.0 / (1.0 + np.exp(-np.clip(match.llr[join], -30, 30)))
+    return out, claimed
 
 
 def resemblance(rows: list[dict], p: Profiles, s: DetectSettings, n_acc: int) -> np.ndarray:
