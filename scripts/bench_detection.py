@@ -3,6 +3,7 @@
 
     python scripts/bench_detection.py [CONFIG.json ...] [--work DIR] [--embedder static|minilm] [--scale X]
                                       [--format flat|openai|anthropic] [--no-accounts] [--ablate]
+                                      [--seed N] [--set NAME=VALUE ...]
 
 For each config (default: ../shared/bench/public.json) it runs ``make_logs.py CONFIG DIR/log``, then
 ``promptsim run`` over the log (and its account table, unless ``--no-accounts``) into a fresh store,
@@ -20,10 +21,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -80,19 +83,37 @@ def ablate(ctx, settings, ts, log: Path, work: Path) -> str:  # noqa: ANN001 - C
     return "\n".join(lines)
 
 
+def with_seed(config: Path, seed: int, work: Path) -> Path:
+    """A copy of ``config`` drawn with another ``seed`` (its corpora made absolute, since the copy lives elsewhere):
+    found on one draw and missed on another is not found."""
+    cfg = json.loads(config.read_text())
+    cfg["seed"] = seed
+    cfg["corpora"] = [str((config.parent / c).resolve()) for c in cfg["corpora"]]
+    work.mkdir(parents=True, exist_ok=True)
+    out = work / f"{config.stem}-seed{seed}.json"
+    out.write_text(json.dumps(cfg))
+    return out
+
+
 def bench(
-    config: Path, work: Path, embedder: str, scale: float, accounts: bool, do_ablate: bool, fmt: str = "flat"
-) -> str:
+    config: Path, work: Path, embedder: str, scale: float, accounts: bool, do_ablate: bool, fmt: str = "flat",
+    settings: Sequence[str] = (), seed: int | None = None,
+) -> str:  # fmt: skip
     """One config's run and score (``fmt``: how make_logs.py writes the requests, read by promptsim as they come:
-    the same requests, ids, times and truth in every format)."""
+    the same requests, ids, times and truth in every format; ``settings``: detection settings as ``promptsim run
+    --set`` takes them; ``seed``: the config drawn with another seed)."""
     import engine.pipeline.steps as steps
     from engine.app.report import export
+    from engine.detect.settings import DetectSettings
     from engine.pipeline import RunConfig, run
     from engine.store import Store
 
+    detect_settings = DetectSettings().with_assignments(list(settings))  # a typo fails here, before the log is made
     if work.exists():
         shutil.rmtree(work)
     log = work / "log"
+    if seed is not None:
+        config = with_seed(config, seed, work)
     cmd = [sys.executable, str(BENCH / "make_logs.py"), str(config), str(log)]
     if scale != 1.0:
         cmd += ["--scale", str(scale)]
@@ -117,6 +138,7 @@ def bench(
                 accounts=log / "accounts.jsonl" if accounts else None,
                 store=work / "store",
                 embedder=embedder,
+                detect=detect_settings,
                 quiet=True,
             )
         )
@@ -127,6 +149,7 @@ def bench(
     export(Store(work / "store").require(), work / "export")
     scored = score(log, work / "export" / "accounts.csv", work / "score.json")
     what = ("" if accounts else " (no account table)") + ("" if fmt == "flat" else f" ({fmt} requests)")
+    what += (f" (seed {seed})" if seed is not None else "") + "".join(f" ({a})" for a in settings)
     # stdout is the verdicts' figures only, the same on every machine with the pinned environment (two clones give
     # identical output); what depends on the machine and the moment (timings, run id, bytes) goes to stderr
     print(f"{config.name}: run {wall:.0f}s\n{report.summary()}", file=sys.stderr, flush=True)
@@ -154,12 +177,20 @@ def main() -> int:
     )  # fmt: skip
     p.add_argument("--no-accounts", action="store_true", help="run without the account table")
     p.add_argument("--ablate", action="store_true", help="also score the night with each evidence family left out")
+    p.add_argument("--seed", type=int, help="draw each config with this seed instead of its own")
+    p.add_argument(
+        "--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+        help="a detection setting for the run, as `promptsim run --set` takes it (repeatable)",
+    )  # fmt: skip
     a = p.parse_args()
     if not (BENCH / "make_logs.py").exists():
         print(f"bench_detection: {BENCH} not found (../shared beside the checkout)", file=sys.stderr)
         return 2
     for cfg in a.configs:
-        out = bench(cfg.resolve(), a.work / cfg.stem, a.embedder, a.scale, not a.no_accounts, a.ablate, a.format)
+        out = bench(
+            cfg.resolve(), a.work / cfg.stem, a.embedder, a.scale, not a.no_accounts, a.ablate, a.format,
+            a.settings, a.seed,
+        )  # fmt: skip
         print(out, flush=True)
         (a.work / cfg.stem / "bench.txt").write_text(out + "\n")
     return 0

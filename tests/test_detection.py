@@ -10,13 +10,14 @@ import csv
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from engine.pipeline import RunConfig, run
 from engine.store import Store
 from engine.store.tables import Tables
-from tests.conftest import small_config
+from tests.conftest import ROOT, small_config
 
 #: whole runs of the pipeline on generated logs (tens of seconds): `make test-fast` leaves them out
 pytestmark = pytest.mark.slow
@@ -168,3 +169,26 @@ def test_every_flagged_campaign_says_which_families_carried_it(wave_bench) -> No
         carried = json.loads(c["evidence"])["carried"]
         assert set(carried) == {"content", "behaviour", "provenance"}
         assert sum(v > 0.1 for v in carried.values()) >= 2  # no family decides alone
+
+
+def test_the_detection_bench_draws_another_seed_and_refuses_an_unknown_setting(
+    shared_dir: Path, tmp_path: Path
+) -> None:
+    """``bench_detection.py --seed N`` draws the config again with N (its corpora still found from the copy), and a
+    mistyped ``--set`` stops it before any log is made."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_detection", ROOT / "scripts" / "bench_detection.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    config = shared_dir / "bench" / "public4.json"
+    copy = bench.with_seed(config, 42, tmp_path)
+    cfg, original = json.loads(copy.read_text()), json.loads(config.read_text())
+    assert cfg["seed"] == 42 and {k: v for k, v in cfg.items() if k not in ("seed", "corpora")} == {
+        k: v for k, v in original.items() if k not in ("seed", "corpora")
+    }
+    assert all(Path(c).is_absolute() and Path(c).exists() for c in cfg["corpora"])
+    with pytest.raises(ValueError, match="unknown detection setting"):
+        bench.bench(config, tmp_path / "work", "static", 1.0, True, False, settings=["null_refit=1"])
+    assert not (tmp_path / "work").exists()
