@@ -4,6 +4,7 @@ the one piece it checks, so a failing end-to-end figure points somewhere."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -106,6 +107,29 @@ def test_a_crowd_among_many_campaigns_stands_out_once_the_null_is_refitted_witho
     assert before.evidence(0.5, 1.5, 2, 4) == 0.0 and after.evidence(0.5, 1.5, 2, 4) == 1.0
     assert after.observed == pytest.approx(before.observed)
     assert null.refit(np.zeros(1900, dtype=bool)) is null
+
+
+def test_after_a_refit_a_crowd_must_still_exceed_the_whole_log() -> None:
+    """A product's users (an agent framework: probe 0.33) ask more probes than the ordinary accounts (about 0.2) but
+    fewer than the whole log with its operations in it: measured against the ordinary accounts alone they would
+    stand out, yet nothing about them changed when the operations left the null. Evidence needs both: above the
+    ordinary accounts, and above the log they were first measured against. A second refit keeps that first floor."""
+    codes, probe = _log(1200)
+    rng = np.random.default_rng(5)
+    loud = np.repeat(np.arange(1200, 1800), 10)
+    tame = np.repeat(np.arange(1800, 1900), 10)
+    x = np.r_[probe, np.clip(rng.normal(0.9, 0.05, len(loud)), 0, 1), np.clip(rng.normal(0.33, 0.1, len(tame)), 0, 1)]
+    null = _rate("probe", x, np.r_[codes, loud, tame], 1900)
+    keep = np.ones(1900, dtype=bool)
+    keep[1200:1800] = False
+    clean = null.refit(keep)
+    crowd = np.arange(1800, 1900)
+    got = clean.test(crowd)
+    assert clean.mu < got.observed < null.mu and clean.floor == pytest.approx(null.mu)
+    assert got.d <= 0 and got.z <= 0 and got.evidence(0.5, 1.5, 2, 4) == 0.0
+    unfloored = replace(clean, floor=None).test(crowd)
+    assert unfloored.evidence(0.5, 1.5, 2, 4) > 0  # what the refit alone would have said
+    assert clean.refit(keep).floor == clean.floor
 
 
 def test_shrinkage_pulls_a_quiet_account_toward_the_log() -> None:

@@ -35,6 +35,8 @@ that is the operations' as much as its users'. So after a first pass the detecti
 accounts outside the flagged campaigns (``RateNull.refit``, ``campaigns.refit_null``) and score again: a campaign
 then stands out against the crowd it hides in, and the evidence no longer depends on how many other campaigns share
 its log. That is not trimming: only accounts whose campaign the other evidence already established leave the null.
+A crowd must still stand above the whole log's mean as well (``RateNull.floor``): the refit changes whom it is
+compared with, not what it did.
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ class RateNull:
     #: the effect of an all-yes cohort on a yes/no statistic: the top of the effect ramp
     #: (``DetectSettings.effect_hi``, which the caller passes), so its foot is a third of the way to all-yes
     full_d: float = 1.5
+    #: after a refit (``refit``): the mean of the whole log's accounts, which a cohort must exceed for any evidence
+    floor: float | None = None
 
     @classmethod
     def fit(cls, name: str, total: np.ndarray, total_sq: np.ndarray, n: np.ndarray) -> RateNull:
@@ -122,13 +126,22 @@ class RateNull:
     def refit(self, keep: np.ndarray) -> RateNull:
         """This statistic's null fitted again on the ``keep`` accounts only (``mu`` and ``tau2``; the within-account
         noise ``sw2`` is a property of the statistic and stays). Every account keeps its own mean and count, so a
-        cohort of any accounts is still measured; unchanged where no kept account has a value."""
+        cohort of any accounts is still measured; unchanged where no kept account has a value.
+
+        The whole log's mean stays as a floor (``floor``; the first fit's, whatever refits follow): a cohort at or
+        below it has no evidence on this statistic. Refitting changes whom a crowd is compared with, not the crowd,
+        so a crowd that asked no more than the whole log did is no more suspect because operations left the
+        comparison: on public.json an agent framework's 60 users (probe 0.20; ordinary accounts 0.13, the whole log
+        0.22) went from 0.32 to 0.48 with the flag at 0.5, and stay at 0.32 with the floor. The quiet crowds the
+        refit is for stand above both (public4.json's drip swarm: 0.6 against 0.23 and 0.36): no verdict of
+        public3 or public4 (three draws) moved."""
         has = (self.n > 0) & keep
         if not has.any():
             return self
         m, n = self.mean[has], self.n[has]
         tau2 = float(m.var() - np.mean(self.sw2 / n)) if len(m) > 1 else 0.0
-        return replace(self, mu=float(m.mean()), tau2=max(tau2, MIN_TAU2))
+        floor = self.mu if self.floor is None else self.floor
+        return replace(self, mu=float(m.mean()), tau2=max(tau2, MIN_TAU2), floor=floor)
 
     def weights(self, members: np.ndarray) -> np.ndarray:
         n = self.n[members]
@@ -146,6 +159,8 @@ class RateNull:
         t = float(np.nansum(w * (self.mean[members] if means is None else means)) / total)
         diff = t - self.mu
         d = diff / max(1.0 - self.mu, 1e-9) * self.full_d if self.binary and diff > 0 else diff / math.sqrt(self.tau2)
+        if self.floor is not None and t <= self.floor:
+            return Surprise(t, self.mu, min(d, 0.0), min(diff * math.sqrt(total), 0.0))
         return Surprise(t, self.mu, d, diff * math.sqrt(total))
 
     def shrunk(self) -> np.ndarray:
