@@ -181,10 +181,9 @@ def test_the_null_is_refitted_on_the_accounts_outside_the_flagged_campaigns(
     assert probe.mu == pytest.approx(np.nanmean(probe.mean[ordinary])) and probe.mu < run.pop.rates["probe"].mu
     assert any(r["flagged"] and set(operation) <= set(r["members"]) for r in again.scored.rows)
     assert campaigns.refit_null(replace(run, s=replace(DEFAULTS, null_refits=0))).pop is run.pop
-    # without an account table nothing but content tells a product's users from an operation: no refit
-    assert campaigns.refit_null(replace(run, pop=replace(run.pop, has_accounts=False))).pop.rates["probe"].mu == (
-        run.pop.rates["probe"].mu
-    )
+    # a second refit starts from the first one's floor: the whole log's mean, not the ordinary accounts'
+    twice = campaigns.refit_null(replace(run, s=replace(DEFAULTS, null_refits=2))).pop.rates["probe"]
+    assert twice.floor == pytest.approx(run.pop.rates["probe"].mu)
 
 
 def test_an_account_a_fingerprint_alone_claimed_ranks_by_how_surely_it_was_claimed(

@@ -299,14 +299,13 @@ def refit_null(run: DetectRun) -> DetectRun:
     it; attached unchecked, 0.96, and 5 more ordinary accounts were flagged; checked, 0.92 and 3 more, which rank by
     the posterior that claimed them (0.50-0.57; ``score_cohorts``), below the campaigns' own accounts. In the first
     pass the check is not made: campaigns found against the whole log have fingerprints that tell their members from
-    the log's, and the members that send bare questions (public3's swarm: 36 of 400) would be lost. Settings:
+    the log's, and the members that send bare questions (public3's swarm: 36 of 400) would be lost. Without the
+    account table as with it: with the whole log's floor (``RateNull.floor``) no product's users were flagged
+    (public.json's agent framework had been), and public2.json found 6 of 7 campaigns, not 5. Settings:
     null_refits, trait_share."""
     assert run.scored is not None and run.labels is not None, "score() first"
     refitted = False
-    # without an account table a cohort's provenance is only its ASN mix, so nothing tells a product's users from
-    # an operation but what they ask: against the cleaner null public.json's agent-framework users (60 ordinary
-    # accounts of one framework) were flagged, 2.1% of its ordinary accounts; the refit needs the account table
-    for _ in range(run.s.null_refits if run.pop.has_accounts else 0):
+    for _ in range(run.s.null_refits):
         out = flagged_accounts(run.scored.rows, len(run.acc.n_prompts))
         if not out.any():
             break
