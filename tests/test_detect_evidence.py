@@ -87,19 +87,27 @@ def test_a_tiny_difference_in_a_huge_crowd_is_surprising_but_no_effect() -> None
     assert x.z > 2 and x.d < DEFAULTS.effect_lo and x.evidence(DEFAULTS.effect_lo, 1.5, 2, 4) == 0.0
 
 
+def _log_with_operations(crowd_mean: float, crowd_per: int, seed: int) -> tuple[RateNull, np.ndarray]:
+    """The probe null of 1,200 ordinary accounts (``_log``), 600 loud operations' (accounts 1200-1799, probe 0.9) and
+    a crowd of 100 (accounts 1800-1899) asking ``crowd_mean``; and the accounts a refit keeps (all but the loud)."""
+    codes, probe = _log(1200)
+    rng = np.random.default_rng(seed)
+    loud = np.repeat(np.arange(1200, 1800), 10)
+    crowd = np.repeat(np.arange(1800, 1900), crowd_per)
+    x = np.r_[
+        probe, np.clip(rng.normal(0.9, 0.05, len(loud)), 0, 1), np.clip(rng.normal(crowd_mean, 0.1, len(crowd)), 0, 1)
+    ]
+    keep = np.ones(1900, dtype=bool)
+    keep[1200:1800] = False
+    return _rate("probe", x, np.r_[codes, loud, crowd], 1900), keep
+
+
 def test_a_crowd_among_many_campaigns_stands_out_once_the_null_is_refitted_without_them() -> None:
     """A log where a third of the accounts are loud operations (probe 0.9) and a quiet crowd asks 0.5: against
     the whole log the crowd is only a little above the mean; against the ordinary accounts, far above. Refitting
     moves mu and tau2 only, every account keeps its own mean and count, and nothing to keep changes nothing."""
-    codes, probe = _log(1200)
-    rng = np.random.default_rng(4)
-    loud = np.repeat(np.arange(1200, 1800), 10)
-    quiet = np.repeat(np.arange(1800, 1900), 8)
-    x = np.r_[probe, np.clip(rng.normal(0.9, 0.05, len(loud)), 0, 1), np.clip(rng.normal(0.5, 0.1, len(quiet)), 0, 1)]
-    null = _rate("probe", x, np.r_[codes, loud, quiet], 1900)
+    null, keep = _log_with_operations(crowd_mean=0.5, crowd_per=8, seed=4)
     crowd = np.arange(1800, 1900)
-    keep = np.ones(1900, dtype=bool)
-    keep[1200:1800] = False
     clean = null.refit(keep)
     assert clean.mu < null.mu and clean.tau2 < null.tau2 and clean.sw2 == null.sw2
     assert np.array_equal(clean.mean, null.mean, equal_nan=True) and np.array_equal(clean.n, null.n)
@@ -114,14 +122,7 @@ def test_after_a_refit_a_crowd_must_still_exceed_the_whole_log() -> None:
     fewer than the whole log with its operations in it: measured against the ordinary accounts alone they would
     stand out, yet nothing about them changed when the operations left the null. Evidence needs both: above the
     ordinary accounts, and above the log they were first measured against. A second refit keeps that first floor."""
-    codes, probe = _log(1200)
-    rng = np.random.default_rng(5)
-    loud = np.repeat(np.arange(1200, 1800), 10)
-    tame = np.repeat(np.arange(1800, 1900), 10)
-    x = np.r_[probe, np.clip(rng.normal(0.9, 0.05, len(loud)), 0, 1), np.clip(rng.normal(0.33, 0.1, len(tame)), 0, 1)]
-    null = _rate("probe", x, np.r_[codes, loud, tame], 1900)
-    keep = np.ones(1900, dtype=bool)
-    keep[1200:1800] = False
+    null, keep = _log_with_operations(crowd_mean=0.33, crowd_per=10, seed=5)
     clean = null.refit(keep)
     crowd = np.arange(1800, 1900)
     got = clean.test(crowd)
