@@ -172,9 +172,14 @@ class Texts:
         if not len(self.turn_rows):
             return self.norm, self.keys
         norm, keys = list(self.norm), list(self.keys)
-        for r, t in zip(self.turn_rows.tolist(), self.turn_norm, strict=True):
+        for r, t in self.turns().items():
             norm[r], keys[r] = t, text_hash(t)
         return norm, keys
+
+    def turns(self) -> dict[int, str]:
+        """Text row -> its newest turn alone, normalised, for the chat requests under a system prompt: what is
+        embedded for them (``embed_inputs``) and where their affixes are read (``start_text_signals``)."""
+        return dict(zip(self.turn_rows.tolist(), self.turn_norm, strict=True))
 
 
 def normalize_texts(ing: Ingested, prev: Previous, window_days: float, *, ex: Executor | None = None) -> Texts:
@@ -521,9 +526,8 @@ def start_text_signals(texts: Texts, tmpl: Templates, emb: Embedded, cfg: RunCon
     ~45 idle core-seconds in the cluster step, against ~60 core-seconds of text signals; the score step went
     62 -> 37 s, the night 333 -> 309 and 316 s wall in two runs, the same verdicts). Starting the markers and language in a pass of
     their own after the templates was measured slower: MinHash and embed lost more (+15 s) than scoring gained."""
-    turns = dict(zip(texts.turn_rows.tolist(), texts.turn_norm, strict=True))
     return submit_text_signals(
-        texts.norm, tmpl.result.payload, emb.payload_vectors, emb.embedder, cfg.detect, ex, turns=turns
+        texts.norm, tmpl.result.payload, emb.payload_vectors, emb.embedder, cfg.detect, ex, turns=texts.turns()
     )
 
 
