@@ -386,6 +386,11 @@ def fingerprint_llr(
     return out
 
 
+def posterior(log_odds: np.ndarray) -> np.ndarray:
+    """The probability that log odds (nats) give, clipped at +-30 so that exp never overflows."""
+    return 1.0 / (1.0 + np.exp(-np.clip(log_odds, -30, 30)))
+
+
 def membership_odds(
     p: Profiles,
     members: np.ndarray,
@@ -412,7 +417,7 @@ def membership_odds(
     if estimate and len(cand):
         for _ in range(EM_ROUNDS):
             prior = math.log(share / (1.0 - share))
-            post = 1.0 / (1.0 + np.exp(-np.clip(llr + prior, -30, 30)))
+            post = posterior(llr + prior)
             new = min((len(members) + float(post.sum())) / m, p.settings.attach_max_share)
             if abs(new - share) <= 1e-6 * share:
                 break
@@ -491,7 +496,7 @@ def attach(
     claimed = np.full(len(labels), np.nan)
     for a, b in zip(match.accounts[join], match.cohort[join], strict=True):
         out[a] = labels[match.flagged[b]["members"][0]]
-    claimed[match.accounts[join]] = 1.0 / (1.0 + np.exp(-np.clip(match.llr[join], -30, 30)))
+    claimed[match.accounts[join]] = posterior(match.llr[join])
     return out, claimed
 
 
@@ -504,7 +509,7 @@ def resemblance(rows: list[dict], p: Profiles, s: DetectSettings, n_acc: int) ->
     if match is None:
         return out
     ok = match.cohort >= 0
-    post = 1.0 / (1.0 + np.exp(-np.clip(match.llr[ok], -30, 30)))
+    post = posterior(match.llr[ok])
     out[match.accounts[ok]] = post * np.array([match.flagged[b]["score"] for b in match.cohort[ok]])
     return out
 
@@ -526,5 +531,5 @@ def typicality(members: np.ndarray, p: Profiles) -> np.ndarray:
     x = p.vectors.astype(np.float64)
     own = x[at[ok]]
     llr = fingerprint_llr(own, own, x, p.block_ids(), p.settings, own=True)
-    out[ok] = 1.0 / (1.0 + np.exp(-np.clip(llr, -30, 30)))
+    out[ok] = posterior(llr)
     return out
