@@ -55,7 +55,8 @@ from engine.store.tables import Tables  # noqa: E402
 CONFIRM_GROUP = "cot-harvest"
 
 
-def make_log(config: Path, out: Path, seed: int | None = None) -> tuple[list[Path], dict[str, str]]:
+def make_log(config: Path, out: Path, seed: int | None = None) -> tuple[list[Path], dict[str, str], dict[str, str]]:
+    """The log's whole days (night files), each account's group, and each group's label (campaign or benign)."""
     cfg_path = config
     if seed is not None:
         cfg = json.loads(config.read_text())
@@ -66,7 +67,9 @@ def make_log(config: Path, out: Path, seed: int | None = None) -> tuple[list[Pat
     subprocess.run([sys.executable, str(BENCH / "make_logs.py"), str(cfg_path), str(out), "--split-days"], check=True,
                    capture_output=True)  # fmt: skip
     with open(out / "truth_accounts.csv", newline="") as fh:
-        truth = {r["account_id"]: r["group"] for r in csv.DictReader(fh)}
+        read = list(csv.DictReader(fh))
+    truth = {r["account_id"]: r["group"] for r in read}
+    kinds = {r["group"]: r["label"] for r in read}
     # whole days only: the few requests stamped before the first day or after the last (clock jitter) join the
     # day next to them
     files = sorted(out.glob("prompts-*.jsonl"))
@@ -79,7 +82,7 @@ def make_log(config: Path, out: Path, seed: int | None = None) -> tuple[list[Pat
         day = out / f"night-{k + 1}.jsonl"
         write(day, [r for f in files[lo:hi] for r in rows(f)])
         days.append(day)
-    return days, truth
+    return days, truth, kinds
 
 
 def rows(path: Path) -> list[dict]:
@@ -130,7 +133,7 @@ def main() -> int:
     if a.work.exists():
         shutil.rmtree(a.work)
     a.work.mkdir(parents=True)
-    days, truth = make_log(a.config.resolve(), a.work / "log")
+    days, truth, kinds = make_log(a.config.resolve(), a.work / "log")
     accounts = a.work / "log" / "accounts.jsonl"
     store = a.work / "store"
 
@@ -143,7 +146,6 @@ def main() -> int:
     by_group = {c["campaign_id"]: Counter(truth.get(m, "?") for m in c["member_ids"]) for c in flagged}
     confirm = max(flagged, key=lambda c: by_group[c["campaign_id"]][group])["campaign_id"]
     # a false alarm is what an analyst labels benign; without one, the lowest-scoring campaign stands in
-    kinds = {r["group"]: r["label"] for r in csv.DictReader((a.work / "log" / "truth_accounts.csv").open())}
     others = [c for c in flagged if c["campaign_id"] != confirm]
     false = [c for c in others if kinds.get(by_group[c["campaign_id"]].most_common(1)[0][0]) == "benign"]
     benign = min(false or others, key=lambda c: c["score"])
@@ -179,7 +181,7 @@ def main() -> int:
     check(not stray, f"night 2: the watch flags no account outside the {group} operation ({len(stray)} do)")
 
     # night 3: the third day, and the benign campaign's operation grows by half with new accounts
-    other_days, other_truth = make_log(a.config.resolve(), a.work / "log-seed2", seed=1 + json.loads(
+    other_days, other_truth, _ = make_log(a.config.resolve(), a.work / "log-seed2", seed=1 + json.loads(
         a.config.read_text()).get("seed", 0))  # fmt: skip
     grow = sorted(x for x, g in other_truth.items() if g == benign_group)[: max(1, len(benign["member_ids"]) // 2)]
     extra = [r for r in rows(other_days[2]) if r["account_id"] in set(grow)]
