@@ -606,8 +606,49 @@ def test_typicality_ranks_an_outlier_member_low() -> None:
     assert np.isnan(profiles.typicality(np.arange(200, 202), p)).all()  # too few profiled members: nothing known
 
 
+def _crowd_in_its_own_regions(visits: bool = True) -> tuple[profiles.Profiles, np.ndarray]:
+    """200 ordinary accounts asking in prompt clusters 0-9; a flagged crowd of 30 (codes 200-229) and 30 of its
+    quiet accounts (230-259) asking in clusters 10-29, each question drawn on its own (no two accounts need share
+    one), a tenth of the crowd's requests ordinary cover. Profiles: the log's spread, the crowd's shifted one spread
+    in two columns -- alike, but not enough to claim an account on their own."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(11)
+    n = 30
+    cols = []
+    for a in range(260):
+        own = rng.integers(10, 30, n) if a >= 200 else rng.integers(0, 10, n)
+        if a >= 200:
+            own[: n // 10] = rng.integers(0, 10, n // 10)  # cover traffic
+        cols.append(own)
+    vec = rng.normal(0, 1, (260, 4))
+    vec[200:, :2] += 1.0
+    seen = sp.csr_matrix((np.ones(260 * n), (np.repeat(np.arange(260), n), np.concatenate(cols))), shape=(260, 60))
+    p = profiles.Profiles(vec.astype(np.float32), np.arange(260), ["probe", "foreign", "log_per_day", "log_age_days"],
+                          DEFAULTS, seen if visits else None, np.full(260, n))  # fmt: skip
+    labels = np.full(260, -1)
+    labels[200:230] = 0
+    return p, labels
+
+
+def test_where_an_account_asks_ties_it_to_a_crowd_that_shares_no_text() -> None:
+    p, labels = _crowd_in_its_own_regions()
+    crowd = np.arange(200, 230)
+    assert profiles.region_llr(p, crowd, np.arange(230, 260)).min() > 1.0
+    assert profiles.region_llr(p, crowd, np.arange(0, 200)).max() < 0.0
+    got = profiles.attach(labels, [_row(labels, 0, True)], p, DEFAULTS)
+    assert got is not None
+    quiet = (got[0][230:] == 0).mean()
+    assert quiet >= 0.5 and not (got[0][:200] == 0).any()
+    # the same accounts with their profiles alone: fewer of the crowd are claimed, and ordinary accounts are
+    blind, _ = _crowd_in_its_own_regions(visits=False)
+    assert (profiles.region_llr(blind, crowd, np.arange(260)) == 0).all()
+    got = profiles.attach(labels, [_row(labels, 0, True)], blind, DEFAULTS)
+    assert got is not None and (got[0][230:] == 0).mean() < quiet and (got[0][:200] == 0).any()
+
+
 def test_detect_rejects_an_unknown_family() -> None:
-    assert "profiles" in FAMILIES
+    assert "profiles" in FAMILIES and "regions" in FAMILIES
     with pytest.raises(ValueError, match="unknown evidence families"):
         detect(None, DEFAULTS, without=("vibes",))  # type: ignore[arg-type]
 

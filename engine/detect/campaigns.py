@@ -67,9 +67,9 @@ class Verdicts:
 
 #: evidence families ``detect(without=...)`` can leave out, for the ablation table
 #: (``scripts/bench_detection.py --ablate``): three that score a cohort, three that link accounts into cohorts,
-#: and the extraction markers (phrase patterns, ``engine.detect.taxonomy``) wherever they are read: markers may
+#: where accounts ask in prompt space (regions: evidence of attachment), and the extraction markers (phrase patterns, ``engine.detect.taxonomy``) wherever they are read: markers may
 #: explain a campaign, and this row measures how much they decide
-FAMILIES = ("content", "behaviour", "provenance", "wrappers", "cards", "profiles", "markers")
+FAMILIES = ("content", "behaviour", "provenance", "wrappers", "cards", "profiles", "regions", "markers")
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ def profile(run: DetectRun) -> DetectRun:
     if not run.uses("profiles"):
         empty = profiles.Profiles(np.zeros((0, 0), np.float32), np.zeros(0, np.int64), [])
         return replace(run, prof=empty)
-    prof = profiles.account_profiles(run.ctx, run.ts, run.acc, run.s, run.pop)
+    prof = profiles.account_profiles(run.ctx, run.ts, run.acc, run.s, run.pop, regions=run.uses("regions"))
     labels = profiles.join(run.linked, profiles.profile_cohorts(prof, len(run.acc.n_prompts), run.s), run.s)
     return replace(run, prof=prof, labels=labels)
 

@@ -60,6 +60,11 @@ class Profiles:
     columns: list[str]
     #: the settings the profiles were built with: fingerprints read from them are bounded by the same values
     settings: DetectSettings = DEFAULTS
+    #: (rows x the log's prompt clusters) how many of each account's requests fall in each cluster, and per row its
+    #: requests in all (those in no cluster included): where in prompt space it asks (``region_llr``). None: not
+    #: measured (the regions family left out, or profiles built by hand)
+    visits: sp.csr_matrix | None = None
+    requests: np.ndarray | None = None
 
     def block_ids(self) -> np.ndarray:
         """Per column: which block it belongs to (its name's prefix before ':' -- ``model:``, ``client:``, ``marker:``
@@ -94,8 +99,17 @@ def _shares(
     return (m + pseudo * prior) / (np.asarray(n, dtype=np.float64) + pseudo)[:, None], names
 
 
-def account_profiles(ctx: Context, ts: TextSignals, acc: AccountSignals, s: DetectSettings, pop=None) -> Profiles:  # noqa: ANN001
-    """Profiles of the accounts with at least ``profile_min_prompts`` requests (see module doc).
+def account_profiles(
+    ctx: Context,
+    ts: TextSignals,
+    acc: AccountSignals,
+    s: DetectSettings,
+    pop=None,
+    *,
+    regions: bool = True,  # noqa: ANN001
+) -> Profiles:
+    """Profiles of the accounts with at least ``profile_min_prompts`` requests (see module doc), and, unless
+    ``regions`` is off, which prompt clusters each sends to (``Profiles.visits``).
 
     Quiet accounts are profiled too: every rate is shrunk toward the log's by the account's own uncertainty
     (``engine.detect.null.RateNull.shrunk``, or ``profile_pseudo`` requests for shares of areas, models and
@@ -177,7 +191,18 @@ def account_profiles(ctx: Context, ts: TextSignals, acc: AccountSignals, s: Dete
         names += cols_names
     vec = np.concatenate(parts, axis=1) if len(eligible) else np.zeros((0, len(names)))
     finite.check_columns(vec, names, "account profile", "the log's profiled accounts")
-    return Profiles(np.ascontiguousarray(vec, dtype=np.float32), eligible, names, s)
+    visits = _visits(ctx, eligible) if regions else None
+    return Profiles(np.ascontiguousarray(vec, dtype=np.float32), eligible, names, s, visits, n[eligible])
+
+
+def _visits(ctx: Context, accounts: np.ndarray) -> sp.csr_matrix:
+    """Per account of ``accounts`` (ascending codes): its requests in each of the log's prompt clusters."""
+    cl = np.asarray(ctx.text_cluster, np.int64)[ctx.text_row]
+    pos = np.searchsorted(accounts, ctx.account_codes)
+    on = (cl >= 0) & (pos < len(accounts))
+    on[on] = accounts[pos[on]] == ctx.account_codes[on]
+    shape = (len(accounts), int(cl.max()) + 1 if len(cl) else 0)
+    return sp.csr_matrix((np.ones(int(on.sum())), (pos[on], cl[on])), shape=shape)
 
 
 def _known_median(x: np.ndarray) -> np.ndarray:
@@ -386,6 +411,27 @@ def fingerprint_llr(
     return out
 
 
+def region_llr(p: Profiles, members: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """Per candidate (rows of ``p``): log-likelihood ratio (nats) of *where* it asks, under a campaign's members
+    against the rest of the log -- coordination that leaves no shared text. A crowd that splits a benchmark between
+    its accounts sends no two accounts the same question, but its questions fall in the same regions of prompt space
+    (a cluster of competition maths, of translation drills), which ordinary accounts seldom visit; an ordinary
+    account's coding and writing questions fall where the log's bulk asks. Each cluster's ratio is the members'
+    share of requests there against the other accounts' (Jeffreys-smoothed, so a cluster seen once decides little;
+    clipped at ``fingerprint_clip`` like a profile column), and a candidate's is the mean over its requests, shrunk
+    toward zero by ``profile_pseudo`` requests: one block of evidence beside the profile's, whatever its volume --
+    the sum would let a busy account's hundred ordinary requests outvote everything else it does. Zeros when
+    ``p`` has no visits."""
+    if p.visits is None or p.requests is None or not p.visits.shape[1]:
+        return np.zeros(len(cand))
+    mine = np.asarray(p.visits[members].sum(axis=0)).ravel()
+    rest = np.asarray(p.visits.sum(axis=0)).ravel() - mine
+    half = 0.5 * p.visits.shape[1]
+    ratio = np.log((mine + 0.5) / (mine.sum() + half)) - np.log((rest + 0.5) / (rest.sum() + half))
+    ratio = np.clip(ratio, -p.settings.fingerprint_clip, p.settings.fingerprint_clip)
+    return (p.visits[cand] @ ratio) / (p.requests[cand] + p.settings.profile_pseudo)
+
+
 def posterior(log_odds: np.ndarray) -> np.ndarray:
     """The probability that log odds (nats) give, clipped at +-30 so that exp never overflows."""
     return 1.0 / (1.0 + np.exp(-np.clip(log_odds, -30, 30)))
@@ -402,7 +448,8 @@ def membership_odds(
 ) -> np.ndarray:
     """Log odds (nats) that each candidate (rows of ``p``) is one of a campaign's accounts (``members``, rows of
     ``p``) rather than one of the log's: its fingerprint's likelihood ratio (``fingerprint_llr``) plus the prior odds
-    of membership at all, the campaign's share of the profiled accounts.
+    of membership at all, the campaign's share of the profiled accounts, plus the ratio of where it asks
+    (``region_llr``), one more block of evidence.
 
     Counted from the members alone, that share undercounts exactly the campaigns worth finding: a swarm's quiet
     accounts are the ones nothing linked to it. ``estimate`` instead takes the share as the weight of a two-part
@@ -412,7 +459,7 @@ def membership_odds(
     x = p.vectors.astype(np.float64) if x is None else x
     blocks = p.block_ids() if blocks is None else blocks
     m = len(p.accounts)
-    llr = fingerprint_llr(x[cand], x[members], x, blocks, p.settings)
+    llr = fingerprint_llr(x[cand], x[members], x, blocks, p.settings) + region_llr(p, members, cand)
     share = len(members) / max(m, 1)
     if estimate and len(cand):
         for _ in range(EM_ROUNDS):
