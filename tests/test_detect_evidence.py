@@ -592,6 +592,31 @@ def test_attach_brings_in_quiet_accounts_that_match_a_campaigns_fingerprint() ->
     assert got is None or (got[0][340:] == -1).all()
 
 
+def test_a_fingerprint_is_read_from_the_members_something_else_tied_to_the_campaign() -> None:
+    # 30 ordinary accounts a fingerprint claimed earlier sit in the cohort: fitted on them too, the fingerprint
+    # widens toward the log and claims more ordinary accounts; read from the 40 tied members, it does not
+    p, labels = _swarm_profiles()
+    labels[:30] = 0
+    claimed = np.full(355, np.nan)
+    claimed[:30] = 0.55
+    widened = profiles.attach(labels, [_row(labels, 0, True)], p, DEFAULTS)
+    tied = profiles.attach(labels, [_row(labels, 0, True)], p, DEFAULTS, claimed=claimed)
+    assert widened is not None and tied is not None
+    assert (tied[0][340:] == 0).all() and (widened[0][340:] == 0).all()
+    assert (tied[0][30:300] == 0).sum() <= 1 < (widened[0][30:300] == 0).sum()
+
+
+def test_a_member_is_typical_by_where_it_asks_measured_without_itself() -> None:
+    p, labels = _crowd_in_its_own_regions()
+    crowd = np.arange(200, 230)
+    own = profiles.region_llr(p, crowd, crowd, own=True)
+    assert own.min() > 1.0
+    # an ordinary account that rode into the crowd's cohort: its own requests do not make it typical
+    rider = np.r_[crowd, 5]
+    assert profiles.region_llr(p, rider, rider, own=True)[-1] < 0.0
+    assert profiles.region_llr(p, rider, rider)[-1] > profiles.region_llr(p, rider, rider, own=True)[-1]
+
+
 def test_attach_needs_a_flagged_cohort() -> None:
     p, labels = _swarm_profiles()
     assert profiles.attach(labels, [_row(labels, 0, False)], p, DEFAULTS) is None

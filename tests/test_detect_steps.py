@@ -216,3 +216,35 @@ def test_a_customers_own_accounts_are_never_attached_to_a_campaign() -> None:
     ]
     got = campaigns.customer_accounts(org, rows)
     assert got.tolist() == [False, True, True, False, False, False, False, True, True]
+
+
+def test_claims_that_cost_a_campaign_its_flag_are_undone(
+    night: tuple[Context, TextSignals, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fingerprint that claimed the whole ordinary log for the operation would make it ordinary: the claims are
+    undone and the operation keeps its flag; a claim of two ordinary accounts that leaves the flag stands."""
+    from engine.detect import profiles
+
+    ctx, text, operation = night
+    run = measure(ctx, DEFAULTS, ts=text)
+    for step in STEPS[: STEPS.index(campaigns.attach)]:
+        run = step(run)
+    label = run.labels[operation[0]]
+    assert label in campaigns.flagged_labels(run)
+    ordinary = np.setdiff1d(np.flatnonzero(run.linked < 0), operation)
+
+    def claiming(accounts: np.ndarray):  # noqa: ANN202
+        def fake(labels, rows, p, s, free=None, claimed=None):  # noqa: ANN001, ANN202
+            out, post = labels.copy(), np.full(len(labels), np.nan)
+            out[accounts], post[accounts] = label, 0.55
+            return out, post
+
+        return fake
+
+    monkeypatch.setattr(profiles, "attach", claiming(ordinary))
+    after = campaigns.attach(run)
+    assert label in campaigns.flagged_labels(after)
+    assert (after.labels[ordinary] == run.labels[ordinary]).all() and np.isnan(after.claimed[ordinary]).all()
+    monkeypatch.setattr(profiles, "attach", claiming(ordinary[:2]))
+    after = campaigns.attach(run)
+    assert label in campaigns.flagged_labels(after) and (after.labels[ordinary[:2]] == label).all()

@@ -65,6 +65,9 @@ class Verdicts:
         return Verdicts(remap(remap(acc, "campaign_id"), "cohort_id"), remap(camps, "campaign_id"), self.profiles)
 
 
+#: claims undone one at a time (the busiest first) when they cost a campaign its flag, before the rest into it are
+#: undone at once (``attach``): a cap on rescoring the night, not a threshold
+UNDO_TRIES = 3
 #: evidence families ``detect(without=...)`` can leave out, for the ablation table
 #: (``scripts/bench_detection.py --ablate``): three that score a cohort, three that link accounts into cohorts,
 #: where accounts ask in prompt space (regions: evidence of attachment), and the extraction markers (phrase patterns, ``engine.detect.taxonomy``) wherever they are read: markers may
@@ -215,14 +218,34 @@ def attach(run: DetectRun, *, wrapped: bool = False) -> DetectRun:
     if not run.uses("profiles"):
         return run
     free = (run.linked < 0) & ~customer_accounts(run.acc.org, run.scored.rows)
-    got = profiles.attach(run.labels, run.scored.rows, run.prof, run.s, free=free)
+    got = profiles.attach(run.labels, run.scored.rows, run.prof, run.s, free=free, claimed=run.claimed)
     labels = None if got is None else keep_traits(run.labels, got[0], run, wrapped=wrapped)
     if labels is None:
         return run
     joined = (labels != run.labels) & np.isfinite(got[1])
     claimed = np.full(len(labels), np.nan) if run.claimed is None else run.claimed.copy()
     claimed[joined] = got[1][joined]
-    return replace(run, claimed=claimed).rescored(labels)
+    out = replace(run, claimed=claimed).rescored(labels)
+    # a campaign's quiet accounts do not change what it is: a claim that costs a campaign its flag is undone,
+    # the busiest first, until it has the flag back. An evaluation harness asks where a sweep asks; with its
+    # org-mate already in the cohort, its thousands of requests made the campaign one organisation's traffic
+    # (drip-swarm of public4.json at scale 0.3 without cover traffic, seed 41: flagged before the attach, not after)
+    lost = flagged_labels(run) - flagged_labels(out)
+    for attempt in range(UNDO_TRIES + 1):
+        into = np.flatnonzero(joined & np.isin(labels, list(lost)))
+        if not lost or not len(into):
+            break
+        undo = into if attempt == UNDO_TRIES else into[[np.argmax(run.acc.n_prompts[into])]]
+        labels[undo], claimed[undo], joined[undo] = run.labels[undo], np.nan, False
+        out = replace(run, claimed=claimed).rescored(labels)
+        lost = flagged_labels(run) - flagged_labels(out)
+    return out
+
+
+def flagged_labels(run: DetectRun) -> set[int]:
+    """The labels of the run's flagged cohorts."""
+    assert run.scored is not None and run.labels is not None
+    return {int(run.labels[r["members"][0]]) for r in run.scored.rows if r["flagged"] and len(r["members"])}
 
 
 def keep_traits(before: np.ndarray, after: np.ndarray, run: DetectRun, *, wrapped: bool = False) -> np.ndarray | None:
@@ -320,7 +343,11 @@ def rank_rest(run: DetectRun) -> DetectRun:
     solo_cap."""
     assert run.scored is not None and run.prof is not None, "score() first"
     s, scored = run.s, run.scored
-    near = profiles.resemblance(scored.rows, run.prof, s, len(run.acc.n_prompts)) if run.uses("profiles") else 0.0
+    near = (
+        profiles.resemblance(scored.rows, run.prof, s, len(run.acc.n_prompts), run.claimed)
+        if run.uses("profiles")
+        else 0.0
+    )
     ranked = np.maximum(scored.account_score, np.minimum(s.solo_cap, np.maximum(s.solo_cap * run.pop.solo, near)))
     bad = np.flatnonzero(~np.isfinite(ranked))
     if len(bad):

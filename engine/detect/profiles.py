@@ -411,7 +411,7 @@ def fingerprint_llr(
     return out
 
 
-def region_llr(p: Profiles, members: np.ndarray, cand: np.ndarray) -> np.ndarray:
+def region_llr(p: Profiles, members: np.ndarray, cand: np.ndarray, own: bool = False) -> np.ndarray:
     """Per candidate (rows of ``p``): log-likelihood ratio (nats) of *where* it asks, under a campaign's members
     against the rest of the log -- coordination that leaves no shared text. A crowd that splits a benchmark between
     its accounts sends no two accounts the same question, but its questions fall in the same regions of prompt space
@@ -420,16 +420,26 @@ def region_llr(p: Profiles, members: np.ndarray, cand: np.ndarray) -> np.ndarray
     share of requests there against the other accounts' (Jeffreys-smoothed, so a cluster seen once decides little;
     clipped at ``fingerprint_clip`` like a profile column), and a candidate's is the mean over its requests, shrunk
     toward zero by ``profile_pseudo`` requests: one block of evidence beside the profile's, whatever its volume --
-    the sum would let a busy account's hundred ordinary requests outvote everything else it does. Zeros when
-    ``p`` has no visits."""
+    the sum would let a busy account's hundred ordinary requests outvote everything else it does. ``own``:
+    ``cand`` is ``members``, each measured against the others (leave-one-out), so that an ordinary account that
+    rode into a campaign's cohort is not made typical of it by its own requests. Zeros when ``p`` has no visits."""
     if p.visits is None or p.requests is None or not p.visits.shape[1]:
         return np.zeros(len(cand))
     mine = np.asarray(p.visits[members].sum(axis=0)).ravel()
     rest = np.asarray(p.visits.sum(axis=0)).ravel() - mine
     half = 0.5 * p.visits.shape[1]
-    ratio = np.log((mine + 0.5) / (mine.sum() + half)) - np.log((rest + 0.5) / (rest.sum() + half))
-    ratio = np.clip(ratio, -p.settings.fingerprint_clip, p.settings.fingerprint_clip)
-    return (p.visits[cand] @ ratio) / (p.requests[cand] + p.settings.profile_pseudo)
+    lrest = np.log((rest + 0.5) / (rest.sum() + half))
+    clip = p.settings.fingerprint_clip
+    v = p.visits[cand].tocoo()
+    if own:
+        # each member's own requests taken out of the members' counts before its ratio is read
+        out_of = mine.sum() - np.asarray(p.visits[cand].sum(axis=1)).ravel()
+        mine_c = np.maximum(mine[v.col] - v.data, 0.0)
+        ratio = np.log((mine_c + 0.5) / (np.maximum(out_of[v.row], 0.0) + half)) - lrest[v.col]
+    else:
+        ratio = (np.log((mine + 0.5) / (mine.sum() + half)) - lrest)[v.col]
+    total = np.bincount(v.row, weights=v.data * np.clip(ratio, -clip, clip), minlength=len(cand))
+    return total / (p.requests[cand] + p.settings.profile_pseudo)
 
 
 def posterior(log_odds: np.ndarray) -> np.ndarray:
@@ -445,6 +455,7 @@ def membership_odds(
     estimate: bool = False,
     x: np.ndarray | None = None,
     blocks: np.ndarray | None = None,
+    known: int | None = None,
 ) -> np.ndarray:
     """Log odds (nats) that each candidate (rows of ``p``) is one of a campaign's accounts (``members``, rows of
     ``p``) rather than one of the log's: its fingerprint's likelihood ratio (``fingerprint_llr``) plus the prior odds
@@ -455,17 +466,20 @@ def membership_odds(
     accounts are the ones nothing linked to it. ``estimate`` instead takes the share as the weight of a two-part
     mixture (the campaign's fingerprint, the log's bulk) and estimates it by EM over the candidates, the fingerprint
     held fixed: each round a candidate counts by its posterior of membership. The share starts at the members' own
-    and is capped at ``attach_max_share``; ordinary candidates, whose ratios are below one, pull it back down."""
+    and is capped at ``attach_max_share``; ordinary candidates, whose ratios are below one, pull it back down.
+    ``known``: how many profiled accounts the campaign already holds, when the fingerprint is read from fewer of
+    them (``match_flagged``: not from those a fingerprint claimed); default all of ``members``."""
     x = p.vectors.astype(np.float64) if x is None else x
     blocks = p.block_ids() if blocks is None else blocks
     m = len(p.accounts)
     llr = fingerprint_llr(x[cand], x[members], x, blocks, p.settings) + region_llr(p, members, cand)
-    share = len(members) / max(m, 1)
+    held = len(members) if known is None else known
+    share = held / max(m, 1)
     if estimate and len(cand):
         for _ in range(EM_ROUNDS):
             prior = math.log(share / (1.0 - share))
             post = posterior(llr + prior)
-            new = min((len(members) + float(post.sum())) / m, p.settings.attach_max_share)
+            new = min((held + float(post.sum())) / m, p.settings.attach_max_share)
             if abs(new - share) <= 1e-6 * share:
                 break
             share = new
@@ -482,14 +496,21 @@ class Match:
     flagged: list[dict]  # the flagged cohorts' rows
 
 
-def match_flagged(rows: list[dict], p: Profiles, s: DetectSettings, free: np.ndarray | None = None) -> Match | None:
+def match_flagged(
+    rows: list[dict], p: Profiles, s: DetectSettings, free: np.ndarray | None = None, claimed: np.ndarray | None = None
+) -> Match | None:
     """Score every profiled account outside the flagged cohorts against each flagged cohort's fingerprint.
 
     Each flagged cohort's profiled members give its fingerprint (``fingerprint_llr``); a candidate's log odds of
     membership count the prior odds of being a member at all (``membership_odds``: the campaign's share of the log,
     estimated as a mixture weight), so an ordinary account that is merely unusual in one respect does not fit, and a
     swarm whose linked members are few is not taken to be small. Only ``free`` accounts are candidates (default:
-    all). None when nothing can be scored."""
+    all). A fingerprint is read from the members something other than a fingerprint tied to the cohort (a
+    wrapper, a card, a profile cluster; ``claimed`` is NaN for them): fitted again on the accounts it claimed, it
+    widens toward the log's bulk and claims ordinary accounts, which widen it further (the evasion map's "rate
+    3/day" row, drip-swarm in public4.json at scale 0.3, seed 42: the second attach claimed 8 ordinary accounts
+    and 1 of the swarm's). Those claimed count toward the campaign's share all the same. None when nothing can be
+    scored."""
     flagged = [r for r in rows if r["flagged"] and len(r["members"]) >= s.profile_min_cluster]
     m = len(p.accounts)
     if not flagged or m < 2:
@@ -510,17 +531,22 @@ def match_flagged(rows: list[dict], p: Profiles, s: DetectSettings, free: np.nda
     x = p.vectors.astype(np.float64)
     for i, r in enumerate(flagged):
         at = p.rows_of(r["members"])
-        at = at[at >= 0]
-        if len(at) < s.profile_min_cluster:
+        core = at[(at >= 0) & (True if claimed is None else np.isnan(claimed[r["members"]]))]
+        if len(core) < s.profile_min_cluster:
             continue
-        llr = membership_odds(p, at, cand, estimate=True, x=x, blocks=blocks)
+        llr = membership_odds(p, core, cand, estimate=True, x=x, blocks=blocks, known=int((at >= 0).sum()))
         better = llr > best_llr
         best_llr[better], best[better] = llr[better], i
     return Match(p.accounts[cand], best_llr, best, flagged)
 
 
 def attach(
-    labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSettings, free: np.ndarray | None = None
+    labels: np.ndarray,
+    rows: list[dict],
+    p: Profiles,
+    s: DetectSettings,
+    free: np.ndarray | None = None,
+    claimed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Accounts that match a flagged campaign's fingerprint join it: a swarm's quiet accounts that carry no wrapper
     variant of their own (nothing links them) but ask and behave as its members do.
@@ -533,7 +559,7 @@ def attach(
     the log's bulk); one round added 93 swarm, 16 aged-sweep, no ordinary one. Near misses are ranked instead
     (``resemblance``). Returns the new labels and, per account, the posterior with which it was claimed (NaN for
     every account that did not join): nothing but that posterior ties it to the campaign. None when none joins."""
-    match = match_flagged(rows, p, s, free)
+    match = match_flagged(rows, p, s, free, claimed)
     if match is None:
         return None
     join = match.llr >= math.log(s.attach_odds)
@@ -547,12 +573,14 @@ def attach(
     return out, claimed
 
 
-def resemblance(rows: list[dict], p: Profiles, s: DetectSettings, n_acc: int) -> np.ndarray:
+def resemblance(
+    rows: list[dict], p: Profiles, s: DetectSettings, n_acc: int, claimed: np.ndarray | None = None
+) -> np.ndarray:
     """Per account outside the flagged cohorts: the posterior that it belongs to the flagged cohort it fits best,
     times that cohort's score -- how to rank an account a campaign's fingerprint nearly claimed (a swarm account
     just short of ``attach_odds``) above one that resembles nothing. Used for ranking only, capped below any flag."""
     out = np.zeros(n_acc)
-    match = match_flagged(rows, p, s)
+    match = match_flagged(rows, p, s, claimed=claimed)
     if match is None:
         return out
     ok = match.cohort >= 0
@@ -577,6 +605,6 @@ def typicality(members: np.ndarray, p: Profiles) -> np.ndarray:
         return out
     x = p.vectors.astype(np.float64)
     own = x[at[ok]]
-    llr = fingerprint_llr(own, own, x, p.block_ids(), p.settings, own=True)
+    llr = fingerprint_llr(own, own, x, p.block_ids(), p.settings, own=True) + region_llr(p, at[ok], at[ok], own=True)
     out[ok] = posterior(llr)
     return out
