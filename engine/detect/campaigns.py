@@ -70,8 +70,9 @@ class Verdicts:
 UNDO_TRIES = 3
 #: evidence families ``detect(without=...)`` can leave out, for the ablation table
 #: (``scripts/bench_detection.py --ablate``): three that score a cohort, three that link accounts into cohorts,
-#: where accounts ask in prompt space (regions: evidence of attachment), and the extraction markers (phrase patterns, ``engine.detect.taxonomy``) wherever they are read: markers may
-#: explain a campaign, and this row measures how much they decide
+#: where accounts ask in prompt space (regions: evidence of attachment), and the extraction markers (phrase
+#: patterns, ``engine.detect.taxonomy``) wherever they are read: markers may explain a campaign, and this row
+#: measures how much they decide
 FAMILIES = ("content", "behaviour", "provenance", "wrappers", "cards", "profiles", "regions", "markers")
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import faiss
 import numpy as np
@@ -66,6 +67,13 @@ class Profiles:
     visits: sp.csr_matrix | None = None
     requests: np.ndarray | None = None
 
+    @cached_property
+    def cluster_requests(self) -> np.ndarray:
+        """Per prompt cluster: the profiled accounts' requests there (``visits``' column sums), read by every
+        campaign's ``region_llr``."""
+        assert self.visits is not None
+        return np.asarray(self.visits.sum(axis=0)).ravel()
+
     def block_ids(self) -> np.ndarray:
         """Per column: which block it belongs to (its name's prefix before ':' -- ``model:``, ``client:``, ``marker:``
         -- or the name itself for the blocks of named columns: areas, the rate-and-clock columns, adoption). The
@@ -104,9 +112,9 @@ def account_profiles(
     ts: TextSignals,
     acc: AccountSignals,
     s: DetectSettings,
-    pop=None,
+    pop=None,  # noqa: ANN001
     *,
-    regions: bool = True,  # noqa: ANN001
+    regions: bool = True,
 ) -> Profiles:
     """Profiles of the accounts with at least ``profile_min_prompts`` requests (see module doc), and, unless
     ``regions`` is off, which prompt clusters each sends to (``Profiles.visits``).
@@ -426,14 +434,14 @@ def region_llr(p: Profiles, members: np.ndarray, cand: np.ndarray, own: bool = F
     if p.visits is None or p.requests is None or not p.visits.shape[1]:
         return np.zeros(len(cand))
     mine = np.asarray(p.visits[members].sum(axis=0)).ravel()
-    rest = np.asarray(p.visits.sum(axis=0)).ravel() - mine
+    rest = p.cluster_requests - mine
     half = 0.5 * p.visits.shape[1]
     lrest = np.log((rest + 0.5) / (rest.sum() + half))
     clip = p.settings.fingerprint_clip
     v = p.visits[cand].tocoo()
     if own:
         # each member's own requests taken out of the members' counts before its ratio is read
-        out_of = mine.sum() - np.asarray(p.visits[cand].sum(axis=1)).ravel()
+        out_of = mine.sum() - np.bincount(v.row, weights=v.data, minlength=len(cand))
         mine_c = np.maximum(mine[v.col] - v.data, 0.0)
         ratio = np.log((mine_c + 0.5) / (np.maximum(out_of[v.row], 0.0) + half)) - lrest[v.col]
     else:
