@@ -151,6 +151,34 @@ def test_a_system_prompt_mined_as_a_wrapper_costs_no_second_vector(tmp_path: Pat
     assert np.array_equal(emb.payload_vectors.full(), emb.vectors)
 
 
+def test_a_turn_with_a_wrapper_of_its_own_is_embedded_once_as_its_question(tmp_path: Path) -> None:
+    """An agent harness that puts "Task:" and a closing line in every turn, under its system prompt: the turn is
+    embedded without them, and that one vector is the payload's too (no second vector per task)."""
+    import json
+
+    system = "You are DevHelper. Read the repository before you change it, and explain each change in one line."
+    tasks = [
+        "Add a retry to the HTTP client.",
+        "Write unit tests for the date parser.",
+        "Fix the off-by-one error in the pagination helper.",
+        "Port the build script from make to nox.",
+        "Document the public functions of the config module.",
+        "Replace the deprecated logging calls.",
+    ]
+    wrap = "Task: {}\nReply with a patch only."
+    log = tmp_path / "requests.jsonl"
+    rows = [_request(f"r{i}", f"a{i % 3}", 1795100000 + 60 * i, wrap.format(t), system) for i, t in enumerate(tasks)]
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    prev = Previous()
+    texts = steps.normalize_texts(steps.ingest([log], None, prev, tmp_path / "q.jsonl"), prev, window_days=7.0)
+    tmpl = steps.templates(texts)
+    assert len(tmpl.templated) == len(tasks)
+    inputs, _ = texts.embed_inputs(tmpl.result.segments)
+    assert sorted(i.lower() for i in inputs) == sorted(t.lower() for t in tasks)  # "task:" and the closing line gone
+    emb = steps.embed(texts, tmpl, "static", None, tmp_path, show_progress=False)
+    assert emb.new == len(tasks) and not len(emb.payload_vectors.rows)
+
+
 def test_requests_under_one_very_long_system_prompt_stay_apart(tmp_path: Path) -> None:
     import json
 

@@ -48,7 +48,7 @@ from engine.store import StoreError
 from engine.store.tables import PROMPTS, TEMPLATES
 from engine.text.minhash import MinHasher, lsh_groups
 from engine.text.normalize import MaskBatches, normalize, normalize_request, text_hash
-from engine.text.templates import TemplateResult, mine_templates
+from engine.text.templates import Segments, TemplateResult, mine_templates, segments
 from engine.vectors import cluster, lineage
 from engine.vectors.index import VectorIndex
 from engine.vectors.knn import SHARD_ROWS
@@ -165,15 +165,21 @@ class Texts:
     def describe(self) -> str:
         return f"  window {self.window.num_rows:,} prompts, {len(self.keys):,} distinct texts"
 
-    def embed_inputs(self) -> tuple[list[str], list[bytes]]:
+    def embed_inputs(self, segs: Segments | None = None) -> tuple[list[str], list[bytes]]:
         """Per text row, what its vector is of and that string's content key: the normalised text, or for a chat
         request under a system prompt its newest turn (the system prompt is shared by thousands of requests, and
-        a 20-step agent session under one is 20 tasks, not 20 copies of one long prompt with a task appended)."""
+        a 20-step agent session under one is 20 tasks, not 20 copies of one long prompt with a task appended).
+
+        Given the mined ``segs``, a turn is read without the wrapper text inside it too ("Task: <question>" is the
+        question), so its vector also serves as its payload's (``_own_payloads``): agent sessions that put a
+        wrapper in every turn would otherwise embed each task twice."""
         if not len(self.turn_rows):
             return self.norm, self.keys
         norm, keys = list(self.norm), list(self.keys)
         for r, t in self.turns().items():
-            norm[r], keys[r] = t, text_hash(t)
+            own = segs.own_tail(r, len(segments(t))) if segs is not None else None
+            norm[r] = t if own is None else own
+            keys[r] = text_hash(norm[r])
         return norm, keys
 
     def turns(self) -> dict[int, str]:
@@ -332,9 +338,9 @@ def embed(texts: Texts, tmpl: Templates, embedder_spec: str, models_dir: Path | 
         for out in ex.iter_batches_actor(EmbedBatches, table, batch_size=batch_size, ctor_kwargs=ctor):
             yield column_matrix(out["vector"], np.float16)
 
-    norm, keys = texts.embed_inputs()
-    templated = _own_payloads(tmpl, texts)
     segs = tmpl.result.segments
+    norm, keys = texts.embed_inputs(segs)
+    templated = _own_payloads(tmpl, norm, texts.turn_rows)
     by_segment = getattr(embedder, "segment_encoder", None)
     pieces = by_segment(segs.strings) if by_segment is not None and segs is not None else None
     text_encoder, payload_encoder = encoder, encoder
@@ -362,22 +368,20 @@ def embed(texts: Texts, tmpl: Templates, embedder_spec: str, models_dir: Path | 
     return Embedded(embedder, cache, vectors, keys, payload_vectors, p_keys, s1.new + s2.new, s1.cached + s2.cached)
 
 
-def _own_payloads(tmpl: Templates, texts: Texts) -> np.ndarray:
+def _own_payloads(tmpl: Templates, inputs: list[str], turn_rows: np.ndarray) -> np.ndarray:
     """Templated text rows whose payload needs a vector of its own.
 
-    A chat turn under a system prompt is embedded alone already (``Texts.embed_inputs``); when the mined wrapper
-    is that system prompt, the payload is the same turn with its line breaks joined by spaces, which a
-    word-piece tokenizer reads as the same tokens, so the turn's vector serves it."""
+    A chat turn under a system prompt is embedded alone, without the wrapper text inside it (``Texts.embed_inputs``);
+    when the rest of the mined wrapper is that system prompt, the payload is that same string, or the turn with its
+    line breaks joined by spaces, which a word-piece tokenizer reads as the same tokens, so the turn's vector
+    serves it."""
     templated = tmpl.templated
-    if not len(texts.turn_rows) or not len(templated):
+    if not len(turn_rows) or not len(templated):
         return templated
-    at = np.minimum(np.searchsorted(texts.turn_rows, templated), len(texts.turn_rows) - 1)
-    is_turn = texts.turn_rows[at] == templated
+    turned = templated[np.isin(templated, turn_rows)]
     payload = tmpl.result.payload
-    same = [
-        i for i in np.flatnonzero(is_turn).tolist() if payload[templated[i]].split() == texts.turn_norm[at[i]].split()
-    ]
-    return np.delete(templated, same)
+    same = [r for r in turned.tolist() if payload[r].split() == inputs[r].split()]
+    return np.setdiff1d(templated, same)
 
 
 Encoder = Callable[[np.ndarray, list[str], int], Iterator[np.ndarray]]

@@ -77,6 +77,17 @@ class Segments:
         kept = occ[keep]
         return Segments(self.strings, self.piece[kept], np.concatenate(([0], np.cumsum(counts))), self.common[kept])
 
+    def own_tail(self, row: int, count: int) -> str | None:
+        """What text ``row``'s last ``count`` segments ask: those that are not wrapper text, joined by spaces as a
+        payload is; None when every one of them is wrapper text (the caller keeps the segments as they are).
+
+        A chat request's newest turn is its text's tail, cut the same way (``segments``), so this is the turn's
+        payload: "Task: <question>" under a system prompt is the question."""
+        hi = int(self.start[row + 1])
+        occ = np.arange(max(int(self.start[row]), hi - count), hi)
+        own = occ[~self.common[occ]]
+        return " ".join(self.strings[j] for j in self.piece[own].tolist()) if len(own) else None
+
 
 def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """``concatenate([arange(s, s + n) for s, n in zip(starts, lengths)])``, without the loop."""
