@@ -283,6 +283,7 @@ def _affix_population(keys: np.ndarray, codes: np.ndarray, probe: np.ndarray) ->
     n_acc = int(codes.max()) + 1
     pop = _population(codes, probe)
     pop.affix_const = evidence.constant_affixes(keys[:, None], codes, n_acc, DEFAULTS)[0]
+    pop.affixes, pop.text_row = keys[:, None], np.arange(len(keys))  # every prompt its own text
     pop.rates["own_wrapper"] = _rate("own_wrapper", probe * (pop.affix_const != 0).any(axis=1), codes, n_acc)
     return pop
 
@@ -318,6 +319,26 @@ def test_probes_in_a_wrapper_of_each_accounts_own_are_behaviour_evidence_and_a_s
     # ordinary accounts with a habit of their own, asking ordinary questions, are no evidence
     habitual = np.flatnonzero(habit[:340])[:30]
     assert evidence.behaviour(habitual, _accounts(n), pop, DEFAULTS).parts["own_wrappers"] == 0.0
+
+
+def test_a_course_phrase_a_few_students_happen_to_hold_is_not_a_wrapper_of_their_own() -> None:
+    """A course's first day: each student opens each question with one of four phrases the course hands out, a few
+    questions each, so some students put one phrase on most of their texts by chance. The phrase is on the other
+    students' texts too: it is the course's, not theirs (with the holders' share rule off, it reads as their own)."""
+    rng = np.random.default_rng(9)
+    n, course = 400, np.arange(340, 400)
+    codes = np.repeat(np.arange(n), np.where(np.arange(n) >= 340, 5, 10))  # five questions each on the first day
+    probe = np.clip(rng.normal(0.2, 0.1, len(codes)), 0, 1)
+    keys = rng.integers(1, 10**9, len(codes))
+    in_course = np.isin(codes, course)
+    probe[in_course] = 0.9
+    keys[in_course] = 3 * 10**9 + rng.integers(0, 4, int(in_course.sum()))
+    pop = _affix_population(keys, codes, probe)
+    held = np.unique(codes[(pop.affix_const != 0).any(axis=1) & in_course])
+    assert 5 <= len(held) <= 40  # some students hold a phrase by chance, not the course
+    assert evidence.behaviour(course, _accounts(n), pop, DEFAULTS).parts["own_wrappers"] == 0.0
+    off = replace(DEFAULTS, own_affix_holder_share=0.0)
+    assert evidence.behaviour(course, _accounts(n), pop, off).parts["own_wrappers"] > 0.0
 
 
 def test_a_model_released_in_the_window_is_found_at_its_change_point() -> None:

@@ -131,6 +131,10 @@ class Population:
     #: per account that asked ``affix_min_prompts`` distinct texts: 1 = it holds a constant affix (a wrapper of its
     #: own or a product's); None where the text signals read no affixes
     wrapped: RateNull | None = None
+    #: per distinct text, its affix keys (``TextSignals.affixes``), and per window prompt its text row: which
+    #: affixes a prompt carries whether or not its account holds them constant (``own_wrappers``)
+    affixes: np.ndarray | None = None
+    text_row: np.ndarray | None = None
 
     @classmethod
     def measure(cls, ctx: Context, ts: TextSignals, acc: AccountSignals, s: DetectSettings) -> Population:
@@ -216,6 +220,8 @@ class Population:
             asked=asked,
             affix_const=affix_const,
             wrapped=wrapped,
+            affixes=ts.affixes if affix_const is not None else None,
+            text_row=rows,
         )
         pop.solo = solo_evidence(pop, s)
         return pop
@@ -282,8 +288,9 @@ def own_wrappers(members: np.ndarray, pop: Population, s: DetectSettings) -> Sur
     An operation that gives every account its own short wrapper shares no wrapper text between them, yet each of its
     accounts wraps its questions the same way, every time. A wrapper counts as an account's own when at most
     ``own_affix_share`` of the cohort's members hold it: one the whole cohort holds is a product's or a course's,
-    which the linker reads. The null counts every constant affix, which is what a random crowd shows: its members
-    seldom hold the same one."""
+    which the linker reads; and when at least ``own_affix_holder_share`` of the cohort's texts that carry it come
+    from its holders: a course's phrase is on its other members' texts as well. The null counts every constant
+    affix, which is what a random crowd shows: its members seldom hold the same one."""
     null = pop.rates.get("own_wrapper")
     if null is None or pop.affix_const is None or not len(members):
         return Surprise.none()
@@ -293,6 +300,17 @@ def own_wrappers(members: np.ndarray, pop: Population, s: DetectSettings) -> Sur
     pairs = np.unique(np.stack([keys[on], np.broadcast_to(who[:, None], keys.shape)[on]], axis=1), axis=0)
     held_by, holders = np.unique(pairs[:, 0], return_counts=True)
     mine = held_by[holders <= max(1.0, s.own_affix_share * len(members))]
+    if pop.affixes is not None and pop.text_row is not None and len(mine):
+        # ... and only its holders use it: a course's or a product's phrase that a few members happen to put on most
+        # of their few texts is on the other members' texts too, where an operation's per-account wrapper is not
+        asked = pop.asked[pidx] if pop.asked is not None else np.ones(len(pidx), bool)
+        raw = pop.affixes[pop.text_row[pidx[asked]]]
+        carried = np.isin(raw, mine)
+        by_all = np.unique(raw[carried], return_counts=True)
+        by_holders = np.unique(raw[carried & (keys[asked] == raw)], return_counts=True)
+        held_n = np.zeros(len(by_all[0]))
+        held_n[np.searchsorted(by_all[0], by_holders[0])] = by_holders[1]
+        mine = by_all[0][held_n >= s.own_affix_holder_share * by_all[1]]
     x = pop.probe[pidx] * (on & np.isin(keys, mine)).any(axis=1)
     if pop.asked is not None:
         x, who = x[pop.asked[pidx]], who[pop.asked[pidx]]

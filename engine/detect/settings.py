@@ -258,6 +258,14 @@ class DetectSettings:
         "trace, not a wrapper per account. Set by looking at public4.json: its drip swarm draws each account's "
         "wrapper from eight openings and eight closings, so one opening is about 1/8 of a cohort",
     )
+    own_affix_holder_share: float = _s(
+        0.5,
+        "... and at least this share of the cohort's prompts that carry it come from the members that hold it "
+        "constant: an operation's per-account wrapper is on its holders' prompts only (public4.json's drip swarm: "
+        "0.95 and above for the wrappers that carry its prompts), a course's phrase that a few students happen to "
+        "put on most of their few texts on one day is on the other students' texts too (public3.json's bootcamp on "
+        "its first day: 0.33). Set between the two by looking at them",
+    )
     volume_weight: float = _s(
         0.5,
         "heavy use unlike random crowds counts this much as behaviour evidence: power users and teams are heavy too",
