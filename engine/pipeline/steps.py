@@ -48,7 +48,7 @@ from engine.store import StoreError
 from engine.store.tables import PROMPTS, TEMPLATES
 from engine.text.minhash import MinHasher, lsh_groups
 from engine.text.normalize import MaskBatches, normalize, normalize_request, text_hash
-from engine.text.templates import Segments, TemplateResult, mine_templates, segments
+from engine.text.templates import Segments, TemplateResult, mine_templates, ranges, segments
 from engine.vectors import cluster, lineage
 from engine.vectors.index import VectorIndex
 from engine.vectors.knn import SHARD_ROWS
@@ -177,9 +177,21 @@ class Texts:
             return self.norm, self.keys
         norm, keys = list(self.norm), list(self.keys)
         for r, t in self.turns().items():
-            own = segs.own_tail(r, len(segments(t))) if segs is not None else None
-            norm[r] = t if own is None else own
-            keys[r] = text_hash(norm[r])
+            norm[r], keys[r] = t, text_hash(t)
+        if segs is not None:
+            # only the turns that hold wrapper text are cut again (one Python pass each): the others stay as sent,
+            # keys and cached vectors included
+            rows = self.turn_rows
+            hi = segs.start[rows + 1]
+            k = np.minimum(np.fromiter((len(segments(t)) for t in self.turn_norm), np.int64, len(rows)),
+                           hi - segs.start[rows])  # fmt: skip
+            occ = ranges(hi - k, k)
+            wrapped = np.bincount(np.repeat(np.arange(len(rows)), k)[segs.common[occ]], minlength=len(rows)) > 0
+            for i in np.flatnonzero(wrapped).tolist():
+                own = segs.own_tail(int(rows[i]), int(k[i]))
+                if own is not None:
+                    norm[rows[i]] = own
+                    keys[rows[i]] = text_hash(own)
         return norm, keys
 
     def turns(self) -> dict[int, str]:
