@@ -300,20 +300,19 @@ def own_wrappers(members: np.ndarray, pop: Population, s: DetectSettings) -> Sur
     pairs = np.unique(np.stack([keys[on], np.broadcast_to(who[:, None], keys.shape)[on]], axis=1), axis=0)
     held_by, holders = np.unique(pairs[:, 0], return_counts=True)
     mine = held_by[holders <= max(1.0, s.own_affix_share * len(members))]
+    asked = pop.asked[pidx] if pop.asked is not None else np.ones(len(pidx), bool)  # not an agent's tool results
     if pop.affixes is not None and pop.text_row is not None and len(mine):
         # ... and only its holders use it: a course's or a product's phrase that a few members happen to put on most
         # of their few texts is on the other members' texts too, where an operation's per-account wrapper is not
-        asked = pop.asked[pidx] if pop.asked is not None else np.ones(len(pidx), bool)
         raw = pop.affixes[pop.text_row[pidx[asked]]]
         carried = np.isin(raw, mine)
-        by_all = np.unique(raw[carried], return_counts=True)
-        by_holders = np.unique(raw[carried & (keys[asked] == raw)], return_counts=True)
-        held_n = np.zeros(len(by_all[0]))
-        held_n[np.searchsorted(by_all[0], by_holders[0])] = by_holders[1]
-        mine = by_all[0][held_n >= s.own_affix_holder_share * by_all[1]]
+        used, uses = np.unique(raw[carried], return_counts=True)
+        held, holder_uses = np.unique(raw[carried & (keys[asked] == raw)], return_counts=True)
+        by_holders = np.zeros(len(used))
+        by_holders[np.searchsorted(used, held)] = holder_uses
+        mine = used[by_holders >= s.own_affix_holder_share * uses]
     x = pop.probe[pidx] * (on & np.isin(keys, mine)).any(axis=1)
-    if pop.asked is not None:
-        x, who = x[pop.asked[pidx]], who[pop.asked[pidx]]
+    x, who = x[asked], who[asked]
     order = np.argsort(members)
     at = order[np.searchsorted(members, who, sorter=order)]  # each prompt's member position
     total = np.bincount(at, weights=x, minlength=len(members))
