@@ -562,6 +562,23 @@ def test_merge_alike_keeps_a_burst_cohort_apart_from_an_aged_one() -> None:
     assert out is not None and (out[labels == 2] == out[labels == 0][0]).all() and (out[labels == 1] == 1).all()
 
 
+def test_merge_alike_joins_batches_of_one_registration_period() -> None:
+    # an operation that made its accounts over two months and wakes a batch a day: each batch's cohort finds its
+    # densest sign-up window weeks long, starting days apart from the others'. Windows that overlap are one
+    # registration period, one operation; a window that ends before the other starts is another
+    p = _profiles([(12, [2, 2, 0]), (12, [2.05, 2, 0]), (12, [2.1, 2, 0])])
+    labels = np.repeat([0, 1, 2], 12)
+    day = 86400.0
+    rows = [
+        _row(labels, 0, True, burst=(100 * day, 30.0, 0.9, 1.0)),
+        _row(labels, 1, True, burst=(113 * day, 60.0, 1.0, 1.0)),
+        _row(labels, 2, True, burst=(200 * day, 30.0, 1.0, 1.0)),
+    ]
+    out = profiles.merge_alike(labels, rows, p, DEFAULTS)
+    assert out is not None and (out[labels == 1] == out[labels == 0][0]).all()
+    assert (out[labels == 2] == 2).all()
+
+
 def test_a_wrapper_variant_that_differs_only_in_its_markers_joins_the_campaign() -> None:
     # one operation split by wrapper variant: the variant that asks for reasoning in words the markers know is
     # flagged; variants asking it in words they do not know differ in the marker column alone, far beyond

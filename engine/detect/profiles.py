@@ -329,12 +329,16 @@ def merge_alike(labels: np.ndarray, rows: list[dict], p: Profiles, s: DetectSett
     d_frag = np.sqrt(np.maximum(sq[..., unmarked].sum(-1), 0))
     fi = np.flatnonzero(flagged)
     # provenance may veto: accounts made in a sign-up burst and accounts that were not, or in two bursts days
-    # apart, are two operations however alike they behave
+    # apart, are two operations however alike they behave. Bursts are compared as windows (the densest window's
+    # start and length): an operation that registered its accounts over weeks and wakes a batch a day forms one
+    # burst cohort per batch, each window weeks long and overlapping the others (the evasion map's burner-daily,
+    # accounts made 60-120 days before: five flagged fragments, windows of 30-60 days starting within 23 days)
     burst = np.array([r["burst"][3] >= s.burst_veto for r in kept], dtype=bool)
     start = np.array([r["burst"][0] for r in kept], dtype=float)
-    same_origin = (burst[:, None] == burst[None, fi]) & (
-        ~burst[:, None] | (np.abs(start[:, None] - start[None, fi]) <= s.merge_burst_days * 86400)
-    )
+    end = start + np.array([r["burst"][1] for r in kept], dtype=float) * 86400
+    tol = s.merge_burst_days * 86400
+    overlap = (start[:, None] <= end[None, fi] + tol) & (start[None, fi] <= end[:, None] + tol)
+    same_origin = (burst[:, None] == burst[None, fi]) & (~burst[:, None] | overlap)
     near = ((d < s.profile_merge_distance) | (d_frag < s.variant_distance)) & same_origin
     src: list[int] = []
     dst: list[int] = []

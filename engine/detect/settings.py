@@ -383,7 +383,10 @@ class DetectSettings:
     say_ordinary_content: float = _s(0.4, "... and content evidence below this")
     say_few_accounts: int = _s(10, "a mitigation says 'only N accounts' below this many")
     # -- joining cohorts of one operation ------------------------------------------------------------------------
-    merge_burst_days: float = _s(2.0, "flagged cohorts whose sign-up bursts start this close may be one operation")
+    merge_burst_days: float = _s(
+        2.0,
+        "flagged cohorts whose sign-up burst windows overlap, or lie at most this many days apart, may be one operation",
+    )
     merge_burst_share: float = _s(0.8, "... when this share of each was created within merge_burst_window days")
     merge_burst_window: float = _s(7.0, "... (days)")
     merge_area_cosine: float = _s(0.9, "... and their capability-area profiles agree this closely")
