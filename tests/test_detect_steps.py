@@ -248,3 +248,31 @@ def test_claims_that_cost_a_campaign_its_flag_are_undone(
     monkeypatch.setattr(profiles, "attach", claiming(ordinary[:2]))
     after = campaigns.attach(run)
     assert label in campaigns.flagged_labels(after) and (after.labels[ordinary[:2]] == label).all()
+
+
+def test_a_few_accounts_tied_by_nothing_but_behaving_alike_are_no_campaign(
+    night: tuple[Context, TextSignals, np.ndarray],
+) -> None:
+    """Six of the operation's accounts as a cohort of their own: tied by its wrapper, they are flagged; tied by
+    nothing (as a profile cluster's remnant would be), six accounts alike are a kind of user, not a group, and
+    are ranked with a reason, not flagged; as many as the clustering's own minimum are flagged again."""
+    ctx, text, operation = night
+    run = campaigns.profile(campaigns.link(measure(ctx, DEFAULTS, ts=text)))
+    few = operation[:6]
+    labels = run.labels.copy()
+    labels[few] = labels.max() + 1
+
+    def row(r: DetectRun, members: np.ndarray) -> dict:
+        lab = r.labels[members[0]]
+        return next(x for x in r.scored.rows if r.labels[x["members"][0]] == lab)
+
+    tied = row(run.rescored(labels), few)
+    assert tied["flagged"] and tied["score"] >= DEFAULTS.flag_score
+    alone = replace(run, linked=np.where(np.isin(np.arange(len(labels)), few), -1, run.linked))
+    untied = row(alone.rescored(labels), few)
+    assert untied["score"] == tied["score"] and not untied["flagged"]
+    assert any("behaving alike" in m for m in json.loads(untied["mitigations"]))
+    enough = operation[: DEFAULTS.profile_min_cluster]
+    labels[enough] = labels.max() + 1
+    alone = replace(run, linked=np.where(np.isin(np.arange(len(labels)), enough), -1, run.linked))
+    assert row(alone.rescored(labels), enough)["flagged"]

@@ -127,7 +127,16 @@ class DetectRun:
             self,
             labels=labels,
             scored=score_cohorts(
-                labels, self.ctx, self.acc, self.pop, self.t, self.w, self.prof, self.s, claimed=self.claimed
+                labels,
+                self.ctx,
+                self.acc,
+                self.pop,
+                self.t,
+                self.w,
+                self.prof,
+                self.s,
+                claimed=self.claimed,
+                linked=self.linked,
             ),
         )
 
@@ -413,8 +422,18 @@ SCORE_THREADS = min(4, os.cpu_count() or 1)
 def score_cohorts(
     labels: np.ndarray, ctx: Context, acc: AccountSignals, pop: evidence.Population, t: sp.csr_matrix,
     w: sp.csr_matrix, prof: profiles.Profiles, s: DetectSettings, claimed: np.ndarray | None = None,
+    linked: np.ndarray | None = None,
 ) -> Scored:  # fmt: skip
     """Score every cohort of ``labels`` (cohorts of one account are skipped: that is ``solo_evidence``).
+
+    ``linked``: the cohort per account that wrappers and cards alone made (``link``; None: every cohort counts as
+    tied by them). A cohort none of whose members a wrapper or a card tied is one only because its members behave
+    alike: its profile cluster picked them for being alike and unlike the log, in the very columns its evidence
+    reads, so its surprise against random crowds is partly the clustering's own doing. Such a cohort is flagged
+    only with at least ``profile_min_cluster`` accounts, the size at which the clustering calls accounts a group
+    at all; a cluster's remnant, after a campaign's fingerprint claimed some of its accounts, is ranked instead.
+    public4.json's burner-daily alone at --scale 0.3 (the evasion map, seed 42): seven ordinary scripted accounts
+    asking homework questions round the clock, the remnant of an eight-account cluster, were a false campaign.
 
     A member that a fingerprint alone claimed (``claimed``, the posterior of ``attach``, prior included) is no more
     surely one of the cohort's than that posterior says, however typical its profile: its typicality is measured at
@@ -430,7 +449,8 @@ def score_cohorts(
     # the context's lazy parts are built once here, not raced for by the threads below
     ctx.warm()
     with ThreadPoolExecutor(SCORE_THREADS) as pool:
-        scored = list(pool.map(lambda m: _score_cohort(m, ctx, acc, pop, t, w, prof, s), cohorts))
+        tied = [True if linked is None else bool((linked[m] >= 0).any()) for m in cohorts]
+        scored = list(pool.map(lambda m, k: _score_cohort(m, ctx, acc, pop, t, w, prof, s, k), cohorts, tied))
     for members, (row, score, strength) in zip(cohorts, scored, strict=True):
         out.rows.append(row)
         claim = np.full(len(members), np.nan) if claimed is None else claimed[members]
@@ -457,10 +477,10 @@ def _claimed_reason(posterior: float, flagged: bool) -> str:
 
 def _score_cohort(
     members: np.ndarray, ctx: Context, acc: AccountSignals, pop: evidence.Population, t: sp.csr_matrix,
-    w: sp.csr_matrix, prof: profiles.Profiles, s: DetectSettings,
+    w: sp.csr_matrix, prof: profiles.Profiles, s: DetectSettings, tied: bool = True,
 ) -> tuple[dict, float, np.ndarray]:  # fmt: skip
     """One cohort's campaign row (score, evidence, reasons, templates, samples), its unrounded score and its
-    members' strength."""
+    members' strength. ``tied``: a wrapper or a card ties some of its members (``score_cohorts``)."""
     n = len(members)
     pidx = pop.prompts_of(members)
     prov = evidence.provenance(members, acc, pop, s)
@@ -485,7 +505,7 @@ def _score_cohort(
         "score": round(score, 4),
         # a campaign is its operation's own accounts: a cohort whose members are all too atypical of it to be
         # flagged with it (a 500-prompt log, where no profile says much) is not one, whatever its score
-        "flagged": bool(score >= s.flag_score and typical >= s.min_cohort),
+        "flagged": bool(score >= s.flag_score and typical >= s.min_cohort and (tied or n >= s.profile_min_cluster)),
         # the score without the small-cohort discount: what a fragment of an operation says on its own
         "unsized": score / max(disc.size, 1e-9),
         "accounts": n,
@@ -533,7 +553,7 @@ def _score_cohort(
             explain.reasons(n, len(pidx), wrapped, top_template, prov, cont, beh, carried, pop, s, tools)
         ),
         "mitigations": json.dumps(
-            explain.mitigations(n, prov, cont, beh, disc, profiled, s, typical, score >= s.flag_score)
+            explain.mitigations(n, prov, cont, beh, disc, profiled, s, typical, score >= s.flag_score, tied)
         ),
         "areas": json.dumps({a: int(c) for a, c in zip([*AREAS, "languages"], cont.areas, strict=True) if c}),
         # the operation's own accounts: members at least min_member_strength typical of the cohort

@@ -129,14 +129,16 @@ def reasons(
 
 def mitigations(
     n: int, prov: Provenance, cont: Content, beh: Behaviour, disc: Discounts, profiled: tuple[int, int],
-    s: DetectSettings, typical: int | None = None, scores_as_campaign: bool = False,
+    s: DetectSettings, typical: int | None = None, scores_as_campaign: bool = False, tied: bool = True,
 ) -> list[str]:  # fmt: skip
     """Why a cohort may be legitimate, or why the engine cannot say more, in the words an analyst would use.
 
     For a cohort that ``scores_as_campaign`` (at least the flag score), what the engine could not judge:
     ``profiled`` is (its members with a profile, the log's profiled accounts) -- under three of its own, or with no
     other account to compare with, how typical a member is of it is unknown (no evidence, not a guess); ``typical``
-    is its members typical enough of it to be flagged with it -- fewer than ``s.min_cohort`` are no campaign. Said
+    is its members typical enough of it to be flagged with it -- fewer than ``s.min_cohort`` are no campaign;
+    ``tied``: a wrapper or a card ties some of its members -- untied, under ``s.profile_min_cluster`` accounts are
+    no group (``engine.detect.campaigns.score_cohorts``). Said
     only there: on a cohort scored far below the flag they would push out the reasons that matter."""
     out = []
     own, log = profiled
@@ -147,6 +149,11 @@ def mitigations(
         )
     if scores_as_campaign and typical is not None and typical < s.min_cohort:
         out.append(f"only {typical} of its {n} accounts are typical of it: fewer than {s.min_cohort} make no campaign")
+    if scores_as_campaign and not tied and n < s.profile_min_cluster:
+        out.append(
+            f"nothing but behaving alike ties its {n} accounts (no shared wrapper or card), and fewer than "
+            f"{s.profile_min_cluster} accounts alike are a kind of user, not a group"
+        )
     if disc.transparent == "ordinary":
         out.append(
             f"{disc.top_org_share:.0%} of accounts or prompts in one org or on one card, asking what this log's "
