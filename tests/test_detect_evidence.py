@@ -740,3 +740,24 @@ def test_an_account_with_one_prompt_carrying_the_wrapper_is_not_flagged_with_the
     prov = SimpleNamespace(shared_cards=np.array([], dtype=object))
     strength = evidence.member_strength(np.arange(10), w, t, ctx, pop, prov, acc, DEFAULTS, np.full(10, np.nan))  # type: ignore[arg-type]
     assert strength[0] < DEFAULTS.min_member_strength <= strength[1:].min()
+
+
+def test_a_card_ties_its_holder_as_surely_as_its_most_typical_holder() -> None:
+    import scipy.sparse as sp
+
+    # eight accounts of an operation (typical 0.99) on cards of their own; two of a family on one card, one of them
+    # 0.6 typical of the cohort, the other not at all; an operation account sharing a card with an atypical one
+    codes = np.repeat(np.arange(11), 20)
+    pop = _population(codes, np.full(len(codes), 0.5))
+    acc = _accounts(11)
+    acc.n_prompts[:] = 20
+    acc.payment[:] = [f"op{i}" for i in range(8)] + ["family", "family", "op0"]
+    typical = np.r_[np.full(8, 0.99), 0.6, 0.0, 0.1]
+    prov = SimpleNamespace(shared_cards=np.array(["family", "op0"], dtype=object))
+    w = sp.csr_matrix((11, 1))
+    t = sp.csr_matrix((len(codes), 1))
+    ctx = SimpleNamespace(text_row=np.arange(len(codes)))
+    strength = evidence.member_strength(np.arange(11), w, t, ctx, pop, prov, acc, DEFAULTS, typical)  # type: ignore[arg-type]
+    assert strength[9] == pytest.approx(0.6) and strength[8] == pytest.approx(0.6)  # tied, no more than its holder
+    assert strength[10] == pytest.approx(0.99)  # the operation's card ties its quiet account to the operation
+    assert strength[8:10].max() < strength[:8].min()  # the family ranks below the operation's own accounts
