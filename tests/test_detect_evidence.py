@@ -655,6 +655,19 @@ def test_a_member_is_typical_by_where_it_asks_measured_without_itself() -> None:
     assert profiles.region_llr(p, rider, rider)[-1] > profiles.region_llr(p, rider, rider, own=True)[-1]
 
 
+def test_a_crowd_that_splits_a_benchmark_is_one_region_cluster() -> None:
+    """No two of the crowd's accounts need share a question, but they ask in the same clusters (10-29, a tenth
+    ordinary cover): the accounts x clusters view puts the 60 of them in one region cluster that holds hardly an
+    ordinary account. Without visits (the regions family left out) no account is in any."""
+    p, _ = _crowd_in_its_own_regions()
+    got = profiles.region_cohorts(p, 260, DEFAULTS)
+    crowd = got[200:]
+    assert (crowd >= 0).all() and len(set(crowd)) == 1
+    assert (got[:200] == crowd[0]).sum() <= 2
+    p, _ = _crowd_in_its_own_regions(visits=False)
+    assert (profiles.region_cohorts(p, 260, DEFAULTS) == -1).all()
+
+
 def test_attach_needs_a_flagged_cohort() -> None:
     p, labels = _swarm_profiles()
     assert profiles.attach(labels, [_row(labels, 0, False)], p, DEFAULTS) is None

@@ -250,12 +250,13 @@ def test_claims_that_cost_a_campaign_its_flag_are_undone(
     assert label in campaigns.flagged_labels(after) and (after.labels[ordinary[:2]] == label).all()
 
 
-def test_a_few_accounts_tied_by_nothing_but_behaving_alike_are_no_campaign(
+def test_accounts_tied_by_nothing_but_behaving_alike_are_no_campaign(
     night: tuple[Context, TextSignals, np.ndarray],
 ) -> None:
-    """Six of the operation's accounts as a cohort of their own: tied by its wrapper, they are flagged; tied by
-    nothing (as a profile cluster's remnant would be), six accounts alike are a kind of user, not a group, and
-    are ranked with a reason, not flagged; as many as the clustering's own minimum are flagged again."""
+    """Six of the operation's accounts as a cohort of their own: tied by its wrapper, they are flagged; with the
+    wrapper and card links taken away, their sign-up burst still ties them; with that taken away too (made apart),
+    nothing does (as with a profile cluster of scripted users), and they are ranked with a reason, not flagged, and
+    so is the whole operation; asking in one region of prompt space ties it again."""
     ctx, text, operation = night
     run = campaigns.profile(campaigns.link(measure(ctx, DEFAULTS, ts=text)))
     few = operation[:6]
@@ -266,13 +267,22 @@ def test_a_few_accounts_tied_by_nothing_but_behaving_alike_are_no_campaign(
         lab = r.labels[members[0]]
         return next(x for x in r.scored.rows if r.labels[x["members"][0]] == lab)
 
+    def untie(members: np.ndarray, regions: np.ndarray | None = None, apart: bool = True) -> DetectRun:
+        gone = np.isin(np.arange(len(labels)), members)
+        # made apart: no burst or shared lifecycle can reach these bars (evidence and shares are at most 1)
+        s = replace(run.s, burst_veto=2.0, trait_share=2.0) if apart else run.s
+        return replace(run, linked=np.where(gone, -1, run.linked), regions=regions, s=s)
+
     tied = row(run.rescored(labels), few)
     assert tied["flagged"] and tied["score"] >= DEFAULTS.flag_score
-    alone = replace(run, linked=np.where(np.isin(np.arange(len(labels)), few), -1, run.linked))
-    untied = row(alone.rescored(labels), few)
+    burst = row(untie(few, apart=False).rescored(labels), few)
+    assert burst["flagged"] and json.loads(burst["evidence"])["burst"] >= DEFAULTS.burst_veto
+    untied = row(untie(few).rescored(labels), few)
     assert untied["score"] == tied["score"] and not untied["flagged"]
     assert any("behaving alike" in m for m in json.loads(untied["mitigations"]))
-    enough = operation[: DEFAULTS.profile_min_cluster]
-    labels[enough] = labels.max() + 1
-    alone = replace(run, linked=np.where(np.isin(np.arange(len(labels)), enough), -1, run.linked))
-    assert row(alone.rescored(labels), enough)["flagged"]
+    labels[operation] = labels.max() + 1
+    whole = row(untie(operation).rescored(labels), operation)
+    assert whole["score"] >= DEFAULTS.flag_score and not whole["flagged"]
+    regions = np.full(len(labels), -1)
+    regions[operation[: len(operation) // 2 + 1]] = 0  # most of them ask in one region
+    assert row(untie(operation, regions).rescored(labels), operation)["flagged"]

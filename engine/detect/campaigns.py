@@ -101,6 +101,7 @@ class DetectRun:
     t: sp.csr_matrix  # texts x wrapper segments (engine.detect.cohorts.segment_matrix)
     w: sp.csr_matrix | None = None  # accounts x wrapper segments, once linked
     linked: np.ndarray | None = None  # cohort per account (-1: none) from wrappers and cards alone
+    regions: np.ndarray | None = None  # region cluster per account (-1: none): where in prompt space it asks
     prof: profiles.Profiles | None = None
     labels: np.ndarray | None = None  # cohort per account as the steps so far leave it
     scored: Scored | None = None  # the rows of ``labels`` as they stand
@@ -137,6 +138,7 @@ class DetectRun:
                 self.s,
                 claimed=self.claimed,
                 linked=self.linked,
+                regions=self.regions,
             ),
         )
 
@@ -184,15 +186,19 @@ def link(run: DetectRun) -> DetectRun:
 
 def profile(run: DetectRun) -> DetectRun:
     """Step 3: accounts that behave alike and unlike the log (``engine.detect.profiles``) clustered, and those
-    clusters folded into the linked cohorts. Without the profiles family no account is profiled. Settings: the
-    ``profile_*`` fields (who is profiled, shrinkage, the clustering, which clusters are absorbed)."""
+    clusters folded into the linked cohorts; accounts that ask in the same regions of prompt space clustered too
+    (``region_cohorts``), which ties a cohort for scoring. Without the profiles family no account is profiled.
+    Settings: the ``profile_*`` fields (who is profiled, shrinkage, the clustering, which clusters are absorbed),
+    region_dims."""
     assert run.linked is not None, "link() first"
     if not run.uses("profiles"):
         empty = profiles.Profiles(np.zeros((0, 0), np.float32), np.zeros(0, np.int64), [])
         return replace(run, prof=empty)
     prof = profiles.account_profiles(run.ctx, run.ts, run.acc, run.s, run.pop, regions=run.uses("regions"))
-    labels = profiles.join(run.linked, profiles.profile_cohorts(prof, len(run.acc.n_prompts), run.s), run.s)
-    return replace(run, prof=prof, labels=labels)
+    n_acc = len(run.acc.n_prompts)
+    labels = profiles.join(run.linked, profiles.profile_cohorts(prof, n_acc, run.s), run.s)
+    # where accounts ask (a split benchmark's crowd shares its clusters): a tie for scoring, not a cohort of its own
+    return replace(run, prof=prof, labels=labels, regions=profiles.region_cohorts(prof, n_acc, run.s))
 
 
 def score(run: DetectRun) -> DetectRun:
@@ -419,21 +425,37 @@ class Scored:
 SCORE_THREADS = min(4, os.cpu_count() or 1)
 
 
+def _tied(members: np.ndarray, linked: np.ndarray, regions: np.ndarray | None) -> bool:
+    """Whether something one operator leaves ties the cohort: a wrapper or a card links some of its members, or
+    most of them ask in one region of prompt space (``profiles.region_cohorts``: a split benchmark's crowd)."""
+    if (linked[members] >= 0).any():
+        return True
+    if regions is None:
+        return False
+    r = regions[members]
+    r = r[r >= 0]
+    return bool(len(r)) and 2 * int(np.bincount(r).max()) >= len(members)
+
+
 def score_cohorts(
     labels: np.ndarray, ctx: Context, acc: AccountSignals, pop: evidence.Population, t: sp.csr_matrix,
     w: sp.csr_matrix, prof: profiles.Profiles, s: DetectSettings, claimed: np.ndarray | None = None,
-    linked: np.ndarray | None = None,
+    linked: np.ndarray | None = None, regions: np.ndarray | None = None,
 ) -> Scored:  # fmt: skip
     """Score every cohort of ``labels`` (cohorts of one account are skipped: that is ``solo_evidence``).
 
     ``linked``: the cohort per account that wrappers and cards alone made (``link``; None: every cohort counts as
-    tied by them). A cohort none of whose members a wrapper or a card tied is one only because its members behave
-    alike: its profile cluster picked them for being alike and unlike the log, in the very columns its evidence
-    reads, so its surprise against random crowds is partly the clustering's own doing. Such a cohort is flagged
-    only with at least ``profile_min_cluster`` accounts, the size at which the clustering calls accounts a group
-    at all; a cluster's remnant, after a campaign's fingerprint claimed some of its accounts, is ranked instead.
-    public4.json's burner-daily alone at --scale 0.3 (the evasion map, seed 42): seven ordinary scripted accounts
-    asking homework questions round the clock, the remnant of an eight-account cluster, were a false campaign.
+    tied); ``regions``: the region cluster per account (``profiles.region_cohorts``; None: none). A cohort is
+    flagged only when a trace of one operator ties it: a wrapper or a card links some of its members, most of
+    them ask in one region of prompt space (``_tied``), or it was made together (a sign-up burst, or a lifecycle
+    nearly every member shares: ``_score_cohort``). A cohort tied by none of these is one only because its
+    members behave alike: its profile cluster picked them for being alike and unlike the log, in the very columns
+    its evidence reads, so its surprise against random crowds is largely the clustering's own doing, at any
+    size. It is ranked, with that reason, never flagged; a campaign's quiet accounts still join a flagged cohort
+    by fingerprint (``attach``). Measured on public4.json's campaigns alone at --scale 0.3 (the evasion maps):
+    seven ordinary scripted accounts asking homework questions round the clock (burner-daily, seed 42), and eight
+    asking benchmark questions from scripts (paraphrase-sweep, seed 41, outranking the campaign itself), were
+    false campaigns of nothing but this.
 
     A member that a fingerprint alone claimed (``claimed``, the posterior of ``attach``, prior included) is no more
     surely one of the cohort's than that posterior says, however typical its profile: its typicality is measured at
@@ -449,7 +471,7 @@ def score_cohorts(
     # the context's lazy parts are built once here, not raced for by the threads below
     ctx.warm()
     with ThreadPoolExecutor(SCORE_THREADS) as pool:
-        tied = [True if linked is None else bool((linked[m] >= 0).any()) for m in cohorts]
+        tied = [True if linked is None else _tied(m, linked, regions) for m in cohorts]
         scored = list(pool.map(lambda m, k: _score_cohort(m, ctx, acc, pop, t, w, prof, s, k), cohorts, tied))
     for members, (row, score, strength) in zip(cohorts, scored, strict=True):
         out.rows.append(row)
@@ -480,7 +502,8 @@ def _score_cohort(
     w: sp.csr_matrix, prof: profiles.Profiles, s: DetectSettings, tied: bool = True,
 ) -> tuple[dict, float, np.ndarray]:  # fmt: skip
     """One cohort's campaign row (score, evidence, reasons, templates, samples), its unrounded score and its
-    members' strength. ``tied``: a wrapper or a card ties some of its members (``score_cohorts``)."""
+    members' strength. ``tied``: a wrapper, a card or a region ties its members (``score_cohorts``); made together
+    ties it as well, which is read here from its provenance."""
     n = len(members)
     pidx = pop.prompts_of(members)
     prov = evidence.provenance(members, acc, pop, s)
@@ -495,6 +518,14 @@ def _score_cohort(
     names = sorted(ctx.account_names[a] for a in members)
     tools = _tool_sets(ctx, pidx)
     strong = strength >= s.min_member_strength  # typical enough of the cohort to be flagged with it
+    # made together is a trace of one operator as much as a shared wrapper: a sign-up burst (the strength at which
+    # merge_bursts takes one for real), or a lifecycle nearly every member shares (made just before use and gone,
+    # woke after a long silence)
+    tied = (
+        tied
+        or prov.burst.evidence >= s.burst_veto
+        or any(x.observed >= s.trait_share and evidence.evidence_of(x, s) > 0 for x in (prov.burner, prov.sleeper))
+    )
     typical = int(strong.sum())
     profiled = (int((prof.rows_of(members) >= 0).sum()), len(prof.accounts))
     row = {
@@ -505,7 +536,7 @@ def _score_cohort(
         "score": round(score, 4),
         # a campaign is its operation's own accounts: a cohort whose members are all too atypical of it to be
         # flagged with it (a 500-prompt log, where no profile says much) is not one, whatever its score
-        "flagged": bool(score >= s.flag_score and typical >= s.min_cohort and (tied or n >= s.profile_min_cluster)),
+        "flagged": bool(score >= s.flag_score and typical >= s.min_cohort and tied),
         # the score without the small-cohort discount: what a fragment of an operation says on its own
         "unsized": score / max(disc.size, 1e-9),
         "accounts": n,

@@ -137,8 +137,8 @@ def mitigations(
     ``profiled`` is (its members with a profile, the log's profiled accounts) -- under three of its own, or with no
     other account to compare with, how typical a member is of it is unknown (no evidence, not a guess); ``typical``
     is its members typical enough of it to be flagged with it -- fewer than ``s.min_cohort`` are no campaign;
-    ``tied``: a wrapper or a card ties some of its members -- untied, under ``s.profile_min_cluster`` accounts are
-    no group (``engine.detect.campaigns.score_cohorts``). Said
+    ``tied``: a trace of one operator ties its members -- untied, it is no campaign
+    (``engine.detect.campaigns.score_cohorts``). Said
     only there: on a cohort scored far below the flag they would push out the reasons that matter."""
     out = []
     own, log = profiled
@@ -149,10 +149,11 @@ def mitigations(
         )
     if scores_as_campaign and typical is not None and typical < s.min_cohort:
         out.append(f"only {typical} of its {n} accounts are typical of it: fewer than {s.min_cohort} make no campaign")
-    if scores_as_campaign and not tied and n < s.profile_min_cluster:
+    if scores_as_campaign and not tied:
         out.append(
-            f"nothing but behaving alike ties its {n} accounts (no shared wrapper or card), and fewer than "
-            f"{s.profile_min_cluster} accounts alike are a kind of user, not a group"
+            f"nothing but behaving alike ties its {n} accounts: no wrapper, card, sign-up burst, lifecycle or "
+            "region of prompt space that most of them share. Accounts chosen for being alike and unlike the log "
+            "are a kind of user (scripted evaluators, homework askers), not one operation"
         )
     if disc.transparent == "ordinary":
         out.append(

@@ -264,6 +264,52 @@ def profile_cohorts(p: Profiles, n_acc: int, s: DetectSettings) -> np.ndarray:
     return labels
 
 
+def region_cohorts(p: Profiles, n_acc: int, s: DetectSettings) -> np.ndarray:
+    """HDBSCAN label per account over *where* it asks (-1: noise, not profiled, or no request in any cluster).
+
+    The CopyCatch view of the night: accounts x prompt clusters. A crowd that splits one benchmark between its
+    accounts sends no two of them the same question and may share no wrapper, card or network, but its questions
+    fall in the same clusters (word problems of one kind, one language's drills), which ordinary accounts seldom
+    visit together. Each account's row is its share of requests in each cluster weighted by the cluster's rarity
+    among the profiled accounts (tf-idf: a cluster everyone visits links no one), projected to ``region_dims``
+    dimensions (a seeded random projection: the log's clusters number in the thousands at a million requests) and
+    compared by cosine over a kNN graph, clustered by the same HDBSCAN as the profiles. Ordinary accounts asking
+    alike things by chance visit overlapping but different clusters; a split benchmark's accounts visit the same
+    ones in the same proportions."""
+    labels = np.full(n_acc, -1, np.int64)
+    if p.visits is None or p.requests is None:
+        return labels
+    v = p.visits.tocsr().astype(np.float64)
+    rows = np.flatnonzero(np.diff(v.indptr) > 0)
+    if len(rows) < max(s.profile_min_cluster, 3) or v.shape[1] < 2:
+        return labels
+    v = v[rows]
+    df = np.bincount(v.indices, minlength=v.shape[1])
+    idf = np.log((len(rows) + 1.0) / (df + 1.0))
+    x = sp.csr_matrix(sp.diags(1.0 / np.maximum(p.requests[rows], 1.0)) @ v @ sp.diags(idf))
+    # a seeded Gaussian projection keeps every pair's cosine (within ~1/sqrt(dims)) whatever the direction: a
+    # truncated SVD keeps the log's large groups and folds a small crowd's rare clusters into them
+    proj = np.random.default_rng(0).standard_normal((v.shape[1], s.region_dims)).astype(np.float32)
+    z = np.ascontiguousarray(x @ proj, dtype=np.float32)
+    faiss.normalize_L2(z)
+    k = min(s.profile_knn + 1, len(rows))
+    index = faiss.IndexFlatIP(z.shape[1])
+    index.add(z)
+    sim, ids = index.search(z, k)
+    src = np.repeat(np.arange(len(rows)), k)
+    dst = ids.ravel()
+    keep = (dst >= 0) & (dst != src)
+    # 1 - cosine: 0 for the same mix of clusters, 1 for none shared, inside the graph's 0..2 range
+    dist = np.clip(1.0 - sim.ravel()[keep], 1e-6, BRIDGE_DISTANCE / 2)
+    g = sp.csr_matrix((dist, (src[keep], dst[keep])), shape=(len(rows), len(rows)))
+    g = bridge_components(g.maximum(g.T).tocsr())
+    lab, _ = hdbscan_precomputed(
+        g, min_cluster_size=s.profile_min_cluster, min_samples=s.profile_min_samples, max_dist=BRIDGE_DISTANCE
+    )
+    labels[p.accounts[rows]] = lab
+    return labels
+
+
 def join(linked: np.ndarray, profiled: np.ndarray, s: DetectSettings) -> np.ndarray:
     """Fold profile clusters into the linked cohorts (see module doc); returns new cohort labels.
 

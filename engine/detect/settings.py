@@ -77,6 +77,11 @@ class DetectSettings:
     )
     profile_min_cluster: int = _s(8, "HDBSCAN min_cluster_size over profiles: a coordinated group is at least this big")
     profile_min_samples: int = _s(4, "HDBSCAN min_samples over profiles: how dense a profile's neighbourhood must be")
+    region_dims: int = _s(
+        256,
+        "dimensions of the random projection of the accounts x prompt-clusters view (region_cohorts): a numerical "
+        "budget, not a threshold; cosines come through within about 1/sqrt(256) = 0.06",
+    )
     profile_merge_distance: float = _s(
         1.5,
         "cohorts whose members' mean profiles are closer than this (robust-z units, every profile block weighing "
