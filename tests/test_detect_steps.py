@@ -250,6 +250,30 @@ def test_claims_that_cost_a_campaign_its_flag_are_undone(
     assert label in campaigns.flagged_labels(after) and (after.labels[ordinary[:2]] == label).all()
 
 
+def test_a_cohort_is_tied_when_most_of_its_own_members_share_a_trace() -> None:
+    """Fourteen accounts: three sharing a family card (or a wrapper) with one another do not tie the fourteen;
+    eight of them on one card do; an account in a linked cohort with no other member ties nothing; seven of
+    fourteen in one region of prompt space is not most; accounts a fingerprint claimed are left out of the count."""
+    members = np.arange(14)
+    linked = np.full(20, -1)
+    linked[[0, 1, 2]] = 0
+    linked[3] = 1  # its card-mate is outside the cohort
+    assert not campaigns._tied(members, linked, None, None)
+    linked[:8] = 0
+    assert campaigns._tied(members, linked, None, None)
+    regions = np.full(20, -1)
+    regions[:7] = 3
+    linked[:] = -1
+    assert not campaigns._tied(members, linked, regions, None)
+    regions[7] = 3
+    assert campaigns._tied(members, linked, regions, None)
+    claimed = np.full(20, np.nan)
+    claimed[8:14] = 0.6  # six claimed: the eight own members all share the region
+    regions[:] = -1
+    regions[:5] = 3
+    assert campaigns._tied(members, linked, regions, claimed) and not campaigns._tied(members, linked, regions, None)
+
+
 def test_accounts_tied_by_nothing_but_behaving_alike_are_no_campaign(
     night: tuple[Context, TextSignals, np.ndarray],
 ) -> None:

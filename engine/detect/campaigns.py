@@ -425,16 +425,29 @@ class Scored:
 SCORE_THREADS = min(4, os.cpu_count() or 1)
 
 
-def _tied(members: np.ndarray, linked: np.ndarray, regions: np.ndarray | None) -> bool:
-    """Whether something one operator leaves ties the cohort: a wrapper or a card links some of its members, or
-    most of them ask in one region of prompt space (``profiles.region_cohorts``: a split benchmark's crowd)."""
-    if (linked[members] >= 0).any():
-        return True
+def _tied(members: np.ndarray, linked: np.ndarray, regions: np.ndarray | None, claimed: np.ndarray | None) -> bool:
+    """Whether a trace one operator leaves ties most of the cohort's own members to one another: most of them
+    share a wrapper or a card with another member (each in a linked cohort that holds another of them), or most
+    of them ask in one region of prompt space (``profiles.region_cohorts``: a split benchmark's crowd).
+
+    The cohort's own members are those a fingerprint did not claim (``claimed`` NaN): a claim joins an account to
+    a campaign already tied, and says nothing about the tie. Most, not some: two ordinary accounts of one family
+    card in a profile cluster of fourteen scripted users do not make the fourteen one operation."""
+    if claimed is not None:
+        own = members[np.isnan(claimed[members])]
+        members = own if len(own) else members
+    need = len(members) // 2 + 1
+    lab = linked[members]
+    lab = lab[lab >= 0]
+    if len(lab):
+        counts = np.bincount(lab)
+        if int(counts[counts >= 2].sum()) >= need:
+            return True
     if regions is None:
         return False
     r = regions[members]
     r = r[r >= 0]
-    return bool(len(r)) and 2 * int(np.bincount(r).max()) >= len(members)
+    return bool(len(r)) and int(np.bincount(r).max()) >= need
 
 
 def score_cohorts(
@@ -446,8 +459,8 @@ def score_cohorts(
 
     ``linked``: the cohort per account that wrappers and cards alone made (``link``; None: every cohort counts as
     tied); ``regions``: the region cluster per account (``profiles.region_cohorts``; None: none). A cohort is
-    flagged only when a trace of one operator ties it: a wrapper or a card links some of its members, most of
-    them ask in one region of prompt space (``_tied``), or it was made together (a sign-up burst, or a lifecycle
+    flagged only when a trace of one operator ties it: most of its own members share a wrapper or a card with
+    one another, or ask in one region of prompt space (``_tied``), or it was made together (a sign-up burst, or a lifecycle
     nearly every member shares: ``_score_cohort``). A cohort tied by none of these is one only because its
     members behave alike: its profile cluster picked them for being alike and unlike the log, in the very columns
     its evidence reads, so its surprise against random crowds is largely the clustering's own doing, at any
@@ -471,7 +484,7 @@ def score_cohorts(
     # the context's lazy parts are built once here, not raced for by the threads below
     ctx.warm()
     with ThreadPoolExecutor(SCORE_THREADS) as pool:
-        tied = [True if linked is None else _tied(m, linked, regions) for m in cohorts]
+        tied = [True if linked is None else _tied(m, linked, regions, claimed) for m in cohorts]
         scored = list(pool.map(lambda m, k: _score_cohort(m, ctx, acc, pop, t, w, prof, s, k), cohorts, tied))
     for members, (row, score, strength) in zip(cohorts, scored, strict=True):
         out.rows.append(row)
