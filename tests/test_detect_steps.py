@@ -253,7 +253,8 @@ def test_claims_that_cost_a_campaign_its_flag_are_undone(
 def test_a_cohort_is_tied_when_most_of_its_own_members_share_a_trace() -> None:
     """Fourteen accounts: three sharing a family card (or a wrapper) with one another do not tie the fourteen;
     eight of them on one card do; an account in a linked cohort with no other member ties nothing; seven of
-    fourteen in one region of prompt space is not most; accounts a fingerprint claimed are left out of the count."""
+    fourteen in one region of prompt space is not most, eight are, unless the region holds more accounts that are
+    not the cohort's than are; accounts a fingerprint claimed are left out of the count."""
     members = np.arange(14)
     linked = np.full(20, -1)
     linked[[0, 1, 2]] = 0
@@ -267,6 +268,8 @@ def test_a_cohort_is_tied_when_most_of_its_own_members_share_a_trace() -> None:
     assert not campaigns._tied(members, linked, regions, None)
     regions[7] = 3
     assert campaigns._tied(members, linked, regions, None)
+    wide = np.r_[regions, np.full(9, 3)]  # nine more accounts outside the cohort ask there: the region is not its own
+    assert not campaigns._tied(members, np.full(29, -1), wide, None)
     claimed = np.full(20, np.nan)
     claimed[8:14] = 0.6  # six claimed: the eight own members all share the region
     regions[:] = -1

@@ -428,7 +428,8 @@ SCORE_THREADS = min(4, os.cpu_count() or 1)
 def _tied(members: np.ndarray, linked: np.ndarray, regions: np.ndarray | None, claimed: np.ndarray | None) -> bool:
     """Whether a trace one operator leaves ties most of the cohort's own members to one another: most of them
     share a wrapper or a card with another member (each in a linked cohort that holds another of them), or most
-    of them ask in one region of prompt space (``profiles.region_cohorts``: a split benchmark's crowd).
+    of them ask in one region of prompt space (``profiles.region_cohorts``: a split benchmark's crowd) of whose
+    accounts they are most.
 
     The cohort's own members are those a fingerprint did not claim (``claimed`` NaN): a claim joins an account to
     a campaign already tied, and says nothing about the tie. Most, not some: two ordinary accounts of one family
@@ -447,7 +448,13 @@ def _tied(members: np.ndarray, linked: np.ndarray, regions: np.ndarray | None, c
         return False
     r = regions[members]
     r = r[r >= 0]
-    return bool(len(r)) and int(np.bincount(r).max()) >= need
+    if not len(r):
+        return False
+    top = int(np.bincount(r).argmax())
+    shared = int((r == top).sum())
+    # and most of that region's accounts are the cohort's: a crowd that owns its region, not a few of the many
+    # ordinary accounts asking benchmark questions where others ask them too
+    return shared >= need and 2 * shared > int((regions == top).sum())
 
 
 def score_cohorts(
