@@ -282,8 +282,8 @@ def test_accounts_tied_by_nothing_but_behaving_alike_are_no_campaign(
 ) -> None:
     """Six of the operation's accounts as a cohort of their own: tied by its wrapper, they are flagged; with the
     wrapper and card links taken away, their sign-up burst still ties them; with that taken away too (made apart),
-    nothing does (as with a profile cluster of scripted users), and they are ranked with a reason, not flagged, and
-    so is the whole operation; asking in one region of prompt space ties it again."""
+    nothing does (as with a profile cluster of scripted users), and they are ranked below any flag with a reason,
+    and so is the whole operation; asking in one region of prompt space ties it again."""
     ctx, text, operation = night
     run = campaigns.profile(campaigns.link(measure(ctx, DEFAULTS, ts=text)))
     few = operation[:6]
@@ -304,8 +304,11 @@ def test_accounts_tied_by_nothing_but_behaving_alike_are_no_campaign(
     assert tied["flagged"] and tied["score"] >= DEFAULTS.flag_score
     burst = row(untie(few, apart=False).rescored(labels), few)
     assert burst["flagged"] and json.loads(burst["evidence"])["burst"] >= DEFAULTS.burst_veto
-    untied = row(untie(few).rescored(labels), few)
+    alone = untie(few).rescored(labels)
+    untied = row(alone, few)
     assert untied["score"] == tied["score"] and not untied["flagged"]
+    # ranked below any flag, like an account alone, whatever its score
+    assert alone.scored.account_score[few].max() <= DEFAULTS.solo_cap < tied["score"]
     assert any("behaving alike" in m for m in json.loads(untied["mitigations"]))
     labels[operation] = labels.max() + 1
     whole = row(untie(operation).rescored(labels), operation)

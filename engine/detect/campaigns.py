@@ -466,16 +466,16 @@ def score_cohorts(
 
     ``linked``: the cohort per account that wrappers and cards alone made (``link``; None: every cohort counts as
     tied); ``regions``: the region cluster per account (``profiles.region_cohorts``; None: none). A cohort is
-    flagged only when a trace of one operator ties it: most of its own members share a wrapper or a card with
-    one another, or ask in one region of prompt space (``_tied``), or it was made together (a sign-up burst, or a lifecycle
-    nearly every member shares: ``_score_cohort``). A cohort tied by none of these is one only because its
+    flagged only when a trace of one operator ties it: most of its own members share a wrapper or a card with one
+    another, or ask in one region of prompt space (``_tied``), or it was made together (a sign-up burst, or a
+    lifecycle nearly every member shares: ``_score_cohort``). A cohort tied by none of these is one only because its
     members behave alike: its profile cluster picked them for being alike and unlike the log, in the very columns
-    its evidence reads, so its surprise against random crowds is largely the clustering's own doing, at any
-    size. It is ranked, with that reason, never flagged; a campaign's quiet accounts still join a flagged cohort
-    by fingerprint (``attach``). Measured on public4.json's campaigns alone at --scale 0.3 (the evasion maps):
-    seven ordinary scripted accounts asking homework questions round the clock (burner-daily, seed 42), and eight
-    asking benchmark questions from scripts (paraphrase-sweep, seed 41, outranking the campaign itself), were
-    false campaigns of nothing but this.
+    its evidence reads, so its surprise against random crowds is largely the clustering's own doing, at any size.
+    Its members rank below any flag (``solo_cap``), with that reason; a campaign's quiet accounts still join a
+    flagged cohort by fingerprint (``attach``). Measured on public4.json's campaigns alone at --scale 0.3 (the
+    evasion maps): seven ordinary scripted accounts asking homework questions round the clock (burner-daily, seed
+    42), and eight asking benchmark questions from scripts (paraphrase-sweep, seed 41, outranking the campaign
+    itself), were false campaigns of nothing but this.
 
     A member that a fingerprint alone claimed (``claimed``, the posterior of ``attach``, prior included) is no more
     surely one of the cohort's than that posterior says, however typical its profile: its typicality is measured at
@@ -499,9 +499,10 @@ def score_cohorts(
         strength = np.where(np.isnan(claim), strength, np.fmin(strength, claim))
         out.account_strength[members] = strength
         member_score = score * (s.member_score_floor + (1 - s.member_score_floor) * strength)
-        # a member too atypical to be flagged with its cohort ranks below any flag, like an account alone
+        # a member too atypical to be flagged with its cohort ranks below any flag, like an account alone; so does
+        # every member of a cohort nothing ties (never flagged, whatever its score)
         out.account_score[members] = np.where(
-            strength >= s.min_member_strength, member_score, np.minimum(member_score, s.solo_cap)
+            (strength >= s.min_member_strength) & row["tied"], member_score, np.minimum(member_score, s.solo_cap)
         )
         said = json.loads(row["reasons"])[:3] if row["flagged"] else json.loads(row["mitigations"])[:2]
         for a, c in zip(members, claim, strict=True):
@@ -557,6 +558,7 @@ def _score_cohort(
         # a campaign is its operation's own accounts: a cohort whose members are all too atypical of it to be
         # flagged with it (a 500-prompt log, where no profile says much) is not one, whatever its score
         "flagged": bool(score >= s.flag_score and typical >= s.min_cohort and tied),
+        "tied": tied,
         # the score without the small-cohort discount: what a fragment of an operation says on its own
         "unsized": score / max(disc.size, 1e-9),
         "accounts": n,
