@@ -250,18 +250,26 @@ def profile_cohorts(p: Profiles, n_acc: int, s: DetectSettings) -> np.ndarray:
     index = faiss.IndexFlatL2(p.vectors.shape[1])
     index.add(p.vectors)
     d2, ids = index.search(p.vectors, k)
+    # distances in robust-z units, scaled into the graph's range (BRIDGE_DISTANCE joins separate components)
+    dist = np.minimum(np.sqrt(np.maximum(d2, 0)) / s.profile_scale + 1e-6, BRIDGE_DISTANCE / 2)
+    labels[p.accounts] = _knn_clusters(ids, dist, s)
+    return labels
+
+
+def _knn_clusters(ids: np.ndarray, dist: np.ndarray, s: DetectSettings) -> np.ndarray:
+    """HDBSCAN label per row over a kNN graph: ``ids`` (rows x k, -1: none) and ``dist`` (the same shape, already
+    in the graph's 0..BRIDGE_DISTANCE/2 range), made symmetric and its components bridged. The one account
+    clustering of profiles and regions, with the profiles' minimum group size and density."""
+    m, k = ids.shape
     rows = np.repeat(np.arange(m), k)
     cols = ids.ravel()
     keep = (cols >= 0) & (cols != rows)
-    # distances in robust-z units, scaled into the graph's range (BRIDGE_DISTANCE joins separate components)
-    dist = np.sqrt(np.maximum(d2.ravel()[keep], 0)) / s.profile_scale + 1e-6
-    g = sp.csr_matrix((np.minimum(dist, BRIDGE_DISTANCE / 2), (rows[keep], cols[keep])), shape=(m, m))
+    g = sp.csr_matrix((dist.ravel()[keep], (rows[keep], cols[keep])), shape=(m, m))
     g = bridge_components(g.maximum(g.T).tocsr())
     lab, _ = hdbscan_precomputed(
         g, min_cluster_size=s.profile_min_cluster, min_samples=s.profile_min_samples, max_dist=BRIDGE_DISTANCE
     )
-    labels[p.accounts] = lab
-    return labels
+    return lab
 
 
 def region_cohorts(p: Profiles, n_acc: int, s: DetectSettings) -> np.ndarray:
@@ -296,17 +304,8 @@ def region_cohorts(p: Profiles, n_acc: int, s: DetectSettings) -> np.ndarray:
     index = faiss.IndexFlatIP(z.shape[1])
     index.add(z)
     sim, ids = index.search(z, k)
-    src = np.repeat(np.arange(len(rows)), k)
-    dst = ids.ravel()
-    keep = (dst >= 0) & (dst != src)
     # 1 - cosine: 0 for the same mix of clusters, 1 for none shared, inside the graph's 0..2 range
-    dist = np.clip(1.0 - sim.ravel()[keep], 1e-6, BRIDGE_DISTANCE / 2)
-    g = sp.csr_matrix((dist, (src[keep], dst[keep])), shape=(len(rows), len(rows)))
-    g = bridge_components(g.maximum(g.T).tocsr())
-    lab, _ = hdbscan_precomputed(
-        g, min_cluster_size=s.profile_min_cluster, min_samples=s.profile_min_samples, max_dist=BRIDGE_DISTANCE
-    )
-    labels[p.accounts[rows]] = lab
+    labels[p.accounts[rows]] = _knn_clusters(ids, np.clip(1.0 - sim, 1e-6, BRIDGE_DISTANCE / 2), s)
     return labels
 
 
