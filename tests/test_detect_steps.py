@@ -277,6 +277,26 @@ def test_a_cohort_is_tied_when_most_of_its_own_members_share_a_trace() -> None:
     assert campaigns._tied(members, linked, regions, claimed) and not campaigns._tied(members, linked, regions, None)
 
 
+def test_a_teams_own_card_ties_one_customer_not_a_crowd() -> None:
+    """Ten accounts, six on one linked cohort: tied as ten customers, but not when four of the six are one
+    organisation (on its card) and the ten are seven customers of which three are linked; the same six as six
+    organisations still tie. A region is counted the same way; accounts without an organisation count alone."""
+    members = np.arange(10)
+    linked = np.full(10, -1)
+    linked[:6] = 0
+    org = np.array([f"org{i}" for i in range(10)], dtype=object)
+    assert campaigns._tied(members, linked, None, None, org)
+    org[:4] = "team"
+    assert not campaigns._tied(members, linked, None, None, org)
+    org[:] = ""
+    assert campaigns._tied(members, linked, None, None, org)
+    regions = np.r_[np.zeros(6, np.int64), np.full(4, -1)]
+    org[:4] = "team"
+    assert not campaigns._tied(members, np.full(10, -1), regions, None, org)
+    org[:4] = ""
+    assert campaigns._tied(members, np.full(10, -1), regions, None, org)
+
+
 def test_accounts_tied_by_nothing_but_behaving_alike_are_no_campaign(
     night: tuple[Context, TextSignals, np.ndarray],
 ) -> None:

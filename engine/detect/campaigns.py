@@ -425,36 +425,56 @@ class Scored:
 SCORE_THREADS = min(4, os.cpu_count() or 1)
 
 
-def _tied(members: np.ndarray, linked: np.ndarray, regions: np.ndarray | None, claimed: np.ndarray | None) -> bool:
-    """Whether a trace one operator leaves ties most of the cohort's own members to one another: most of them
-    share a wrapper or a card with another member (each in a linked cohort that holds another of them), or most
-    of them ask in one region of prompt space (``profiles.region_cohorts``: a split benchmark's crowd) of whose
-    accounts they are most.
+def _tied(
+    members: np.ndarray, linked: np.ndarray, regions: np.ndarray | None, claimed: np.ndarray | None,
+    org: np.ndarray | None = None,
+) -> bool:  # fmt: skip
+    """Whether a trace one operator leaves ties most of the cohort's own customers to one another: most of them
+    share a wrapper or a card with another of its customers (each in a linked cohort that holds another of them),
+    or most of them ask in one region of prompt space (``profiles.region_cohorts``: a split benchmark's crowd) of
+    whose accounts they are most.
 
     The cohort's own members are those a fingerprint did not claim (``claimed`` NaN): a claim joins an account to
     a campaign already tied, and says nothing about the tie. Most, not some: two ordinary accounts of one family
-    card in a profile cluster of fourteen scripted users do not make the fourteen one operation."""
+    card in a profile cluster of fourteen scripted users do not make the fourteen one operation. Counted in
+    customers (``org``: the accounts of one organisation are one; an account without one is its own), not
+    accounts: a team's card or its own system prompt ties the team's accounts to one another, which is what a
+    team is, not one operator behind several customers. public4.json's paraphrase-sweep at --scale 0.3, seed 41,
+    lockstep clock: ten scripted users, four of them one organisation on its card and two more sharing a stock
+    system prompt with it, were a false campaign tied by six of ten accounts; they are three of seven customers."""
     if claimed is not None:
         own = members[np.isnan(claimed[members])]
         members = own if len(own) else members
-    need = len(members) // 2 + 1
+    if org is None:
+        unit = np.arange(len(members))
+    else:
+        names = org[members].astype(str)
+        known = names != ""
+        unit = np.empty(len(members), np.int64)
+        unit[known] = np.unique(names[known], return_inverse=True)[1]
+        # an account without an organisation is a customer of its own
+        unit[~known] = unit[known].max(initial=-1) + 1 + np.arange(int((~known).sum()))
+    n_units = int(unit.max()) + 1
+    need = n_units // 2 + 1
     lab = linked[members]
-    lab = lab[lab >= 0]
-    if len(lab):
-        counts = np.bincount(lab)
-        if int(counts[counts >= 2].sum()) >= need:
+    has = lab >= 0
+    if has.any():
+        # a linked cohort ties the customers it holds when it holds two or more of them
+        pairs = np.unique(np.stack([lab[has], unit[has]], 1), axis=0)
+        spread = np.bincount(pairs[:, 0])
+        if len(np.unique(pairs[spread[pairs[:, 0]] >= 2, 1])) >= need:
             return True
     if regions is None:
         return False
     r = regions[members]
-    r = r[r >= 0]
-    if not len(r):
+    top_of = r[r >= 0]
+    if not len(top_of):
         return False
-    top = int(np.bincount(r).argmax())
-    shared = int((r == top).sum())
+    top = int(np.bincount(top_of).argmax())
+    inside = r == top
     # and most of that region's accounts are the cohort's: a crowd that owns its region, not a few of the many
     # ordinary accounts asking benchmark questions where others ask them too
-    return shared >= need and 2 * shared > int((regions == top).sum())
+    return len(np.unique(unit[inside])) >= need and 2 * int(inside.sum()) > int((regions == top).sum())
 
 
 def score_cohorts(
@@ -491,7 +511,7 @@ def score_cohorts(
     # the context's lazy parts are built once here, not raced for by the threads below
     ctx.warm()
     with ThreadPoolExecutor(SCORE_THREADS) as pool:
-        tied = [True if linked is None else _tied(m, linked, regions, claimed) for m in cohorts]
+        tied = [True if linked is None else _tied(m, linked, regions, claimed, acc.org) for m in cohorts]
         scored = list(pool.map(lambda m, k: _score_cohort(m, ctx, acc, pop, t, w, prof, s, k), cohorts, tied))
     for members, (row, score, strength) in zip(cohorts, scored, strict=True):
         out.rows.append(row)
