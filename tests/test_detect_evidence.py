@@ -424,10 +424,12 @@ def test_accounts_that_wake_together_after_a_long_silence_are_sleeper_evidence()
 # -- transparent organisations --------------------------------------------------------------------------------------
 
 
-def _discounts(content_evidence: float, age_days: float) -> evidence.Discounts:
+def _discounts(content_evidence: float, age_days: float, orgs: int = 0) -> evidence.Discounts:
     n = 40
     acc = _accounts(n)
     acc.payment[:] = "card-1"  # a team or course on one card
+    if orgs:  # else unknown: the card stands for the organisation
+        acc.org[:] = [f"org-{i % orgs}" for i in range(n)]
     acc.age_days[:] = age_days
     ctx = SimpleNamespace(payload_group=np.arange(400), text_row=np.arange(400), tool_result=np.zeros(400, bool))
     cont = SimpleNamespace(evidence=content_evidence)
@@ -443,6 +445,13 @@ def test_an_operation_sharing_one_card_gets_no_discount_for_it() -> None:
     d = _discounts(0.8, age_days=3)
     assert d.transparent == "" and d.org == 1.0
     assert _discounts(0.8, age_days=DEFAULTS.old_org_days + 100).transparent == "old"  # a customer's own harness
+
+
+def test_one_card_paying_for_many_organisations_is_no_customers_own_traffic() -> None:
+    old = DEFAULTS.old_org_days + 100
+    assert _discounts(0.8, age_days=old, orgs=40).transparent == ""  # one payer behind forty customers
+    assert _discounts(0.05, age_days=3, orgs=40).transparent == ""
+    assert _discounts(0.8, age_days=old, orgs=1).transparent == "old"
 
 
 def test_tool_results_every_session_gets_back_are_no_copied_prompt() -> None:

@@ -605,7 +605,7 @@ def discounts(
     asked: np.ndarray | None = None,
 ) -> Discounts:  # fmt: skip
     """Look-alikes an analyst recognises. A *transparent organisation* -- most accounts, or most prompts, in one
-    org or on one card, whatever their age -- is one team's, course's or customer's own traffic when its content is
+    org or on one card that one org holds, whatever their age -- is one team's, course's or customer's own traffic when its content is
     ordinary for this log (content evidence below ``org_content_max``); an operation that shares one card gets no
     discount when what it asks is a sweep. A long-standing customer (its accounts' median age above
     ``old_org_days``) on one org is discounted whatever it asks (its own evaluation harness), as before.
@@ -636,9 +636,16 @@ def discounts(
     # busy accounts that shared wrapper text tied to a dozen others sends nearly all of that cohort's traffic
     prompts = acc.n_prompts[members].astype(np.float64)
     top_org, holders = 0.0, np.ones(n, bool)
-    for col in (acc.org[members], acc.payment[members]):
+    orgs = acc.org[members].astype(str)
+    for col in (orgs, acc.payment[members]):
         for weight in (np.ones(n), prompts):
             share, who = top_share(col, weight)
+            # a card is one organisation's only when one organisation holds it: one card paying for the accounts
+            # of many organisations is one payer behind many customers, the trace of an operator, not a team.
+            # public4.json's paraphrase-sweep at --scale 0.3 with 25 accounts a card (seed 41): its 36 aged
+            # accounts of 36 orgs on one card were discounted as a long-standing customer's evaluation harness
+            if len(np.unique(orgs[who & (orgs != "")])) > 1:
+                continue
             if share > top_org:
                 top_org, holders = share, who
     ages = acc.age_days[members][holders]  # the organisation's own accounts: its age is theirs
