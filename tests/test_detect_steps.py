@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from engine.detect import campaigns
@@ -336,3 +337,29 @@ def test_accounts_tied_by_nothing_but_behaving_alike_are_no_campaign(
     regions = np.full(len(labels), -1)
     regions[operation[: len(operation) // 2 + 1]] = 0  # most of them ask in one region
     assert row(untie(operation, regions).rescored(labels), operation)["flagged"]
+
+
+def test_a_burst_ties_the_accounts_made_in_it_not_the_cohorts_others(
+    night: tuple[Context, TextSignals, np.ndarray],
+) -> None:
+    """Six of the operation's accounts, tied by nothing but their sign-up burst, in a cohort with two ordinary
+    accounts made months away from it: the cohort is flagged, the two are neither flagged nor ranked with it."""
+    ctx, text, operation = night
+    run = campaigns.profile(campaigns.link(measure(ctx, DEFAULTS, ts=text)))
+    few = operation[:6]
+    made = run.acc.created
+    far = np.abs(made - np.nanmedian(made[few])) > 90 * 86400
+    others = np.flatnonzero(far & ~np.isin(np.arange(len(made)), operation))[:2]
+    assert len(others) == 2
+    members = np.r_[few, others]
+    labels = run.labels.copy()
+    labels[members] = labels.max() + 1
+    alone = replace(run, linked=np.where(np.isin(np.arange(len(labels)), members), -1, run.linked), regions=None)
+    after = alone.rescored(labels)
+    row = next(x for x in after.scored.rows if after.labels[x["members"][0]] == labels[few[0]])
+    assert row["flagged"] and json.loads(row["evidence"])["burst"] >= DEFAULTS.burst_veto
+    bound = dict(zip(row["members"].tolist(), row["bound"].tolist(), strict=True))
+    assert all(bound[a] for a in few) and not any(bound[a] for a in others)
+    flagged = set(after.verdicts().accounts.filter(pc.field("flagged")).column("account_id").to_pylist())
+    assert not flagged & {ctx.account_names[a] for a in others}
+    assert after.scored.account_score[others].max() <= DEFAULTS.solo_cap

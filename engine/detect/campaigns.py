@@ -409,7 +409,7 @@ class Scored:
             members = row["members"]
             cohort_of[members] = row["campaign_id"]
             if row["flagged"]:
-                ok = members[self.account_strength[members] >= s.min_member_strength]
+                ok = members[(self.account_strength[members] >= s.min_member_strength) & row["bound"]]
                 flagged[ok] = True
                 campaign_of[ok] = row["campaign_id"]
         table = _accounts_table(
@@ -522,7 +522,9 @@ def score_cohorts(
         # a member too atypical to be flagged with its cohort ranks below any flag, like an account alone; so does
         # every member of a cohort nothing ties (never flagged, whatever its score)
         out.account_score[members] = np.where(
-            (strength >= s.min_member_strength) & row["tied"], member_score, np.minimum(member_score, s.solo_cap)
+            (strength >= s.min_member_strength) & row["tied"] & row["bound"],
+            member_score,
+            np.minimum(member_score, s.solo_cap),
         )
         said = json.loads(row["reasons"])[:3] if row["flagged"] else json.loads(row["mitigations"])[:2]
         for a, c in zip(members, claim, strict=True):
@@ -558,15 +560,21 @@ def _score_cohort(
     wrapped = float((ctx.template_id[rows] != 0).mean())
     names = sorted(ctx.account_names[a] for a in members)
     tools = _tool_sets(ctx, pidx)
-    strong = strength >= s.min_member_strength  # typical enough of the cohort to be flagged with it
     # made together is a trace of one operator as much as a shared wrapper: a sign-up burst (the strength at which
     # merge_bursts takes one for real), or a lifecycle nearly every member shares (made just before use and gone,
     # woke after a long silence)
-    tied = (
-        tied
-        or prov.burst.evidence >= s.burst_veto
-        or any(x.observed >= s.trait_share and evidence.evidence_of(x, s) > 0 for x in (prov.burner, prov.sleeper))
-    )
+    lifecycle = any(x.observed >= s.trait_share and evidence.evidence_of(x, s) > 0 for x in (prov.burner, prov.sleeper))
+    bound = np.ones(n, bool)
+    if not (tied or lifecycle) and prov.burst.evidence >= s.burst_veto:
+        # a burst ties the accounts made in it, not the cohort's others: accounts made years before it that a
+        # profile cluster put with seven burners and a new ordinary account (public4.json's burner-daily alone at
+        # --scale 0.3, 10 requests a day, seed 41) ranked with the burners, above all but one of them
+        made = acc.created[members]
+        start, end = prov.burst.ties
+        bound = np.isnan(made) | ((made >= start) & (made <= end))
+    tied = tied or lifecycle or prov.burst.evidence >= s.burst_veto
+    # typical enough of the cohort, and tied to it, to be flagged with it
+    strong = (strength >= s.min_member_strength) & bound
     typical = int(strong.sum())
     profiled = (int((prof.rows_of(members) >= 0).sum()), len(prof.accounts))
     row = {
@@ -579,6 +587,7 @@ def _score_cohort(
         # flagged with it (a 500-prompt log, where no profile says much) is not one, whatever its score
         "flagged": bool(score >= s.flag_score and typical >= s.min_cohort and tied),
         "tied": tied,
+        "bound": bound,  # per member: tied by the cohort's trace (all but those made outside a burst that alone ties it)
         # the score without the small-cohort discount: what a fragment of an operation says on its own
         "unsized": score / max(disc.size, 1e-9),
         "accounts": n,

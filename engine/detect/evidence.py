@@ -369,6 +369,9 @@ class Burst:
     start: float  # epoch seconds
     days: float
     p_value: float
+    #: (start, end) epoch seconds of the widest window in which the cohort's sign-ups still make a burst strong
+    #: enough to tie it (evidence >= burst_veto; NaN when none does): the accounts the burst ties
+    ties: tuple[float, float] = (float("nan"), float("nan"))
 
 
 def sign_up_burst(created: np.ndarray, all_created: np.ndarray, s: DetectSettings) -> Burst:
@@ -378,14 +381,16 @@ def sign_up_burst(created: np.ndarray, all_created: np.ndarray, s: DetectSetting
     accounts created in that same window (a binomial tail), so 250 accounts made in three days stand out, and so
     do 70 made over six weeks, while ordinary users who happened to sign up the same month do not. The evidence is
     scaled by the share of the cohort inside the window (a window holding 6% of a cohort says little about it),
-    and the strongest scale wins.
+    and the strongest scale wins. The widest window that still ties the cohort (``Burst.ties``) says which of its
+    accounts were made in the burst: a rotation's fresh batches made over a week are one burst at seven days.
     """
     c = np.sort(created[~np.isnan(created)])
     pop = np.sort(all_created[~np.isnan(all_created)])
     best = Burst(0.0, len(c), float("nan"), 0.0, 1.0)
     if len(c) < 2 or len(pop) <= len(c):
         return best
-    for days in s.burst_scales:
+    ties = (float("nan"), float("nan"))
+    for days in sorted(s.burst_scales):
         w = days * 86400
         counts = np.searchsorted(c, c + w, side="right") - np.arange(len(c))
         i = int(np.argmax(counts))
@@ -394,9 +399,11 @@ def sign_up_burst(created: np.ndarray, all_created: np.ndarray, s: DetectSetting
         p_null = min(1.0, max(in_window - m, 1) / (len(pop) - len(c)))
         p = float(binom.sf(m - 1, len(c), p_null))
         ev = min(1.0, -math.log10(max(p, 1e-300)) / s.burst_full_log10) * min(1.0, 2 * m / len(c))
+        if ev >= s.burst_veto:
+            ties = (start, start + w)
         if ev > best.evidence:
             best = Burst(ev, m, start, days, p)
-    return best
+    return replace(best, ties=ties)
 
 
 @dataclass
