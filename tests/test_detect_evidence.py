@@ -534,6 +534,25 @@ def test_join_keeps_small_linked_cohorts_apart_in_the_logs_bulk() -> None:
     assert (out[20:] == 1).all()
 
 
+def test_one_day_accounts_split_off_a_cohort_most_of_which_lives_otherwise() -> None:
+    # a cohort of 40: 10 unlinked one-day accounts, 2 linked ones (their wrapper cohort decides for them), 28 others;
+    # a cohort of 20 of which 11 are one-day accounts is mostly of that lifecycle and stays whole
+    n = 60
+    labels = np.r_[np.zeros(40, np.int64), np.ones(20, np.int64)]
+    linked = np.full(n, -1)
+    linked[10:12] = 7
+    burner = np.zeros(n)
+    burner[:12] = 1
+    burner[12:14] = np.nan  # unknown lifecycle: stays
+    burner[40:51] = 1
+    out = profiles.split_lifecycles(labels, linked, [burner], DEFAULTS)
+    assert len(set(out[:10])) == 1 and out[0] not in (0, 1)
+    assert (out[10:40] == 0).all() and (out[40:] == 1).all()
+    few = burner.copy()
+    few[3:10] = 0  # three are fewer than a profile cluster's minimum: no cohort of their own
+    assert (profiles.split_lifecycles(labels, linked, [few], DEFAULTS) == labels).all()
+
+
 def _row(labels: np.ndarray, lab: int, flagged: bool, unsized: float = 0.9, burst=(0.0, 0.0, 0.0, 0.0)) -> dict:
     return {"members": np.flatnonzero(labels == lab), "flagged": flagged, "unsized": unsized, "burst": burst}
 

@@ -197,6 +197,9 @@ def profile(run: DetectRun) -> DetectRun:
     prof = profiles.account_profiles(run.ctx, run.ts, run.acc, run.s, run.pop, regions=run.uses("regions"))
     n_acc = len(run.acc.n_prompts)
     labels = profiles.join(run.linked, profiles.profile_cohorts(prof, n_acc, run.s), run.s)
+    if run.uses("provenance"):
+        traits = [x.mean for x in (run.pop.burner, run.pop.sleeper) if x is not None]
+        labels = profiles.split_lifecycles(labels, run.linked, traits, run.s)
     # where accounts ask (a split benchmark's crowd shares its clusters): a tie for scoring, not a cohort of its own
     return replace(run, prof=prof, labels=labels, regions=profiles.region_cohorts(prof, n_acc, run.s))
 
