@@ -198,8 +198,7 @@ def profile(run: DetectRun) -> DetectRun:
     n_acc = len(run.acc.n_prompts)
     labels = profiles.join(run.linked, profiles.profile_cohorts(prof, n_acc, run.s), run.s)
     if run.uses("provenance"):
-        traits = [x.mean for x in (run.pop.burner, run.pop.sleeper) if x is not None]
-        labels = profiles.split_lifecycles(labels, run.linked, traits, run.s)
+        labels = profiles.split_lifecycles(labels, run.linked, [run.pop.burner.mean, run.pop.sleeper.mean], run.s)
     # where accounts ask (a split benchmark's crowd shares its clusters): a tie for scoring, not a cohort of its own
     return replace(run, prof=prof, labels=labels, regions=profiles.region_cohorts(prof, n_acc, run.s))
 
@@ -293,7 +292,7 @@ def keep_traits(before: np.ndarray, after: np.ndarray, run: DetectRun, *, wrappe
         joined = np.flatnonzero((after == now) & (before != before[members[0]]))
         for stat, _ in traits:
             x = stat.test(members)
-            if not len(joined) or x.observed < s.trait_share or not evidence.evidence_of(x, s):
+            if not len(joined) or not evidence.shared_trait(x, s):
                 continue
             contrary = joined[stat.mean[joined] == 0]
             for label in np.unique(before[contrary]):
@@ -443,8 +442,8 @@ def _tied(
     customers (``org``: the accounts of one organisation are one; an account without one is its own), not
     accounts: a team's card or its own system prompt ties the team's accounts to one another, which is what a
     team is, not one operator behind several customers. public4.json's paraphrase-sweep at --scale 0.3, seed 41,
-    lockstep clock: ten scripted users, four of them one organisation on its card and two more sharing a stock
-    system prompt with it, were a false campaign tied by six of ten accounts; they are three of seven customers."""
+    lockstep clock: ten scripted users, four of them one organisation on its card and two more sharing wrapper
+    text with them, were a false campaign tied by six of ten accounts; they are three of seven customers."""
     if claimed is not None:
         own = members[np.isnan(claimed[members])]
         members = own if len(own) else members
@@ -566,16 +565,17 @@ def _score_cohort(
     # made together is a trace of one operator as much as a shared wrapper: a sign-up burst (the strength at which
     # merge_bursts takes one for real), or a lifecycle nearly every member shares (made just before use and gone,
     # woke after a long silence)
-    lifecycle = any(x.observed >= s.trait_share and evidence.evidence_of(x, s) > 0 for x in (prov.burner, prov.sleeper))
+    lifecycle = any(evidence.shared_trait(x, s) for x in (prov.burner, prov.sleeper))
+    burst = prov.burst.evidence >= s.burst_veto
     bound = np.ones(n, bool)
-    if not (tied or lifecycle) and prov.burst.evidence >= s.burst_veto:
+    if not (tied or lifecycle) and burst:
         # a burst ties the accounts made in it, not the cohort's others: accounts made years before it that a
         # profile cluster put with seven burners and a new ordinary account (public4.json's burner-daily alone at
         # --scale 0.3, 10 requests a day, seed 41) ranked with the burners, above all but one of them
         made = acc.created[members]
         start, end = prov.burst.ties
         bound = np.isnan(made) | ((made >= start) & (made <= end))
-    tied = tied or lifecycle or prov.burst.evidence >= s.burst_veto
+    tied = tied or lifecycle or burst
     # typical enough of the cohort, and tied to it, to be flagged with it
     strong = (strength >= s.min_member_strength) & bound
     typical = int(strong.sum())

@@ -359,6 +359,12 @@ def evidence_of(x: Surprise, s: DetectSettings) -> float:
     return x.evidence(s.effect_lo, s.effect_hi, s.surprise_lo, s.surprise_hi)
 
 
+def shared_trait(x: Surprise, s: DetectSettings) -> bool:
+    """Whether nearly every member of a cohort (``trait_share``) has a yes/no trait (a lifecycle: burner,
+    sleeper; a constant wrapper), and that is evidence for the cohort: a trace of one operator."""
+    return x.observed >= s.trait_share and evidence_of(x, s) > 0
+
+
 # -- provenance ------------------------------------------------------------------------------------------------
 
 
@@ -612,9 +618,9 @@ def discounts(
     asked: np.ndarray | None = None,
 ) -> Discounts:  # fmt: skip
     """Look-alikes an analyst recognises. A *transparent organisation* -- most accounts, or most prompts, in one
-    org or on one card that one org holds, whatever their age -- is one team's, course's or customer's own traffic when its content is
-    ordinary for this log (content evidence below ``org_content_max``); an operation that shares one card gets no
-    discount when what it asks is a sweep. A long-standing customer (its accounts' median age above
+    org or on one card that one org holds, whatever their age -- is one team's, course's or customer's own traffic
+    when its content is ordinary for this log (content evidence below ``org_content_max``); an operation that
+    shares one card gets no discount when what it asks is a sweep. A long-standing customer (its accounts' median age above
     ``old_org_days``) on one org is discounted whatever it asks (its own evaluation harness), as before.
     ``asked``: those of ``pidx`` the accounts asked (``Population.asked_of``; None: all of them)."""
     n = len(members)
